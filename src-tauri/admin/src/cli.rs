@@ -1,0 +1,190 @@
+//! The command line: clap definitions and the dispatch to core calls.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use clap::{Parser, Subcommand};
+use serde_json::{json, Value};
+use swagat_core::config::ConfigPatch;
+use swagat_core::{Actor, Kiosk, NewStaff, Role};
+
+use crate::output::CliError;
+
+/// Swagat kiosk administration. Prints one JSON object per command.
+#[derive(Debug, Parser)]
+#[command(name = "swagat-admin", version, about, long_about = None)]
+pub struct Cli {
+    /// The kiosk database (default: $SWAGAT_DB, else the platform data directory's swagat.db).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub db: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Facility configuration.
+    Config {
+        #[command(subcommand)]
+        action: ConfigCmd,
+    },
+    /// Staff accounts.
+    Staff {
+        #[command(subcommand)]
+        action: StaffCmd,
+    },
+    /// The audit log.
+    Audit {
+        #[command(subcommand)]
+        action: AuditCmd,
+    },
+    /// First-run setup without the app: facility settings (JSON) and the first administrator.
+    Init {
+        /// Facility settings as JSON (a file path, or - for stdin), as for `config set --file`.
+        #[arg(long, value_name = "FILE")]
+        file: PathBuf,
+        /// The administrator's login name.
+        #[arg(long)]
+        admin_name: String,
+        /// The administrator's PIN or passphrase (or set SWAGAT_ADMIN_SECRET).
+        #[arg(long, env = "SWAGAT_ADMIN_SECRET", hide_env_values = true)]
+        admin_secret: String,
+    },
+    /// Which screen the app would show first (first run, configured).
+    Status,
+}
+
+#[derive(Debug, Subcommand)]
+enum ConfigCmd {
+    /// Print the facility configuration.
+    Show,
+    /// Change settings: a JSON patch from --file (or - for stdin) and/or KEY=VALUE pairs.
+    ///
+    /// Keys: name_en, name_hi, hfr_id, state_lgd, district_lgd, address, kiosk_letter,
+    /// public_base_url, utc_offset_minutes, idle_lock_minutes; departments and fee_waivers take
+    /// JSON arrays (upserted by code).
+    Set {
+        /// JSON object with the keys to change.
+        #[arg(long, value_name = "FILE")]
+        file: Option<PathBuf>,
+        /// KEY=VALUE pairs (numbers and JSON arrays are parsed; anything else is text).
+        #[arg(value_name = "KEY=VALUE")]
+        pairs: Vec<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum StaffCmd {
+    /// Add an account.
+    Add {
+        /// Login name.
+        #[arg(long)]
+        name: String,
+        /// reception, dialysis_nurse or admin.
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        /// PIN (4-8 digits) or passphrase (8+ characters); or set SWAGAT_STAFF_SECRET.
+        #[arg(long, env = "SWAGAT_STAFF_SECRET", hide_env_values = true)]
+        secret: String,
+    },
+    /// List accounts.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCmd {
+    /// Newest entries first.
+    List {
+        /// How many entries.
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    serde_json::from_value(Value::String(s.to_owned()))
+        .map_err(|_| "role must be reception, dialysis_nurse or admin".to_owned())
+}
+
+/// Runs the parsed command against the database at `db`.
+pub fn run(cli: Cli, db: &Path) -> Result<Value, CliError> {
+    let kiosk = Kiosk::open(db)?;
+    match cli.command {
+        Command::Status => to_json(&kiosk.status()?),
+        Command::Config { action: ConfigCmd::Show } => to_json(&kiosk.config()?),
+        Command::Config {
+            action: ConfigCmd::Set { file, pairs },
+        } => {
+            let patch = build_patch(file.as_deref(), &pairs)?;
+            to_json(&kiosk.update_config(&Actor::Cli, &patch)?)
+        }
+        Command::Init {
+            file,
+            admin_name,
+            admin_secret,
+        } => {
+            let facility = build_patch(Some(&file), &[])?;
+            let admin = kiosk.first_run_setup(&swagat_core::FirstRunSetup {
+                facility,
+                admin_name,
+                admin_secret,
+            })?;
+            Ok(json!({ "admin": admin, "config": kiosk.config()? }))
+        }
+        Command::Staff {
+            action: StaffCmd::Add { name, role, secret },
+        } => to_json(&kiosk.add_staff(&Actor::Cli, &NewStaff { name, role, secret })?),
+        Command::Staff {
+            action: StaffCmd::List,
+        } => Ok(json!({ "staff": kiosk.staff()? })),
+        Command::Audit {
+            action: AuditCmd::List { limit },
+        } => Ok(json!({ "entries": kiosk.audit_log(limit)? })),
+    }
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> Result<Value, CliError> {
+    serde_json::to_value(v).map_err(|e| CliError::Other(e.to_string()))
+}
+
+/// Reads `path` (or stdin for `-`) as text.
+pub fn read_input(path: &Path) -> Result<String, CliError> {
+    let mut s = String::new();
+    if path == Path::new("-") {
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .map_err(|e| CliError::Input(format!("cannot read stdin: {e}")))?;
+    } else {
+        s = std::fs::read_to_string(path)
+            .map_err(|e| CliError::Input(format!("cannot read {}: {e}", path.display())))?;
+    }
+    Ok(s)
+}
+
+fn build_patch(file: Option<&Path>, pairs: &[String]) -> Result<ConfigPatch, CliError> {
+    let mut obj = match file {
+        Some(p) => match serde_json::from_str::<Value>(&read_input(p)?) {
+            Ok(Value::Object(m)) => m,
+            Ok(_) => return Err(CliError::Input("the JSON must be an object".into())),
+            Err(e) => return Err(CliError::Input(format!("invalid JSON: {e}"))),
+        },
+        None => serde_json::Map::new(),
+    };
+    for pair in pairs {
+        let (k, v) = pair
+            .split_once('=')
+            .ok_or_else(|| CliError::Input(format!("expected KEY=VALUE, got {pair:?}")))?;
+        let value = match serde_json::from_str::<Value>(v) {
+            Ok(n @ (Value::Number(_) | Value::Array(_))) => n,
+            _ => Value::String(v.to_owned()),
+        };
+        obj.insert(k.trim().to_owned(), value);
+    }
+    if obj.is_empty() {
+        return Err(CliError::Input(
+            "nothing to set: give --file or KEY=VALUE pairs".into(),
+        ));
+    }
+    serde_json::from_value(Value::Object(obj))
+        .map_err(|e| CliError::Input(format!("invalid setting: {e}")))
+}

@@ -1,0 +1,211 @@
+//! The core's one error type, with a message in the operator's language.
+//!
+//! Every error the kiosk shows comes from here: the UI and the admin CLI both call
+//! [`CoreError::message`] and [`CoreError::kind`] (the CLI maps the kind to its exit code), so a
+//! wrong PIN reads the same on screen and on the command line.
+
+use serde::Serialize;
+
+/// The language a message is shown in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    /// English.
+    #[default]
+    En,
+    /// Hindi.
+    Hi,
+}
+
+/// A message in both languages.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Msg {
+    /// English text.
+    pub en: String,
+    /// Hindi text.
+    pub hi: String,
+}
+
+impl Msg {
+    /// Builds a message from its two translations.
+    pub fn new(en: impl Into<String>, hi: impl Into<String>) -> Self {
+        Self {
+            en: en.into(),
+            hi: hi.into(),
+        }
+    }
+
+    /// The text in `lang`.
+    pub fn get(&self, lang: Lang) -> &str {
+        match lang {
+            Lang::En => &self.en,
+            Lang::Hi => &self.hi,
+        }
+    }
+}
+
+/// What kind of failure an error is; decides the CLI exit code and how the UI presents it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// The input was wrong; the user can correct it.
+    Invalid,
+    /// The thing asked for does not exist.
+    NotFound,
+    /// Login failed, the session expired or the role does not allow the action.
+    Auth,
+    /// Anything else: disk, database, bug.
+    Other,
+}
+
+/// Errors of the kiosk core.
+#[derive(Debug, thiserror::Error)]
+pub enum CoreError {
+    /// A field failed validation.
+    #[error("{field}: {}", msg.en)]
+    Invalid {
+        /// The field (or argument) at fault.
+        field: String,
+        /// What is wrong, in both languages.
+        msg: Msg,
+    },
+    /// A record was not found.
+    #[error("not found: {what}")]
+    NotFound {
+        /// What was looked for (never personal data).
+        what: String,
+    },
+    /// Authentication or authorisation failed.
+    #[error("{}", msg.en)]
+    Auth {
+        /// What went wrong, in both languages.
+        msg: Msg,
+    },
+    /// The database file was written by a newer version of Swagat.
+    #[error("the database is at schema version {found}, newer than this app supports ({supported}); install the newer Swagat")]
+    SchemaTooNew {
+        /// The file's `user_version`.
+        found: i64,
+        /// The newest version this build knows.
+        supported: i64,
+    },
+    /// Applying migrations failed.
+    #[error("could not upgrade the database: {0}")]
+    Migration(String),
+    /// SQLite failed (disk full, corrupt file, locked...).
+    #[error("database error: {0}")]
+    Database(#[from] rusqlite::Error),
+    /// A file could not be read or written.
+    #[error("file error: {0}")]
+    Io(#[from] std::io::Error),
+    /// Stored data could not be decoded.
+    #[error("stored data is unreadable: {0}")]
+    Corrupt(String),
+}
+
+/// Shorthand for core results.
+pub type Result<T, E = CoreError> = std::result::Result<T, E>;
+
+impl CoreError {
+    /// A validation error for `field`.
+    pub fn invalid(field: impl Into<String>, en: impl Into<String>, hi: impl Into<String>) -> Self {
+        Self::Invalid {
+            field: field.into(),
+            msg: Msg::new(en, hi),
+        }
+    }
+
+    /// An authentication/authorisation error.
+    pub fn auth(en: impl Into<String>, hi: impl Into<String>) -> Self {
+        Self::Auth {
+            msg: Msg::new(en, hi),
+        }
+    }
+
+    /// The kind of failure.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Invalid { .. } => ErrorKind::Invalid,
+            Self::NotFound { .. } => ErrorKind::NotFound,
+            Self::Auth { .. } => ErrorKind::Auth,
+            _ => ErrorKind::Other,
+        }
+    }
+
+    /// The message to show the operator, in `lang`.
+    pub fn message(&self, lang: Lang) -> String {
+        match (self, lang) {
+            (Self::Invalid { field, msg }, Lang::En) => format!("{field}: {}", msg.en),
+            (Self::Invalid { msg, .. }, Lang::Hi) => msg.hi.clone(),
+            (Self::Auth { msg }, l) => msg.get(l).to_owned(),
+            (Self::NotFound { .. }, Lang::Hi) => "रिकॉर्ड नहीं मिला".to_owned(),
+            (Self::SchemaTooNew { .. }, Lang::Hi) => {
+                "डेटाबेस इस ऐप से नए संस्करण का है; स्वागत का नया संस्करण लगाएँ".to_owned()
+            }
+            (Self::Database(e), Lang::Hi) if is_disk_full(e) => {
+                "डिस्क भर गई है; कुछ जगह खाली करें, डेटा सुरक्षित है".to_owned()
+            }
+            (Self::Database(_) | Self::Io(_) | Self::Migration(_) | Self::Corrupt(_), Lang::Hi) => {
+                "सिस्टम त्रुटि; डेटा सुरक्षित है, दोबारा प्रयास करें".to_owned()
+            }
+            (e, Lang::En) => e.to_string(),
+        }
+    }
+}
+
+fn is_disk_full(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::DiskFull)
+}
+
+/// The shape an error takes when it crosses to the UI or the CLI: kind plus both messages.
+#[derive(Debug, Clone, Serialize)]
+pub struct ErrorReport {
+    /// What kind of failure.
+    pub kind: ErrorKind,
+    /// The field at fault, for validation errors.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// English message.
+    pub en: String,
+    /// Hindi message.
+    pub hi: String,
+}
+
+impl From<&CoreError> for ErrorReport {
+    fn from(e: &CoreError) -> Self {
+        Self {
+            kind: e.kind(),
+            field: match e {
+                CoreError::Invalid { field, .. } => Some(field.clone()),
+                _ => None,
+            },
+            en: e.message(Lang::En),
+            hi: e.message(Lang::Hi),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invalid_errors_carry_both_languages() {
+        let e = CoreError::invalid("kiosk_letter", "must be one letter A-Z", "एक अक्षर A-Z होना चाहिए");
+        assert_eq!(e.kind(), ErrorKind::Invalid);
+        assert_eq!(e.message(Lang::En), "kiosk_letter: must be one letter A-Z");
+        assert_eq!(e.message(Lang::Hi), "एक अक्षर A-Z होना चाहिए");
+        let r = ErrorReport::from(&e);
+        assert_eq!(r.field.as_deref(), Some("kiosk_letter"));
+    }
+
+    #[test]
+    fn disk_full_is_explained_in_hindi() {
+        let e = CoreError::Database(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_FULL),
+            None,
+        ));
+        assert!(e.message(Lang::Hi).contains("डिस्क भर गई"));
+        assert_eq!(e.kind(), ErrorKind::Other);
+    }
+}

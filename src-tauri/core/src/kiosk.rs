@@ -1,0 +1,256 @@
+//! The kiosk's use cases in one place: what the app's Tauri commands and `swagat-admin` call.
+//!
+//! Each method is one user action — first-run setup, login, change settings — done in one store
+//! transaction with its audit entry. Keeping them here is what lets the UI, the CLI and the tests
+//! do exactly the same things.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::audit::{self, Actor, AuditEntry};
+use crate::clock;
+use crate::config::{self, ConfigPatch, FacilityConfig};
+use crate::error::{CoreError, Result};
+use crate::staff::{self, NewStaff, Role, StaffMember};
+use crate::store::Store;
+
+/// What the app needs to decide which screen to show.
+#[derive(Debug, Clone, Serialize)]
+pub struct KioskStatus {
+    /// No staff account exists yet: show first-run setup.
+    pub first_run: bool,
+    /// Facility name and kiosk letter are set.
+    pub configured: bool,
+    /// Facility name (English).
+    pub facility_name_en: String,
+    /// Facility name (Hindi).
+    pub facility_name_hi: String,
+    /// Minutes of inactivity before the app locks.
+    pub idle_lock_minutes: u32,
+}
+
+/// The first-run form: the facility and its first administrator.
+#[derive(Debug, Clone, Deserialize)]
+pub struct FirstRunSetup {
+    /// Facility settings (name, codes, kiosk letter, ...).
+    pub facility: ConfigPatch,
+    /// The administrator's login name.
+    pub admin_name: String,
+    /// The administrator's PIN or passphrase.
+    pub admin_secret: String,
+}
+
+/// The home screen's figures for the facility's local today.
+#[derive(Debug, Clone, Serialize)]
+pub struct HomeSummary {
+    /// Facility name (English).
+    pub facility_name_en: String,
+    /// Facility name (Hindi).
+    pub facility_name_hi: String,
+    /// Local date, `YYYY-MM-DD`.
+    pub date: String,
+    /// OPD registrations today.
+    pub registrations_today: i64,
+    /// Of those, linked to an ABHA.
+    pub abha_linked_today: i64,
+    /// Records waiting to reach the state server.
+    pub pending_sync: i64,
+}
+
+/// The kiosk core, over one store.
+#[derive(Debug)]
+pub struct Kiosk {
+    store: Store,
+}
+
+impl Kiosk {
+    /// Opens the kiosk on the database at `path` (created and migrated as needed).
+    pub fn open(path: &Path) -> Result<Self> {
+        Ok(Self {
+            store: Store::open(path)?,
+        })
+    }
+
+    /// A kiosk on a private in-memory database (tests, demos).
+    pub fn open_in_memory() -> Result<Self> {
+        Ok(Self {
+            store: Store::open_in_memory()?,
+        })
+    }
+
+    /// The underlying store.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Which screen to show first, and the idle-lock time.
+    pub fn status(&self) -> Result<KioskStatus> {
+        self.store.read(|c| {
+            let s = config::load_settings(c)?;
+            Ok(KioskStatus {
+                first_run: staff::count(c)? == 0,
+                configured: !s.name_en.is_empty() && s.kiosk_letter.is_some(),
+                facility_name_en: s.name_en,
+                facility_name_hi: s.name_hi,
+                idle_lock_minutes: s.idle_lock_minutes,
+            })
+        })
+    }
+
+    /// Completes first-run setup: saves the facility and creates the administrator. Refused once
+    /// any staff account exists.
+    pub fn first_run_setup(&self, setup: &FirstRunSetup) -> Result<StaffMember> {
+        self.store.write(|tx| {
+            if staff::count(tx)? > 0 {
+                return Err(CoreError::auth(
+                    "setup is already done; log in as an administrator",
+                    "सेटअप पहले ही हो चुका है; व्यवस्थापक के रूप में लॉग इन करें",
+                ));
+            }
+            let cfg = config::apply(tx, &setup.facility)?;
+            if !cfg.configured {
+                return Err(CoreError::invalid(
+                    "facility",
+                    "facility name and kiosk letter are required",
+                    "सुविधा का नाम और कियोस्क अक्षर आवश्यक हैं",
+                ));
+            }
+            let admin = staff::create(
+                tx,
+                &Actor::System,
+                &NewStaff {
+                    name: setup.admin_name.clone(),
+                    role: Role::Admin,
+                    secret: setup.admin_secret.clone(),
+                },
+            )?;
+            audit::record(
+                tx,
+                &Actor::Staff(admin.id.clone()),
+                "config.first_run",
+                "facility",
+                None,
+                serde_json::json!({ "fields": changed_fields(&setup.facility) }),
+            )?;
+            Ok(admin)
+        })
+    }
+
+    /// The facility configuration.
+    pub fn config(&self) -> Result<FacilityConfig> {
+        self.store.read(config::load)
+    }
+
+    /// Changes the configuration (audited with the names of the changed fields).
+    pub fn update_config(&self, actor: &Actor, patch: &ConfigPatch) -> Result<FacilityConfig> {
+        self.store.write(|tx| {
+            let cfg = config::apply(tx, patch)?;
+            audit::record(
+                tx,
+                actor,
+                "config.update",
+                "facility",
+                None,
+                serde_json::json!({ "fields": changed_fields(patch) }),
+            )?;
+            Ok(cfg)
+        })
+    }
+
+    /// Checks a login; failures are counted (and can lock the account).
+    pub fn login(&self, name: &str, secret: &str) -> Result<StaffMember> {
+        self.store.write(|tx| staff::authenticate(tx, name, secret))?
+    }
+
+    /// Adds a staff account.
+    pub fn add_staff(&self, actor: &Actor, new: &NewStaff) -> Result<StaffMember> {
+        self.store.write(|tx| staff::create(tx, actor, new))
+    }
+
+    /// All staff accounts.
+    pub fn staff(&self) -> Result<Vec<StaffMember>> {
+        self.store.read(staff::list)
+    }
+
+    /// The newest audit entries.
+    pub fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>> {
+        self.store.read(|c| audit::recent(c, limit))
+    }
+
+    /// The home screen's figures.
+    pub fn home_summary(&self) -> Result<HomeSummary> {
+        self.store.read(|c| {
+            let s = config::load_settings(c)?;
+            let today = clock::local_date(clock::now_utc(), s.utc_offset_minutes);
+            Ok(HomeSummary {
+                facility_name_en: s.name_en,
+                facility_name_hi: s.name_hi,
+                date: today.to_string(),
+                // OPD visits and the sync outbox arrive with their own modules; until then the
+                // honest figures are zero.
+                registrations_today: 0,
+                abha_linked_today: 0,
+                pending_sync: 0,
+            })
+        })
+    }
+}
+
+/// The names of the keys a patch sets (for the audit log: which fields, never their values).
+fn changed_fields(patch: &ConfigPatch) -> Vec<String> {
+    match serde_json::to_value(patch) {
+        Ok(serde_json::Value::Object(m)) => m
+            .into_iter()
+            .filter(|(_, v)| !v.is_null())
+            .map(|(k, _)| k)
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn setup_json() -> FirstRunSetup {
+        FirstRunSetup {
+            facility: serde_json::from_str(
+                r#"{"name_en":"UPHC Kankarbagh","name_hi":"यूपीएचसी कंकड़बाग","kiosk_letter":"A","state_lgd":10,"district_lgd":212}"#,
+            )
+            .unwrap(),
+            admin_name: "Admin".into(),
+            admin_secret: "135790".into(),
+        }
+    }
+
+    #[test]
+    fn first_run_then_login_then_audited_config_change() {
+        let k = Kiosk::open_in_memory().unwrap();
+        assert!(k.status().unwrap().first_run);
+        let admin = k.first_run_setup(&setup_json()).unwrap();
+        assert_eq!(admin.role, Role::Admin);
+        let st = k.status().unwrap();
+        assert!(!st.first_run && st.configured);
+        assert!(k.first_run_setup(&setup_json()).is_err(), "only once");
+
+        let me = k.login("admin", "135790").unwrap();
+        let patch: ConfigPatch = serde_json::from_str(r#"{"address":"Kankarbagh, Patna 800020"}"#).unwrap();
+        k.update_config(&Actor::Staff(me.id.clone()), &patch).unwrap();
+        let log = k.audit_log(10).unwrap();
+        let upd = log.iter().find(|e| e.action == "config.update").unwrap();
+        assert_eq!(upd.actor, format!("staff:{}", me.id));
+        assert_eq!(upd.details["fields"], serde_json::json!(["address"]));
+        assert!(!upd.details.to_string().contains("Kankarbagh"), "values are not audited");
+        assert_eq!(k.home_summary().unwrap().facility_name_en, "UPHC Kankarbagh");
+    }
+
+    #[test]
+    fn first_run_needs_facility_name_and_letter() {
+        let k = Kiosk::open_in_memory().unwrap();
+        let mut s = setup_json();
+        s.facility.kiosk_letter = None;
+        assert_eq!(k.first_run_setup(&s).unwrap_err().kind(), crate::ErrorKind::Invalid);
+        assert!(k.status().unwrap().first_run, "nothing was half-saved");
+    }
+}

@@ -1,0 +1,74 @@
+//! India's Local Government Directory (LGD) codes for states and districts.
+//!
+//! Facility configuration and patient addresses carry LGD codes so the state server can group
+//! records by district. The list ships embedded (from `assets/lgd/`); Chhattisgarh and others keep
+//! creating districts, so an updated list replaces the asset in a new release.
+
+use std::sync::OnceLock;
+
+use serde::{Deserialize, Serialize};
+
+/// A district and its LGD code.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct District {
+    /// LGD district code.
+    pub district_code: u32,
+    /// District name as LGD spells it.
+    pub district_name: String,
+}
+
+/// A state with its districts.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct State {
+    /// LGD state code.
+    pub state_code: u32,
+    /// State name as LGD spells it.
+    pub state_name: String,
+    /// The state's districts.
+    pub districts: Vec<District>,
+}
+
+#[derive(Deserialize)]
+struct Directory {
+    states: Vec<State>,
+}
+
+static STATES: OnceLock<Vec<State>> = OnceLock::new();
+
+/// Every state, with districts, in the embedded list's order.
+pub fn states() -> &'static [State] {
+    STATES.get_or_init(|| {
+        let raw = include_str!("../../../assets/lgd/lgd_states_districts.json");
+        // The asset is checked by a unit test; a broken one yields an empty list, never a panic.
+        serde_json::from_str::<Directory>(raw)
+            .map(|d| d.states)
+            .unwrap_or_default()
+    })
+}
+
+/// The state with LGD code `code`.
+pub fn state(code: u32) -> Option<&'static State> {
+    states().iter().find(|s| s.state_code == code)
+}
+
+/// The district `district` of state `state_code`.
+pub fn district(state_code: u32, district: u32) -> Option<&'static District> {
+    state(state_code)?
+        .districts
+        .iter()
+        .find(|d| d.district_code == district)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_list_has_bihar_and_chhattisgarh() {
+        assert!(states().len() > 30);
+        assert!(state(10).unwrap().state_name.to_uppercase().contains("BIHAR"));
+        assert!(district(10, 212).unwrap().district_name.to_uppercase().contains("PATNA"));
+        assert!(district(22, 374).unwrap().district_name.to_uppercase().contains("BASTAR"));
+        assert!(district(10, 374).is_none(), "Bastar is not in Bihar");
+    }
+}

@@ -1,0 +1,22 @@
+//! The kiosk core: everything Swagat does at the counter, as a plain Rust library.
+//!
+//! The desktop shell (Tauri) and `swagat-admin` are thin layers over [`Kiosk`]. This crate never
+//! imports `tauri`, never touches the network, and never logs personal data; it builds and tests
+//! with no display.
+
+pub mod audit;
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod kiosk;
+pub mod lgd;
+pub mod logging;
+pub mod paths;
+pub mod session;
+pub mod staff;
+pub mod store;
+
+pub use audit::Actor;
+pub use error::{CoreError, ErrorKind, ErrorReport, Lang, Msg, Result};
+pub use kiosk::{FirstRunSetup, HomeSummary, Kiosk, KioskStatus};
+pub use staff::{NewStaff, Role, StaffMember};

@@ -1,0 +1,225 @@
+//! The kiosk's SQLite store: the one place connections are opened and the schema is migrated.
+//!
+//! Every connection gets the same pragmas, chosen for a reception PC whose power goes without
+//! warning: WAL journal with `synchronous=FULL` (a registration whose slip was printed has reached
+//! the disk), foreign keys on, a busy timeout so the app and the admin CLI can share the file, and a
+//! larger prepared-statement cache. Migrations are numbered SQL files embedded in the binary and
+//! applied in one transaction, tracked by `PRAGMA user_version`; a file written by a newer Swagat is
+//! refused rather than misread. The store never touches the network.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, Transaction};
+use rusqlite_migration::{Migrations, M};
+
+use crate::error::{CoreError, Result};
+
+/// The schema migrations, in order. Never edit a released one: add a new file.
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/0001_init.sql"),
+    include_str!("../migrations/0002_staff_lockout.sql"),
+];
+
+/// The schema version this build creates and understands.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+fn migrations() -> Migrations<'static> {
+    Migrations::new(MIGRATIONS.iter().map(|sql| M::up(sql)).collect())
+}
+
+/// Opens a connection with the kiosk's pragmas, without migrating.
+pub fn open_connection(path: &Path) -> Result<Connection> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI,
+    )?;
+    configure(&conn)?;
+    Ok(conn)
+}
+
+fn configure(conn: &Connection) -> Result<()> {
+    conn.busy_timeout(Duration::from_secs(5))?;
+    // journal_mode returns a row; pragma_update_and_check reads it.
+    let mode: String =
+        conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") && !mode.eq_ignore_ascii_case("memory") {
+        return Err(CoreError::Migration(format!(
+            "could not switch the database to WAL mode (got {mode})"
+        )));
+    }
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.set_prepared_statement_cache_capacity(256);
+    Ok(())
+}
+
+/// Brings `conn` to [`SCHEMA_VERSION`], refusing a database newer than this build.
+pub fn migrate(conn: &mut Connection) -> Result<()> {
+    let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if found > SCHEMA_VERSION {
+        return Err(CoreError::SchemaTooNew {
+            found,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    if found < SCHEMA_VERSION {
+        tracing::info!(from = found, to = SCHEMA_VERSION, "migrating database schema");
+    }
+    migrations()
+        .to_latest(conn)
+        .map_err(|e| CoreError::Migration(e.to_string()))
+}
+
+/// The kiosk's database: one connection, shared behind a mutex (a reception kiosk does one thing at
+/// a time; the sync engine opens its own connection to the same file).
+pub struct Store {
+    conn: Mutex<Connection>,
+    path: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.path).finish()
+    }
+}
+
+impl Store {
+    /// Opens (creating if needed) and migrates the database at `path`.
+    pub fn open(path: &Path) -> Result<Self> {
+        let mut conn = open_connection(path)?;
+        migrate(&mut conn)?;
+        Ok(Self {
+            conn: Mutex::new(conn),
+            path: Some(path.to_path_buf()),
+        })
+    }
+
+    /// A private in-memory database, migrated; for tests and throwaway use.
+    pub fn open_in_memory() -> Result<Self> {
+        let mut conn = Connection::open_in_memory()?;
+        configure(&conn)?;
+        migrate(&mut conn)?;
+        Ok(Self {
+            conn: Mutex::new(conn),
+            path: None,
+        })
+    }
+
+    /// The file behind the store, if any.
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock leaves SQLite consistent (an open transaction is rolled
+        // back when dropped), so a poisoned mutex is safe to reuse.
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Runs `f` with the connection (reads, or single-statement writes).
+    pub fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        let conn = self.lock();
+        f(&conn)
+    }
+
+    /// Runs `f` inside one immediate transaction, committed only if `f` succeeds.
+    pub fn write<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let out = f(&tx)?;
+        tx.commit()?;
+        Ok(out)
+    }
+}
+
+/// The schema as SQLite reports it (table, index and trigger definitions), normalised for
+/// comparison: used by tests to check that an upgraded database equals a fresh one.
+pub fn schema_dump(conn: &Connection) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare(
+        "SELECT type || ' ' || name || ': ' || coalesce(sql, '') FROM sqlite_master \
+         WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name",
+    )?;
+    let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+    let mut out = Vec::new();
+    for row in rows {
+        out.push(row?.split_whitespace().collect::<Vec<_>>().join(" "));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fresh_database_gets_pragmas_and_latest_schema() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("k.db")).unwrap();
+        store
+            .read(|c| {
+                let mode: String = c.pragma_query_value(None, "journal_mode", |r| r.get(0))?;
+                assert_eq!(mode, "wal");
+                let sync: i64 = c.pragma_query_value(None, "synchronous", |r| r.get(0))?;
+                assert_eq!(sync, 2, "synchronous=FULL");
+                let fk: i64 = c.pragma_query_value(None, "foreign_keys", |r| r.get(0))?;
+                assert_eq!(fk, 1);
+                let v: i64 = c.pragma_query_value(None, "user_version", |r| r.get(0))?;
+                assert_eq!(v, SCHEMA_VERSION);
+                Ok(())
+            })
+            .unwrap();
+    }
+
+    #[test]
+    fn newer_database_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.db");
+        drop(Store::open(&path).unwrap());
+        let c = Connection::open(&path).unwrap();
+        c.pragma_update(None, "user_version", SCHEMA_VERSION + 1).unwrap();
+        drop(c);
+        let err = Store::open(&path).unwrap_err();
+        assert!(matches!(err, CoreError::SchemaTooNew { found, .. } if found == SCHEMA_VERSION + 1));
+        assert!(err.to_string().contains("newer"));
+    }
+
+    #[test]
+    fn failed_write_rolls_back() {
+        let store = Store::open_in_memory().unwrap();
+        let r: Result<()> = store.write(|tx| {
+            tx.execute("INSERT INTO settings (key, value) VALUES ('a', '1')", [])?;
+            Err(CoreError::invalid("x", "no", "नहीं"))
+        });
+        assert!(r.is_err());
+        let n: i64 = store
+            .read(|c| Ok(c.query_row("SELECT count(*) FROM settings", [], |r| r.get(0))?))
+            .unwrap();
+        assert_eq!(n, 0);
+    }
+
+    #[test]
+    fn audit_log_is_append_only() {
+        let store = Store::open_in_memory().unwrap();
+        store
+            .write(|tx| {
+                tx.execute(
+                    "INSERT INTO audit_log (at, actor, action, entity) VALUES ('t', 'cli', 'x', 'y')",
+                    [],
+                )?;
+                Ok(())
+            })
+            .unwrap();
+        let upd = store.read(|c| Ok(c.execute("UPDATE audit_log SET action = 'z'", [])?));
+        assert!(upd.is_err());
+        let del = store.read(|c| Ok(c.execute("DELETE FROM audit_log", [])?));
+        assert!(del.is_err());
+    }
+}
