@@ -52,6 +52,71 @@ enum Command {
     },
     /// Which screen the app would show first (first run, configured).
     Status,
+    /// Register a new or returning patient and create an OPD visit with a token.
+    Register {
+        /// Department code (GEN, GYN, PED...).
+        #[arg(long)]
+        department: String,
+        /// A scanned QR payload (Aadhaar Secure QR, Aadhaar XML QR or ABHA QR); - for stdin.
+        #[arg(long, value_name = "FILE")]
+        qr: Option<PathBuf>,
+        /// Patient fields as JSON (name, gender, dob or age_years, mobile, aadhaar, abha_number,
+        /// abha_address, guardian, category, address {...}); these override the QR's.
+        #[arg(long, value_name = "FILE")]
+        json: Option<PathBuf>,
+        /// Fee-waiver code (BPL, RATION, AYUSHMAN, SENIOR, JSSK).
+        #[arg(long)]
+        waiver: Option<String>,
+    },
+    /// Decode a scanned QR (Aadhaar Secure QR, Aadhaar XML QR, ABHA QR) and print its fields.
+    DecodeQr {
+        /// The scanner's text (stdin when absent).
+        #[arg(long, value_name = "PATH")]
+        file: Option<PathBuf>,
+        /// A folder of extra trusted UIDAI certificates or public keys (PEM or DER).
+        #[arg(long, value_name = "DIR")]
+        uidai_certs: Option<PathBuf>,
+    },
+    /// Patients.
+    Patients {
+        #[command(subcommand)]
+        action: PatientsCmd,
+    },
+    /// Cancel an OPD visit.
+    CancelVisit {
+        /// The visit id.
+        #[arg(long)]
+        visit: String,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Seed realistic synthetic patients and visits (demos, benchmarks).
+    DemoData {
+        /// How many patients.
+        #[arg(long)]
+        patients: u32,
+        /// Random seed (same seed, same data).
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum PatientsCmd {
+    /// Search by UHID, mobile, ABHA number or address, Aadhaar number, or name.
+    Search {
+        /// What to look for.
+        query: String,
+        /// At most this many results.
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+    },
+    /// Show one patient with their visits.
+    Show {
+        /// Patient id.
+        id: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -108,6 +173,10 @@ fn parse_role(s: &str) -> Result<Role, String> {
 
 /// Runs the parsed command against the database at `db`.
 pub fn run(cli: Cli, db: &Path) -> Result<Value, CliError> {
+    if let Command::DecodeQr { file, uidai_certs } = &cli.command {
+        // Decoding needs no database: nothing is stored.
+        return crate::opd::decode_qr(file.as_deref(), uidai_certs.as_deref());
+    }
     let kiosk = Kiosk::open(db)?;
     match cli.command {
         Command::Status => to_json(&kiosk.status()?),
@@ -140,6 +209,34 @@ pub fn run(cli: Cli, db: &Path) -> Result<Value, CliError> {
         Command::Audit {
             action: AuditCmd::List { limit },
         } => Ok(json!({ "entries": kiosk.audit_log(limit)? })),
+        Command::Register {
+            department,
+            qr,
+            json: fields,
+            waiver,
+        } => crate::opd::register(&kiosk, department, qr.as_deref(), fields.as_deref(), waiver),
+        Command::DecodeQr { .. } => Err(CliError::Other("unreachable".into())),
+        Command::Patients {
+            action: PatientsCmd::Search { query, limit },
+        } => {
+            let (kind, patients) = kiosk.search_patients(&query, limit)?;
+            Ok(json!({ "query_kind": kind, "count": patients.len(), "patients": patients }))
+        }
+        Command::Patients {
+            action: PatientsCmd::Show { id },
+        } => {
+            let patient = kiosk.patient(&id)?;
+            let visits = kiosk.patient_visits(&patient.id, 50)?;
+            Ok(json!({ "patient": patient, "visits": visits }))
+        }
+        Command::CancelVisit { visit, reason } => {
+            kiosk.cancel_visit(&Actor::Cli, &visit, &reason)?;
+            Ok(json!({ "visit_id": visit, "status": "cancelled" }))
+        }
+        Command::DemoData { patients, seed } => {
+            let (p, v) = swagat_core::demo::seed(&kiosk, patients, seed)?;
+            Ok(json!({ "patients": p, "visits": v }))
+        }
     }
 }
 

@@ -6,6 +6,7 @@
 //! user input. Links no GTK.
 
 mod cli;
+mod opd;
 mod output;
 
 use std::process::ExitCode;

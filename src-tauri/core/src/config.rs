@@ -80,6 +80,8 @@ pub struct FacilitySettings {
     pub address: String,
     /// This kiosk's letter, unique within the facility: prefixes tokens and ids.
     pub kiosk_letter: Option<String>,
+    /// The facility's code, unique in the state (assigned by the state server): starts UHIDs.
+    pub facility_code: Option<String>,
     /// Where patients view slips on a phone, e.g. `https://swagat.bihar.gov.in`.
     pub public_base_url: Option<String>,
     /// Facility time zone as minutes east of UTC (India: 330).
@@ -126,6 +128,8 @@ pub struct ConfigPatch {
     pub address: Option<String>,
     /// New kiosk letter.
     pub kiosk_letter: Option<String>,
+    /// New facility code (2-8 letters or digits).
+    pub facility_code: Option<String>,
     /// New public base URL (empty string clears it).
     pub public_base_url: Option<String>,
     /// New UTC offset in minutes.
@@ -260,6 +264,9 @@ pub fn apply(conn: &Connection, patch: &ConfigPatch) -> Result<FacilityConfig> {
     }
     if let Some(v) = &patch.kiosk_letter {
         s.kiosk_letter = Some(validate_kiosk_letter(v)?);
+    }
+    if let Some(v) = &patch.facility_code {
+        s.facility_code = Some(validate_code("facility_code", v)?);
     }
     if let Some(v) = &patch.public_base_url {
         s.public_base_url = optional(v).map(validate_base_url).transpose()?;

@@ -12,6 +12,7 @@ use crate::audit::{self, Actor, AuditEntry};
 use crate::clock;
 use crate::config::{self, ConfigPatch, FacilityConfig};
 use crate::error::{CoreError, Result};
+use crate::opd::{self, Patient, QueryKind, RegisterRequest, Registration, Visit};
 use crate::staff::{self, NewStaff, Role, StaffMember};
 use crate::store::Store;
 
@@ -59,9 +60,16 @@ pub struct HomeSummary {
 }
 
 /// The kiosk core, over one store.
-#[derive(Debug)]
 pub struct Kiosk {
     store: Store,
+    trust: std::sync::OnceLock<swagat_identity::TrustStore>,
+    certs_dir: Option<std::path::PathBuf>,
+}
+
+impl std::fmt::Debug for Kiosk {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Kiosk").field("store", &self.store).finish()
+    }
 }
 
 impl Kiosk {
@@ -69,6 +77,8 @@ impl Kiosk {
     pub fn open(path: &Path) -> Result<Self> {
         Ok(Self {
             store: Store::open(path)?,
+            trust: std::sync::OnceLock::new(),
+            certs_dir: Some(crate::paths::certs_dir(path)),
         })
     }
 
@@ -76,12 +86,49 @@ impl Kiosk {
     pub fn open_in_memory() -> Result<Self> {
         Ok(Self {
             store: Store::open_in_memory()?,
+            trust: std::sync::OnceLock::new(),
+            certs_dir: None,
         })
     }
 
     /// The underlying store.
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// The trusted UIDAI keys: the shipped certificates plus any PEM/DER certificate or public key
+    /// an admin put in the `uidai-certs/` folder beside the database (loaded once).
+    pub fn trust_store(&self) -> &swagat_identity::TrustStore {
+        self.trust.get_or_init(|| {
+            let mut t = swagat_identity::TrustStore::with_builtin();
+            if let Some(dir) = self.certs_dir.as_ref().filter(|d| d.is_dir()) {
+                match t.add_dir(dir) {
+                    Ok(skipped) if !skipped.is_empty() => {
+                        tracing::warn!(count = skipped.len(), "skipped unreadable files in uidai-certs")
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!("cannot read uidai-certs: {e}"),
+                }
+            }
+            t
+        })
+    }
+
+    /// Decodes a scanned QR code into form fields (an XML QR's Aadhaar number is hashed with the
+    /// state's key, then dropped).
+    pub fn scan(&self, raw: &str) -> Result<crate::scan::Scanned> {
+        let key = self.store.write(|tx| opd::secrets::aadhaar_hash_key(tx))?;
+        let mut scanned = crate::scan::from_qr_with_key(raw, self.trust_store(), &key)?;
+        scanned.existing = self.store.read(|c| {
+            let s = config::load_settings(c)?;
+            let today = clock::local_date(clock::now_utc(), s.utc_offset_minutes);
+            // A document whose fields do not validate cannot match anyone; the form shows why.
+            match opd::patients::validate(&scanned.input, &key, today) {
+                Ok(v) => opd::patients::find_same_person(c, &v),
+                Err(_) => Ok(None),
+            }
+        })?;
+        Ok(scanned)
     }
 
     /// Which screen to show first, and the idle-lock time.
@@ -178,19 +225,53 @@ impl Kiosk {
         self.store.read(|c| audit::recent(c, limit))
     }
 
+    /// Registers a patient visit (new or returning patient) and issues its token.
+    pub fn register(&self, actor: &Actor, req: &RegisterRequest) -> Result<Registration> {
+        self.store.write(|tx| opd::register::register(tx, actor, req))
+    }
+
+    /// Searches patients by UHID, mobile, ABHA number/address, Aadhaar number or name.
+    pub fn search_patients(&self, query: &str, limit: u32) -> Result<(QueryKind, Vec<Patient>)> {
+        self.store.read(|c| {
+            let key = opd::secrets::stored_key(c)?.unwrap_or_default();
+            opd::patients::search(c, query, &key, limit.clamp(1, 100))
+        })
+    }
+
+    /// One patient (following merges).
+    pub fn patient(&self, id: &str) -> Result<Patient> {
+        self.store.read(|c| opd::patients::resolve(c, id))
+    }
+
+    /// One visit.
+    pub fn visit(&self, id: &str) -> Result<Visit> {
+        self.store.read(|c| opd::visits::get(c, id))
+    }
+
+    /// A patient's visits, newest first.
+    pub fn patient_visits(&self, patient_id: &str, limit: u32) -> Result<Vec<Visit>> {
+        self.store.read(|c| opd::visits::for_patient(c, patient_id, limit))
+    }
+
+    /// Cancels a visit (audited).
+    pub fn cancel_visit(&self, actor: &Actor, visit_id: &str, reason: &str) -> Result<()> {
+        self.store.write(|tx| opd::register::cancel(tx, actor, visit_id, reason))
+    }
+
     /// The home screen's figures.
     pub fn home_summary(&self) -> Result<HomeSummary> {
         self.store.read(|c| {
             let s = config::load_settings(c)?;
             let today = clock::local_date(clock::now_utc(), s.utc_offset_minutes);
+            let (registrations_today, abha_linked_today) =
+                opd::visits::day_counts(c, &today.to_string())?;
             Ok(HomeSummary {
                 facility_name_en: s.name_en,
                 facility_name_hi: s.name_hi,
                 date: today.to_string(),
-                // OPD visits and the sync outbox arrive with their own modules; until then the
-                // honest figures are zero.
-                registrations_today: 0,
-                abha_linked_today: 0,
+                registrations_today,
+                abha_linked_today,
+                // The sync outbox arrives with the sync engine; until then nothing is queued.
                 pending_sync: 0,
             })
         })

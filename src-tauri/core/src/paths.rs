@@ -27,6 +27,14 @@ pub fn db_path(explicit: Option<&Path>) -> PathBuf {
     }
 }
 
+/// The folder beside the database where an admin drops extra UIDAI certificates or keys.
+pub fn certs_dir(db: &Path) -> PathBuf {
+    db.parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or_else(|| Path::new("."))
+        .join("uidai-certs")
+}
+
 /// The folder for log files beside the database.
 pub fn log_dir(db: &Path) -> PathBuf {
     db.parent()

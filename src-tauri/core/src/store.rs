@@ -20,6 +20,7 @@ use crate::error::{CoreError, Result};
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_init.sql"),
     include_str!("../migrations/0002_staff_lockout.sql"),
+    include_str!("../migrations/0003_opd.sql"),
 ];
 
 /// The schema version this build creates and understands.

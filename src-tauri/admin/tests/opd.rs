@@ -1,0 +1,127 @@
+//! `swagat-admin register`, `patients search`, `decode-qr` and `demo-data` as processes.
+#![allow(clippy::unwrap_used)]
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn admin(db: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_swagat-admin"))
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .env_remove("SWAGAT_DB")
+        .output()
+        .unwrap()
+}
+
+fn ok(o: Output) -> serde_json::Value {
+    assert!(o.status.success(), "stderr: {}", String::from_utf8_lossy(&o.stderr));
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
+fn data(name: &str) -> String {
+    format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn register_from_json_then_returning_from_the_same_aadhaar() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("k.db");
+    let fields = dir.path().join("p.json");
+    std::fs::write(&fields, r#"{"name":"Sunita Devi","gender":"F","dob":"23-05-1984","mobile":"+91 98765 43210",
+        "aadhaar":"2345 6789 0124","guardian":"W/O Ramesh Kumar","category":"general",
+        "address":{"locality":"Kankarbagh","vtc":"Patna","district":"Patna","state":"Bihar","pincode":"800020"}}"#).unwrap();
+    let f = fields.to_str().unwrap();
+    let a = ok(admin(&db, &["register", "--department", "GEN", "--json", f]));
+    for k in ["patient_id", "uhid", "visit_id", "token", "returning"] {
+        assert!(a.get(k).is_some(), "{k} in {a}");
+    }
+    assert_eq!(a["returning"], false);
+    assert_eq!(a["token"], "A-001");
+    let b = ok(admin(&db, &["register", "--department", "GEN", "--json", f]));
+    assert_eq!(b["returning"], true);
+    assert_eq!(b["patient_id"], a["patient_id"]);
+    assert_eq!(b["token"], "A-002");
+
+    let s = ok(admin(&db, &["patients", "search", "9876543210"]));
+    assert_eq!(s["query_kind"], "mobile");
+    assert_eq!(s["patients"].as_array().unwrap().len(), 1);
+    assert_eq!(s["patients"][0]["aadhaar_last4"], "0124");
+    let s = ok(admin(&db, &["patients", "search", "suneeta"]));
+    assert_eq!(s["patients"].as_array().unwrap().len(), 1);
+
+    // No file the app wrote holds the full Aadhaar number.
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        let p = entry.unwrap().path();
+        if p.is_file() {
+            let bytes = std::fs::read(&p).unwrap();
+            assert!(!bytes.windows(12).any(|w| w == b"234567890124"), "{}", p.display());
+        }
+    }
+}
+
+#[test]
+fn an_invalid_aadhaar_exits_2_with_a_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("k.db");
+    let fields = dir.path().join("p.json");
+    std::fs::write(&fields, r#"{"name":"Ram","gender":"M","age_years":40,"aadhaar":"234567890125"}"#).unwrap();
+    let o = admin(&db, &["register", "--department", "GEN", "--json", fields.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8(o.stderr).unwrap();
+    assert!(err.contains("aadhaar"), "{err}");
+    assert!(o.stdout.is_empty());
+}
+
+#[test]
+fn register_from_a_secure_qr_and_land_on_the_same_patient_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("k.db");
+    let qr = data("aadhaar_secure_qr_synthetic_v2.txt");
+    let a = ok(admin(&db, &["register", "--department", "GYN", "--qr", &qr]));
+    assert_eq!(a["returning"], false);
+    assert_eq!(a["qr"]["kind"], "aadhaar_secure_qr");
+    let b = ok(admin(&db, &["register", "--department", "GYN", "--qr", &qr]));
+    assert_eq!(b["returning"], true);
+    assert_eq!(b["patient_id"], a["patient_id"]);
+    let p = ok(admin(&db, &["patients", "show", a["patient_id"].as_str().unwrap()]));
+    assert_eq!(p["patient"]["name"], "Sunita Devi");
+    assert!(p["patient"]["aadhaar_last4"].as_str().unwrap().starts_with("4321"));
+    assert_eq!(p["visits"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn decode_qr_verifies_with_a_given_key_folder_and_refuses_garbage() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("k.db");
+    let certs = dir.path().join("certs");
+    std::fs::create_dir(&certs).unwrap();
+    std::fs::copy(data("aadhaar_synthetic_test_key.pub.pem"), certs.join("test.pem")).unwrap();
+    let qr = data("aadhaar_secure_qr_synthetic_v2.txt");
+    let v = ok(admin(&db, &["decode-qr", "--file", &qr, "--uidai-certs", certs.to_str().unwrap()]));
+    assert_eq!(v["kind"], "aadhaar_secure_qr");
+    assert_eq!(v["version"], "V2");
+    assert_eq!(v["signature"], "valid");
+    assert_eq!(v["mobile_last4"], "7890");
+    let v = ok(admin(&db, &["decode-qr", "--file", &qr]));
+    assert_eq!(v["signature"], "unverified", "the test key is not a UIDAI key");
+    let v = ok(admin(&db, &["decode-qr", "--file", &data("aadhaar_secure_qr_uidai_sample_2019.txt")]));
+    assert_eq!(v["version"], "V1");
+    let garbage = dir.path().join("g.txt");
+    std::fs::write(&garbage, "hello world").unwrap();
+    let o = admin(&db, &["decode-qr", "--file", garbage.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(String::from_utf8(o.stderr).unwrap().trim().lines().count(), 1);
+    assert!(!db.exists(), "decoding stores nothing");
+}
+
+#[test]
+fn demo_data_seeds_searchable_patients() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("k.db");
+    let v = ok(admin(&db, &["demo-data", "--patients", "300"]));
+    assert_eq!(v["patients"], 300);
+    assert!(v["visits"].as_u64().unwrap() >= 300);
+    let s = ok(admin(&db, &["patients", "search", "sunita"]));
+    assert!(!s["patients"].as_array().unwrap().is_empty());
+}

@@ -1,0 +1,17 @@
+//! OPD registration at the counter: patients, visits, tokens, UHIDs and search.
+//!
+//! The flow: what the counter knows ([`patients::PatientInput`], typed or pre-filled from a QR
+//! code) → validation (full Aadhaar reduced to last 4 + keyed hash at once) → the returning patient
+//! found by ABHA, Aadhaar hash or UHID, or a new patient with an offline UHID → a visit with a token
+//! that no other kiosk of the facility can issue → all in one transaction with its audit entries.
+
+pub mod names;
+pub mod patients;
+pub mod register;
+pub mod secrets;
+pub mod uhid;
+pub mod visits;
+
+pub use patients::{Patient, PatientAddress, PatientInput, QueryKind};
+pub use register::{RegisterRequest, Registration};
+pub use visits::Visit;

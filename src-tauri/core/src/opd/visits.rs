@@ -1,0 +1,116 @@
+//! OPD visits and tokens.
+//!
+//! A token is per department, per facility-local day, per kiosk: `A-017` is the 17th patient this
+//! kiosk (letter A) sent to that department today. Two kiosks never issue the same token, even
+//! offline. A visit within the validity of an earlier slip for the same department is a follow-up
+//! and pays no fee; categories with a fee waiver (BPL, ration card, Ayushman…) pay nothing either.
+
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use serde::Serialize;
+
+use crate::error::{CoreError, Result};
+
+/// A visit as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Visit {
+    /// UUIDv7.
+    pub id: String,
+    /// The patient.
+    pub patient_id: String,
+    /// Department code.
+    pub department: String,
+    /// Facility-local date.
+    pub visit_date: String,
+    /// Token, e.g. `A-017`.
+    pub token: String,
+    /// `new` or `follow_up`.
+    pub visit_type: String,
+    /// Fee charged in rupees.
+    pub fee_rupees: u32,
+    /// Waiver applied, if any.
+    pub waiver_code: Option<String>,
+    /// Why the fee was waived.
+    pub waiver_reason: Option<String>,
+    /// Slip valid until (inclusive).
+    pub valid_until: String,
+    /// `active` or `cancelled`.
+    pub status: String,
+    /// The patient is ABHA-linked.
+    pub abha_linked: bool,
+    /// Slips printed so far.
+    pub prints: u32,
+    /// Created (RFC 3339).
+    pub created_at: String,
+}
+
+const COLUMNS: &str = "id, patient_id, department, visit_date, token, visit_type, fee_rupees, \
+    waiver_code, waiver_reason, valid_until, status, abha_linked, prints, created_at";
+
+fn from_row(r: &Row<'_>) -> rusqlite::Result<Visit> {
+    Ok(Visit {
+        id: r.get(0)?,
+        patient_id: r.get(1)?,
+        department: r.get(2)?,
+        visit_date: r.get(3)?,
+        token: r.get(4)?,
+        visit_type: r.get(5)?,
+        fee_rupees: r.get(6)?,
+        waiver_code: r.get(7)?,
+        waiver_reason: r.get(8)?,
+        valid_until: r.get(9)?,
+        status: r.get(10)?,
+        abha_linked: r.get(11)?,
+        prints: r.get(12)?,
+        created_at: r.get(13)?,
+    })
+}
+
+/// Advances the named counter and returns its new value.
+pub fn next_counter(conn: &Connection, name: &str) -> Result<u64> {
+    let v: i64 = conn
+        .prepare_cached(
+            "INSERT INTO counters (name, value) VALUES (?1, 1) \
+             ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value",
+        )?
+        .query_row([name], |r| r.get(0))?;
+    u64::try_from(v).map_err(|_| CoreError::Corrupt(format!("counter {name}")))
+}
+
+/// The visit with id `id`.
+pub fn get(conn: &Connection, id: &str) -> Result<Visit> {
+    conn.prepare_cached(&format!("SELECT {COLUMNS} FROM visits WHERE id = ?1"))?
+        .query_row([id], from_row)
+        .optional()?
+        .ok_or_else(|| CoreError::NotFound {
+            what: format!("visit {id}"),
+        })
+}
+
+/// The patient's latest active visit to `department` still valid on `date`.
+pub fn valid_visit(conn: &Connection, patient_id: &str, department: &str, date: &str) -> Result<Option<Visit>> {
+    Ok(conn
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM visits WHERE patient_id = ?1 AND department = ?2 \
+             AND status = 'active' AND visit_date <= ?3 AND valid_until >= ?3 \
+             ORDER BY visit_date DESC, created_at DESC LIMIT 1"
+        ))?
+        .query_row(params![patient_id, department, date], from_row)
+        .optional()?)
+}
+
+/// A patient's visits, newest first.
+pub fn for_patient(conn: &Connection, patient_id: &str, limit: u32) -> Result<Vec<Visit>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM visits WHERE patient_id = ?1 ORDER BY visit_date DESC, created_at DESC LIMIT ?2"
+    ))?;
+    let rows = stmt.query_map(params![patient_id, limit], from_row)?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+/// Counts for one facility-local date: (active registrations, of which ABHA-linked).
+pub fn day_counts(conn: &Connection, date: &str) -> Result<(i64, i64)> {
+    Ok(conn.prepare_cached(
+        "SELECT count(*), coalesce(sum(abha_linked), 0) FROM visits WHERE visit_date = ?1 AND status = 'active'",
+    )?
+    .query_row([date], |r| Ok((r.get(0)?, r.get(1)?)))?)
+}

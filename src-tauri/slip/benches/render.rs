@@ -1,0 +1,37 @@
+//! Rendering speed of the example slip: A6 PDF, 80 mm PDF, thermal raster (+ ESC/POS).
+//! Run: `cargo bench -p swagat-slip --bench render`; sizes are printed once at the start.
+#![allow(clippy::unwrap_used)]
+
+use criterion::{black_box, criterion_group, criterion_main, Criterion};
+use swagat_slip::{render_pdf, render_raster, SlipData, SlipSize};
+
+fn bench(c: &mut Criterion) {
+    let data = SlipData::example();
+    let a6 = render_pdf(&data, SlipSize::A6).unwrap();
+    let roll = render_pdf(&data, SlipSize::Roll80).unwrap();
+    let raster = render_raster(&data).unwrap();
+    println!(
+        "sizes: A6 PDF {} B, 80 mm PDF {} B, raster {}x{} dots, PNG {} B, ESC/POS {} B",
+        a6.len(),
+        roll.len(),
+        raster.width(),
+        raster.height(),
+        raster.to_png().unwrap().len(),
+        raster.to_escpos().len()
+    );
+    c.bench_function("pdf_a6", |b| {
+        b.iter(|| render_pdf(black_box(&data), SlipSize::A6).unwrap())
+    });
+    c.bench_function("pdf_80mm", |b| {
+        b.iter(|| render_pdf(black_box(&data), SlipSize::Roll80).unwrap())
+    });
+    c.bench_function("raster_80mm", |b| {
+        b.iter(|| render_raster(black_box(&data)).unwrap())
+    });
+    c.bench_function("raster_80mm_escpos", |b| {
+        b.iter(|| render_raster(black_box(&data)).unwrap().to_escpos())
+    });
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -1,0 +1,213 @@
+//! Thermal-printer backend: the layout as a 1-bit image 576 dots wide (72 mm at 8 dots/mm,
+//! i.e. an 80 mm roll at 203 dpi).
+//!
+//! ESC/POS code pages cannot show Devanagari, so thermal slips are printed as pictures. Glyph
+//! outlines are taken from the same fonts and the same shaping as the PDF (ttf-parser outlines
+//! filled by tiny-skia), then thresholded to black and white. Rules and QR modules are snapped
+//! to whole dots so the code stays sharp and scannable.
+
+use rustybuzz::ttf_parser;
+use tiny_skia::{FillRule, Paint, PathBuilder, Pixmap, Transform};
+
+use crate::error::SlipError;
+use crate::fonts::Fonts;
+use crate::layout::{Item, Layout, PT_PER_MM};
+
+/// Printable width of an 80 mm roll at 203 dpi, in dots.
+pub const RASTER_WIDTH: u32 = 576;
+/// Dots per millimetre (203.2 dpi).
+pub(crate) const DOTS_PER_MM: f32 = 8.0;
+/// Side margin inside the printable width, in millimetres.
+pub(crate) const SIDE_MARGIN_MM: f32 = 1.5;
+const TOP_MARGIN_MM: f32 = 2.0;
+const BOTTOM_MARGIN_MM: f32 = 2.0;
+/// Anti-aliased coverage at or above which a dot is printed (of 255). Slightly under half, so
+/// hairline strokes of small Devanagari survive.
+const THRESHOLD: u8 = 110;
+
+/// A 1-bit image: rows of `width` dots, packed 8 per byte, most significant bit first, 1 = black
+/// (printed). This is the bit order ESC/POS raster commands use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Raster {
+    width: u32,
+    height: u32,
+    bits: Vec<u8>,
+}
+
+impl Raster {
+    /// Width in dots.
+    pub fn width(&self) -> u32 {
+        self.width
+    }
+
+    /// Height in dots (rows).
+    pub fn height(&self) -> u32 {
+        self.height
+    }
+
+    /// Bytes per row (`width / 8`, rounded up).
+    pub fn row_bytes(&self) -> usize {
+        self.width.div_ceil(8) as usize
+    }
+
+    /// The packed rows (see the type's documentation for the bit order).
+    pub fn bits(&self) -> &[u8] {
+        &self.bits
+    }
+
+    /// Whether the dot at (`x`, `y`) is black; false outside the image.
+    pub fn is_black(&self, x: u32, y: u32) -> bool {
+        if x >= self.width || y >= self.height {
+            return false;
+        }
+        let i = y as usize * self.row_bytes() + (x / 8) as usize;
+        self.bits[i] & (0x80 >> (x % 8)) != 0
+    }
+
+    fn set_black(&mut self, x: u32, y: u32) {
+        if x < self.width && y < self.height {
+            let i = y as usize * self.row_bytes() + (x / 8) as usize;
+            self.bits[i] |= 0x80 >> (x % 8);
+        }
+    }
+
+    /// Encodes the image as a 1-bit greyscale PNG (for previews, tests and archiving).
+    pub fn to_png(&self) -> Result<Vec<u8>, SlipError> {
+        let mut out = Vec::new();
+        let mut enc = png::Encoder::new(&mut out, self.width, self.height);
+        enc.set_color(png::ColorType::Grayscale);
+        enc.set_depth(png::BitDepth::One);
+        let mut writer = enc
+            .write_header()
+            .map_err(|e| SlipError::Raster(e.to_string()))?;
+        // In PNG greyscale 0 is black: invert our "1 = print" bits.
+        let data: Vec<u8> = self.bits.iter().map(|b| !b).collect();
+        writer
+            .write_image_data(&data)
+            .map_err(|e| SlipError::Raster(e.to_string()))?;
+        writer
+            .finish()
+            .map_err(|e| SlipError::Raster(e.to_string()))?;
+        Ok(out)
+    }
+}
+
+/// Renders `layout` (laid out for the 80 mm roll) to a 576-dot-wide raster.
+pub(crate) fn render(layout: &Layout) -> Result<Raster, SlipError> {
+    let fonts = Fonts::get()?;
+    let k = DOTS_PER_MM / PT_PER_MM; // dots per point
+    let ox = SIDE_MARGIN_MM * DOTS_PER_MM;
+    let oy = TOP_MARGIN_MM * DOTS_PER_MM;
+    let height = (oy + layout.height * k + BOTTOM_MARGIN_MM * DOTS_PER_MM).ceil() as u32;
+    let mut pixmap = Pixmap::new(RASTER_WIDTH, height)
+        .ok_or_else(|| SlipError::Raster(format!("invalid size {RASTER_WIDTH}x{height}")))?;
+    let mut paint = Paint::default();
+    paint.set_color_rgba8(0, 0, 0, 255);
+    paint.anti_alias = true;
+
+    let mut rects = Vec::new();
+    for item in &layout.items {
+        match item {
+            Item::Text {
+                x,
+                baseline,
+                size,
+                run,
+            } => {
+                let face = fonts.face(run.font);
+                let mut pen = OutlinePen {
+                    pb: PathBuilder::new(),
+                    x: 0.0,
+                    y: oy + baseline * k,
+                    scale: size * k / face.units_per_em,
+                };
+                let mut gx = ox + x * k;
+                for g in &run.glyphs {
+                    pen.x = gx + g.x_offset * size * k;
+                    let y0 = pen.y;
+                    pen.y = y0 - g.y_offset * size * k;
+                    face.rb.outline_glyph(ttf_parser::GlyphId(g.id), &mut pen);
+                    pen.y = y0;
+                    gx += g.x_advance * size * k;
+                }
+                if let Some(path) = pen.pb.finish() {
+                    pixmap.fill_path(
+                        &path,
+                        &paint,
+                        FillRule::Winding,
+                        Transform::identity(),
+                        None,
+                    );
+                }
+            }
+            Item::Rects(rs) => rects.extend_from_slice(rs),
+        }
+    }
+
+    let mut raster = Raster {
+        width: RASTER_WIDTH,
+        height,
+        bits: vec![0; RASTER_WIDTH.div_ceil(8) as usize * height as usize],
+    };
+    for (i, px) in pixmap.pixels().iter().enumerate() {
+        if px.alpha() >= THRESHOLD {
+            let i = i as u32;
+            raster.set_black(i % RASTER_WIDTH, i / RASTER_WIDTH);
+        }
+    }
+    // Rectangles snapped to whole dots: every QR module edge lands on the same grid.
+    let snap = |v: f32| v.round().max(0.0) as u32;
+    for r in rects {
+        let (x0, x1) = (snap(ox + r.x * k), snap(ox + (r.x + r.w) * k));
+        let (y0, y1) = (snap(oy + r.y * k), snap(oy + (r.y + r.h) * k));
+        for y in y0..y1.max(y0 + 1) {
+            for x in x0..x1.max(x0 + 1) {
+                raster.set_black(x, y);
+            }
+        }
+    }
+    Ok(raster)
+}
+
+/// Receives a glyph outline in font units and appends it, placed and scaled, to a path.
+struct OutlinePen {
+    pb: PathBuilder,
+    x: f32,
+    y: f32,
+    scale: f32,
+}
+
+impl OutlinePen {
+    fn p(&self, x: f32, y: f32) -> (f32, f32) {
+        (self.x + x * self.scale, self.y - y * self.scale)
+    }
+}
+
+impl ttf_parser::OutlineBuilder for OutlinePen {
+    fn move_to(&mut self, x: f32, y: f32) {
+        let (x, y) = self.p(x, y);
+        self.pb.move_to(x, y);
+    }
+
+    fn line_to(&mut self, x: f32, y: f32) {
+        let (x, y) = self.p(x, y);
+        self.pb.line_to(x, y);
+    }
+
+    fn quad_to(&mut self, x1: f32, y1: f32, x: f32, y: f32) {
+        let (x1, y1) = self.p(x1, y1);
+        let (x, y) = self.p(x, y);
+        self.pb.quad_to(x1, y1, x, y);
+    }
+
+    fn curve_to(&mut self, x1: f32, y1: f32, x2: f32, y2: f32, x: f32, y: f32) {
+        let (x1, y1) = self.p(x1, y1);
+        let (x2, y2) = self.p(x2, y2);
+        let (x, y) = self.p(x, y);
+        self.pb.cubic_to(x1, y1, x2, y2, x, y);
+    }
+
+    fn close(&mut self) {
+        self.pb.close();
+    }
+}

@@ -1,0 +1,152 @@
+//! Tauri commands: each checks the session where needed and makes one core call.
+
+use serde::Serialize;
+use swagat_core::config::{ConfigPatch, FacilityConfig};
+use swagat_core::{
+    Actor, ErrorReport, FirstRunSetup, HomeSummary, KioskStatus, NewStaff, Role, StaffMember,
+};
+use tauri::State;
+
+use crate::state::AppState;
+
+type CmdResult<T> = Result<T, ErrorReport>;
+
+fn report(e: swagat_core::CoreError) -> ErrorReport {
+    ErrorReport::from(&e)
+}
+
+/// What the UI needs at start and on every screen change.
+#[derive(Serialize)]
+pub struct AppStatus {
+    #[serde(flatten)]
+    kiosk: KioskStatus,
+    /// The logged-in member, if any (and not idled out).
+    staff: Option<StaffMember>,
+}
+
+#[tauri::command]
+pub fn app_status(state: State<'_, AppState>) -> CmdResult<AppStatus> {
+    let kiosk = state.kiosk()?.status().map_err(report)?;
+    Ok(AppStatus {
+        kiosk,
+        staff: state.require(&[]).ok(),
+    })
+}
+
+#[tauri::command]
+pub fn first_run_setup(state: State<'_, AppState>, setup: FirstRunSetup) -> CmdResult<StaffMember> {
+    let admin = state.kiosk()?.first_run_setup(&setup).map_err(report)?;
+    state.session().start(admin.clone());
+    Ok(admin)
+}
+
+#[tauri::command]
+pub fn login(state: State<'_, AppState>, name: String, secret: String) -> CmdResult<StaffMember> {
+    let member = state.kiosk()?.login(&name, &secret).map_err(report)?;
+    state.session().start(member.clone());
+    Ok(member)
+}
+
+#[tauri::command]
+pub fn logout(state: State<'_, AppState>) {
+    state.session().end();
+}
+
+#[tauri::command]
+pub fn whoami(state: State<'_, AppState>) -> CmdResult<StaffMember> {
+    state.require(&[])
+}
+
+#[tauri::command]
+pub fn home_summary(state: State<'_, AppState>) -> CmdResult<HomeSummary> {
+    state.require(&[])?;
+    state.kiosk()?.home_summary().map_err(report)
+}
+
+#[tauri::command]
+pub fn get_config(state: State<'_, AppState>) -> CmdResult<FacilityConfig> {
+    state.require(&[])?;
+    state.kiosk()?.config().map_err(report)
+}
+
+#[tauri::command]
+pub fn update_config(state: State<'_, AppState>, patch: ConfigPatch) -> CmdResult<FacilityConfig> {
+    let me = state.require(&[Role::Admin])?;
+    state
+        .kiosk()?
+        .update_config(&Actor::Staff(me.id), &patch)
+        .map_err(report)
+}
+
+#[tauri::command]
+pub fn list_staff(state: State<'_, AppState>) -> CmdResult<Vec<StaffMember>> {
+    state.require(&[Role::Admin])?;
+    state.kiosk()?.staff().map_err(report)
+}
+
+#[tauri::command]
+pub fn add_staff(state: State<'_, AppState>, staff: NewStaff) -> CmdResult<StaffMember> {
+    let me = state.require(&[Role::Admin])?;
+    state
+        .kiosk()?
+        .add_staff(&Actor::Staff(me.id), &staff)
+        .map_err(report)
+}
+
+/// LGD states and districts for the setup screen's pickers.
+#[tauri::command]
+pub fn lgd_states() -> &'static [swagat_core::lgd::State] {
+    swagat_core::lgd::states()
+}
+
+/// Decodes a scanned QR code into form fields, the document kind and the signature result.
+#[tauri::command]
+pub fn scan_qr(state: State<'_, AppState>, raw: String) -> CmdResult<swagat_core::scan::Scanned> {
+    state.require(&[Role::Reception])?;
+    state.kiosk()?.scan(&raw).map_err(report)
+}
+
+/// Registers a visit for a new or returning patient.
+#[tauri::command]
+pub fn register(
+    state: State<'_, AppState>,
+    request: swagat_core::opd::RegisterRequest,
+) -> CmdResult<swagat_core::opd::Registration> {
+    let me = state.require(&[Role::Reception])?;
+    state
+        .kiosk()?
+        .register(&Actor::Staff(me.id), &request)
+        .map_err(report)
+}
+
+/// Search results with how the query was understood.
+#[derive(Serialize)]
+pub struct SearchResult {
+    kind: swagat_core::opd::QueryKind,
+    patients: Vec<swagat_core::opd::Patient>,
+}
+
+/// Finds returning patients.
+#[tauri::command]
+pub fn search_patients(state: State<'_, AppState>, query: String) -> CmdResult<SearchResult> {
+    state.require(&[Role::Reception])?;
+    let (kind, patients) = state.kiosk()?.search_patients(&query, 20).map_err(report)?;
+    Ok(SearchResult { kind, patients })
+}
+
+/// One visit with its patient (the slip preview).
+#[derive(Serialize)]
+pub struct VisitDetail {
+    visit: swagat_core::opd::Visit,
+    patient: swagat_core::opd::Patient,
+}
+
+/// A visit and its patient.
+#[tauri::command]
+pub fn visit_detail(state: State<'_, AppState>, visit_id: String) -> CmdResult<VisitDetail> {
+    state.require(&[])?;
+    let k = state.kiosk()?;
+    let visit = k.visit(&visit_id).map_err(report)?;
+    let patient = k.patient(&visit.patient_id).map_err(report)?;
+    Ok(VisitDetail { visit, patient })
+}

@@ -1,0 +1,55 @@
+//! The desktop shell: Tauri window, and commands that are a few lines each over the kiosk core.
+//!
+//! This is the only crate that imports `tauri`. A command checks the session where needed, calls
+//! one [`swagat_core::Kiosk`] method, and returns its result or an [`ErrorReport`] (kind plus English
+//! and Hindi message) for the UI to show. Commands are registered by [`builder`], which is generic
+//! over the runtime so the tests drive them through Tauri's mock runtime without a display.
+
+mod commands;
+mod state;
+
+pub use state::AppState;
+
+use tauri::{Builder, Runtime};
+
+/// The app's builder with every command registered; `run` adds the real runtime and context.
+pub fn builder() -> Builder<tauri::Wry> {
+    builder_on(Builder::default())
+}
+
+/// Registers every command on `builder` (any runtime: the tests pass Tauri's mock runtime).
+pub fn builder_on<R: Runtime>(builder: Builder<R>) -> Builder<R> {
+    builder.invoke_handler(tauri::generate_handler![
+        commands::app_status,
+        commands::first_run_setup,
+        commands::login,
+        commands::logout,
+        commands::whoami,
+        commands::home_summary,
+        commands::get_config,
+        commands::update_config,
+        commands::list_staff,
+        commands::add_staff,
+        commands::lgd_states,
+        commands::scan_qr,
+        commands::register,
+        commands::search_patients,
+        commands::visit_detail,
+    ])
+}
+
+/// Starts the desktop app on the database named by `SWAGAT_DB` or the platform data directory.
+pub fn run() {
+    let db = swagat_core::paths::db_path(None);
+    let _log_guard = swagat_core::logging::init(Some(&swagat_core::paths::log_dir(&db)), "info");
+    tracing::info!("starting Swagat {}", env!("CARGO_PKG_VERSION"));
+    let state = AppState::open(&db);
+    let result = builder()
+        .manage(state)
+        .run(tauri::generate_context!());
+    if let Err(e) = result {
+        tracing::error!("the app stopped with an error: {e}");
+        eprintln!("Swagat could not start: {e}");
+        std::process::exit(1);
+    }
+}

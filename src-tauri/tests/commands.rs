@@ -1,0 +1,112 @@
+//! The app's Tauri commands through Tauri's mock runtime: no display, real core, real SQLite.
+#![allow(clippy::unwrap_used)]
+
+use serde_json::{json, Value};
+use swagat_lib::AppState;
+use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, INVOKE_KEY};
+use tauri::webview::InvokeRequest;
+use tauri::WebviewWindowBuilder;
+
+fn app(state: AppState) -> (tauri::App<tauri::test::MockRuntime>, tauri::WebviewWindow<tauri::test::MockRuntime>) {
+    let app = swagat_lib::builder_on(mock_builder())
+        .manage(state)
+        .build(mock_context(noop_assets()))
+        .unwrap();
+    let win = WebviewWindowBuilder::new(&app, "main", Default::default())
+        .build()
+        .unwrap();
+    (app, win)
+}
+
+fn invoke(win: &tauri::WebviewWindow<tauri::test::MockRuntime>, cmd: &str, body: Value) -> Result<Value, Value> {
+    get_ipc_response(
+        win,
+        InvokeRequest {
+            cmd: cmd.into(),
+            callback: tauri::ipc::CallbackFn(0),
+            error: tauri::ipc::CallbackFn(1),
+            url: "tauri://localhost".parse().unwrap(),
+            body: tauri::ipc::InvokeBody::Json(body),
+            headers: Default::default(),
+            invoke_key: INVOKE_KEY.to_string(),
+        },
+    )
+    .map(|b| b.deserialize::<Value>().unwrap())
+}
+
+fn fresh() -> (tempfile::TempDir, AppState) {
+    let dir = tempfile::tempdir().unwrap();
+    let state = AppState::open(&dir.path().join("k.db"));
+    (dir, state)
+}
+
+#[test]
+fn first_run_setup_login_and_home() {
+    let (_dir, state) = fresh();
+    let (_app, win) = app(state);
+    let st = invoke(&win, "app_status", json!({})).unwrap();
+    assert_eq!(st["first_run"], true);
+    assert_eq!(st["staff"], Value::Null);
+
+    // Commands that need a login refuse without one, with both languages.
+    let err = invoke(&win, "home_summary", json!({})).unwrap_err();
+    assert_eq!(err["kind"], "auth");
+    assert!(err["hi"].as_str().unwrap().contains("लॉग इन"));
+
+    let setup = json!({"setup": {
+        "facility": {"name_en": "UPHC Kankarbagh", "name_hi": "यूपीएचसी कंकड़बाग", "kiosk_letter": "A",
+                     "state_lgd": 10, "district_lgd": 212},
+        "admin_name": "Admin", "admin_secret": "135790"}});
+    let admin = invoke(&win, "first_run_setup", setup.clone()).unwrap();
+    assert_eq!(admin["role"], "admin");
+    // Setup logs the administrator in.
+    let home = invoke(&win, "home_summary", json!({})).unwrap();
+    assert_eq!(home["facility_name_en"], "UPHC Kankarbagh");
+    assert!(invoke(&win, "first_run_setup", setup).is_err(), "only once");
+
+    invoke(&win, "logout", json!({})).unwrap();
+    let err = invoke(&win, "login", json!({"name": "Admin", "secret": "000000"})).unwrap_err();
+    assert_eq!(err["kind"], "auth");
+    assert_eq!(err["en"], "wrong name or PIN");
+    let me = invoke(&win, "login", json!({"name": "admin", "secret": "135790"})).unwrap();
+    assert_eq!(me["name"], "Admin");
+    let st = invoke(&win, "app_status", json!({})).unwrap();
+    assert_eq!(st["staff"]["name"], "Admin");
+}
+
+#[test]
+fn settings_need_an_admin_and_validate() {
+    let (_dir, state) = fresh();
+    let (_app, win) = app(state);
+    invoke(&win, "first_run_setup", json!({"setup": {
+        "facility": {"name_en": "DH Jagdalpur", "name_hi": "जिला अस्पताल जगदलपुर", "kiosk_letter": "B"},
+        "admin_name": "Admin", "admin_secret": "135790"}})).unwrap();
+    let r = invoke(&win, "add_staff", json!({"staff": {"name": "Sunita", "role": "reception", "secret": "2468"}})).unwrap();
+    assert_eq!(r["role"], "reception");
+    let err = invoke(&win, "update_config", json!({"patch": {"kiosk_letter": "12"}})).unwrap_err();
+    assert_eq!(err["kind"], "invalid");
+    assert_eq!(err["field"], "kiosk_letter");
+    let cfg = invoke(&win, "update_config", json!({"patch": {"idle_lock_minutes": 10}})).unwrap();
+    assert_eq!(cfg["idle_lock_minutes"], 10);
+
+    invoke(&win, "logout", json!({})).unwrap();
+    invoke(&win, "login", json!({"name": "Sunita", "secret": "2468"})).unwrap();
+    let err = invoke(&win, "update_config", json!({"patch": {"address": "x"}})).unwrap_err();
+    assert_eq!(err["kind"], "auth", "reception may not change settings");
+    assert!(invoke(&win, "list_staff", json!({})).is_err());
+    assert!(invoke(&win, "home_summary", json!({})).is_ok());
+}
+
+#[test]
+fn a_database_from_a_newer_app_is_reported_not_crashed() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("k.db");
+    drop(swagat_core::Kiosk::open(&db).unwrap());
+    let conn = swagat_core::store::open_connection(&db).unwrap();
+    conn.pragma_update(None, "user_version", 999).unwrap();
+    drop(conn);
+    let (_app, win) = app(AppState::open(&db));
+    let err = invoke(&win, "app_status", json!({})).unwrap_err();
+    assert_eq!(err["kind"], "other");
+    assert!(err["en"].as_str().unwrap().contains("newer"));
+}

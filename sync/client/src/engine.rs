@@ -1,0 +1,571 @@
+//! The sync engine: pushes the outbox in batches, pulls facility changes, retries with
+//! capped exponential backoff and jitter, and always resumes from the server's acknowledgement.
+//!
+//! Correctness does not depend on anything the engine remembers: before pushing it asks the
+//! server which sequence it has durably processed (`/v1/push/state`) and sends from there, and
+//! the server ingests idempotently. So a crash, a lost answer or a restarted server can at worst
+//! cause a batch to be sent twice, never lost or applied twice.
+
+use crate::http::ServerClient;
+use crate::store::{Credentials, DeadLetter, KioskStore, OutboxEntry, StoreError};
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use swagat_sync_protocol::{EnrollRequest, Envelope, ErrorCode, PushRequest, Rejection};
+use tokio::sync::{watch, Mutex, Notify};
+use tracing::{debug, info, warn};
+
+/// Why a sync (or enrollment) did not complete.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SyncError {
+    /// The kiosk has no credential yet (`swagat-admin enroll` first).
+    #[error("this kiosk is not enrolled")]
+    NotEnrolled,
+    /// The server could not be reached (no route, refused, DNS…).
+    #[error("server unreachable: {0}")]
+    Offline(String),
+    /// The connection failed mid-request (reset, timeout, truncated answer).
+    #[error("transport error: {0}")]
+    Transport(String),
+    /// The server answered with an error.
+    #[error("server error {status}: {message}")]
+    Server {
+        /// HTTP status.
+        status: u16,
+        /// Protocol error code, when the body had one.
+        code: Option<ErrorCode>,
+        /// Server's message.
+        message: String,
+    },
+    /// The server's answer could not be decoded.
+    #[error("protocol error: {0}")]
+    Protocol(String),
+    /// The batch did not continue the server's acknowledged sequence.
+    #[error("sequence gap: server acknowledged {acked_seq}")]
+    SequenceGap {
+        /// Server's acknowledged sequence.
+        acked_seq: u64,
+    },
+    /// The device has been revoked; sync stops until re-enrollment.
+    #[error("this device has been revoked by the server administrator")]
+    Revoked,
+    /// The device credential was refused.
+    #[error("the server refused this device's credential")]
+    Unauthorized,
+    /// The enrollment code is unknown or already used.
+    #[error("enrollment code unknown or already used")]
+    InvalidEnrollmentCode,
+    /// The kiosk store failed.
+    #[error("{0}")]
+    Store(String),
+    /// Bad configuration (URL, TLS).
+    #[error("configuration: {0}")]
+    Config(String),
+    /// The server acknowledged nothing new for a batch it accepted.
+    #[error("server made no progress on the outbox")]
+    NoProgress,
+    /// `until_idle` gave up.
+    #[error("gave up after {0:?} without reaching idle: {1}")]
+    Timeout(Duration, Box<SyncError>),
+}
+
+impl From<StoreError> for SyncError {
+    fn from(e: StoreError) -> Self {
+        SyncError::Store(e.to_string())
+    }
+}
+
+impl SyncError {
+    /// Whether trying again later may succeed.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            SyncError::Offline(_)
+            | SyncError::Transport(_)
+            | SyncError::Protocol(_)
+            | SyncError::SequenceGap { .. }
+            | SyncError::NoProgress => true,
+            SyncError::Server { status, code, .. } => {
+                *status >= 500
+                    || *status == 429
+                    || *status == 408
+                    || code.is_some_and(|c| c.is_retryable())
+            }
+            _ => false,
+        }
+    }
+
+    /// Whether the error means "no connectivity" (as opposed to a failing server).
+    pub fn is_offline(&self) -> bool {
+        matches!(self, SyncError::Offline(_))
+    }
+}
+
+/// Tuning of the engine.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// Envelopes per push (server maximum: 5000).
+    pub batch_size: usize,
+    /// Records per pull page.
+    pub pull_limit: u32,
+    /// TCP connect timeout.
+    pub connect_timeout: Duration,
+    /// Whole-request timeout.
+    pub request_timeout: Duration,
+    /// First backoff delay.
+    pub backoff_base: Duration,
+    /// Backoff cap.
+    pub backoff_cap: Duration,
+    /// While offline, how often to probe `/healthz` so sync resumes as soon as the link returns.
+    pub probe_interval: Duration,
+    /// `until_idle` gives up after this long.
+    pub idle_deadline: Duration,
+    /// Background loop: sync at least this often even without local writes.
+    pub poll_interval: Duration,
+    /// Device name sent at enrollment.
+    pub device_name: String,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            batch_size: 1000,
+            pull_limit: 1000,
+            connect_timeout: Duration::from_secs(5),
+            request_timeout: Duration::from_secs(60),
+            backoff_base: Duration::from_millis(500),
+            backoff_cap: Duration::from_secs(60),
+            probe_interval: Duration::from_secs(2),
+            idle_deadline: Duration::from_secs(600),
+            poll_interval: Duration::from_secs(60),
+            device_name: String::new(),
+        }
+    }
+}
+
+/// Result of `sync_once` / `until_idle` (printed by `swagat-admin sync`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncReport {
+    /// Outbox entries acknowledged by the server during this call.
+    pub pushed: u64,
+    /// Records pulled and applied during this call.
+    pub pulled: u64,
+    /// Outbox entries still waiting afterwards.
+    pub pending: u64,
+    /// Dead-lettered records in total.
+    pub dead_letters: u64,
+}
+
+/// Live status for the UI's status strip.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncStatus {
+    /// Whether the last contact with the server succeeded.
+    pub online: bool,
+    /// Whether a sync is in progress.
+    pub syncing: bool,
+    /// Records waiting in the outbox.
+    pub pending: u64,
+    /// Dead-lettered records.
+    pub dead_letters: u64,
+    /// Unix ms of the last fully successful sync.
+    pub last_sync_at_ms: Option<i64>,
+    /// Last error, for display (no personal data).
+    pub last_error: Option<String>,
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// Full-jitter capped exponential backoff: a random delay in `[0, min(cap, base·2^attempt)]`
+/// (at least 10 ms).
+pub fn backoff_delay(cfg: &EngineConfig, attempt: u32) -> Duration {
+    let exp = cfg
+        .backoff_base
+        .saturating_mul(1u32.checked_shl(attempt.min(20)).unwrap_or(u32::MAX));
+    let ceiling = exp.min(cfg.backoff_cap).as_millis().max(10) as u64;
+    Duration::from_millis(rand::rng().random_range(10..=ceiling.max(10)))
+}
+
+async fn blocking<S: KioskStore, T: Send + 'static>(
+    store: &Arc<S>,
+    f: impl FnOnce(&S) -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, SyncError> {
+    let s = store.clone();
+    tokio::task::spawn_blocking(move || f(&s))
+        .await
+        .map_err(|e| SyncError::Store(format!("store task failed: {e}")))?
+        .map_err(SyncError::from)
+}
+
+/// Enrolls this kiosk with a one-time code and saves the credential in `store`.
+pub async fn enroll<S: KioskStore>(
+    store: Arc<S>,
+    server_url: &str,
+    code: &str,
+    config: &EngineConfig,
+) -> Result<Credentials, SyncError> {
+    let client = ServerClient::new(server_url, config.connect_timeout, config.request_timeout)?;
+    let resp = client
+        .enroll(&EnrollRequest {
+            code: code.trim().to_string(),
+            device_name: config.device_name.clone(),
+        })
+        .await?;
+    let creds = Credentials {
+        server_url: server_url.trim_end_matches('/').to_string(),
+        device_id: resp.device_id,
+        facility_id: resp.facility_id,
+        facility_code: resp.facility_code,
+        facility_name: resp.facility_name,
+        secret: resp.secret,
+    };
+    let saved = creds.clone();
+    blocking(&store, move |s| s.save_credentials(&saved)).await?;
+    info!(device = %creds.device_id, facility = %creds.facility_id, "enrolled");
+    Ok(creds)
+}
+
+fn to_envelope(c: &Credentials, e: OutboxEntry) -> Envelope {
+    Envelope {
+        id: e.record_id,
+        kind: e.kind,
+        facility: c.facility_id,
+        device: c.device_id,
+        seq: e.seq,
+        hlc: e.hlc,
+        schema: e.schema,
+        payload: e.payload,
+    }
+}
+
+fn letter(r: &Rejection) -> DeadLetter {
+    DeadLetter {
+        seq: r.seq,
+        record_id: r.id,
+        code: r.code,
+        reason: r.reason.clone(),
+    }
+}
+
+/// The kiosk's sync engine over a [`KioskStore`].
+pub struct SyncEngine<S: KioskStore> {
+    store: Arc<S>,
+    config: EngineConfig,
+    client: Mutex<Option<(Credentials, ServerClient)>>,
+    round: Mutex<()>,
+    status: watch::Sender<SyncStatus>,
+    wake: Notify,
+}
+
+impl<S: KioskStore> SyncEngine<S> {
+    /// An engine over `store`. Nothing happens until a sync method or [`SyncEngine::run`].
+    pub fn new(store: Arc<S>, config: EngineConfig) -> Self {
+        let (status, _) = watch::channel(SyncStatus::default());
+        SyncEngine {
+            store,
+            config,
+            client: Mutex::new(None),
+            round: Mutex::new(()),
+            status,
+            wake: Notify::new(),
+        }
+    }
+
+    /// Subscribes to live status (for the UI's status strip).
+    pub fn status(&self) -> watch::Receiver<SyncStatus> {
+        self.status.subscribe()
+    }
+
+    /// Asks the background loop to sync now (call after a local write or when the network
+    /// comes back).
+    pub fn notify(&self) {
+        self.wake.notify_one();
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<S> {
+        &self.store
+    }
+
+    async fn server(&self) -> Result<(Credentials, ServerClient), SyncError> {
+        let creds = blocking(&self.store, |s| s.load_credentials())
+            .await?
+            .ok_or(SyncError::NotEnrolled)?;
+        let mut guard = self.client.lock().await;
+        if let Some((c, client)) = guard.as_ref() {
+            if *c == creds {
+                return Ok((c.clone(), client.clone()));
+            }
+        }
+        let client = ServerClient::new(
+            &creds.server_url,
+            self.config.connect_timeout,
+            self.config.request_timeout,
+        )?
+        .with_device(creds.device_id, &creds.secret)?;
+        *guard = Some((creds.clone(), client.clone()));
+        Ok((creds, client))
+    }
+
+    /// The transport in use (for benchmarks' byte counters).
+    pub async fn transport(&self) -> Result<ServerClient, SyncError> {
+        Ok(self.server().await?.1)
+    }
+
+    async fn dead_letter_all(&self, rejected: &[Rejection]) -> Result<(), SyncError> {
+        if rejected.is_empty() {
+            return Ok(());
+        }
+        warn!(
+            count = rejected.len(),
+            "server rejected records; dead-lettered"
+        );
+        let letters: Vec<DeadLetter> = rejected.iter().map(letter).collect();
+        blocking(&self.store, move |s| {
+            letters.iter().try_for_each(|l| s.dead_letter(l))
+        })
+        .await
+    }
+
+    /// One round: push everything pending, then pull until the server has nothing more.
+    /// Progress made before an error is kept in `report`.
+    async fn round(&self, report: &mut SyncReport) -> Result<(), SyncError> {
+        let _one_at_a_time = self.round.lock().await;
+        let (creds, client) = self.server().await?;
+
+        // Push, resuming from what the server says it has.
+        let local_acked = blocking(&self.store, |s| s.counts()).await?.acked_seq;
+        let state = client.push_state(local_acked).await?;
+        self.dead_letter_all(&state.rejected).await?;
+        let mut acked = state.acked_seq;
+        blocking(&self.store, move |s| s.record_ack(acked)).await?;
+        if acked > local_acked {
+            report.pushed += acked - local_acked;
+        }
+        let mut gaps = 0;
+        loop {
+            let batch_size = self.config.batch_size;
+            let entries = blocking(&self.store, move |s| s.pending(acked, batch_size)).await?;
+            if entries.is_empty() {
+                break;
+            }
+            let first = entries[0].seq;
+            let last = entries.iter().map(|e| e.seq).max().unwrap_or(first);
+            let envelopes: Vec<Envelope> = entries
+                .into_iter()
+                .map(|e| to_envelope(&creds, e))
+                .collect();
+            debug!(first, last, "pushing batch");
+            let resp = match client.push(&PushRequest { envelopes }).await {
+                Ok(r) => r,
+                Err(SyncError::SequenceGap { acked_seq }) if gaps < 3 => {
+                    gaps += 1;
+                    warn!(
+                        acked_seq,
+                        "server reports a sequence gap; resuming from its ack"
+                    );
+                    acked = acked_seq;
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            self.dead_letter_all(&resp.rejected).await?;
+            if resp.acked_seq <= acked {
+                return Err(SyncError::NoProgress);
+            }
+            report.pushed += resp.acked_seq - acked;
+            acked = resp.acked_seq;
+            blocking(&self.store, move |s| s.record_ack(acked)).await?;
+            self.publish(true, None).await;
+        }
+
+        // Pull.
+        let mut cursor = blocking(&self.store, |s| s.pull_cursor()).await?;
+        loop {
+            let page = client.pull(cursor, self.config.pull_limit).await?;
+            let n = page.records.len() as u64;
+            if n > 0 || page.cursor != cursor {
+                let next = page.cursor;
+                let records = page.records;
+                blocking(&self.store, move |s| s.apply_pulled(&records, next)).await?;
+                report.pulled += n;
+                cursor = next;
+            }
+            if !page.more || n == 0 {
+                break;
+            }
+        }
+        blocking(&self.store, |s| s.record_sync_success(now_ms())).await?;
+        Ok(())
+    }
+
+    async fn finish_report(&self, report: &mut SyncReport) -> Result<(), SyncError> {
+        let counts = blocking(&self.store, |s| s.counts()).await?;
+        report.pending = counts.pending;
+        report.dead_letters = counts.dead_letters;
+        Ok(())
+    }
+
+    async fn publish(&self, online: bool, error: Option<String>) {
+        let counts = blocking(&self.store, |s| s.counts()).await.ok();
+        self.status.send_modify(|st| {
+            st.online = online;
+            if let Some(c) = &counts {
+                st.pending = c.pending;
+                st.dead_letters = c.dead_letters;
+                st.last_sync_at_ms = c.last_sync_at_ms;
+            }
+            st.last_error = error;
+        });
+    }
+
+    /// One attempt: push all pending records, then pull; no retries.
+    pub async fn sync_once(&self) -> Result<SyncReport, SyncError> {
+        let mut report = SyncReport::default();
+        self.status.send_modify(|s| s.syncing = true);
+        let res = self.round(&mut report).await;
+        self.status.send_modify(|s| s.syncing = false);
+        match res {
+            Ok(()) => {
+                self.publish(true, None).await;
+                self.finish_report(&mut report).await?;
+                Ok(report)
+            }
+            Err(e) => {
+                self.publish(!e.is_offline(), Some(e.to_string())).await;
+                Err(e)
+            }
+        }
+    }
+
+    /// Syncs until nothing is pending and the pull is drained, retrying retryable failures
+    /// with capped exponential backoff and jitter; gives up after `idle_deadline`.
+    pub async fn until_idle(&self) -> Result<SyncReport, SyncError> {
+        let start = Instant::now();
+        let mut report = SyncReport::default();
+        let mut attempt: u32 = 0;
+        loop {
+            self.status.send_modify(|s| s.syncing = true);
+            let res = self.round(&mut report).await;
+            self.status.send_modify(|s| s.syncing = false);
+            match res {
+                Ok(()) => {
+                    self.publish(true, None).await;
+                    self.finish_report(&mut report).await?;
+                    if report.pending == 0 {
+                        return Ok(report);
+                    }
+                    attempt = 0;
+                }
+                Err(e) if e.is_retryable() => {
+                    self.publish(!e.is_offline(), Some(e.to_string())).await;
+                    if start.elapsed() >= self.config.idle_deadline {
+                        return Err(SyncError::Timeout(self.config.idle_deadline, Box::new(e)));
+                    }
+                    debug!(attempt, error = %e, "sync failed; backing off");
+                    self.wait_before_retry(&e, attempt).await;
+                    attempt = attempt.saturating_add(1);
+                }
+                Err(e) => {
+                    self.publish(!e.is_offline(), Some(e.to_string())).await;
+                    return Err(e);
+                }
+            }
+        }
+    }
+
+    /// Sleeps the backoff delay; while offline, probes the server and returns as soon as it is
+    /// reachable again (or when [`SyncEngine::notify`] is called).
+    async fn wait_before_retry(&self, e: &SyncError, attempt: u32) {
+        let delay = backoff_delay(&self.config, attempt);
+        if !e.is_offline() {
+            tokio::select! {
+                _ = tokio::time::sleep(delay) => {},
+                _ = self.wake.notified() => {},
+            }
+            return;
+        }
+        let deadline = tokio::time::Instant::now() + delay;
+        let client = match self.server().await {
+            Ok((_, c)) => c,
+            Err(_) => {
+                tokio::time::sleep_until(deadline).await;
+                return;
+            }
+        };
+        loop {
+            let step = self.config.probe_interval.min(delay);
+            tokio::select! {
+                _ = tokio::time::sleep(step) => {},
+                _ = self.wake.notified() => return,
+            }
+            if tokio::time::Instant::now() >= deadline || client.healthy().await {
+                return;
+            }
+        }
+    }
+
+    /// Background loop: sync until idle, then wait for [`SyncEngine::notify`] or the poll
+    /// interval; stops when `shutdown` resolves. Fatal errors (revoked, unauthorized) are
+    /// reported in status and the loop keeps waiting for a notify (e.g. after re-enrollment).
+    pub async fn run(&self, shutdown: impl std::future::Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        loop {
+            tokio::select! {
+                _ = &mut shutdown => return,
+                res = self.until_idle() => {
+                    if let Err(e) = res {
+                        warn!(error = %e, "sync stopped");
+                    }
+                }
+            }
+            tokio::select! {
+                _ = &mut shutdown => return,
+                _ = self.wake.notified() => {},
+                _ = tokio::time::sleep(self.config.poll_interval) => {},
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_is_capped_and_jittered() {
+        let cfg = EngineConfig {
+            backoff_base: Duration::from_millis(100),
+            backoff_cap: Duration::from_secs(2),
+            ..Default::default()
+        };
+        for attempt in 0..40 {
+            let d = backoff_delay(&cfg, attempt);
+            assert!(d <= Duration::from_secs(2), "{d:?}");
+            assert!(d >= Duration::from_millis(10));
+        }
+        assert!(backoff_delay(&cfg, 0) <= Duration::from_millis(100));
+    }
+
+    #[test]
+    fn retry_classification() {
+        assert!(SyncError::Offline("x".into()).is_retryable());
+        assert!(SyncError::Server {
+            status: 503,
+            code: None,
+            message: String::new()
+        }
+        .is_retryable());
+        assert!(!SyncError::Revoked.is_retryable());
+        assert!(!SyncError::Server {
+            status: 400,
+            code: Some(ErrorCode::BadRequest),
+            message: String::new()
+        }
+        .is_retryable());
+    }
+}

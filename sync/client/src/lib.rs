@@ -1,0 +1,16 @@
+//! Kiosk-side sync engine: pushes the outbox and pulls facility records, resuming from server acknowledgements.
+//!
+//! The kiosk core owns the SQLite database and writes an outbox row in the same transaction as
+//! every domain write; this crate only reads and annotates that outbox through the narrow
+//! [`KioskStore`] trait, so the engine can be tested against the reference implementation in
+//! [`testkit`] (feature `testkit`) and then run unchanged over the core's store.
+
+pub mod engine;
+pub mod http;
+pub mod store;
+#[cfg(feature = "testkit")]
+pub mod testkit;
+
+pub use engine::{enroll, EngineConfig, SyncEngine, SyncError, SyncReport, SyncStatus};
+pub use store::{Credentials, DeadLetter, KioskStore, OutboxEntry, StoreCounts, StoreError};
+pub use swagat_sync_protocol as protocol;

@@ -1,0 +1,27 @@
+//! Sync protocol: record envelopes, batches and the wire format shared by kiosk and state server.
+//!
+//! This crate is pure data and pure functions (no I/O), so that the kiosk engine, the state
+//! server and the tests agree on one definition of what travels on the wire. See
+//! `sync/PROTOCOL.md` for the prose specification; this crate is its executable form.
+
+pub mod envelope;
+pub mod error;
+pub mod hlc;
+pub mod messages;
+pub mod wire;
+
+pub use envelope::{EntityKind, Envelope, ValidationError, MAX_PAYLOAD_BYTES};
+pub use error::{ErrorBody, ErrorCode};
+pub use hlc::Hlc;
+pub use messages::{
+    EnrollRequest, EnrollResponse, HealthResponse, PullResponse, PushRequest, PushResponse,
+    PushState, Rejection,
+};
+pub use wire::{decode, encode, WireError, CONTENT_ENCODING, CONTENT_TYPE};
+
+/// Version of the sync protocol. Sent in every request (`x-swagat-protocol` header) and
+/// answered by the server; a mismatch is refused with [`ErrorCode::ProtocolVersion`].
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// HTTP header carrying [`PROTOCOL_VERSION`].
+pub const PROTOCOL_HEADER: &str = "x-swagat-protocol";

@@ -1,0 +1,27 @@
+//! State server: receives kiosk records, serves facility masters; SQLite or PostgreSQL.
+//!
+//! The library holds everything but argument parsing, so the end-to-end tests and benchmarks
+//! run the very same router in-process ([`serve`]) and the binary stays a thin CLI.
+
+pub mod api;
+pub mod openapi;
+pub mod secrets;
+pub mod store;
+
+pub use api::router;
+pub use store::{DbStore, Store, StoreError};
+
+use std::future::Future;
+use std::sync::Arc;
+
+/// Serves the sync API on `listener` until `shutdown` resolves, then finishes in-flight
+/// requests (graceful shutdown) and returns.
+pub async fn serve<S: Store>(
+    store: Arc<S>,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(store))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

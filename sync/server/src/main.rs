@@ -1,0 +1,221 @@
+//! `swagat-server`: the state server's command line (serve, facility, device, stats).
+//!
+//! The subcommands and their JSON outputs are a contract used by the acceptance checks and
+//! operators' scripts; keep names and keys stable. All output on stdout is JSON; logs go to
+//! stderr as structured JSON lines.
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+use std::sync::Arc;
+use swagat_server::store::NewFacility;
+use swagat_server::{secrets, DbStore, Store, StoreError};
+use tracing::{error, info};
+use uuid::Uuid;
+
+#[derive(Parser)]
+#[command(name = "swagat-server", version, about = "Swagat state server (sync)")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Serve the sync API.
+    Serve {
+        /// sqlite:PATH or postgres://user:pass@host/db
+        #[arg(long)]
+        db: String,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+    },
+    /// Manage facilities.
+    Facility {
+        #[command(subcommand)]
+        cmd: FacilityCmd,
+    },
+    /// Manage devices.
+    Device {
+        #[command(subcommand)]
+        cmd: DeviceCmd,
+    },
+    /// Count distinct records per entity kind.
+    Stats {
+        #[arg(long)]
+        db: String,
+        /// Only this facility (its code).
+        #[arg(long)]
+        facility: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum FacilityCmd {
+    /// Create a facility; prints {"facility_id", "enrollment_code"}.
+    Add {
+        #[arg(long)]
+        db: String,
+        #[arg(long)]
+        code: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        hfr_id: Option<String>,
+        #[arg(long)]
+        state_lgd: Option<u32>,
+        #[arg(long)]
+        district_lgd: Option<u32>,
+    },
+    /// Issue another one-time enrollment code for a facility (one per kiosk).
+    Code {
+        #[arg(long)]
+        db: String,
+        /// Facility code.
+        #[arg(long)]
+        code: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum DeviceCmd {
+    /// Revoke a device: all its further requests are refused.
+    Revoke {
+        #[arg(long)]
+        db: String,
+        #[arg(long)]
+        device: Uuid,
+    },
+}
+
+#[derive(Debug, thiserror::Error)]
+enum CliError {
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    #[error("io: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("unknown device")]
+    UnknownDevice,
+}
+
+fn print(v: serde_json::Value) {
+    println!("{v}");
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    info!("shutdown requested; finishing in-flight requests");
+}
+
+async fn run(cli: Cli) -> Result<(), CliError> {
+    match cli.cmd {
+        Cmd::Serve { db, listen } => {
+            let store = Arc::new(DbStore::open(&db).await?);
+            let listener = tokio::net::TcpListener::bind(&listen).await?;
+            info!(addr = %listener.local_addr()?, backend = store.backend(), "listening");
+            swagat_server::serve(store, listener, shutdown_signal()).await?;
+            info!("stopped");
+        }
+        Cmd::Facility {
+            cmd:
+                FacilityCmd::Add {
+                    db,
+                    code,
+                    name,
+                    hfr_id,
+                    state_lgd,
+                    district_lgd,
+                },
+        } => {
+            let store = DbStore::open(&db).await?;
+            let enrollment_code = secrets::new_enrollment_code();
+            let f = store
+                .add_facility(
+                    NewFacility {
+                        code,
+                        name,
+                        hfr_id,
+                        state_lgd,
+                        district_lgd,
+                    },
+                    secrets::hash_enrollment_code(&enrollment_code),
+                )
+                .await?;
+            print(serde_json::json!({ "facility_id": f.id, "enrollment_code": enrollment_code }));
+        }
+        Cmd::Facility {
+            cmd: FacilityCmd::Code { db, code },
+        } => {
+            let store = DbStore::open(&db).await?;
+            let enrollment_code = secrets::new_enrollment_code();
+            let f = store
+                .add_enrollment_code(code, secrets::hash_enrollment_code(&enrollment_code))
+                .await?;
+            print(serde_json::json!({ "facility_id": f.id, "enrollment_code": enrollment_code }));
+        }
+        Cmd::Device {
+            cmd: DeviceCmd::Revoke { db, device },
+        } => {
+            let store = DbStore::open(&db).await?;
+            if !store.revoke_device(device).await? {
+                return Err(CliError::UnknownDevice);
+            }
+            print(serde_json::json!({ "device_id": device, "revoked": true }));
+        }
+        Cmd::Stats { db, facility } => {
+            let store = DbStore::open(&db).await?;
+            let stats = store.stats(facility).await?;
+            print(serde_json::json!(stats));
+        }
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .json()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    let cli = Cli::parse();
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("cannot start runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            error!(error = %e, "failed");
+            eprintln!("swagat-server: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

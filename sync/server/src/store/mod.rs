@@ -1,0 +1,460 @@
+//! Storage behind a narrow trait, with exactly two real backends: SQLite and PostgreSQL.
+//!
+//! The HTTP layer only ever talks to [`Store`], so both backends obey one contract and the
+//! end-to-end tests run unchanged against either. The decisions that must be identical on both
+//! (which envelopes of a batch are duplicates, gaps, rejections or new) are made here, once, by
+//! the pure function [`plan_ingest`]; a backend only reads the facts it needs and writes the
+//! plan inside one transaction.
+
+pub mod postgres;
+pub mod sqlite;
+
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
+use swagat_sync_protocol::{Envelope, ErrorCode, PullResponse, PushResponse, PushState, Rejection};
+use uuid::Uuid;
+
+/// Storage failure.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The `--db` URL is neither `sqlite:PATH` nor `postgres://…`.
+    #[error("unsupported database URL (use sqlite:PATH or postgres://...)")]
+    BadUrl,
+    /// SQLite failure.
+    #[error("sqlite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// PostgreSQL failure.
+    #[error("postgres: {0}")]
+    Postgres(#[from] tokio_postgres::Error),
+    /// PostgreSQL pool failure.
+    #[error("postgres pool: {0}")]
+    Pool(String),
+    /// A facility with this code already exists.
+    #[error("facility code already exists")]
+    FacilityExists,
+    /// No facility with this code.
+    #[error("unknown facility")]
+    UnknownFacility,
+    /// Enrollment code unknown or already used.
+    #[error("invalid or used enrollment code")]
+    InvalidEnrollmentCode,
+    /// The batch does not continue the device's sequence.
+    #[error("sequence gap: server acknowledged {acked_seq}")]
+    SequenceGap {
+        /// What the server has acknowledged.
+        acked_seq: u64,
+    },
+    /// A blocking task failed.
+    #[error("task: {0}")]
+    Task(String),
+    /// Stored data is inconsistent (e.g. an unparsable id).
+    #[error("corrupt stored data: {0}")]
+    Corrupt(String),
+}
+
+/// Parameters of `facility add`.
+#[derive(Debug, Clone, Serialize)]
+pub struct NewFacility {
+    /// Short unique code chosen by the administrator.
+    pub code: String,
+    /// Display name.
+    pub name: String,
+    /// Health Facility Registry id, if known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hfr_id: Option<String>,
+    /// LGD state code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state_lgd: Option<u32>,
+    /// LGD district code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub district_lgd: Option<u32>,
+}
+
+/// A facility as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Facility {
+    /// Server-issued id.
+    pub id: Uuid,
+    /// Administrator's code.
+    pub code: String,
+    /// Display name.
+    pub name: String,
+}
+
+/// A device as stored (what authentication needs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Device {
+    /// Server-issued id.
+    pub id: Uuid,
+    /// Facility the device belongs to; it may only write this facility's records.
+    pub facility_id: Uuid,
+    /// SHA-256 (hex) of the device secret.
+    pub secret_hash: String,
+    /// Revoked devices are refused.
+    pub revoked: bool,
+}
+
+/// Facts a backend reads (under lock) before planning an ingest.
+#[derive(Debug, Clone, Default)]
+pub struct IngestFacts {
+    /// The device's acknowledged sequence.
+    pub acked_seq: u64,
+    /// Owner device of each already-stored record id of the batch.
+    pub owners: HashMap<Uuid, Uuid>,
+}
+
+/// What to do with a batch: computed by [`plan_ingest`], written by the backend.
+#[derive(Debug, Default)]
+pub struct IngestPlan {
+    /// New envelopes to append to the change log and fold into the latest state.
+    pub accepted: Vec<Envelope>,
+    /// New envelopes refused (recorded, acknowledged, never applied).
+    pub rejected: Vec<Rejection>,
+    /// Already-processed envelopes (acknowledged again).
+    pub duplicates: u64,
+    /// Sequences already processed that appear in the batch (to re-report their rejections).
+    pub duplicate_range: Option<(u64, u64)>,
+    /// Acknowledged sequence after the write.
+    pub new_acked: u64,
+}
+
+/// Decides the fate of each envelope of a push: the heart of idempotent ingest.
+///
+/// Envelopes with `seq <= acked` are duplicates. The rest must continue the sequence without
+/// gaps (`acked + 1`, `acked + 2`, …) or the whole batch is refused with
+/// [`StoreError::SequenceGap`]. Each new envelope is then accepted or rejected on its own:
+/// wrong device, wrong facility, invalid fields, or a record id owned by another device.
+pub fn plan_ingest(
+    device: &Device,
+    mut envelopes: Vec<Envelope>,
+    facts: &IngestFacts,
+) -> Result<IngestPlan, StoreError> {
+    envelopes.sort_by_key(|e| e.seq);
+    let mut plan = IngestPlan {
+        new_acked: facts.acked_seq,
+        ..IngestPlan::default()
+    };
+    let mut owners_in_batch: HashMap<Uuid, Uuid> = HashMap::new();
+    for e in envelopes {
+        if e.seq <= plan.new_acked {
+            if e.seq <= facts.acked_seq {
+                plan.duplicates += 1;
+                plan.duplicate_range = Some(match plan.duplicate_range {
+                    None => (e.seq, e.seq),
+                    Some((lo, hi)) => (lo.min(e.seq), hi.max(e.seq)),
+                });
+            }
+            // A repeated seq inside one batch is simply ignored after its first occurrence.
+            continue;
+        }
+        if e.seq != plan.new_acked + 1 {
+            return Err(StoreError::SequenceGap {
+                acked_seq: facts.acked_seq,
+            });
+        }
+        plan.new_acked = e.seq;
+        let reject = |code: ErrorCode, reason: String| Rejection {
+            seq: e.seq,
+            id: e.id,
+            code,
+            reason,
+        };
+        if e.device != device.id {
+            plan.rejected.push(reject(
+                ErrorCode::WrongDevice,
+                "envelope names another device".into(),
+            ));
+            continue;
+        }
+        if e.facility != device.facility_id {
+            plan.rejected.push(reject(
+                ErrorCode::WrongFacility,
+                "device is not enrolled in this facility".into(),
+            ));
+            continue;
+        }
+        if let Err(v) = e.validate() {
+            plan.rejected.push(reject(v.code(), v.to_string()));
+            continue;
+        }
+        let owner = owners_in_batch
+            .get(&e.id)
+            .or_else(|| facts.owners.get(&e.id))
+            .copied();
+        if let Some(owner) = owner {
+            if owner != device.id {
+                plan.rejected.push(reject(
+                    ErrorCode::NotOwner,
+                    "record is owned by another device".into(),
+                ));
+                continue;
+            }
+        }
+        owners_in_batch.insert(e.id, device.id);
+        plan.accepted.push(e);
+    }
+    Ok(plan)
+}
+
+/// Latest version per record id among `accepted` (highest seq wins; same device).
+pub fn latest_per_record(accepted: &[Envelope]) -> Vec<&Envelope> {
+    let mut latest: HashMap<Uuid, &Envelope> = HashMap::new();
+    for e in accepted {
+        latest
+            .entry(e.id)
+            .and_modify(|cur| {
+                if e.seq > cur.seq {
+                    *cur = e;
+                }
+            })
+            .or_insert(e);
+    }
+    let mut v: Vec<&Envelope> = latest.into_values().collect();
+    v.sort_by_key(|e| e.seq);
+    v
+}
+
+/// Stats key for an entity kind: its plural (`patient` → `patients`).
+pub fn stats_key(kind: &str) -> String {
+    if kind.ends_with('s') {
+        kind.to_string()
+    } else {
+        format!("{kind}s")
+    }
+}
+
+/// Builds the `stats` map from (kind, distinct count) rows; patients and visits always present.
+pub fn stats_map(rows: impl IntoIterator<Item = (String, u64)>) -> BTreeMap<String, u64> {
+    let mut m = BTreeMap::new();
+    m.insert("patients".to_string(), 0);
+    m.insert("visits".to_string(), 0);
+    for (k, n) in rows {
+        *m.entry(stats_key(&k)).or_insert(0) += n;
+    }
+    m
+}
+
+/// Kind of the server-authored facility configuration record pulled by every kiosk.
+pub const FACILITY_CONFIG_KIND: &str = "facility_config";
+
+/// The narrow storage contract of the state server.
+///
+/// Every method is one transaction. Implementations: [`sqlite::SqliteStore`] and
+/// [`postgres::PgStore`]; [`DbStore`] picks one from a `--db` URL.
+pub trait Store: Send + Sync + 'static {
+    /// `"sqlite"` or `"postgres"`.
+    fn backend(&self) -> &'static str;
+
+    /// Creates a facility, its configuration record and a first one-time enrollment code
+    /// (stored hashed as `code_hash`).
+    fn add_facility(
+        &self,
+        f: NewFacility,
+        code_hash: String,
+    ) -> impl Future<Output = Result<Facility, StoreError>> + Send;
+
+    /// Adds another one-time enrollment code to an existing facility.
+    fn add_enrollment_code(
+        &self,
+        facility_code: String,
+        code_hash: String,
+    ) -> impl Future<Output = Result<Facility, StoreError>> + Send;
+
+    /// Consumes a one-time code and registers a device with the given secret hash.
+    fn enroll(
+        &self,
+        code_hash: String,
+        device_name: String,
+        secret_hash: String,
+    ) -> impl Future<Output = Result<(Device, Facility), StoreError>> + Send;
+
+    /// Looks a device up (for authentication).
+    fn device(&self, id: Uuid) -> impl Future<Output = Result<Option<Device>, StoreError>> + Send;
+
+    /// Revokes a device; `false` if unknown.
+    fn revoke_device(&self, id: Uuid) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Idempotently ingests a batch (see [`plan_ingest`]) in one transaction.
+    fn ingest(
+        &self,
+        device: Device,
+        envelopes: Vec<Envelope>,
+    ) -> impl Future<Output = Result<PushResponse, StoreError>> + Send;
+
+    /// The device's acknowledged sequence and its rejections after `since`.
+    fn push_state(
+        &self,
+        device: Uuid,
+        since: u64,
+    ) -> impl Future<Output = Result<PushState, StoreError>> + Send;
+
+    /// Changes of `facility` not written by `device`, after `cursor`, at most `limit`.
+    fn pull(
+        &self,
+        facility: Uuid,
+        device: Uuid,
+        cursor: u64,
+        limit: u32,
+    ) -> impl Future<Output = Result<PullResponse, StoreError>> + Send;
+
+    /// Distinct record count per entity kind (stats key), optionally for one facility code.
+    fn stats(
+        &self,
+        facility_code: Option<String>,
+    ) -> impl Future<Output = Result<BTreeMap<String, u64>, StoreError>> + Send;
+}
+
+/// One of the two backends, chosen from the `--db` URL.
+pub enum DbStore {
+    /// `sqlite:PATH`
+    Sqlite(sqlite::SqliteStore),
+    /// `postgres://…` / `postgresql://…`
+    Postgres(postgres::PgStore),
+}
+
+impl DbStore {
+    /// Opens (and migrates) the database named by `url`.
+    pub async fn open(url: &str) -> Result<DbStore, StoreError> {
+        if let Some(path) = url.strip_prefix("sqlite:") {
+            let path = path.strip_prefix("//").unwrap_or(path);
+            Ok(DbStore::Sqlite(sqlite::SqliteStore::open(path).await?))
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(DbStore::Postgres(postgres::PgStore::open(url).await?))
+        } else {
+            Err(StoreError::BadUrl)
+        }
+    }
+}
+
+macro_rules! delegate {
+    ($self:ident, $s:ident => $e:expr) => {
+        match $self {
+            DbStore::Sqlite($s) => $e,
+            DbStore::Postgres($s) => $e,
+        }
+    };
+}
+
+impl Store for DbStore {
+    fn backend(&self) -> &'static str {
+        delegate!(self, s => s.backend())
+    }
+    async fn add_facility(
+        &self,
+        f: NewFacility,
+        code_hash: String,
+    ) -> Result<Facility, StoreError> {
+        delegate!(self, s => s.add_facility(f, code_hash).await)
+    }
+    async fn add_enrollment_code(
+        &self,
+        facility_code: String,
+        code_hash: String,
+    ) -> Result<Facility, StoreError> {
+        delegate!(self, s => s.add_enrollment_code(facility_code, code_hash).await)
+    }
+    async fn enroll(
+        &self,
+        code_hash: String,
+        device_name: String,
+        secret_hash: String,
+    ) -> Result<(Device, Facility), StoreError> {
+        delegate!(self, s => s.enroll(code_hash, device_name, secret_hash).await)
+    }
+    async fn device(&self, id: Uuid) -> Result<Option<Device>, StoreError> {
+        delegate!(self, s => s.device(id).await)
+    }
+    async fn revoke_device(&self, id: Uuid) -> Result<bool, StoreError> {
+        delegate!(self, s => s.revoke_device(id).await)
+    }
+    async fn ingest(
+        &self,
+        device: Device,
+        envelopes: Vec<Envelope>,
+    ) -> Result<PushResponse, StoreError> {
+        delegate!(self, s => s.ingest(device, envelopes).await)
+    }
+    async fn push_state(&self, device: Uuid, since: u64) -> Result<PushState, StoreError> {
+        delegate!(self, s => s.push_state(device, since).await)
+    }
+    async fn pull(
+        &self,
+        facility: Uuid,
+        device: Uuid,
+        cursor: u64,
+        limit: u32,
+    ) -> Result<PullResponse, StoreError> {
+        delegate!(self, s => s.pull(facility, device, cursor, limit).await)
+    }
+    async fn stats(
+        &self,
+        facility_code: Option<String>,
+    ) -> Result<BTreeMap<String, u64>, StoreError> {
+        delegate!(self, s => s.stats(facility_code).await)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::value::RawValue;
+    use swagat_sync_protocol::Hlc;
+
+    fn dev() -> Device {
+        Device {
+            id: Uuid::now_v7(),
+            facility_id: Uuid::now_v7(),
+            secret_hash: String::new(),
+            revoked: false,
+        }
+    }
+
+    fn env(d: &Device, seq: u64, id: Uuid) -> Envelope {
+        Envelope {
+            id,
+            kind: "patient".into(),
+            facility: d.facility_id,
+            device: d.id,
+            seq,
+            hlc: Hlc::new(seq, 0),
+            schema: 1,
+            payload: RawValue::from_string("{}".into()).unwrap(),
+        }
+    }
+
+    #[test]
+    fn duplicates_gaps_and_rejections() {
+        let d = dev();
+        let other = Uuid::now_v7();
+        let owned_elsewhere = Uuid::now_v7();
+        let mut facts = IngestFacts {
+            acked_seq: 2,
+            ..Default::default()
+        };
+        facts.owners.insert(owned_elsewhere, other);
+        let batch = vec![
+            env(&d, 2, Uuid::now_v7()),
+            env(&d, 3, Uuid::now_v7()),
+            env(&d, 4, owned_elsewhere),
+            env(&d, 5, Uuid::now_v7()),
+        ];
+        let plan = plan_ingest(&d, batch, &facts).unwrap();
+        assert_eq!(plan.duplicates, 1);
+        assert_eq!(plan.accepted.len(), 2);
+        assert_eq!(plan.rejected.len(), 1);
+        assert_eq!(plan.rejected[0].code, ErrorCode::NotOwner);
+        assert_eq!(plan.new_acked, 5);
+
+        let gap = plan_ingest(&d, vec![env(&d, 4, Uuid::now_v7())], &facts);
+        assert!(matches!(gap, Err(StoreError::SequenceGap { acked_seq: 2 })));
+    }
+
+    #[test]
+    fn stats_keys() {
+        let m = stats_map(vec![("patient".into(), 3), ("audit".into(), 1)]);
+        assert_eq!(m["patients"], 3);
+        assert_eq!(m["visits"], 0);
+        assert_eq!(m["audits"], 1);
+    }
+}

@@ -1,0 +1,554 @@
+//! SQLite backend (the default): one embedded file, for a district or a single facility.
+//!
+//! A single connection behind a mutex, used from `spawn_blocking`: SQLite serializes writers
+//! anyway, and one connection keeps transactions simple and the change-log ids in commit order
+//! (which is what makes the pull cursor safe). WAL with `synchronous=FULL`, because an
+//! acknowledged batch must survive a power cut: the kiosk will never send it again.
+
+use super::{
+    latest_per_record, plan_ingest, stats_map, Device, Facility, IngestFacts, NewFacility, Store,
+    StoreError, FACILITY_CONFIG_KIND,
+};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use serde_json::value::RawValue;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
+use swagat_sync_protocol::{
+    Envelope, ErrorCode, Hlc, PullResponse, PushResponse, PushState, Rejection,
+};
+use uuid::Uuid;
+
+/// Migrations, applied in order; `PRAGMA user_version` records how many ran.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE facilities (
+    id TEXT PRIMARY KEY,
+    code TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    hfr_id TEXT,
+    state_lgd INTEGER,
+    district_lgd INTEGER,
+    config_seq INTEGER NOT NULL DEFAULT 0,
+    created_at_ms INTEGER NOT NULL
+);
+CREATE TABLE enrollment_codes (
+    code_hash TEXT PRIMARY KEY,
+    facility_id TEXT NOT NULL REFERENCES facilities(id),
+    created_at_ms INTEGER NOT NULL,
+    used_at_ms INTEGER,
+    device_id TEXT
+);
+CREATE TABLE devices (
+    id TEXT PRIMARY KEY,
+    facility_id TEXT NOT NULL REFERENCES facilities(id),
+    name TEXT NOT NULL,
+    secret_hash TEXT NOT NULL,
+    acked_seq INTEGER NOT NULL DEFAULT 0,
+    revoked_at_ms INTEGER,
+    created_at_ms INTEGER NOT NULL,
+    last_seen_ms INTEGER
+);
+CREATE TABLE change_log (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    record_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    facility_id TEXT NOT NULL,
+    device_id TEXT NOT NULL,
+    device_seq INTEGER NOT NULL,
+    hlc INTEGER NOT NULL,
+    schema_version INTEGER NOT NULL,
+    payload TEXT NOT NULL,
+    received_at_ms INTEGER NOT NULL,
+    UNIQUE (device_id, device_seq)
+);
+CREATE INDEX change_log_facility ON change_log (facility_id, id);
+CREATE TABLE records (
+    record_id TEXT PRIMARY KEY,
+    facility_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    owner_device TEXT NOT NULL,
+    device_seq INTEGER NOT NULL,
+    hlc INTEGER NOT NULL,
+    schema_version INTEGER NOT NULL,
+    payload TEXT NOT NULL,
+    updated_at_ms INTEGER NOT NULL
+);
+CREATE INDEX records_facility_kind ON records (facility_id, kind);
+CREATE TABLE rejections (
+    device_id TEXT NOT NULL,
+    device_seq INTEGER NOT NULL,
+    record_id TEXT NOT NULL,
+    code TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    at_ms INTEGER NOT NULL,
+    PRIMARY KEY (device_id, device_seq)
+);
+"#];
+
+pub(crate) fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+fn parse_uuid(s: &str) -> Result<Uuid, StoreError> {
+    Uuid::parse_str(s).map_err(|_| StoreError::Corrupt("bad uuid".into()))
+}
+
+fn parse_code(s: &str) -> ErrorCode {
+    serde_json::from_value(serde_json::Value::String(s.to_string())).unwrap_or(ErrorCode::Internal)
+}
+
+/// The SQLite backend.
+#[derive(Clone)]
+pub struct SqliteStore {
+    conn: Arc<Mutex<Connection>>,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) and migrates the database file at `path`.
+    pub async fn open(path: &str) -> Result<SqliteStore, StoreError> {
+        let path = path.to_string();
+        let conn = tokio::task::spawn_blocking(move || -> Result<Connection, StoreError> {
+            let mut conn = Connection::open(&path)?;
+            conn.busy_timeout(std::time::Duration::from_secs(10))?;
+            conn.pragma_update(None, "journal_mode", "WAL")?;
+            conn.pragma_update(None, "synchronous", "FULL")?;
+            conn.pragma_update(None, "foreign_keys", "ON")?;
+            let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Exclusive)?;
+            for (i, m) in MIGRATIONS.iter().enumerate().skip(version.max(0) as usize) {
+                tx.execute_batch(m)?;
+                tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+            }
+            tx.commit()?;
+            Ok(conn)
+        })
+        .await
+        .map_err(|e| StoreError::Task(e.to_string()))??;
+        Ok(SqliteStore {
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
+    async fn with<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let conn = self.conn.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut guard = conn
+                .lock()
+                .map_err(|_| StoreError::Task("sqlite mutex poisoned".into()))?;
+            f(&mut guard)
+        })
+        .await
+        .map_err(|e| StoreError::Task(e.to_string()))?
+    }
+}
+
+fn facility_by_code(c: &Connection, code: &str) -> Result<Option<Facility>, StoreError> {
+    let row = c
+        .query_row(
+            "SELECT id, code, name FROM facilities WHERE code = ?1",
+            [code],
+            |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
+            },
+        )
+        .optional()?;
+    row.map(|(id, code, name)| {
+        Ok(Facility {
+            id: parse_uuid(&id)?,
+            code,
+            name,
+        })
+    })
+    .transpose()
+}
+
+fn read_rejections(
+    c: &Connection,
+    device: Uuid,
+    lo: u64,
+    hi: u64,
+) -> Result<Vec<Rejection>, StoreError> {
+    let mut st = c.prepare_cached(
+        "SELECT device_seq, record_id, code, reason FROM rejections
+         WHERE device_id = ?1 AND device_seq >= ?2 AND device_seq <= ?3 ORDER BY device_seq",
+    )?;
+    let rows = st.query_map(
+        params![
+            device.to_string(),
+            lo as i64,
+            hi.min(i64::MAX as u64) as i64
+        ],
+        |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+            ))
+        },
+    )?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (seq, id, code, reason) = row?;
+        out.push(Rejection {
+            seq: seq as u64,
+            id: parse_uuid(&id)?,
+            code: parse_code(&code),
+            reason,
+        });
+    }
+    Ok(out)
+}
+
+impl Store for SqliteStore {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    async fn add_facility(
+        &self,
+        f: NewFacility,
+        code_hash: String,
+    ) -> Result<Facility, StoreError> {
+        self.with(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            if facility_by_code(&tx, &f.code)?.is_some() {
+                return Err(StoreError::FacilityExists);
+            }
+            let id = Uuid::now_v7();
+            let now = now_ms();
+            tx.execute(
+                "INSERT INTO facilities (id, code, name, hfr_id, state_lgd, district_lgd, config_seq, created_at_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7)",
+                params![id.to_string(), f.code, f.name, f.hfr_id, f.state_lgd, f.district_lgd, now],
+            )?;
+            tx.execute(
+                "INSERT INTO enrollment_codes (code_hash, facility_id, created_at_ms) VALUES (?1, ?2, ?3)",
+                params![code_hash, id.to_string(), now],
+            )?;
+            // The facility configuration is a server-authored record every kiosk pulls.
+            let payload = serde_json::to_string(&f).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let record_id = Uuid::now_v7();
+            let hlc = Hlc::ZERO.tick(now as u64).to_u64() as i64;
+            tx.execute(
+                "INSERT INTO change_log (record_id, kind, facility_id, device_id, device_seq, hlc, schema_version, payload, received_at_ms)
+                 VALUES (?1, ?2, ?3, ?3, 1, ?4, 1, ?5, ?6)",
+                params![record_id.to_string(), FACILITY_CONFIG_KIND, id.to_string(), hlc, payload, now],
+            )?;
+            tx.execute(
+                "INSERT INTO records (record_id, facility_id, kind, owner_device, device_seq, hlc, schema_version, payload, updated_at_ms)
+                 VALUES (?1, ?2, ?3, ?2, 1, ?4, 1, ?5, ?6)",
+                params![record_id.to_string(), id.to_string(), FACILITY_CONFIG_KIND, hlc, payload, now],
+            )?;
+            tx.commit()?;
+            Ok(Facility { id, code: f.code, name: f.name })
+        })
+        .await
+    }
+
+    async fn add_enrollment_code(
+        &self,
+        facility_code: String,
+        code_hash: String,
+    ) -> Result<Facility, StoreError> {
+        self.with(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let f = facility_by_code(&tx, &facility_code)?.ok_or(StoreError::UnknownFacility)?;
+            tx.execute(
+                "INSERT INTO enrollment_codes (code_hash, facility_id, created_at_ms) VALUES (?1, ?2, ?3)",
+                params![code_hash, f.id.to_string(), now_ms()],
+            )?;
+            tx.commit()?;
+            Ok(f)
+        })
+        .await
+    }
+
+    async fn enroll(
+        &self,
+        code_hash: String,
+        device_name: String,
+        secret_hash: String,
+    ) -> Result<(Device, Facility), StoreError> {
+        self.with(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let row = tx
+                .query_row(
+                    "SELECT f.id, f.code, f.name FROM enrollment_codes e JOIN facilities f ON f.id = e.facility_id
+                     WHERE e.code_hash = ?1 AND e.used_at_ms IS NULL",
+                    [&code_hash],
+                    |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)),
+                )
+                .optional()?;
+            let (fid, code, name) = row.ok_or(StoreError::InvalidEnrollmentCode)?;
+            let facility = Facility { id: parse_uuid(&fid)?, code, name };
+            let device = Device {
+                id: Uuid::now_v7(),
+                facility_id: facility.id,
+                secret_hash,
+                revoked: false,
+            };
+            let now = now_ms();
+            tx.execute(
+                "INSERT INTO devices (id, facility_id, name, secret_hash, created_at_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![device.id.to_string(), fid, device_name, device.secret_hash, now],
+            )?;
+            tx.execute(
+                "UPDATE enrollment_codes SET used_at_ms = ?1, device_id = ?2 WHERE code_hash = ?3",
+                params![now, device.id.to_string(), code_hash],
+            )?;
+            tx.commit()?;
+            Ok((device, facility))
+        })
+        .await
+    }
+
+    async fn device(&self, id: Uuid) -> Result<Option<Device>, StoreError> {
+        self.with(move |c| {
+            let row = c
+                .prepare_cached(
+                    "SELECT facility_id, secret_hash, revoked_at_ms IS NOT NULL FROM devices WHERE id = ?1",
+                )?
+                .query_row([id.to_string()], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, bool>(2)?))
+                })
+                .optional()?;
+            row.map(|(f, secret_hash, revoked)| {
+                Ok(Device { id, facility_id: parse_uuid(&f)?, secret_hash, revoked })
+            })
+            .transpose()
+        })
+        .await
+    }
+
+    async fn revoke_device(&self, id: Uuid) -> Result<bool, StoreError> {
+        self.with(move |c| {
+            let n = c.execute(
+                "UPDATE devices SET revoked_at_ms = ?1 WHERE id = ?2 AND revoked_at_ms IS NULL",
+                params![now_ms(), id.to_string()],
+            )?;
+            let exists: bool = c.query_row(
+                "SELECT EXISTS (SELECT 1 FROM devices WHERE id = ?1)",
+                [id.to_string()],
+                |r| r.get(0),
+            )?;
+            Ok(n > 0 || exists)
+        })
+        .await
+    }
+
+    async fn ingest(
+        &self,
+        device: Device,
+        envelopes: Vec<Envelope>,
+    ) -> Result<PushResponse, StoreError> {
+        self.with(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let dev = device.id.to_string();
+            let acked: i64 = tx.query_row(
+                "SELECT acked_seq FROM devices WHERE id = ?1",
+                [&dev],
+                |r| r.get(0),
+            )?;
+            let mut facts = IngestFacts { acked_seq: acked as u64, ..Default::default() };
+            {
+                let mut st = tx.prepare_cached("SELECT owner_device FROM records WHERE record_id = ?1")?;
+                for e in envelopes.iter().filter(|e| e.seq > facts.acked_seq) {
+                    if let Some(owner) = st
+                        .query_row([e.id.to_string()], |r| r.get::<_, String>(0))
+                        .optional()?
+                    {
+                        facts.owners.insert(e.id, parse_uuid(&owner)?);
+                    }
+                }
+            }
+            let plan = plan_ingest(&device, envelopes, &facts)?;
+            let now = now_ms();
+            {
+                let mut ins = tx.prepare_cached(
+                    "INSERT INTO change_log (record_id, kind, facility_id, device_id, device_seq, hlc, schema_version, payload, received_at_ms)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                )?;
+                for e in &plan.accepted {
+                    ins.execute(params![
+                        e.id.to_string(),
+                        e.kind,
+                        e.facility.to_string(),
+                        dev,
+                        e.seq as i64,
+                        e.hlc.to_u64() as i64,
+                        e.schema,
+                        e.payload.get(),
+                        now
+                    ])?;
+                }
+                let mut up = tx.prepare_cached(
+                    "INSERT INTO records (record_id, facility_id, kind, owner_device, device_seq, hlc, schema_version, payload, updated_at_ms)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                     ON CONFLICT (record_id) DO UPDATE SET
+                        kind = excluded.kind, device_seq = excluded.device_seq, hlc = excluded.hlc,
+                        schema_version = excluded.schema_version, payload = excluded.payload,
+                        updated_at_ms = excluded.updated_at_ms
+                     WHERE excluded.device_seq > records.device_seq",
+                )?;
+                for e in latest_per_record(&plan.accepted) {
+                    up.execute(params![
+                        e.id.to_string(),
+                        e.facility.to_string(),
+                        e.kind,
+                        dev,
+                        e.seq as i64,
+                        e.hlc.to_u64() as i64,
+                        e.schema,
+                        e.payload.get(),
+                        now
+                    ])?;
+                }
+                let mut rej = tx.prepare_cached(
+                    "INSERT INTO rejections (device_id, device_seq, record_id, code, reason, at_ms)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                )?;
+                for r in &plan.rejected {
+                    rej.execute(params![dev, r.seq as i64, r.id.to_string(), r.code.as_str(), r.reason, now])?;
+                }
+            }
+            tx.execute(
+                "UPDATE devices SET acked_seq = ?1, last_seen_ms = ?2 WHERE id = ?3",
+                params![plan.new_acked as i64, now, dev],
+            )?;
+            let mut rejected = match plan.duplicate_range {
+                Some((lo, hi)) => read_rejections(&tx, device.id, lo, hi)?,
+                None => Vec::new(),
+            };
+            tx.commit()?;
+            rejected.extend(plan.rejected);
+            Ok(PushResponse {
+                acked_seq: plan.new_acked,
+                accepted: plan.accepted.len() as u64,
+                duplicates: plan.duplicates,
+                rejected,
+            })
+        })
+        .await
+    }
+
+    async fn push_state(&self, device: Uuid, since: u64) -> Result<PushState, StoreError> {
+        self.with(move |c| {
+            let acked: i64 = c.query_row(
+                "SELECT acked_seq FROM devices WHERE id = ?1",
+                [device.to_string()],
+                |r| r.get(0),
+            )?;
+            let rejected = read_rejections(c, device, since.saturating_add(1), u64::MAX)?;
+            Ok(PushState {
+                acked_seq: acked as u64,
+                rejected,
+            })
+        })
+        .await
+    }
+
+    async fn pull(
+        &self,
+        facility: Uuid,
+        device: Uuid,
+        cursor: u64,
+        limit: u32,
+    ) -> Result<PullResponse, StoreError> {
+        self.with(move |c| {
+            let mut st = c.prepare_cached(
+                "SELECT id, record_id, kind, device_id, device_seq, hlc, schema_version, payload
+                 FROM change_log WHERE facility_id = ?1 AND id > ?2 AND device_id <> ?3
+                 ORDER BY id LIMIT ?4",
+            )?;
+            let rows = st.query_map(
+                params![
+                    facility.to_string(),
+                    cursor.min(i64::MAX as u64) as i64,
+                    device.to_string(),
+                    limit + 1
+                ],
+                |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, i64>(4)?,
+                        r.get::<_, i64>(5)?,
+                        r.get::<_, u32>(6)?,
+                        r.get::<_, String>(7)?,
+                    ))
+                },
+            )?;
+            let mut records = Vec::new();
+            let mut next = cursor;
+            let mut more = false;
+            for row in rows {
+                let (id, rid, kind, dev, seq, hlc, schema, payload) = row?;
+                if records.len() as u32 == limit {
+                    more = true;
+                    break;
+                }
+                next = id as u64;
+                records.push(Envelope {
+                    id: parse_uuid(&rid)?,
+                    kind,
+                    facility,
+                    device: parse_uuid(&dev)?,
+                    seq: seq as u64,
+                    hlc: Hlc::from_u64(hlc as u64),
+                    schema,
+                    payload: RawValue::from_string(payload)
+                        .map_err(|_| StoreError::Corrupt("stored payload is not JSON".into()))?,
+                });
+            }
+            Ok(PullResponse {
+                records,
+                cursor: next,
+                more,
+            })
+        })
+        .await
+    }
+
+    async fn stats(
+        &self,
+        facility_code: Option<String>,
+    ) -> Result<BTreeMap<String, u64>, StoreError> {
+        self.with(move |c| {
+            let mut rows = Vec::new();
+            match facility_code {
+                Some(code) => {
+                    let f = facility_by_code(c, &code)?.ok_or(StoreError::UnknownFacility)?;
+                    let mut st = c.prepare(
+                        "SELECT kind, COUNT(DISTINCT record_id) FROM records WHERE facility_id = ?1 GROUP BY kind",
+                    )?;
+                    for r in st.query_map([f.id.to_string()], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
+                        let (k, n) = r?;
+                        rows.push((k, n as u64));
+                    }
+                }
+                None => {
+                    let mut st = c.prepare("SELECT kind, COUNT(DISTINCT record_id) FROM records GROUP BY kind")?;
+                    for r in st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
+                        let (k, n) = r?;
+                        rows.push((k, n as u64));
+                    }
+                }
+            }
+            Ok(stats_map(rows))
+        })
+        .await
+    }
+}

@@ -1,0 +1,205 @@
+// Typed wrappers over the app's Tauri commands. Every error arrives as an ErrorReport
+// (kind + English + Hindi message) from the Rust core.
+import { invoke } from '@tauri-apps/api/core';
+
+export type Role = 'reception' | 'dialysis_nurse' | 'admin';
+
+export interface ErrorReport {
+  kind: 'invalid' | 'not_found' | 'auth' | 'other';
+  field?: string;
+  en: string;
+  hi: string;
+}
+
+export interface StaffMember {
+  id: string;
+  name: string;
+  role: Role;
+  active: boolean;
+}
+
+export interface AppStatus {
+  first_run: boolean;
+  configured: boolean;
+  facility_name_en: string;
+  facility_name_hi: string;
+  idle_lock_minutes: number;
+  staff: StaffMember | null;
+}
+
+export interface Department {
+  code: string;
+  name_en: string;
+  name_hi: string;
+  room: string;
+  fee_rupees: number;
+  validity_days: number;
+  active: boolean;
+}
+
+export interface FeeWaiver {
+  code: string;
+  name_en: string;
+  name_hi: string;
+  active: boolean;
+}
+
+export interface FacilityConfig {
+  configured: boolean;
+  name_en: string;
+  name_hi: string;
+  hfr_id: string | null;
+  state_lgd: number | null;
+  district_lgd: number | null;
+  address: string;
+  kiosk_letter: string | null;
+  public_base_url: string | null;
+  utc_offset_minutes: number;
+  idle_lock_minutes: number;
+  state_name: string | null;
+  district_name: string | null;
+  departments: Department[];
+  fee_waivers: FeeWaiver[];
+}
+
+export type ConfigPatch = Partial<
+  Omit<FacilityConfig, 'configured' | 'state_name' | 'district_name' | 'hfr_id' | 'public_base_url' | 'kiosk_letter'>
+> & { hfr_id?: string; public_base_url?: string; kiosk_letter?: string };
+
+export interface HomeSummary {
+  facility_name_en: string;
+  facility_name_hi: string;
+  date: string;
+  registrations_today: number;
+  abha_linked_today: number;
+  pending_sync: number;
+}
+
+export interface LgdState {
+  state_code: number;
+  state_name: string;
+  districts: { district_code: number; district_name: string }[];
+}
+
+export function asReport(e: unknown): ErrorReport {
+  if (e && typeof e === 'object' && 'en' in e && 'hi' in e) return e as ErrorReport;
+  const text = String(e);
+  return { kind: 'other', en: text, hi: text };
+}
+
+async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
+  try {
+    return await invoke<T>(cmd, args);
+  } catch (e) {
+    throw asReport(e);
+  }
+}
+
+export const api = {
+  appStatus: () => call<AppStatus>('app_status'),
+  firstRunSetup: (setup: { facility: ConfigPatch; admin_name: string; admin_secret: string }) =>
+    call<StaffMember>('first_run_setup', { setup }),
+  login: (name: string, secret: string) => call<StaffMember>('login', { name, secret }),
+  logout: () => call<void>('logout'),
+  homeSummary: () => call<HomeSummary>('home_summary'),
+  getConfig: () => call<FacilityConfig>('get_config'),
+  updateConfig: (patch: ConfigPatch) => call<FacilityConfig>('update_config', { patch }),
+  listStaff: () => call<StaffMember[]>('list_staff'),
+  addStaff: (staff: { name: string; role: Role; secret: string }) =>
+    call<StaffMember>('add_staff', { staff }),
+  lgdStates: () => call<LgdState[]>('lgd_states'),
+};
+
+export interface PatientAddress {
+  house?: string | null;
+  street?: string | null;
+  landmark?: string | null;
+  locality?: string | null;
+  vtc?: string | null;
+  post_office?: string | null;
+  sub_district?: string | null;
+  district?: string | null;
+  state?: string | null;
+  state_lgd?: number | null;
+  district_lgd?: number | null;
+  pincode?: string | null;
+}
+
+export interface PatientInput {
+  name: string;
+  name_hi?: string | null;
+  gender: string;
+  dob?: string | null;
+  age_years?: number | null;
+  guardian?: string | { relation: string; name: string } | null;
+  mobile?: string | null;
+  aadhaar?: string | null;
+  aadhaar_last4?: string | null;
+  aadhaar_hash?: string | null;
+  abha_number?: string | null;
+  abha_address?: string | null;
+  category?: string | null;
+  address: PatientAddress;
+  aadhaar_consent?: boolean | null;
+}
+
+export interface Scanned {
+  kind: 'aadhaar_secure_qr' | 'aadhaar_xml_qr' | 'abha_qr';
+  signature: 'valid' | 'invalid' | 'unverified' | null;
+  warnings: { code: string; message: string }[];
+  input: PatientInput;
+  has_photo: boolean;
+  existing: Patient | null;
+}
+
+export interface Patient {
+  id: string;
+  uhid: string;
+  name: string;
+  name_hi: string | null;
+  gender: string;
+  dob: string | null;
+  dob_approximate: boolean;
+  year_of_birth: number | null;
+  guardian_relation: string | null;
+  guardian_name: string | null;
+  mobile: string | null;
+  address: PatientAddress;
+  aadhaar_last4: string | null;
+  abha_number: string | null;
+  abha_address: string | null;
+  category: string;
+}
+
+export interface Registration {
+  patient_id: string;
+  uhid: string;
+  visit_id: string;
+  token: string;
+  returning: boolean;
+  visit_type: 'new' | 'follow_up';
+  fee_rupees: number;
+  valid_until: string;
+  warnings: { en: string; hi: string }[];
+  possible_duplicates: { patient_id: string; uhid: string; name: string; year_of_birth: number | null }[];
+}
+
+export interface Visit {
+  id: string;
+  patient_id: string;
+  department: string;
+  visit_date: string;
+  token: string;
+  visit_type: string;
+  fee_rupees: number;
+  valid_until: string;
+  status: string;
+}
+
+export const opd = {
+  scan: (raw: string) => call<Scanned>('scan_qr', { raw }),
+  register: (request: { department: string; patient?: PatientInput; patient_id?: string; waiver?: string }) =>
+    call<Registration>('register', { request }),
+  search: (query: string) => call<{ kind: string; patients: Patient[] }>('search_patients', { query }),
+  visitDetail: (visitId: string) => call<{ visit: Visit; patient: Patient }>('visit_detail', { visitId }),
+};
