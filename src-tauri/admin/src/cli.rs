@@ -77,6 +77,21 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         uidai_certs: Option<PathBuf>,
     },
+    /// Write a visit's bilingual OPD slip as PDF (and/or a thermal-printer PNG).
+    Slip {
+        /// The visit id.
+        #[arg(long)]
+        visit: String,
+        /// Paper: a6 or 80mm.
+        #[arg(long, default_value = "a6", value_parser = ["a6", "80mm"])]
+        size: String,
+        /// Where to write the PDF.
+        #[arg(long, value_name = "FILE.pdf")]
+        out: Option<PathBuf>,
+        /// Where to write the 576-dot thermal raster as PNG.
+        #[arg(long, value_name = "FILE.png")]
+        png: Option<PathBuf>,
+    },
     /// Patients.
     Patients {
         #[command(subcommand)]
@@ -229,6 +244,12 @@ pub fn run(cli: Cli, db: &Path) -> Result<Value, CliError> {
             let visits = kiosk.patient_visits(&patient.id, 50)?;
             Ok(json!({ "patient": patient, "visits": visits }))
         }
+        Command::Slip {
+            visit,
+            size,
+            out,
+            png,
+        } => crate::opd::slip(&kiosk, &visit, &size, out.as_deref(), png.as_deref()),
         Command::CancelVisit { visit, reason } => {
             kiosk.cancel_visit(&Actor::Cli, &visit, &reason)?;
             Ok(json!({ "visit_id": visit, "status": "cancelled" }))

@@ -102,3 +102,37 @@ pub fn decode_qr(file: Option<&Path>, certs: Option<&Path>) -> Result<Value, Cli
         .map_err(|e| CliError::Input(e.to_string()))?;
     serde_json::to_value(summary).map_err(|e| CliError::Other(e.to_string()))
 }
+
+/// `slip`: writes the visit's slip as PDF and/or PNG; audited as an export.
+pub fn slip(
+    kiosk: &Kiosk,
+    visit: &str,
+    size: &str,
+    out: Option<&Path>,
+    png: Option<&Path>,
+) -> Result<Value, CliError> {
+    use swagat_core::slip::SlipFormat;
+    if out.is_none() && png.is_none() {
+        return Err(CliError::Input("give --out FILE.pdf and/or --png FILE.png".into()));
+    }
+    let write = |path: &Path, bytes: &[u8]| {
+        std::fs::write(path, bytes)
+            .map_err(|e| CliError::Other(format!("cannot write {}: {e}", path.display())))
+    };
+    let mut result = json!({ "visit_id": visit });
+    if let Some(path) = out {
+        let format = if size == "80mm" { SlipFormat::Pdf80mm } else { SlipFormat::PdfA6 };
+        let pdf = kiosk.slip_export(&Actor::Cli, visit, format)?;
+        write(path, &pdf)?;
+        result["pdf"] = json!(path);
+        result["pdf_bytes"] = json!(pdf.len());
+        result["size"] = json!(size);
+    }
+    if let Some(path) = png {
+        let bytes = kiosk.slip_export(&Actor::Cli, visit, SlipFormat::Png)?;
+        write(path, &bytes)?;
+        result["png"] = json!(path);
+        result["png_bytes"] = json!(bytes.len());
+    }
+    Ok(result)
+}

@@ -125,3 +125,42 @@ fn demo_data_seeds_searchable_patients() {
     let s = ok(admin(&db, &["patients", "search", "sunita"]));
     assert!(!s["patients"].as_array().unwrap().is_empty());
 }
+
+#[test]
+fn slip_pdf_and_png_carry_the_visit() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("k.db");
+    ok(admin(&db, &["config", "set", "name_en=UPHC Kankarbagh", "name_hi=शहरी प्राथमिक स्वास्थ्य केंद्र कंकड़बाग",
+        "kiosk_letter=B", "facility_code=PTN12", "public_base_url=https://swagat.example.org"]));
+    let fields = dir.path().join("p.json");
+    std::fs::write(&fields, r#"{"name":"Sunita Devi","gender":"F","age_years":34,"aadhaar":"234567890124",
+        "address":{"vtc":"Patna","district":"Patna","pincode":"800020"}}"#).unwrap();
+    let r = ok(admin(&db, &["register", "--department", "GYN", "--json", fields.to_str().unwrap()]));
+    assert_eq!(r["token"], "B-001");
+    assert!(r["uhid"].as_str().unwrap().starts_with("PTN12-B"));
+    let visit = r["visit_id"].as_str().unwrap();
+    let pdf = dir.path().join("s.pdf");
+    let png = dir.path().join("s.png");
+    let v = ok(admin(&db, &["slip", "--visit", visit, "--size", "a6", "--out", pdf.to_str().unwrap(),
+        "--png", png.to_str().unwrap()]));
+    assert!(v["pdf_bytes"].as_u64().unwrap() <= 40_000, "{v}");
+    let bytes = std::fs::read(&pdf).unwrap();
+    assert!(bytes.starts_with(b"%PDF"));
+    assert!(!bytes.windows(12).any(|w| w == b"234567890124"));
+    // Real readers: the text extracts in both languages.
+    let text = Command::new("pdftotext").arg(&pdf).arg("-").output();
+    if let Ok(t) = text {
+        let t = String::from_utf8_lossy(&t.stdout);
+        assert!(t.contains("Sunita Devi"), "{t}");
+        assert!(t.contains("B-001"));
+        assert!(t.contains("XXXX XXXX 0124"));
+        assert!(t.contains("स्त्री एवं प्रसूति रोग"), "{t}");
+    } else {
+        assert!(std::env::var_os("CI").is_none(), "pdftotext (poppler-utils) is needed in CI");
+    }
+    assert!(std::fs::read(&png).unwrap().starts_with(b"\x89PNG"));
+    let o = admin(&db, &["slip", "--visit", "nope", "--out", pdf.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(3));
+    let audit = ok(admin(&db, &["audit", "list"]));
+    assert!(audit["entries"].as_array().unwrap().iter().any(|e| e["action"] == "slip.export"));
+}

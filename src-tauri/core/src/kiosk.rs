@@ -258,6 +258,33 @@ impl Kiosk {
         self.store.write(|tx| opd::register::cancel(tx, actor, visit_id, reason))
     }
 
+    /// A slip for on-screen preview: not counted, not audited.
+    pub fn slip_preview(&self, visit_id: &str, format: crate::slip::SlipFormat) -> Result<Vec<u8>> {
+        let data = self.store.write(|tx| {
+            let visit = opd::visits::get(tx, visit_id)?;
+            crate::slip::slip_data(tx, &visit, None)
+        })?;
+        crate::slip::render(&data, format)
+    }
+
+    /// A slip written to a file by an administrator (`swagat-admin slip`): audited as an export.
+    pub fn slip_export(&self, actor: &Actor, visit_id: &str, format: crate::slip::SlipFormat) -> Result<Vec<u8>> {
+        let data = self.store.write(|tx| {
+            let visit = opd::visits::get(tx, visit_id)?;
+            audit::record(tx, actor, "slip.export", "visit", Some(visit_id), serde_json::json!({ "format": format }))?;
+            crate::slip::slip_data(tx, &visit, None)
+        })?;
+        crate::slip::render(&data, format)
+    }
+
+    /// A slip to print: counted and audited (reprints are marked on the slip).
+    pub fn slip_for_print(&self, actor: &Actor, visit_id: &str, format: crate::slip::SlipFormat) -> Result<Vec<u8>> {
+        let data = self
+            .store
+            .write(|tx| crate::slip::record_print(tx, actor, visit_id))?;
+        crate::slip::render(&data, format)
+    }
+
     /// The home screen's figures.
     pub fn home_summary(&self) -> Result<HomeSummary> {
         self.store.read(|c| {

@@ -16,6 +16,7 @@ pub mod paths;
 pub mod scan;
 pub mod demo;
 pub mod session;
+pub mod slip;
 pub mod staff;
 pub mod store;
 

@@ -24,7 +24,10 @@ use swagat_sync_client::testkit::{sample_records, SqliteKioskStore};
 use swagat_sync_client::{enroll, EngineConfig, SyncEngine};
 
 fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 /// A TCP relay that counts bytes in both directions.
@@ -43,16 +46,19 @@ impl Relay {
         let (u, d) = (up.clone(), down.clone());
         tokio::spawn(async move {
             loop {
-                let Ok((mut a, _)) = listener.accept().await else { continue };
+                let Ok((a, _)) = listener.accept().await else {
+                    continue;
+                };
                 let (u, d) = (u.clone(), d.clone());
                 tokio::spawn(async move {
                     let _ = a.set_nodelay(true);
-                    let Ok(mut b) = tokio::net::TcpStream::connect(upstream).await else { return };
+                    let Ok(b) = tokio::net::TcpStream::connect(upstream).await else {
+                        return;
+                    };
                     let _ = b.set_nodelay(true);
-                    if let Ok((x, y)) = tokio::io::copy_bidirectional(&mut a, &mut b).await {
-                        u.fetch_add(x, Ordering::Relaxed);
-                        d.fetch_add(y, Ordering::Relaxed);
-                    }
+                    let (ar, aw) = a.into_split();
+                    let (br, bw) = b.into_split();
+                    tokio::join!(pump(ar, bw, u), pump(br, aw, d));
                 });
             }
         });
@@ -63,13 +69,37 @@ impl Relay {
     }
 }
 
+/// Copies one direction of a relayed connection, counting bytes as they pass.
+async fn pump(
+    mut from: tokio::net::tcp::OwnedReadHalf,
+    mut to: tokio::net::tcp::OwnedWriteHalf,
+    counter: Arc<AtomicU64>,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        match from.read(&mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                counter.fetch_add(n as u64, Ordering::Relaxed);
+                if to.write_all(&buf[..n]).await.is_err() {
+                    break;
+                }
+            }
+        }
+    }
+    let _ = to.shutdown().await;
+}
+
 async fn start_server(db: &str) -> (Arc<DbStore>, SocketAddr) {
     let store = Arc::new(DbStore::open(db).await.unwrap());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let s = store.clone();
     tokio::spawn(async move {
-        swagat_server::serve(s, listener, std::future::pending()).await.unwrap();
+        swagat_server::serve(s, listener, std::future::pending())
+            .await
+            .unwrap();
     });
     (store, addr)
 }
@@ -79,7 +109,13 @@ async fn facility(store: &DbStore) -> (String, String) {
     let enrollment = secrets::new_enrollment_code();
     store
         .add_facility(
-            NewFacility { code: code.clone(), name: "Bench PHC".into(), hfr_id: None, state_lgd: Some(9), district_lgd: Some(162) },
+            NewFacility {
+                code: code.clone(),
+                name: "Bench PHC".into(),
+                hfr_id: None,
+                state_lgd: Some(9),
+                district_lgd: Some(162),
+            },
             secrets::hash_enrollment_code(&enrollment),
         )
         .await
@@ -89,7 +125,10 @@ async fn facility(store: &DbStore) -> (String, String) {
 
 async fn extra_code(store: &DbStore, facility: &str) -> String {
     let c = secrets::new_enrollment_code();
-    store.add_enrollment_code(facility.into(), secrets::hash_enrollment_code(&c)).await.unwrap();
+    store
+        .add_enrollment_code(facility.into(), secrets::hash_enrollment_code(&c))
+        .await
+        .unwrap();
     c
 }
 
@@ -102,12 +141,24 @@ fn bench_config() -> EngineConfig {
     }
 }
 
-async fn drain(name: &str, db: &str, records: &[(String, uuid::Uuid, String)], dir: &Path) -> Value {
+async fn drain(
+    name: &str,
+    db: &str,
+    records: &[(String, uuid::Uuid, String)],
+    dir: &Path,
+) -> Value {
     let (store, addr) = start_server(db).await;
     let relay = Relay::start(addr).await;
     let (fac, code) = facility(&store).await;
     let kiosk = Arc::new(SqliteKioskStore::open(&dir.join(format!("kiosk-{name}.db"))).unwrap());
-    enroll(kiosk.clone(), &format!("http://{}", relay.addr), &code, &bench_config()).await.unwrap();
+    enroll(
+        kiosk.clone(),
+        &format!("http://{}", relay.addr),
+        &code,
+        &bench_config(),
+    )
+    .await
+    .unwrap();
     for chunk in records.chunks(5000) {
         kiosk.write_records(chunk).unwrap();
     }
@@ -131,7 +182,13 @@ async fn drain(name: &str, db: &str, records: &[(String, uuid::Uuid, String)], d
         "server_patients": stats["patients"],
         "server_visits": stats["visits"],
     });
-    println!("drain[{name}]: {:.0} records/s, {:.1} bytes/record on the wire ({} records in {:.2} s)", n / secs, wire as f64 / n, records.len(), secs);
+    println!(
+        "drain[{name}]: {:.0} records/s, {:.1} bytes/record on the wire ({} records in {:.2} s)",
+        n / secs,
+        wire as f64 / n,
+        records.len(),
+        secs
+    );
     r
 }
 
@@ -152,9 +209,18 @@ async fn load(name: &str, db: &str, kiosks: usize, per_kiosk: usize, dir: &Path)
         } else {
             extra_code(&store, &fac.as_ref().unwrap().0).await
         };
-        let kstore = Arc::new(SqliteKioskStore::open(&dir.join(format!("load-{name}-{i}.db"))).unwrap());
-        enroll(kstore.clone(), &url, &code, &bench_config()).await.unwrap();
-        kstore.write_records(&sample_records(per_kiosk / 2, per_kiosk - per_kiosk / 2, i as u64)).unwrap();
+        let kstore =
+            Arc::new(SqliteKioskStore::open(&dir.join(format!("load-{name}-{i}.db"))).unwrap());
+        enroll(kstore.clone(), &url, &code, &bench_config())
+            .await
+            .unwrap();
+        kstore
+            .write_records(&sample_records(
+                per_kiosk / 2,
+                per_kiosk - per_kiosk / 2,
+                i as u64,
+            ))
+            .unwrap();
         engines.push(Arc::new(SyncEngine::new(kstore, bench_config())));
     }
     let t0 = Instant::now();
@@ -211,7 +277,11 @@ async fn peer(records: &[(String, uuid::Uuid, String)], dir: &Path) -> Value {
         .unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join("../bench-peer"));
     let server_bin = peer_dir.join("node_modules/.bin/pouchdb-server");
     if !server_bin.exists() {
-        let why = format!("{} not found: run `npm install` in {}", server_bin.display(), peer_dir.display());
+        let why = format!(
+            "{} not found: run `npm install` in {}",
+            server_bin.display(),
+            peer_dir.display()
+        );
         println!("peer: skipped ({why})");
         return json!({ "skipped": why });
     }
@@ -227,9 +297,19 @@ async fn peer(records: &[(String, uuid::Uuid, String)], dir: &Path) -> Value {
         .collect();
     let docs_file = dir.join("peer-docs.json");
     std::fs::write(&docs_file, serde_json::to_vec(&docs).unwrap()).unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let mut server = tokio::process::Command::new(&server_bin)
-        .args(["--in-memory", "--port", &port.to_string(), "--host", "127.0.0.1"])
+        .args([
+            "--in-memory",
+            "--port",
+            &port.to_string(),
+            "--host",
+            "127.0.0.1",
+        ])
         .current_dir(dir)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
@@ -261,7 +341,10 @@ async fn peer(records: &[(String, uuid::Uuid, String)], dir: &Path) -> Value {
     tokio::time::sleep(Duration::from_millis(300)).await;
     let _ = server.kill().await;
     if !out.status.success() {
-        let why = String::from_utf8_lossy(&out.stderr).chars().take(500).collect::<String>();
+        let why = String::from_utf8_lossy(&out.stderr)
+            .chars()
+            .take(500)
+            .collect::<String>();
         println!("peer: failed: {why}");
         return json!({ "failed": why });
     }
@@ -284,7 +367,10 @@ fn main() {
     if std::env::args().any(|a| a == "--list") {
         return; // `cargo test --benches` lists benches; nothing to list here.
     }
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     rt.block_on(async {
         let n = env_usize("SWAGAT_BENCH_RECORDS", 100_000);
         let kiosks = env_usize("SWAGAT_BENCH_KIOSKS", 500);

@@ -1,0 +1,214 @@
+//! The OPD slip of a visit: its bilingual content, rendering and printing.
+//!
+//! The slip crate lays out and renders; this module decides what a slip says (from the visit, the
+//! patient and the facility's configuration), counts prints, marks reprints ("REPRINT 2 /
+//! पुनर्मुद्रण 2") and audits every print, reprint and export. The QR code carries a link where the
+//! patient can see the slip on a phone: `<public base URL>/s/<visit id>?k=<short HMAC>`; the HMAC
+//! (keyed with the facility's slip-link key) stops anyone from guessing other patients' links.
+
+use hmac::{Hmac, KeyInit, Mac};
+use rusqlite::Connection;
+use sha2::Sha256;
+use swagat_slip::{SlipData, SlipSize};
+
+use crate::audit::{self, Actor};
+use crate::clock;
+use crate::config;
+use crate::error::{CoreError, Result};
+use crate::opd::{patients, visits, Patient, Visit};
+
+/// The output a slip is wanted in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SlipFormat {
+    /// A6 PDF (laser/inkjet).
+    PdfA6,
+    /// 80 mm roll PDF.
+    Pdf80mm,
+    /// 1-bit PNG, 576 dots wide (thermal preview).
+    Png,
+    /// ESC/POS raster for a thermal printer.
+    EscPos,
+}
+
+fn hindi_visit_type(t: &str) -> (&'static str, &'static str) {
+    match t {
+        "follow_up" => ("Follow-up", "पुनः दिखाना"),
+        _ => ("New", "नया"),
+    }
+}
+
+fn dmy(iso_date: &str) -> String {
+    match iso_date.split('-').collect::<Vec<_>>()[..] {
+        [y, m, d] => format!("{d}-{m}-{y}"),
+        _ => iso_date.to_owned(),
+    }
+}
+
+fn age_text(p: &Patient, on: &str) -> String {
+    let parse = |s: &str| {
+        let v: Vec<i32> = s.split('-').filter_map(|x| x.parse().ok()).collect();
+        (v.len() == 3).then(|| (v[0], v[1], v[2]))
+    };
+    let age = match (p.dob.as_deref().and_then(parse), parse(on)) {
+        (Some((by, bm, bd)), Some((y, m, d))) => {
+            let months = (y - by) * 12 + (m - bm) - i32::from(d < bd);
+            if months < 24 {
+                format!("{} M", months.max(0))
+            } else {
+                format!("{} Y", months / 12)
+            }
+        }
+        _ => String::from("-"),
+    };
+    format!("{age} / {}", p.gender)
+}
+
+/// The short link key, generated once per facility database.
+fn link_key(conn: &Connection) -> Result<Vec<u8>> {
+    let stored: Option<String> = rusqlite::OptionalExtension::optional(conn.query_row(
+        "SELECT value FROM settings WHERE key = 'slip_link_key'",
+        [],
+        |r| r.get(0),
+    ))?;
+    if let Some(s) = stored {
+        return Ok(s.into_bytes());
+    }
+    let mut raw = [0u8; 16];
+    getrandom::fill(&mut raw).map_err(|e| CoreError::Corrupt(format!("no randomness: {e}")))?;
+    let hex: String = raw.iter().map(|b| format!("{b:02x}")).collect();
+    conn.execute(
+        "INSERT INTO settings (key, value) VALUES ('slip_link_key', ?1)",
+        [&hex],
+    )?;
+    Ok(hex.into_bytes())
+}
+
+/// The short HMAC that authorises a slip link.
+pub fn link_mac(key: &[u8], visit_id: &str) -> String {
+    let Ok(mut mac) = <Hmac<Sha256> as KeyInit>::new_from_slice(key) else {
+        return String::new();
+    };
+    mac.update(visit_id.as_bytes());
+    mac.finalize().into_bytes()[..6]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// What the slip of `visit` says; `reprint` is the print number when it is a reprint.
+pub fn slip_data(conn: &Connection, visit: &Visit, reprint: Option<u32>) -> Result<SlipData> {
+    let patient = patients::get(conn, &visit.patient_id)?;
+    let cfg = config::load(conn)?;
+    let s = &cfg.settings;
+    let dept = cfg
+        .departments
+        .iter()
+        .find(|d| d.code == visit.department)
+        .ok_or_else(|| CoreError::NotFound {
+            what: format!("department {}", visit.department),
+        })?;
+    let a = &patient.address;
+    let line1: Vec<&str> = [&a.house, &a.street, &a.landmark, &a.locality]
+        .into_iter()
+        .filter_map(|x| x.as_deref())
+        .collect();
+    let line2: Vec<&str> = [&a.vtc, &a.post_office, &a.sub_district, &a.district, &a.state]
+        .into_iter()
+        .filter_map(|x| x.as_deref())
+        .collect();
+    let mut line2 = line2.join(", ");
+    if let Some(pin) = &a.pincode {
+        line2 = format!("{line2} {pin}").trim().to_owned();
+    }
+    let address_lines = [line1.join(", "), line2]
+        .into_iter()
+        .filter(|l| !l.is_empty())
+        .collect();
+    let created = clock::from_db(&visit.created_at).unwrap_or_else(clock::now_utc);
+    let offset = time::UtcOffset::from_whole_seconds(s.utc_offset_minutes.saturating_mul(60))
+        .unwrap_or(time::UtcOffset::UTC);
+    let local = created.to_offset(offset);
+    let (vt_en, vt_hi) = hindi_visit_type(&visit.visit_type);
+    let fee = match (&visit.waiver_code, visit.fee_rupees, visit.visit_type.as_str()) {
+        (Some(w), _, _) => format!("₹0 — निःशुल्क / Free ({w})"),
+        (None, 0, "follow_up") => "₹0 — फ़ॉलो-अप / Follow-up".to_owned(),
+        (None, 0, _) => "₹0 — निःशुल्क / Free".to_owned(),
+        (None, f, _) => format!("₹{f}"),
+    };
+    let qr_url = match &s.public_base_url {
+        Some(base) => format!(
+            "{base}/s/{}?k={}",
+            visit.id,
+            link_mac(&link_key(conn)?, &visit.id)
+        ),
+        None => format!("SWAGAT:{}:{}", patient.uhid, visit.id),
+    };
+    Ok(SlipData {
+        facility_name_en: s.name_en.clone(),
+        facility_name_hi: s.name_hi.clone(),
+        facility_address: s.address.clone(),
+        uhid: patient.uhid.clone(),
+        patient_name_en: patient.name.clone(),
+        patient_name_hi: patient.name_hi.clone(),
+        age_sex: age_text(&patient, &visit.visit_date),
+        guardian: match (&patient.guardian_relation, &patient.guardian_name) {
+            (Some(r), Some(n)) => format!("{r} {n}"),
+            _ => String::new(),
+        },
+        address_lines,
+        aadhaar_masked: patient.masked_aadhaar(),
+        abha_number: patient.abha_number.clone().or(patient.abha_address.clone()),
+        department_en: dept.name_en.clone(),
+        department_hi: dept.name_hi.clone(),
+        room: dept.room.clone(),
+        token: visit.token.clone(),
+        visit_datetime: format!(
+            "{:02}-{:02}-{} {:02}:{:02}",
+            local.day(),
+            u8::from(local.month()),
+            local.year(),
+            local.hour(),
+            local.minute()
+        ),
+        valid_until: dmy(&visit.valid_until),
+        fee,
+        visit_type_en: vt_en.to_owned(),
+        visit_type_hi: vt_hi.to_owned(),
+        notices_hi: vec![
+            format!("यह पर्ची {} तक मान्य है।", dmy(&visit.valid_until)),
+            "कृपया पर्ची संभाल कर रखें; जाँच रिपोर्ट इसी पर लिखी जाएगी।".to_owned(),
+            "अपनी बारी की प्रतीक्षा करें।".to_owned(),
+        ],
+        qr_url,
+        reprint: reprint.map(|n| format!("REPRINT {n} / पुनर्मुद्रण {n}")),
+    })
+}
+
+/// Renders `data` in `format`.
+pub fn render(data: &SlipData, format: SlipFormat) -> Result<Vec<u8>> {
+    let err = |e: swagat_slip::SlipError| CoreError::Corrupt(format!("slip rendering failed: {e}"));
+    match format {
+        SlipFormat::PdfA6 => swagat_slip::render_pdf(data, SlipSize::A6).map_err(err),
+        SlipFormat::Pdf80mm => swagat_slip::render_pdf(data, SlipSize::Roll80).map_err(err),
+        SlipFormat::Png => swagat_slip::render_raster(data)
+            .map_err(err)?
+            .to_png()
+            .map_err(err),
+        SlipFormat::EscPos => Ok(swagat_slip::render_raster(data).map_err(err)?.to_escpos()),
+    }
+}
+
+/// Counts a print of `visit_id` and audits it (`slip.print` the first time, `slip.reprint` after);
+/// returns the slip content, marked as a reprint from the second print on.
+pub fn record_print(conn: &Connection, actor: &Actor, visit_id: &str) -> Result<SlipData> {
+    let visit = visits::get(conn, visit_id)?;
+    let n: u32 = conn.query_row(
+        "UPDATE visits SET prints = prints + 1 WHERE id = ?1 RETURNING prints",
+        [visit_id],
+        |r| r.get(0),
+    )?;
+    let action = if n > 1 { "slip.reprint" } else { "slip.print" };
+    audit::record(conn, actor, action, "visit", Some(visit_id), serde_json::json!({ "print": n }))?;
+    slip_data(conn, &visit, (n > 1).then_some(n))
+}
