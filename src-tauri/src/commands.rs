@@ -150,3 +150,28 @@ pub fn visit_detail(state: State<'_, AppState>, visit_id: String) -> CmdResult<V
     let patient = k.patient(&visit.patient_id).map_err(report)?;
     Ok(VisitDetail { visit, patient })
 }
+
+/// The slip as the thermal printer would print it, as a PNG data URL for the preview.
+#[tauri::command]
+pub fn slip_preview(state: State<'_, AppState>, visit_id: String) -> CmdResult<String> {
+    use base64::Engine as _;
+    state.require(&[])?;
+    let png = state
+        .kiosk()?
+        .slip_preview(&visit_id, swagat_core::slip::SlipFormat::Png)
+        .map_err(report)?;
+    Ok(format!(
+        "data:image/png;base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(png)
+    ))
+}
+
+/// Prints the slip on the configured printer (counted; reprints audited and marked).
+#[tauri::command]
+pub fn print_slip(state: State<'_, AppState>, visit_id: String) -> CmdResult<Option<String>> {
+    let me = state.require(&[Role::Reception])?;
+    state
+        .kiosk()?
+        .print_slip(&Actor::Staff(me.id), &visit_id)
+        .map_err(report)
+}

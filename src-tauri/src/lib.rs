@@ -35,6 +35,8 @@ pub fn builder_on<R: Runtime>(builder: Builder<R>) -> Builder<R> {
         commands::register,
         commands::search_patients,
         commands::visit_detail,
+        commands::slip_preview,
+        commands::print_slip,
     ])
 }
 

@@ -6,6 +6,9 @@
 
 use std::time::Duration;
 
+/// One app at a time: each test starts its own Xvfb, tauri-driver and app.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 use swagat_tests::{app_binary, artifacts_dir, start_tauri_driver, start_xvfb};
@@ -39,21 +42,14 @@ async fn screenshot(c: &Client, name: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn first_run_setup_login_and_home_in_the_real_app() {
+    let _one = ONE_AT_A_TIME.lock().await;
     let app = app_binary().unwrap();
     let data = tempfile::tempdir().unwrap();
     let db = data.path().join("kiosk.db");
     let (display, _xvfb) = start_xvfb().unwrap();
     let (port, _driver) = start_tauri_driver(&display, &[("SWAGAT_DB", &db)]).unwrap();
 
-    let mut caps = serde_json::Map::new();
-    caps.insert("browserName".into(), json!("wry"));
-    caps.insert("tauri:options".into(), json!({ "application": app }));
-    let client = ClientBuilder::rustls()
-        .unwrap()
-        .capabilities(caps)
-        .connect(&format!("http://127.0.0.1:{port}"))
-        .await
-        .unwrap();
+    let client = connect(port, &app).await;
 
     // First run: the setup screen.
     by_id(&client, "setup-form").await;
@@ -110,4 +106,89 @@ async fn first_run_setup_login_and_home_in_the_real_app() {
     let actions: Vec<String> = kiosk.audit_log(50).unwrap().into_iter().map(|e| e.action).collect();
     assert!(actions.contains(&"staff.login_failed".to_owned()));
     assert!(actions.contains(&"config.first_run".to_owned()));
+}
+
+async fn connect(port: u16, app: &std::path::Path) -> Client {
+    let mut caps = serde_json::Map::new();
+    caps.insert("browserName".into(), json!("wry"));
+    caps.insert("tauri:options".into(), json!({ "application": app }));
+    ClientBuilder::rustls()
+        .unwrap()
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{port}"))
+        .await
+        .unwrap()
+}
+
+/// Types `text` the way a USB QR scanner does: one fast burst ending in Enter.
+async fn scanner_burst(c: &Client, into: &str, text: &str) {
+    let el = by_id(c, into).await;
+    el.click().await.unwrap();
+    el.send_keys(&format!("{text}\u{E007}")).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scan_an_aadhaar_register_print_preview_and_scan_again_for_the_returning_patient() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let app = app_binary().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let db = data.path().join("kiosk.db");
+    {
+        let kiosk = swagat_core::Kiosk::open(&db).unwrap();
+        kiosk
+            .first_run_setup(&swagat_core::FirstRunSetup {
+                facility: serde_json::from_value(json!({"name_en": "UPHC Kankarbagh",
+                    "name_hi": "शहरी प्राथमिक स्वास्थ्य केंद्र कंकड़बाग", "kiosk_letter": "A",
+                    "facility_code": "PTN12", "state_lgd": 10, "district_lgd": 212}))
+                .unwrap(),
+                admin_name: "Asha".into(),
+                admin_secret: "246810".into(),
+            })
+            .unwrap();
+    }
+    let qr = include_str!("../data/aadhaar_secure_qr_synthetic_v2.txt").trim().to_owned();
+    let (display, _xvfb) = start_xvfb().unwrap();
+    let (port, _driver) = start_tauri_driver(&display, &[("SWAGAT_DB", &db)]).unwrap();
+    let client = connect(port, &app).await;
+
+    type_into(&client, "login-name", "Asha").await;
+    type_into(&client, "login-pin", "246810").await;
+    by_id(&client, "login-submit").await.click().await.unwrap();
+    by_id(&client, "home-register").await.click().await.unwrap();
+    by_id(&client, "register").await;
+
+    // The scanner types into the search box; the burst becomes a scan, not a search.
+    scanner_burst(&client, "search-query", &qr).await;
+    by_id(&client, "scan-result").await;
+    let name = by_id(&client, "reg-name").await.prop("value").await.unwrap().unwrap_or_default();
+    assert_eq!(name, "Sunita Devi", "the form is pre-filled from the QR");
+    let query = by_id(&client, "search-query").await.prop("value").await.unwrap().unwrap_or_default();
+    assert!(query.is_empty(), "the burst did not land in the search box: {} chars", query.len());
+    screenshot(&client, "10-scanned").await;
+    by_id(&client, "dept-GYN").await.click().await.unwrap();
+    by_id(&client, "register-submit").await.click().await.unwrap();
+
+    let token = by_id(&client, "issued-token").await.text().await.unwrap();
+    assert_eq!(token, "A-001");
+    let uhid = by_id(&client, "issued-uhid").await.text().await.unwrap();
+    assert!(uhid.starts_with("PTN12-A"), "{uhid}");
+    by_id(&client, "print-preview").await.click().await.unwrap();
+    by_id(&client, "slip-preview").await;
+    screenshot(&client, "11-token-and-preview").await;
+
+    // The same card again: the returning patient opens, no duplicate.
+    by_id(&client, "next-patient").await.click().await.unwrap();
+    scanner_burst(&client, "search-query", &qr).await;
+    let returning = by_id(&client, "returning-uhid").await.text().await.unwrap();
+    assert_eq!(returning, uhid);
+    screenshot(&client, "12-returning").await;
+    by_id(&client, "dept-GYN").await.click().await.unwrap();
+    by_id(&client, "register-submit").await.click().await.unwrap();
+    assert_eq!(by_id(&client, "issued-token").await.text().await.unwrap(), "A-002");
+    client.close().await.unwrap();
+
+    let kiosk = swagat_core::Kiosk::open(&db).unwrap();
+    let (_, found) = kiosk.search_patients("sunita", 10).unwrap();
+    assert_eq!(found.len(), 1, "one patient, two visits");
+    assert_eq!(kiosk.patient_visits(&found[0].id, 10).unwrap().len(), 2);
 }

@@ -84,6 +84,11 @@ pub struct FacilitySettings {
     pub facility_code: Option<String>,
     /// Where patients view slips on a phone, e.g. `https://swagat.bihar.gov.in`.
     pub public_base_url: Option<String>,
+    /// The slip printer: a CUPS queue name, or for ESC/POS a raw target (`/dev/usb/lp0`,
+    /// `tcp://10.0.0.5:9100`, `cups:QUEUE`).
+    pub printer: Option<String>,
+    /// What the printer takes: `pdf_a6`, `pdf_80mm` or `escpos`.
+    pub printer_format: Option<String>,
     /// Facility time zone as minutes east of UTC (India: 330).
     #[serde(default = "default_offset")]
     pub utc_offset_minutes: i32,
@@ -132,6 +137,10 @@ pub struct ConfigPatch {
     pub facility_code: Option<String>,
     /// New public base URL (empty string clears it).
     pub public_base_url: Option<String>,
+    /// New printer (empty string clears it).
+    pub printer: Option<String>,
+    /// New printer format: `pdf_a6`, `pdf_80mm` or `escpos`.
+    pub printer_format: Option<String>,
     /// New UTC offset in minutes.
     pub utc_offset_minutes: Option<i32>,
     /// New idle-lock time in minutes.
@@ -270,6 +279,20 @@ pub fn apply(conn: &Connection, patch: &ConfigPatch) -> Result<FacilityConfig> {
     }
     if let Some(v) = &patch.public_base_url {
         s.public_base_url = optional(v).map(validate_base_url).transpose()?;
+    }
+    if let Some(v) = &patch.printer {
+        s.printer = bounded_text("printer", v, 200).map(|t| (!t.is_empty()).then_some(t))?;
+    }
+    if let Some(v) = &patch.printer_format {
+        let v = v.trim().to_ascii_lowercase();
+        if !["pdf_a6", "pdf_80mm", "escpos"].contains(&v.as_str()) {
+            return Err(CoreError::invalid(
+                "printer_format",
+                "printer format must be pdf_a6, pdf_80mm or escpos",
+                "प्रिंटर प्रारूप pdf_a6, pdf_80mm या escpos होना चाहिए",
+            ));
+        }
+        s.printer_format = Some(v);
     }
     if let Some(v) = patch.utc_offset_minutes {
         if !(-720..=840).contains(&v) {

@@ -98,6 +98,12 @@ pub enum CoreError {
     /// A file could not be read or written.
     #[error("file error: {0}")]
     Io(#[from] std::io::Error),
+    /// A device (printer, scanner) failed.
+    #[error("{}", msg.en)]
+    Device {
+        /// What went wrong, in both languages.
+        msg: Msg,
+    },
     /// Stored data could not be decoded.
     #[error("stored data is unreadable: {0}")]
     Corrupt(String),
@@ -137,7 +143,7 @@ impl CoreError {
         match (self, lang) {
             (Self::Invalid { field, msg }, Lang::En) => format!("{field}: {}", msg.en),
             (Self::Invalid { msg, .. }, Lang::Hi) => msg.hi.clone(),
-            (Self::Auth { msg }, l) => msg.get(l).to_owned(),
+            (Self::Auth { msg } | Self::Device { msg }, l) => msg.get(l).to_owned(),
             (Self::NotFound { .. }, Lang::Hi) => "रिकॉर्ड नहीं मिला".to_owned(),
             (Self::SchemaTooNew { .. }, Lang::Hi) => {
                 "डेटाबेस इस ऐप से नए संस्करण का है; स्वागत का नया संस्करण लगाएँ".to_owned()

@@ -285,6 +285,40 @@ impl Kiosk {
         crate::slip::render(&data, format)
     }
 
+    /// Prints a visit's slip on the configured printer (counted and audited; reprints marked).
+    /// Returns the CUPS job id when there is one.
+    pub fn print_slip(&self, actor: &Actor, visit_id: &str) -> Result<Option<String>> {
+        use crate::slip::SlipFormat;
+        let s = self.store.read(config::load_settings)?;
+        let Some(printer) = s.printer.clone() else {
+            return Err(CoreError::invalid(
+                "printer",
+                "no slip printer is set up: choose one in Settings",
+                "पर्ची प्रिंटर सेट नहीं है: सेटिंग्स में चुनें",
+            ));
+        };
+        let format = match s.printer_format.as_deref() {
+            Some("escpos") => SlipFormat::EscPos,
+            Some("pdf_80mm") => SlipFormat::Pdf80mm,
+            _ => SlipFormat::PdfA6,
+        };
+        let bytes = self.slip_for_print(actor, visit_id, format)?;
+        let device = |e: swagat_slip::PrintError| {
+            let text = e.to_string();
+            let (en, hi) = text.split_once(" / ").unwrap_or((&text, &text));
+            CoreError::Device { msg: crate::Msg::new(en, hi) }
+        };
+        if format == SlipFormat::EscPos {
+            let target: swagat_slip::printing::RawTarget = printer.parse().map_err(device)?;
+            swagat_slip::printing::print_raw(&target, &bytes).map_err(device)?;
+            Ok(None)
+        } else {
+            swagat_slip::printing::print_pdf(&printer, &bytes)
+                .map(Some)
+                .map_err(device)
+        }
+    }
+
     /// The home screen's figures.
     pub fn home_summary(&self) -> Result<HomeSummary> {
         self.store.read(|c| {

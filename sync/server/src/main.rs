@@ -40,6 +40,24 @@ enum Cmd {
         #[command(subcommand)]
         cmd: DeviceCmd,
     },
+    /// Publish a server-authored record (configuration, master) to a facility's kiosks;
+    /// prints {"record_id"}.
+    Publish {
+        #[arg(long)]
+        db: String,
+        /// Facility code.
+        #[arg(long)]
+        facility: String,
+        /// Entity kind, e.g. facility_config, master_department.
+        #[arg(long)]
+        kind: String,
+        /// Record id to replace (a new record when omitted).
+        #[arg(long)]
+        id: Option<Uuid>,
+        /// File holding the JSON payload ("-" for standard input).
+        #[arg(long)]
+        payload_file: String,
+    },
     /// Count distinct records per entity kind.
     Stats {
         #[arg(long)]
@@ -96,6 +114,8 @@ enum CliError {
     Io(#[from] std::io::Error),
     #[error("unknown device")]
     UnknownDevice,
+    #[error("invalid payload: {0}")]
+    Payload(String),
 }
 
 fn print(v: serde_json::Value) {
@@ -180,6 +200,21 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                 return Err(CliError::UnknownDevice);
             }
             print(serde_json::json!({ "device_id": device, "revoked": true }));
+        }
+        Cmd::Publish { db, facility, kind, id, payload_file } => {
+            let text = if payload_file == "-" {
+                std::io::read_to_string(std::io::stdin())?
+            } else {
+                std::fs::read_to_string(&payload_file)?
+            };
+            let payload: Box<serde_json::value::RawValue> =
+                serde_json::from_str(&text).map_err(|e| CliError::Payload(e.to_string()))?;
+            if !swagat_sync_protocol::envelope::is_valid_kind(&kind) {
+                return Err(CliError::Payload("invalid entity kind".into()));
+            }
+            let store = DbStore::open(&db).await?;
+            let record_id = store.publish(facility, kind, id, payload.get().to_string()).await?;
+            print(serde_json::json!({ "record_id": record_id }));
         }
         Cmd::Stats { db, facility } => {
             let store = DbStore::open(&db).await?;

@@ -530,3 +530,47 @@ async fn healthz_openapi_and_protocol_version() {
     assert_eq!(r.status(), 401);
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn background_loop_syncs_on_notify_and_stops_on_shutdown() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(&db_url(Backend::Sqlite, dir.path()).unwrap()).await;
+    let (_facility, code) = server.facility().await;
+    let kiosk = Arc::new(Kiosk::open(&dir.path().join("k.db"), fast_config()));
+    kiosk.enroll(&server.url, &code).await;
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let k = kiosk.clone();
+    let task = tokio::spawn(async move {
+        k.engine
+            .run(async {
+                let _ = stop_rx.await;
+            })
+            .await
+    });
+    let mut status = kiosk.engine.status();
+    for round in 1..=3u64 {
+        kiosk
+            .store
+            .write_record("patient", Uuid::now_v7(), r#"{"n":1}"#)
+            .unwrap();
+        kiosk.engine.notify();
+        tokio::time::timeout(Duration::from_secs(10), async {
+            loop {
+                if kiosk.store.counts().unwrap().acked_seq == round {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        })
+        .await
+        .unwrap();
+    }
+    status.changed().await.ok();
+    assert!(status.borrow().online);
+    stop_tx.send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(5), task)
+        .await
+        .unwrap()
+        .unwrap();
+    server.stop().await;
+}

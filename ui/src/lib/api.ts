@@ -54,6 +54,9 @@ export interface FacilityConfig {
   address: string;
   kiosk_letter: string | null;
   public_base_url: string | null;
+  facility_code: string | null;
+  printer: string | null;
+  printer_format: string | null;
   utc_offset_minutes: number;
   idle_lock_minutes: number;
   state_name: string | null;
@@ -63,8 +66,8 @@ export interface FacilityConfig {
 }
 
 export type ConfigPatch = Partial<
-  Omit<FacilityConfig, 'configured' | 'state_name' | 'district_name' | 'hfr_id' | 'public_base_url' | 'kiosk_letter'>
-> & { hfr_id?: string; public_base_url?: string; kiosk_letter?: string };
+  Omit<FacilityConfig, 'configured' | 'state_name' | 'district_name' | 'hfr_id' | 'public_base_url' | 'kiosk_letter' | 'facility_code' | 'printer' | 'printer_format'>
+> & { hfr_id?: string; public_base_url?: string; kiosk_letter?: string; facility_code?: string; printer?: string; printer_format?: string };
 
 export interface HomeSummary {
   facility_name_en: string;
@@ -201,5 +204,7 @@ export const opd = {
   register: (request: { department: string; patient?: PatientInput; patient_id?: string; waiver?: string }) =>
     call<Registration>('register', { request }),
   search: (query: string) => call<{ kind: string; patients: Patient[] }>('search_patients', { query }),
+  slipPreview: (visitId: string) => call<string>('slip_preview', { visitId }),
+  printSlip: (visitId: string) => call<string | null>('print_slip', { visitId }),
   visitDetail: (visitId: string) => call<{ visit: Visit; patient: Patient }>('visit_detail', { visitId }),
 };

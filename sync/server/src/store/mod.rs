@@ -33,6 +33,9 @@ pub enum StoreError {
     /// A facility with this code already exists.
     #[error("facility code already exists")]
     FacilityExists,
+    /// A server-authored record cannot replace a record owned by a kiosk.
+    #[error("record id is owned by a device")]
+    NotOwner,
     /// No facility with this code.
     #[error("unknown facility")]
     UnknownFacility,
@@ -269,6 +272,18 @@ pub trait Store: Send + Sync + 'static {
         secret_hash: String,
     ) -> impl Future<Output = Result<(Device, Facility), StoreError>> + Send;
 
+    /// Publishes a server-authored record (facility configuration, masters, decisions on
+    /// shared state) for `facility_code`: appended to the change log as a change by the
+    /// facility's pseudo-device (id = facility id) and delivered to its kiosks by pull.
+    /// `record_id` None creates a new record. Returns the record id.
+    fn publish(
+        &self,
+        facility_code: String,
+        kind: String,
+        record_id: Option<Uuid>,
+        payload: String,
+    ) -> impl Future<Output = Result<Uuid, StoreError>> + Send;
+
     /// Looks a device up (for authentication).
     fn device(&self, id: Uuid) -> impl Future<Output = Result<Option<Device>, StoreError>> + Send;
 
@@ -361,6 +376,15 @@ impl Store for DbStore {
         secret_hash: String,
     ) -> Result<(Device, Facility), StoreError> {
         delegate!(self, s => s.enroll(code_hash, device_name, secret_hash).await)
+    }
+    async fn publish(
+        &self,
+        facility_code: String,
+        kind: String,
+        record_id: Option<Uuid>,
+        payload: String,
+    ) -> Result<Uuid, StoreError> {
+        delegate!(self, s => s.publish(facility_code, kind, record_id, payload).await)
     }
     async fn device(&self, id: Uuid) -> Result<Option<Device>, StoreError> {
         delegate!(self, s => s.device(id).await)

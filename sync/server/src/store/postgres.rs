@@ -321,6 +321,58 @@ impl Store for PgStore {
         Ok((device, facility))
     }
 
+    async fn publish(
+        &self,
+        facility_code: String,
+        kind: String,
+        record_id: Option<Uuid>,
+        payload: String,
+    ) -> Result<Uuid, StoreError> {
+        let mut c = self.pool.get().await.map_err(pool_err)?;
+        let tx = c.transaction().await?;
+        let f = facility_by_code(&tx, &facility_code)
+            .await?
+            .ok_or(StoreError::UnknownFacility)?;
+        // Same lock as ingest: change-log ids of a facility commit in order.
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&facility_lock_key(f.id)])
+            .await?;
+        let record_id = record_id.unwrap_or_else(Uuid::now_v7);
+        if let Some(r) = tx
+            .query_opt("SELECT owner_device FROM records WHERE record_id = $1", &[&record_id])
+            .await?
+        {
+            let owner: Uuid = r.get(0);
+            if owner != f.id {
+                return Err(StoreError::NotOwner);
+            }
+        }
+        let seq: i64 = tx
+            .query_one(
+                "UPDATE facilities SET config_seq = config_seq + 1 WHERE id = $1 RETURNING config_seq",
+                &[&f.id],
+            )
+            .await?
+            .get(0);
+        let now = now_ms();
+        let hlc = Hlc::ZERO.tick(now as u64).to_u64() as i64;
+        tx.execute(
+            "INSERT INTO change_log (record_id, kind, facility_id, device_id, device_seq, hlc, schema_version, payload, received_at_ms)
+             VALUES ($1, $2, $3, $3, $4, $5, 1, $6, $7)",
+            &[&record_id, &kind, &f.id, &seq, &hlc, &payload, &now],
+        )
+        .await?;
+        tx.execute(
+            "INSERT INTO records (record_id, facility_id, kind, owner_device, device_seq, hlc, schema_version, payload, updated_at_ms)
+             VALUES ($1, $2, $3, $2, $4, $5, 1, $6, $7)
+             ON CONFLICT (record_id) DO UPDATE SET kind = excluded.kind, device_seq = excluded.device_seq,
+                hlc = excluded.hlc, payload = excluded.payload, updated_at_ms = excluded.updated_at_ms",
+            &[&record_id, &f.id, &kind, &seq, &hlc, &payload, &now],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(record_id)
+    }
+
     async fn device(&self, id: Uuid) -> Result<Option<Device>, StoreError> {
         let c = self.pool.get().await.map_err(pool_err)?;
         let st = c

@@ -313,6 +313,53 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn publish(
+        &self,
+        facility_code: String,
+        kind: String,
+        record_id: Option<Uuid>,
+        payload: String,
+    ) -> Result<Uuid, StoreError> {
+        self.with(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let f = facility_by_code(&tx, &facility_code)?.ok_or(StoreError::UnknownFacility)?;
+            let fid = f.id.to_string();
+            let record_id = record_id.unwrap_or_else(Uuid::now_v7);
+            let owner: Option<String> = tx
+                .query_row(
+                    "SELECT owner_device FROM records WHERE record_id = ?1",
+                    [record_id.to_string()],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if owner.is_some_and(|o| o != fid) {
+                return Err(StoreError::NotOwner);
+            }
+            let seq: i64 = tx.query_row(
+                "UPDATE facilities SET config_seq = config_seq + 1 WHERE id = ?1 RETURNING config_seq",
+                [&fid],
+                |r| r.get(0),
+            )?;
+            let now = now_ms();
+            let hlc = Hlc::ZERO.tick(now as u64).to_u64() as i64;
+            tx.execute(
+                "INSERT INTO change_log (record_id, kind, facility_id, device_id, device_seq, hlc, schema_version, payload, received_at_ms)
+                 VALUES (?1, ?2, ?3, ?3, ?4, ?5, 1, ?6, ?7)",
+                params![record_id.to_string(), kind, fid, seq, hlc, payload, now],
+            )?;
+            tx.execute(
+                "INSERT INTO records (record_id, facility_id, kind, owner_device, device_seq, hlc, schema_version, payload, updated_at_ms)
+                 VALUES (?1, ?2, ?3, ?2, ?4, ?5, 1, ?6, ?7)
+                 ON CONFLICT (record_id) DO UPDATE SET kind = excluded.kind, device_seq = excluded.device_seq,
+                    hlc = excluded.hlc, payload = excluded.payload, updated_at_ms = excluded.updated_at_ms",
+                params![record_id.to_string(), fid, kind, seq, hlc, payload, now],
+            )?;
+            tx.commit()?;
+            Ok(record_id)
+        })
+        .await
+    }
+
     async fn device(&self, id: Uuid) -> Result<Option<Device>, StoreError> {
         self.with(move |c| {
             let row = c

@@ -1,0 +1,97 @@
+//! OPD benchmark: a store with many patients (default 1,000,000; `SWAGAT_BENCH_PATIENTS`), then
+//! - a returning patient's registration plus the slip PDF, end to end, p50/p95;
+//! - search p95 by mobile, ABHA number, UHID and name prefix;
+//! - slip size.
+//! Prints the figures and writes them as JSON (`SWAGAT_BENCH_OUT`, default `target/bench-opd.json`).
+//! Run: `cargo bench -p swagat-core --bench opd`. The seeded database is kept in `target/` and reused.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::{Duration, Instant};
+
+use swagat_core::opd::RegisterRequest;
+use swagat_core::slip::SlipFormat;
+use swagat_core::{Actor, Kiosk};
+
+fn pct(v: &mut [Duration], p: f64) -> f64 {
+    v.sort();
+    let i = ((v.len() as f64 - 1.0) * p).round() as usize;
+    v[i].as_secs_f64() * 1000.0
+}
+
+fn main() {
+    let n: u32 = std::env::var("SWAGAT_BENCH_PATIENTS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
+    let target = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target");
+    std::fs::create_dir_all(&target).unwrap();
+    let db = target.join(format!("bench-opd-{n}.db"));
+    let kiosk = Kiosk::open(&db).unwrap();
+    let have: i64 = kiosk.store().read(|c| Ok(c.query_row("SELECT count(*) FROM patients", [], |r| r.get(0))?)).unwrap();
+    let mut seed_secs = None;
+    if have < i64::from(n) {
+        let t = Instant::now();
+        let (p, v) = swagat_core::demo::seed(&kiosk, n - u32::try_from(have).unwrap(), 7).unwrap();
+        seed_secs = Some(t.elapsed().as_secs_f64());
+        println!("seeded {p} patients, {v} visits in {:.1} s", t.elapsed().as_secs_f64());
+    }
+    // Sample existing values to look up.
+    let sample: Vec<(String, Option<String>, Option<String>, String)> = kiosk
+        .store()
+        .read(|c| {
+            let mut st = c.prepare(
+                "SELECT id, mobile, abha_number, uhid FROM patients WHERE rowid % 997 = 0 LIMIT 400",
+            )?;
+            let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+        .unwrap();
+    let names = ["sun", "ram", "pooj", "lakshmi dev", "vikas yad", "kavita", "mohan pra", "rinki"];
+
+    let mut e2e = Vec::new();
+    let mut slip_bytes = 0;
+    for (i, (id, ..)) in sample.iter().take(300).enumerate() {
+        let t = Instant::now();
+        let r = kiosk
+            .register(&Actor::Cli, &RegisterRequest {
+                department: ["GEN", "EYE", "PED", "ENT"][i % 4].into(),
+                patient_id: Some(id.clone()),
+                ..Default::default()
+            })
+            .unwrap();
+        let pdf = kiosk.slip_for_print(&Actor::Cli, &r.visit_id, SlipFormat::PdfA6).unwrap();
+        e2e.push(t.elapsed());
+        slip_bytes = slip_bytes.max(pdf.len());
+    }
+    let mut by = |label: &str, queries: Vec<String>| {
+        let mut v = Vec::new();
+        for q in &queries {
+            let t = Instant::now();
+            let (_, found) = kiosk.search_patients(q, 20).unwrap();
+            v.push(t.elapsed());
+            assert!(label == "name_prefix" || !found.is_empty(), "{label} {q} found nothing");
+        }
+        (pct(&mut v.clone(), 0.5), pct(&mut v, 0.95))
+    };
+    let mobile = by("mobile", sample.iter().filter_map(|s| s.1.clone()).take(200).collect());
+    let abha = by("abha", sample.iter().filter_map(|s| s.2.clone()).take(200).collect());
+    let uhid = by("uhid", sample.iter().map(|s| s.3.clone()).take(200).collect());
+    let name = by("name_prefix", (0..200).map(|i| names[i % names.len()].to_owned()).collect());
+    let e2e_p50 = pct(&mut e2e.clone(), 0.5);
+    let e2e_p95 = pct(&mut e2e, 0.95);
+    let out = serde_json::json!({
+        "patients": n,
+        "seed_seconds": seed_secs,
+        "register_returning_plus_slip_pdf_ms": {"p50": e2e_p50, "p95": e2e_p95, "goal_p95": 15.0},
+        "search_ms": {
+            "mobile": {"p50": mobile.0, "p95": mobile.1},
+            "abha_number": {"p50": abha.0, "p95": abha.1},
+            "uhid": {"p50": uhid.0, "p95": uhid.1},
+            "name_prefix": {"p50": name.0, "p95": name.1},
+            "goal_p95": 5.0
+        },
+        "slip_pdf_bytes_max": slip_bytes,
+        "slip_goal_bytes": 40_000,
+    });
+    let path = std::env::var("SWAGAT_BENCH_OUT").map(std::path::PathBuf::from).unwrap_or_else(|_| target.join("bench-opd.json"));
+    std::fs::write(&path, serde_json::to_string_pretty(&out).unwrap()).unwrap();
+    println!("{}", serde_json::to_string_pretty(&out).unwrap());
+    println!("written to {}", path.display());
+}

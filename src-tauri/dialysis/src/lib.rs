@@ -1,0 +1,1 @@
+//! Dialysis unit scheduling.
