@@ -1,1 +1,87 @@
-//! Dialysis unit scheduling.
+//! Dialysis unit scheduling for Swagat: machines in infection-control pools, shifts, recurring
+//! bookings, a waitlist, check-in/no-show/completion, and online requests from the state portal.
+//!
+//! This crate is storage plus logic over SQLite and nothing else: the kiosk core applies
+//! [`MIGRATION`] after its own tables (it references `patients`) and calls these functions inside
+//! its own transaction, recording the returned [`AuditEvent`]s in its audit log. It never imports
+//! the core, Tauri or the network, and never logs: results carry ids and codes, and messages in
+//! English and Hindi.
+//!
+//! # Allocation rules
+//!
+//! (Also in `RULES.md`; each is enforced where named and covered by tests.)
+//!
+//! 1. **HBsAg positive → `hbv` pool only**, whatever the other markers ([`rules::pool_for`]).
+//! 2. Otherwise **anti-HCV positive → `hcv` pool only**.
+//! 3. Otherwise **HIV positive → `hiv` pool only**.
+//! 4. Otherwise **any marker unknown → `unknown` pool only** (new patients awaiting results).
+//! 5. **All three negative → `negative` pool only.** Co-infection is placed by precedence
+//!    HBV > HCV > HIV (HBV is the only infection whose isolation is mandated, and the most
+//!    transmissible by blood) and flagged `co_infection`; a known positive is never placed among
+//!    unknown-status patients. Reasoning with sources in [`rules::pool_for`].
+//! 6. **Stale serology** — any known result older than the unit's threshold (default 90 days) on
+//!    the session date, or without a test date — is flagged `serology_stale` at booking and at
+//!    check-in; the booking still stands.
+//! 7. A machine **under maintenance** on a date (or retired) is not allocated that date.
+//! 8. **Never two sessions on one machine in one (date, shift)**: checked before allocating and
+//!    enforced by a partial UNIQUE index; never two sessions for one patient on one date.
+//! 9. **No bookings on holidays or non-working weekdays** (default Monday–Saturday) or in a shift
+//!    that does not exist: refused with a reason (a single date is an error; in a recurring
+//!    series the date is listed as refused and the rest booked).
+//! 10. A patient needs a **dialysis record** (serology) and must be **eligible** to be booked.
+//! 11. **When no machine fits, the booking is waitlisted**, served by priority (higher first),
+//!     then request time, then insertion order, per (date, shift).
+//! 12. **A cancellation, a no-show, a machine returning to service or a new machine serves the
+//!     waitlist** of the freed slots in order — only bookings whose pool matches the free machine.
+//!     A machine going under maintenance moves its confirmed bookings to another free machine of
+//!     the same pool or back onto the waitlist (keeping their place); a serology change does the
+//!     same for the patient's bookings on machines of the wrong pool. Results list every move
+//!     (booking id, patient id, from → to).
+//! 13. A recurring series keeps to one machine where it can; each date is allocated on its own.
+//! 14. An online request is answered once (idempotent by portal id): confirmed, waitlisted, or
+//!     refused with a reason.
+
+pub mod alloc;
+pub mod booking;
+pub mod error;
+pub mod machines;
+pub mod model;
+pub mod online;
+pub mod patients;
+pub mod rules;
+pub mod unit;
+pub mod views;
+
+use serde::Serialize;
+
+pub use alloc::{Move, SlotState, Warning};
+pub use booking::{
+    book, cancel, cancel_series, check_in, complete, no_show, BookOutcome, BookRequest, BookedSlot,
+    ChangeOutcome, RefusedDate,
+};
+pub use error::{DialysisError, Refusal, Result};
+pub use machines::{Machine, MachineOutcome, MaintenancePeriod};
+pub use model::{parse_date, parse_weekdays, Pool, Serology, Source, Status, VascularAccess};
+pub use online::{OnlineOutcome, OnlineResult};
+pub use patients::{DialysisPatient, PatientOutcome, PatientUpdate};
+pub use views::{patient_schedule, schedule, waitlist, week, BookingView, DaySchedule, WeekView};
+
+/// The schema: STRICT tables for the unit's settings, holidays, shifts, machines, maintenance,
+/// dialysis patients, bookings and online requests, with the indexes behind the rules. Appended
+/// to the core's numbered migrations (it needs the core's `patients` table); no transaction
+/// statements inside, the migration runner wraps it.
+pub const MIGRATION: &str = include_str!("../migrations/dialysis.sql");
+
+/// An audit entry for the caller to write (`swagat_core::audit::record`) in the same transaction.
+/// Details hold ids, dates, statuses and field names, never personal data.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AuditEvent {
+    /// e.g. `dialysis.book`, `dialysis.cancel`, `dialysis.promote`, `dialysis.maintenance`.
+    pub action: &'static str,
+    /// `dialysis_booking`, `dialysis_machine`, `dialysis_patient`, `dialysis_online_request`.
+    pub entity: &'static str,
+    /// The record's id.
+    pub entity_id: String,
+    /// Extra facts.
+    pub details: serde_json::Value,
+}

@@ -106,6 +106,12 @@ impl SyncError {
 pub struct EngineConfig {
     /// Envelopes per push (server maximum: 5000).
     pub batch_size: usize,
+    /// Payload bytes per push (uncompressed): a batch stops growing past this, so a few large
+    /// records cannot make a body the server refuses. At least one envelope is always sent.
+    pub max_batch_bytes: usize,
+    /// Extra trusted root certificates (PEM) for `https://` servers with a private CA; the
+    /// public web roots are always trusted.
+    pub extra_root_certs_pem: Vec<Vec<u8>>,
     /// Records per pull page.
     pub pull_limit: u32,
     /// TCP connect timeout.
@@ -130,6 +136,8 @@ impl Default for EngineConfig {
     fn default() -> Self {
         EngineConfig {
             batch_size: 1000,
+            max_batch_bytes: 8 * 1024 * 1024,
+            extra_root_certs_pem: Vec::new(),
             pull_limit: 1000,
             connect_timeout: Duration::from_secs(5),
             request_timeout: Duration::from_secs(60),
@@ -208,7 +216,7 @@ pub async fn enroll<S: KioskStore>(
     code: &str,
     config: &EngineConfig,
 ) -> Result<Credentials, SyncError> {
-    let client = ServerClient::new(server_url, config.connect_timeout, config.request_timeout)?;
+    let client = ServerClient::new(server_url, config)?;
     let resp = client
         .enroll(&EnrollRequest {
             code: code.trim().to_string(),
@@ -301,12 +309,8 @@ impl<S: KioskStore> SyncEngine<S> {
                 return Ok((c.clone(), client.clone()));
             }
         }
-        let client = ServerClient::new(
-            &creds.server_url,
-            self.config.connect_timeout,
-            self.config.request_timeout,
-        )?
-        .with_device(creds.device_id, &creds.secret)?;
+        let client = ServerClient::new(&creds.server_url, &self.config)?
+            .with_device(creds.device_id, &creds.secret)?;
         *guard = Some((creds.clone(), client.clone()));
         Ok((creds, client))
     }
@@ -349,10 +353,20 @@ impl<S: KioskStore> SyncEngine<S> {
         let mut gaps = 0;
         loop {
             let batch_size = self.config.batch_size;
-            let entries = blocking(&self.store, move |s| s.pending(acked, batch_size)).await?;
+            let mut entries = blocking(&self.store, move |s| s.pending(acked, batch_size)).await?;
             if entries.is_empty() {
                 break;
             }
+            let mut bytes = 0usize;
+            let keep = entries
+                .iter()
+                .position(|e| {
+                    bytes += e.payload.get().len();
+                    bytes > self.config.max_batch_bytes
+                })
+                .unwrap_or(entries.len())
+                .max(1);
+            entries.truncate(keep);
             let first = entries[0].seq;
             let last = entries.iter().map(|e| e.seq).max().unwrap_or(first);
             let envelopes: Vec<Envelope> = entries

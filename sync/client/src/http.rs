@@ -4,7 +4,7 @@
 //! error, fatal refusal). Bodies are read completely and decoded here, so a truncated or
 //! garbled answer is a retryable transport error and never a half-applied one.
 
-use crate::engine::SyncError;
+use crate::engine::{EngineConfig, SyncError};
 use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE};
 use serde::{de::DeserializeOwned, Serialize};
 use std::time::Duration;
@@ -28,20 +28,23 @@ pub struct ServerClient {
 }
 
 impl ServerClient {
-    /// A client for `base_url` (no trailing slash needed).
-    pub fn new(
-        base_url: &str,
-        connect_timeout: Duration,
-        request_timeout: Duration,
-    ) -> Result<Self, SyncError> {
+    /// A client for `base_url` (no trailing slash needed), with the timeouts and extra TLS
+    /// roots of `config`.
+    pub fn new(base_url: &str, config: &EngineConfig) -> Result<Self, SyncError> {
         let mut headers = HeaderMap::new();
         headers.insert(PROTOCOL_HEADER, HeaderValue::from(PROTOCOL_VERSION));
-        let http = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .use_rustls_tls()
-            .connect_timeout(connect_timeout)
-            .timeout(request_timeout)
+            .connect_timeout(config.connect_timeout)
+            .timeout(config.request_timeout)
             .default_headers(headers)
-            .user_agent(concat!("swagat-sync/", env!("CARGO_PKG_VERSION")))
+            .user_agent(concat!("swagat-sync/", env!("CARGO_PKG_VERSION")));
+        for pem in &config.extra_root_certs_pem {
+            let cert = reqwest::Certificate::from_pem(pem)
+                .map_err(|e| SyncError::Config(format!("bad root certificate: {e}")))?;
+            builder = builder.add_root_certificate(cert);
+        }
+        let http = builder
             .build()
             .map_err(|e| SyncError::Config(e.to_string()))?;
         Ok(ServerClient {

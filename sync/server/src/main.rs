@@ -201,7 +201,13 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             }
             print(serde_json::json!({ "device_id": device, "revoked": true }));
         }
-        Cmd::Publish { db, facility, kind, id, payload_file } => {
+        Cmd::Publish {
+            db,
+            facility,
+            kind,
+            id,
+            payload_file,
+        } => {
             let text = if payload_file == "-" {
                 std::io::read_to_string(std::io::stdin())?
             } else {
@@ -213,7 +219,9 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                 return Err(CliError::Payload("invalid entity kind".into()));
             }
             let store = DbStore::open(&db).await?;
-            let record_id = store.publish(facility, kind, id, payload.get().to_string()).await?;
+            let record_id = store
+                .publish(facility, kind, id, payload.get().to_string())
+                .await?;
             print(serde_json::json!({ "record_id": record_id }));
         }
         Cmd::Stats { db, facility } => {

@@ -54,6 +54,21 @@ fn facility_add_code_stats_and_revoke() {
     assert!(ok);
     assert_eq!(v2["facility_id"], v["facility_id"]);
     assert_ne!(v2["enrollment_code"], v["enrollment_code"]);
+    let payload = dir.path().join("dept.json");
+    std::fs::write(&payload, r#"{"name":"General OPD"}"#).unwrap();
+    let (ok, p) = run(&[
+        "publish",
+        "--db",
+        &db,
+        "--facility",
+        "PHC-RAMPUR",
+        "--kind",
+        "master_department",
+        "--payload-file",
+        payload.to_str().unwrap(),
+    ]);
+    assert!(ok);
+    assert_eq!(p["record_id"].as_str().unwrap().len(), 36);
     let (ok, s) = run(&["stats", "--db", &db]);
     assert!(ok);
     assert_eq!(

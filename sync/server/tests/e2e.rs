@@ -574,3 +574,108 @@ async fn background_loop_syncs_on_notify_and_stops_on_shutdown() {
         .unwrap();
     server.stop().await;
 }
+
+async fn server_published_records_are_pulled(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(db) = db_url(backend, dir.path()) else {
+        return;
+    };
+    let server = TestServer::start(&db).await;
+    let (facility, code) = server.facility().await;
+    let kiosk = Kiosk::open(&dir.path().join("k.db"), fast_config());
+    kiosk.enroll(&server.url, &code).await;
+    let id = server
+        .store
+        .publish(
+            facility.clone(),
+            "master_department".into(),
+            None,
+            r#"{"name":"General OPD"}"#.into(),
+        )
+        .await
+        .unwrap();
+    let r = kiosk.engine.until_idle().await.unwrap();
+    assert_eq!(r.pulled, 2); // facility_config + the master
+    assert_eq!(kiosk.store.inbox_count("master_department").unwrap(), 1);
+    // The server updates the master: the kiosk pulls the new version only.
+    server
+        .store
+        .publish(
+            facility.clone(),
+            "master_department".into(),
+            Some(id),
+            r#"{"name":"OPD"}"#.into(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(kiosk.engine.until_idle().await.unwrap().pulled, 1);
+    assert_eq!(kiosk.store.inbox_count("master_department").unwrap(), 1);
+    // Server-owned records cannot be overwritten by a kiosk: dead-lettered as not_owner.
+    kiosk
+        .store
+        .write_record("master_department", id, r#"{"name":"x"}"#)
+        .unwrap();
+    let r = kiosk.engine.until_idle().await.unwrap();
+    assert_eq!((r.pending, r.dead_letters), (0, 1));
+    assert_eq!(
+        kiosk.store.dead_letters().unwrap()[0].code,
+        ErrorCode::NotOwner
+    );
+    // And the server cannot take over a kiosk's record.
+    let own = Uuid::now_v7();
+    kiosk.store.write_record("patient", own, "{}").unwrap();
+    kiosk.engine.until_idle().await.unwrap();
+    assert!(server
+        .store
+        .publish(facility, "patient".into(), Some(own), "{}".into())
+        .await
+        .is_err());
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_published_records_are_pulled_sqlite() {
+    server_published_records_are_pulled(Backend::Sqlite).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_published_records_are_pulled_postgres() {
+    server_published_records_are_pulled(Backend::Postgres).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_records_are_split_into_smaller_batches() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(&db_url(Backend::Sqlite, dir.path()).unwrap()).await;
+    let (facility, code) = server.facility().await;
+    let mut cfg = fast_config();
+    cfg.max_batch_bytes = 50_000;
+    let kiosk = Kiosk::open(&dir.path().join("k.db"), cfg);
+    kiosk.enroll(&server.url, &code).await;
+    let big = format!("{{\"note\":\"{}\"}}", "x".repeat(30_000));
+    for _ in 0..6 {
+        kiosk
+            .store
+            .write_record("visit", Uuid::now_v7(), &big)
+            .unwrap();
+    }
+    // One record over the protocol's 64 KiB limit: dead-lettered, the rest still arrives.
+    let huge = format!("{{\"note\":\"{}\"}}", "y".repeat(70_000));
+    kiosk
+        .store
+        .write_record("visit", Uuid::now_v7(), &huge)
+        .unwrap();
+    kiosk
+        .store
+        .write_record("patient", Uuid::now_v7(), "{}")
+        .unwrap();
+    let r = kiosk.engine.until_idle().await.unwrap();
+    assert_eq!((r.pushed, r.pending, r.dead_letters), (8, 0, 1));
+    assert_eq!(
+        kiosk.store.dead_letters().unwrap()[0].code,
+        ErrorCode::PayloadTooLarge
+    );
+    let stats = server.store.stats(Some(facility)).await.unwrap();
+    assert_eq!((stats["visits"], stats["patients"]), (6, 1));
+    server.stop().await;
+}

@@ -475,6 +475,27 @@ mod tests {
     }
 
     #[test]
+    fn foreign_device_or_facility_is_rejected_not_dropped() {
+        let d = dev();
+        let mut wrong_fac = env(&d, 1, Uuid::now_v7());
+        wrong_fac.facility = Uuid::now_v7();
+        let mut wrong_dev = env(&d, 2, Uuid::now_v7());
+        wrong_dev.device = Uuid::now_v7();
+        let plan = plan_ingest(
+            &d,
+            vec![wrong_dev, wrong_fac, env(&d, 3, Uuid::now_v7())],
+            &IngestFacts::default(),
+        )
+        .unwrap();
+        let codes: Vec<ErrorCode> = plan.rejected.iter().map(|r| r.code).collect();
+        assert_eq!(
+            codes,
+            vec![ErrorCode::WrongFacility, ErrorCode::WrongDevice]
+        );
+        assert_eq!((plan.accepted.len(), plan.new_acked), (1, 3));
+    }
+
+    #[test]
     fn stats_keys() {
         let m = stats_map(vec![("patient".into(), 3), ("audit".into(), 1)]);
         assert_eq!(m["patients"], 3);

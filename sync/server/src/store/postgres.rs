@@ -334,11 +334,17 @@ impl Store for PgStore {
             .await?
             .ok_or(StoreError::UnknownFacility)?;
         // Same lock as ingest: change-log ids of a facility commit in order.
-        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&facility_lock_key(f.id)])
-            .await?;
+        tx.execute(
+            "SELECT pg_advisory_xact_lock($1)",
+            &[&facility_lock_key(f.id)],
+        )
+        .await?;
         let record_id = record_id.unwrap_or_else(Uuid::now_v7);
         if let Some(r) = tx
-            .query_opt("SELECT owner_device FROM records WHERE record_id = $1", &[&record_id])
+            .query_opt(
+                "SELECT owner_device FROM records WHERE record_id = $1",
+                &[&record_id],
+            )
             .await?
         {
             let owner: Uuid = r.get(0);

@@ -135,6 +135,7 @@ pub fn fast_config() -> EngineConfig {
         idle_deadline: Duration::from_secs(90),
         poll_interval: Duration::from_secs(60),
         device_name: "test-kiosk".into(),
+        ..EngineConfig::default()
     }
 }
 
@@ -190,7 +191,7 @@ impl Kiosk {
 /// directly, page by page, so duplicates would show).
 pub async fn pull_all(url: &str, observer: &SqliteKioskStore) -> Vec<Envelope> {
     let creds = observer.load_credentials().unwrap().unwrap();
-    let client = ServerClient::new(url, Duration::from_secs(5), Duration::from_secs(30))
+    let client = ServerClient::new(url, &fast_config())
         .unwrap()
         .with_device(creds.device_id, &creds.secret)
         .unwrap();

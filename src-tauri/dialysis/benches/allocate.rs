@@ -1,0 +1,2 @@
+//! Allocation benchmark (placeholder while being written).
+fn main() {}
