@@ -6,6 +6,7 @@
 //! over the runtime so the tests drive them through Tauri's mock runtime without a display.
 
 mod commands;
+mod dialysis_commands;
 mod state;
 
 pub use state::AppState;
@@ -37,6 +38,22 @@ pub fn builder_on<R: Runtime>(builder: Builder<R>) -> Builder<R> {
         commands::visit_detail,
         commands::slip_preview,
         commands::print_slip,
+        dialysis_commands::dialysis_day,
+        dialysis_commands::dialysis_week,
+        dialysis_commands::dialysis_waitlist,
+        dialysis_commands::dialysis_patient_schedule,
+        dialysis_commands::dialysis_machines,
+        dialysis_commands::dialysis_add_machine,
+        dialysis_commands::dialysis_set_maintenance,
+        dialysis_commands::dialysis_end_maintenance,
+        dialysis_commands::dialysis_shifts,
+        dialysis_commands::dialysis_set_shifts,
+        dialysis_commands::dialysis_set_patient,
+        dialysis_commands::dialysis_book,
+        dialysis_commands::dialysis_cancel,
+        dialysis_commands::dialysis_no_show,
+        dialysis_commands::dialysis_check_in,
+        dialysis_commands::dialysis_complete,
     ])
 }
 

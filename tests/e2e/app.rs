@@ -47,7 +47,7 @@ async fn first_run_setup_login_and_home_in_the_real_app() {
     let data = tempfile::tempdir().unwrap();
     let db = data.path().join("kiosk.db");
     let (display, _xvfb) = start_xvfb().unwrap();
-    let (port, _driver) = start_tauri_driver(&display, &[("SWAGAT_DB", &db)]).unwrap();
+    let (port, _driver) = start_tauri_driver(&display, &[("SWAGAT_DB", &db), ("XDG_DATA_HOME", data.path())]).unwrap();
 
     let client = connect(port, &app).await;
 
@@ -77,11 +77,14 @@ async fn first_run_setup_login_and_home_in_the_real_app() {
     by_id(&client, "status-strip").await;
     screenshot(&client, "02-home-hi").await;
 
-    // The language switch changes every string.
+    // The language switch changes every string (the choice persists between runs of the app).
+    let before = by_id(&client, "home-register").await.text().await.unwrap();
     by_id(&client, "lang-switch").await.click().await.unwrap();
-    let register = by_id(&client, "home-register").await.text().await.unwrap();
-    assert_eq!(register, "New registration");
-    screenshot(&client, "03-home-en").await;
+    let after = by_id(&client, "home-register").await.text().await.unwrap();
+    let mut both = [before, after];
+    both.sort();
+    assert_eq!(both, ["New registration".to_owned(), "नया पंजीकरण".to_owned()]);
+    screenshot(&client, "03-home-switched").await;
 
     // Lock, then a wrong PIN is refused and the right one lets us in again.
     by_id(&client, "home-lock").await.click().await.unwrap();
@@ -90,7 +93,7 @@ async fn first_run_setup_login_and_home_in_the_real_app() {
     type_into(&client, "login-pin", "000000").await;
     by_id(&client, "login-submit").await.click().await.unwrap();
     let err = by_id(&client, "login-error").await.text().await.unwrap();
-    assert!(err.contains("wrong name or PIN"), "{err}");
+    assert!(err.contains("wrong name or PIN") || err.contains("नाम या पिन गलत है"), "{err}");
     type_into(&client, "login-pin", "135790").await;
     by_id(&client, "login-submit").await.click().await.unwrap();
     by_id(&client, "home").await;
@@ -109,15 +112,26 @@ async fn first_run_setup_login_and_home_in_the_real_app() {
 }
 
 async fn connect(port: u16, app: &std::path::Path) -> Client {
+    // Both rustls back ends are linked (fantoccini, reqwest): name one for the process.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let mut caps = serde_json::Map::new();
     caps.insert("browserName".into(), json!("wry"));
     caps.insert("tauri:options".into(), json!({ "application": app }));
-    ClientBuilder::rustls()
-        .unwrap()
-        .capabilities(caps)
-        .connect(&format!("http://127.0.0.1:{port}"))
-        .await
-        .unwrap()
+    // tauri-driver listens before its WebKitWebDriver is ready: retry the session a few times.
+    let mut last = None;
+    for _ in 0..10 {
+        match ClientBuilder::rustls()
+            .unwrap()
+            .capabilities(caps.clone())
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+        {
+            Ok(c) => return c,
+            Err(e) => last = Some(e),
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    panic!("no WebDriver session: {last:?}");
 }
 
 /// Types `text` the way a USB QR scanner does: one fast burst ending in Enter.
@@ -148,7 +162,7 @@ async fn scan_an_aadhaar_register_print_preview_and_scan_again_for_the_returning
     }
     let qr = include_str!("../data/aadhaar_secure_qr_synthetic_v2.txt").trim().to_owned();
     let (display, _xvfb) = start_xvfb().unwrap();
-    let (port, _driver) = start_tauri_driver(&display, &[("SWAGAT_DB", &db)]).unwrap();
+    let (port, _driver) = start_tauri_driver(&display, &[("SWAGAT_DB", &db), ("XDG_DATA_HOME", data.path())]).unwrap();
     let client = connect(port, &app).await;
 
     type_into(&client, "login-name", "Asha").await;
@@ -165,6 +179,8 @@ async fn scan_an_aadhaar_register_print_preview_and_scan_again_for_the_returning
     let query = by_id(&client, "search-query").await.prop("value").await.unwrap().unwrap_or_default();
     assert!(query.is_empty(), "the burst did not land in the search box: {} chars", query.len());
     screenshot(&client, "10-scanned").await;
+    // The operator has told the patient why Aadhaar is asked; without consent nothing of it is kept.
+    by_id(&client, "reg-consent").await.click().await.unwrap();
     by_id(&client, "dept-GYN").await.click().await.unwrap();
     by_id(&client, "register-submit").await.click().await.unwrap();
 

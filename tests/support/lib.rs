@@ -9,14 +9,25 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// A child process killed when dropped.
+/// A child process, started in its own process group, whose whole group is killed when dropped
+/// (tauri-driver starts WebKitWebDriver and the app; none of them may outlive the test and hold
+/// the test runner's output open).
 pub struct Guard(pub Child);
 
 impl Drop for Guard {
     fn drop(&mut self) {
+        let group = format!("-{}", self.0.id());
+        let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
+        std::thread::sleep(Duration::from_millis(200));
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
+}
+
+fn own_group(cmd: &mut Command) -> &mut Command {
+    use std::os::unix::process::CommandExt;
+    cmd.process_group(0)
 }
 
 /// The cargo target profile folder the tests were built in (e.g. `target/debug`).
@@ -71,7 +82,7 @@ pub fn start_xvfb() -> Result<(String, Guard), String> {
             continue;
         }
         let display = format!(":{n}");
-        let child = Command::new("Xvfb")
+        let child = own_group(&mut Command::new("Xvfb"))
             .args([&display, "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -109,11 +120,14 @@ pub fn tauri_driver() -> Result<PathBuf, String> {
 pub fn start_tauri_driver(display: &str, env: &[(&str, &Path)]) -> Result<(u16, Guard), String> {
     let port = free_port();
     let native = free_port();
+    let log = std::fs::File::create(artifacts_dir().join(format!("tauri-driver-{port}.log")))
+        .map_err(|e| format!("cannot create the driver log: {e}"))?;
     let mut cmd = Command::new(tauri_driver()?);
-    cmd.args(["--port", &port.to_string(), "--native-port", &native.to_string()])
+    own_group(&mut cmd)
+        .args(["--port", &port.to_string(), "--native-port", &native.to_string()])
         .env("DISPLAY", display)
         .stdout(Stdio::null())
-        .stderr(Stdio::inherit());
+        .stderr(log);
     for (k, v) in env {
         cmd.env(k, v);
     }

@@ -92,6 +92,11 @@ enum Command {
         #[arg(long, value_name = "FILE.png")]
         png: Option<PathBuf>,
     },
+    /// The dialysis unit: machines, shifts, serology, bookings, waitlist.
+    Dialysis {
+        #[command(subcommand)]
+        action: crate::dialysis::DialysisCmd,
+    },
     /// Patients.
     Patients {
         #[command(subcommand)]
@@ -250,6 +255,7 @@ pub fn run(cli: Cli, db: &Path) -> Result<Value, CliError> {
             out,
             png,
         } => crate::opd::slip(&kiosk, &visit, &size, out.as_deref(), png.as_deref()),
+        Command::Dialysis { action } => crate::dialysis::run(action, &kiosk),
         Command::CancelVisit { visit, reason } => {
             kiosk.cancel_visit(&Actor::Cli, &visit, &reason)?;
             Ok(json!({ "visit_id": visit, "status": "cancelled" }))

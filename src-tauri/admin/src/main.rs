@@ -6,6 +6,7 @@
 //! user input. Links no GTK.
 
 mod cli;
+mod dialysis;
 mod opd;
 mod output;
 

@@ -131,6 +131,16 @@ impl Kiosk {
         Ok(scanned)
     }
 
+    /// The sync engine's view of this database (its own connection), for `SyncEngine`.
+    pub fn sync_store(&self) -> Result<swagat_sync_client::sqlite::SqliteKioskStore> {
+        let path = self.store.path().ok_or_else(|| {
+            CoreError::invalid("db", "an in-memory kiosk cannot sync", "मेमोरी वाला कियोस्क सिंक नहीं कर सकता")
+        })?;
+        Ok(swagat_sync_client::sqlite::SqliteKioskStore::from_connection(
+            crate::store::open_connection(path)?,
+        ))
+    }
+
     /// Which screen to show first, and the idle-lock time.
     pub fn status(&self) -> Result<KioskStatus> {
         self.store.read(|c| {
@@ -332,8 +342,7 @@ impl Kiosk {
                 date: today.to_string(),
                 registrations_today,
                 abha_linked_today,
-                // The sync outbox arrives with the sync engine; until then nothing is queued.
-                pending_sync: 0,
+                pending_sync: crate::outbox::pending(c)?,
             })
         })
     }

@@ -12,6 +12,7 @@ pub mod kiosk;
 pub mod lgd;
 pub mod logging;
 pub mod opd;
+pub mod outbox;
 pub mod paths;
 pub mod scan;
 pub mod demo;

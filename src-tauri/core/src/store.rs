@@ -21,6 +21,10 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_init.sql"),
     include_str!("../migrations/0002_staff_lockout.sql"),
     include_str!("../migrations/0003_opd.sql"),
+    // 0004: the dialysis unit's tables, owned by the swagat-dialysis crate.
+    swagat_dialysis::MIGRATION,
+    // 0005: the sync outbox, owned by the sync client (documented in sync/PROTOCOL.md).
+    swagat_sync_client::sqlite::SCHEMA,
 ];
 
 /// The schema version this build creates and understands.

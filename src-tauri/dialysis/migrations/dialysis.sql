@@ -91,6 +91,8 @@ CREATE UNIQUE INDEX dialysis_bookings_one_per_slot ON dialysis_bookings (machine
 CREATE UNIQUE INDEX dialysis_bookings_one_per_day ON dialysis_bookings (patient_id, date)
     WHERE status IN ('confirmed', 'waitlisted', 'checked_in', 'completed');
 CREATE INDEX dialysis_bookings_by_date ON dialysis_bookings (date, shift);
+CREATE INDEX dialysis_bookings_by_patient ON dialysis_bookings (patient_id, date);
+CREATE INDEX dialysis_bookings_by_machine ON dialysis_bookings (machine_id, date);
 CREATE INDEX dialysis_bookings_waitlist ON dialysis_bookings (date, shift, priority DESC, requested_at)
     WHERE status = 'waitlisted';
 CREATE INDEX dialysis_bookings_by_series ON dialysis_bookings (series_id) WHERE series_id IS NOT NULL;

@@ -14,7 +14,7 @@ use time::{Date, Duration, Weekday};
 
 use crate::alloc::{self, push_warning, Changes, Move, PatientRow, Warning};
 use crate::error::{DialysisError, Refusal, Result};
-use crate::model::{fmt_date, from_db, new_id, now_instant, weekday_str, Source, Status};
+use crate::model::{fmt_date, from_db, new_id, now_instant, Source, Status};
 use crate::unit::{self, UnitSettings};
 use crate::views::{self, BookingView};
 use crate::AuditEvent;
@@ -179,12 +179,15 @@ fn check_date(
         )));
     }
     if !settings.working_days.contains(&date.weekday()) {
-        let wd = weekday_str(date.weekday());
+        let wd = date.weekday();
         return Ok(Some(Refusal::new(
             "non_working_day",
             "date",
             format!("{d} is a {wd}, not a working day of the unit"),
-            format!("{d} ({wd}) इकाई का कार्य-दिवस नहीं है"),
+            format!(
+                "{d} ({}) इकाई का कार्य-दिवस नहीं है",
+                crate::model::weekday_str(wd)
+            ),
         )));
     }
     let other: Option<String> = conn

@@ -54,6 +54,11 @@ pub mod views;
 
 use serde::Serialize;
 
+/// The SQLite binding this crate is built on (callers name `Connection` through it).
+pub use rusqlite;
+/// The date library of this crate's API (`Date`, `Weekday`).
+pub use time;
+
 pub use alloc::{Move, SlotState, Warning};
 pub use booking::{
     book, cancel, cancel_series, check_in, complete, no_show, BookOutcome, BookRequest, BookedSlot,

@@ -24,16 +24,41 @@ const PATIENTS: usize = 10;
 
 #[derive(Debug, Clone)]
 enum Op {
-    Book { p: usize, day: i64, shift: u32, priority: i64 },
-    Series { p: usize, day: i64, shift: u32, tts: bool },
+    Book {
+        p: usize,
+        day: i64,
+        shift: u32,
+        priority: i64,
+    },
+    Series {
+        p: usize,
+        day: i64,
+        shift: u32,
+        tts: bool,
+    },
     Cancel(usize),
     NoShow(usize),
     CheckIn(usize),
-    Maintenance { m: usize, day: i64, len: Option<i64> },
-    InService { m: usize, day: i64 },
+    Maintenance {
+        m: usize,
+        day: i64,
+        len: Option<i64>,
+    },
+    InService {
+        m: usize,
+        day: i64,
+    },
     AddMachine(Pool),
-    Serology { p: usize, s: [Serology; 3] },
-    Online { p: usize, day: i64, shift: u32, n: u32 },
+    Serology {
+        p: usize,
+        s: [Serology; 3],
+    },
+    Online {
+        p: usize,
+        day: i64,
+        shift: u32,
+        n: u32,
+    },
 }
 
 fn serology() -> impl Strategy<Value = Serology> {
@@ -65,10 +90,22 @@ fn op() -> impl Strategy<Value = Op> {
 }
 
 fn patient_pools(c: &Connection) -> HashMap<String, Pool> {
-    let mut stmt = c.prepare("SELECT patient_id, hbsag, hcv, hiv FROM dialysis_patients").unwrap();
+    let mut stmt = c
+        .prepare("SELECT patient_id, hbsag, hcv, hiv FROM dialysis_patients")
+        .unwrap();
     stmt.query_map([], |r| {
-        let s = |i: usize| -> rusqlite::Result<Serology> { Ok(r.get::<_, String>(i)?.parse().unwrap()) };
-        Ok((r.get::<_, String>(0)?, pool_for(SerologyResults { hbsag: s(1)?, hcv: s(2)?, hiv: s(3)? }).pool))
+        let s = |i: usize| -> rusqlite::Result<Serology> {
+            Ok(r.get::<_, String>(i)?.parse().unwrap())
+        };
+        Ok((
+            r.get::<_, String>(0)?,
+            pool_for(SerologyResults {
+                hbsag: s(1)?,
+                hcv: s(2)?,
+                hiv: s(3)?,
+            })
+            .pool,
+        ))
     })
     .unwrap()
     .map(Result::unwrap)
@@ -84,11 +121,18 @@ fn waitlist_order(c: &Connection) -> Vec<(String, String, u32, Pool)> {
              ORDER BY date, shift, priority DESC, requested_at, rowid",
         )
         .unwrap();
-    stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get(2)?, r.get(3)?)))
-        .unwrap()
-        .map(Result::unwrap)
-        .map(|(id, p, d, s)| (id, d, s, pools[&p]))
-        .collect()
+    stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get(2)?,
+            r.get(3)?,
+        ))
+    })
+    .unwrap()
+    .map(Result::unwrap)
+    .map(|(id, p, d, s)| (id, d, s, pools[&p]))
+    .collect()
 }
 
 fn check_invariants(c: &Connection) {
@@ -110,7 +154,11 @@ fn check_invariants(c: &Connection) {
         .map(Result::unwrap)
         .collect();
     for (p, mpool, active, maint) in rows {
-        assert_eq!(mpool.parse::<Pool>().unwrap(), pools[&p], "pool rule broken for {p}");
+        assert_eq!(
+            mpool.parse::<Pool>().unwrap(),
+            pools[&p],
+            "pool rule broken for {p}"
+        );
         assert_eq!(active, 1);
         assert!(!maint, "confirmed on a machine under maintenance");
     }
@@ -147,7 +195,10 @@ fn check_invariants(c: &Connection) {
                 |r| r.get(0),
             )
             .unwrap();
-        assert_eq!(free, 0, "booking {id} waits while a {pool} machine is free on {d} shift {s}");
+        assert_eq!(
+            free, 0,
+            "booking {id} waits while a {pool} machine is free on {d} shift {s}"
+        );
     }
 }
 
@@ -157,25 +208,46 @@ fn check_order(before: &[(String, String, u32, Pool)], c: &Connection, moves: &[
     let pools = patient_pools(c);
     let still: std::collections::HashSet<String> =
         waitlist_order(c).into_iter().map(|w| w.0).collect();
-    for m in moves.iter().filter(|m| m.from.status == Status::Waitlisted && m.to.status == Status::Confirmed) {
+    for m in moves
+        .iter()
+        .filter(|m| m.from.status == Status::Waitlisted && m.to.status == Status::Confirmed)
+    {
         let pool = pools[&m.patient_id];
-        let Some(pos) = before.iter().position(|w| w.0 == m.booking_id) else { continue };
+        let Some(pos) = before.iter().position(|w| w.0 == m.booking_id) else {
+            continue;
+        };
         for ahead in &before[..pos] {
             if ahead.1 == m.date && ahead.2 == m.shift && pools_of(c, &ahead.0, &pools) == pool {
-                assert!(!still.contains(&ahead.0), "{} promoted before {}", m.booking_id, ahead.0);
+                assert!(
+                    !still.contains(&ahead.0),
+                    "{} promoted before {}",
+                    m.booking_id,
+                    ahead.0
+                );
             }
         }
         // The move is what the database says.
         let (status, machine): (String, Option<String>) = c
-            .query_row("SELECT status, machine_id FROM dialysis_bookings WHERE id = ?1", [&m.booking_id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_row(
+                "SELECT status, machine_id FROM dialysis_bookings WHERE id = ?1",
+                [&m.booking_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
             .unwrap();
-        assert_eq!((status.as_str(), machine), ("confirmed", m.to.machine_id.clone()));
+        assert_eq!(
+            (status.as_str(), machine),
+            ("confirmed", m.to.machine_id.clone())
+        );
     }
 }
 
 fn pools_of(c: &Connection, booking: &str, pools: &HashMap<String, Pool>) -> Pool {
     let p: String = c
-        .query_row("SELECT patient_id FROM dialysis_bookings WHERE id = ?1", [booking], |r| r.get(0))
+        .query_row(
+            "SELECT patient_id FROM dialysis_bookings WHERE id = ?1",
+            [booking],
+            |r| r.get(0),
+        )
         .unwrap();
     pools[&p]
 }
@@ -200,16 +272,47 @@ fn run(c: &mut Connection, op: &Op) -> Result<Vec<Move>, DialysisError> {
         all[m % all.len()].id.clone()
     };
     let moves = match op {
-        Op::Book { p, day: d, shift, priority } => {
-            book(&tx, &BookRequest { priority: *priority, ..BookRequest::single(pid(*p), day(*d), *shift) })?;
+        Op::Book {
+            p,
+            day: d,
+            shift,
+            priority,
+        } => {
+            book(
+                &tx,
+                &BookRequest {
+                    priority: *priority,
+                    ..BookRequest::single(pid(*p), day(*d), *shift)
+                },
+            )?;
             Vec::new()
         }
-        Op::Series { p, day: d, shift, tts } => {
-            let days = if *tts { vec![Weekday::Tuesday, Weekday::Thursday, Weekday::Saturday] } else { vec![Weekday::Monday, Weekday::Wednesday, Weekday::Friday] };
-            book(&tx, &BookRequest::recurring(pid(*p), day(*d), *shift, days, 2))?;
+        Op::Series {
+            p,
+            day: d,
+            shift,
+            tts,
+        } => {
+            let days = if *tts {
+                vec![Weekday::Tuesday, Weekday::Thursday, Weekday::Saturday]
+            } else {
+                vec![Weekday::Monday, Weekday::Wednesday, Weekday::Friday]
+            };
+            book(
+                &tx,
+                &BookRequest::recurring(pid(*p), day(*d), *shift, days, 2),
+            )?;
             Vec::new()
         }
-        Op::Cancel(i) => match pick(&tx, *i, if i % 2 == 0 { "confirmed" } else { "waitlisted" }) {
+        Op::Cancel(i) => match pick(
+            &tx,
+            *i,
+            if i % 2 == 0 {
+                "confirmed"
+            } else {
+                "waitlisted"
+            },
+        ) {
             Some(id) => cancel(&tx, &id, None)?.moves,
             None => Vec::new(),
         },
@@ -230,14 +333,36 @@ fn run(c: &mut Connection, op: &Op) -> Result<Vec<Move>, DialysisError> {
             machines::end_maintenance(&tx, &id, day(*d))?.moves
         }
         Op::AddMachine(pool) => {
-            let n: i64 = tx.query_row("SELECT count(*) FROM dialysis_machines", [], |r| r.get(0)).unwrap();
+            let n: i64 = tx
+                .query_row("SELECT count(*) FROM dialysis_machines", [], |r| r.get(0))
+                .unwrap();
             machines::add(&tx, &format!("M{n}"), *pool)?.moves
         }
         Op::Serology { p, s } => {
-            patients::set(&tx, &PatientUpdate { patient_id: pid(*p), hbsag: Some(s[0]), hcv: Some(s[1]), hiv: Some(s[2]), tested_on: Some(START), ..Default::default() })?.moves
+            patients::set(
+                &tx,
+                &PatientUpdate {
+                    patient_id: pid(*p),
+                    hbsag: Some(s[0]),
+                    hcv: Some(s[1]),
+                    hiv: Some(s[2]),
+                    tested_on: Some(START),
+                    ..Default::default()
+                },
+            )?
+            .moves
         }
-        Op::Online { p, day: d, shift, n } => {
-            let payload = format!(r#"{{"patient_id":"{}","date":"{}","shift":{shift}}}"#, pid(*p), swagat_dialysis::model::fmt_date(day(*d)));
+        Op::Online {
+            p,
+            day: d,
+            shift,
+            n,
+        } => {
+            let payload = format!(
+                r#"{{"patient_id":"{}","date":"{}","shift":{shift}}}"#,
+                pid(*p),
+                swagat_dialysis::model::fmt_date(day(*d))
+            );
             online::ingest(&tx, &format!("REQ-{n}"), &payload)?;
             Vec::new()
         }

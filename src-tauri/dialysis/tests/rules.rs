@@ -5,8 +5,8 @@ mod common;
 
 use common::*;
 use swagat_dialysis::{
-    book, cancel, check_in, complete, machines, no_show, online, patients, schedule, unit,
-    views, waitlist, week, BookRequest, DialysisError, PatientUpdate, Pool, Serology, Status,
+    book, cancel, check_in, complete, machines, no_show, online, patients, schedule, unit, views,
+    waitlist, week, BookRequest, DialysisError, PatientUpdate, Pool, Serology, Status,
 };
 use time::macros::date;
 use time::Weekday;
@@ -14,8 +14,16 @@ use time::Weekday;
 const MON: time::Date = date!(2026 - 03 - 02);
 const TESTED: time::Date = date!(2026 - 02 - 20);
 
-fn one(c: &rusqlite::Connection, p: &str, d: time::Date, shift: u32) -> swagat_dialysis::BookedSlot {
-    book(c, &BookRequest::single(p, d, shift)).unwrap().bookings.remove(0)
+fn one(
+    c: &rusqlite::Connection,
+    p: &str,
+    d: time::Date,
+    shift: u32,
+) -> swagat_dialysis::BookedSlot {
+    book(c, &BookRequest::single(p, d, shift))
+        .unwrap()
+        .bookings
+        .remove(0)
 }
 
 #[test]
@@ -31,13 +39,29 @@ fn migration_has_defaults() {
 #[test]
 fn each_serology_goes_to_its_pool_only() {
     let c = db();
-    for (name, pool) in [("N1", Pool::Negative), ("B1", Pool::Hbv), ("C1", Pool::Hcv), ("V1", Pool::Hiv), ("U1", Pool::Unknown)] {
+    for (name, pool) in [
+        ("N1", Pool::Negative),
+        ("B1", Pool::Hbv),
+        ("C1", Pool::Hcv),
+        ("V1", Pool::Hiv),
+        ("U1", Pool::Unknown),
+    ] {
         machine(&c, name, pool);
     }
-    for (id, s, m) in [("n", NEG, "N1"), ("b", HBV, "B1"), ("c", HCV, "C1"), ("v", HIV, "V1"), ("u", UNK, "U1")] {
+    for (id, s, m) in [
+        ("n", NEG, "N1"),
+        ("b", HBV, "B1"),
+        ("c", HCV, "C1"),
+        ("v", HIV, "V1"),
+        ("u", UNK, "U1"),
+    ] {
         patient(&c, id, s, TESTED);
         let b = one(&c, id, MON, 1);
-        assert_eq!((b.status, b.machine.as_deref()), (Status::Confirmed, Some(m)), "{id}");
+        assert_eq!(
+            (b.status, b.machine.as_deref()),
+            (Status::Confirmed, Some(m)),
+            "{id}"
+        );
     }
 }
 
@@ -55,7 +79,12 @@ fn co_infection_goes_to_hbv_and_is_flagged() {
     let c = db();
     machine(&c, "C1", Pool::Hcv);
     machine(&c, "B1", Pool::Hbv);
-    patient(&c, "x", [Serology::Pos, Serology::Pos, Serology::Neg], TESTED);
+    patient(
+        &c,
+        "x",
+        [Serology::Pos, Serology::Pos, Serology::Neg],
+        TESTED,
+    );
     let out = book(&c, &BookRequest::single("x", MON, 1)).unwrap();
     assert_eq!(out.bookings[0].machine.as_deref(), Some("B1"));
     assert!(out.warnings.iter().any(|w| w.code == "co_infection"));
@@ -98,7 +127,10 @@ fn machine_under_maintenance_is_not_allocated_and_its_bookings_move() {
     let out = machines::set_maintenance(&c, "N2", MON, None, "service").unwrap();
     assert_eq!(out.moves[0].to.status, Status::Waitlisted);
     let wl = waitlist(&c, None).unwrap();
-    assert_eq!(wl.iter().map(|b| b.patient_id.as_str()).collect::<Vec<_>>(), ["a", "b"]);
+    assert_eq!(
+        wl.iter().map(|b| b.patient_id.as_str()).collect::<Vec<_>>(),
+        ["a", "b"]
+    );
     // N1 back in service: a (first in line) gets it.
     let out = machines::end_maintenance(&c, "N1", MON).unwrap();
     assert_eq!(out.moves.len(), 1);
@@ -119,7 +151,10 @@ fn one_machine_one_shift_one_booking_enforced_by_the_index() {
          VALUES ('x', 'b', '2026-03-02', 1, ?1, 'confirmed', 't', 't')",
         [&m],
     );
-    assert!(err.is_err(), "the partial UNIQUE index refuses a second session on N1");
+    assert!(
+        err.is_err(),
+        "the partial UNIQUE index refuses a second session on N1"
+    );
 }
 
 #[test]
@@ -139,14 +174,30 @@ fn holidays_non_working_days_and_unknown_shifts_are_refused() {
     patient(&c, "a", NEG, TESTED);
     let sunday = date!(2026 - 03 - 01);
     let e = book(&c, &BookRequest::single("a", sunday, 1)).unwrap_err();
-    assert!(matches!(&e, DialysisError::Refused(r) if r.code == "non_working_day"), "{e}");
+    assert!(
+        matches!(&e, DialysisError::Refused(r) if r.code == "non_working_day"),
+        "{e}"
+    );
     unit::add_holiday(&c, date!(2026 - 03 - 04), "Holi").unwrap();
     let e = book(&c, &BookRequest::single("a", date!(2026 - 03 - 04), 1)).unwrap_err();
-    assert!(matches!(&e, DialysisError::Refused(r) if r.code == "holiday"), "{e}");
+    assert!(
+        matches!(&e, DialysisError::Refused(r) if r.code == "holiday"),
+        "{e}"
+    );
     let e = book(&c, &BookRequest::single("a", MON, 4)).unwrap_err();
     assert!(matches!(&e, DialysisError::Refused(r) if r.code == "unknown_shift"));
     // A series skips the holiday and books the rest.
-    let out = book(&c, &BookRequest::recurring("a", MON, 1, vec![Weekday::Monday, Weekday::Wednesday, Weekday::Friday], 2)).unwrap();
+    let out = book(
+        &c,
+        &BookRequest::recurring(
+            "a",
+            MON,
+            1,
+            vec![Weekday::Monday, Weekday::Wednesday, Weekday::Friday],
+            2,
+        ),
+    )
+    .unwrap();
     assert_eq!(out.bookings.len(), 5);
     assert_eq!(out.refused.len(), 1);
     assert_eq!(out.refused[0].reason.code, "holiday");
@@ -158,18 +209,35 @@ fn holidays_non_working_days_and_unknown_shifts_are_refused() {
 fn booking_needs_a_dialysis_record_and_eligibility() {
     let c = db();
     machine(&c, "N1", Pool::Negative);
-    c.execute("INSERT INTO patients (id, name) VALUES ('p', 'P')", []).unwrap();
+    c.execute("INSERT INTO patients (id, name) VALUES ('p', 'P')", [])
+        .unwrap();
     let e = book(&c, &BookRequest::single("p", MON, 1)).unwrap_err();
     assert!(matches!(&e, DialysisError::Refused(r) if r.code == "no_dialysis_record"));
     assert!(e.as_invalid().unwrap().1.contains("dialysis patient set"));
     let e = book(&c, &BookRequest::single("nobody", MON, 1)).unwrap_err();
     assert!(matches!(e, DialysisError::NotFound { .. }));
     patient(&c, "q", NEG, TESTED);
-    patients::set(&c, &PatientUpdate { patient_id: "q".into(), eligible: Some(false), ..Default::default() }).unwrap();
+    patients::set(
+        &c,
+        &PatientUpdate {
+            patient_id: "q".into(),
+            eligible: Some(false),
+            ..Default::default()
+        },
+    )
+    .unwrap();
     let e = book(&c, &BookRequest::single("q", MON, 1)).unwrap_err();
     assert!(matches!(&e, DialysisError::Refused(r) if r.code == "not_eligible"));
     // Results without a test date are refused.
-    let e = patients::set(&c, &PatientUpdate { patient_id: "q".into(), hbsag: Some(Serology::Neg), ..Default::default() }).unwrap_err();
+    let e = patients::set(
+        &c,
+        &PatientUpdate {
+            patient_id: "q".into(),
+            hbsag: Some(Serology::Neg),
+            ..Default::default()
+        },
+    )
+    .unwrap_err();
     assert!(matches!(e, DialysisError::Invalid { .. }));
 }
 
@@ -181,13 +249,30 @@ fn recurring_series_keeps_one_machine() {
     patient(&c, "a", NEG, TESTED);
     patient(&c, "b", NEG, TESTED);
     one(&c, "a", date!(2026 - 03 - 04), 1); // takes N1 on Wednesday
-    let out = book(&c, &BookRequest::recurring("b", MON, 1, vec![Weekday::Monday, Weekday::Wednesday, Weekday::Friday], 4)).unwrap();
+    let out = book(
+        &c,
+        &BookRequest::recurring(
+            "b",
+            MON,
+            1,
+            vec![Weekday::Monday, Weekday::Wednesday, Weekday::Friday],
+            4,
+        ),
+    )
+    .unwrap();
     assert_eq!(out.bookings.len(), 12);
     assert!(out.series_id.is_some());
-    let names: Vec<_> = out.bookings.iter().map(|b| b.machine.clone().unwrap()).collect();
+    let names: Vec<_> = out
+        .bookings
+        .iter()
+        .map(|b| b.machine.clone().unwrap())
+        .collect();
     assert_eq!(names[0], "N1");
     assert_eq!(names[1], "N2", "N1 taken on Wednesday");
-    assert!(names[2..].iter().all(|n| n == "N2"), "sticks to N2 once moved: {names:?}");
+    assert!(
+        names[2..].iter().all(|n| n == "N2"),
+        "sticks to N2 once moved: {names:?}"
+    );
 }
 
 #[test]
@@ -203,14 +288,24 @@ fn waitlist_is_served_by_priority_then_request_time_and_pool() {
     assert_eq!(one(&c, "h2", MON, 1).status, Status::Waitlisted);
     let b = one(&c, "b", MON, 1);
     assert_eq!(b.status, Status::Waitlisted);
-    let urgent = book(&c, &BookRequest { priority: 5, ..BookRequest::single("c", MON, 1) }).unwrap();
+    let urgent = book(
+        &c,
+        &BookRequest {
+            priority: 5,
+            ..BookRequest::single("c", MON, 1)
+        },
+    )
+    .unwrap();
     assert_eq!(urgent.bookings[0].status, Status::Waitlisted);
     // Cancel a: c (priority 5) beats b (earlier); the HBV waiter is not eligible for N1.
     let out = cancel(&c, &a.id, Some("travel")).unwrap();
     assert_eq!(out.booking.status, Status::Cancelled);
     assert_eq!(out.moves.len(), 1);
     assert_eq!(out.moves[0].patient_id, "c");
-    assert_eq!((out.moves[0].from.status, out.moves[0].to.status), (Status::Waitlisted, Status::Confirmed));
+    assert_eq!(
+        (out.moves[0].from.status, out.moves[0].to.status),
+        (Status::Waitlisted, Status::Confirmed)
+    );
     // No-show of h: h2 gets B1.
     let out = no_show(&c, &h.id).unwrap();
     assert_eq!(out.moves[0].patient_id, "h2");
@@ -229,7 +324,16 @@ fn serology_change_moves_bookings_to_the_right_pool() {
     patient(&c, "b", NEG, TESTED);
     let a = one(&c, "a", MON, 1);
     assert_eq!(one(&c, "b", MON, 1).status, Status::Waitlisted);
-    let out = patients::set(&c, &PatientUpdate { patient_id: "a".into(), hbsag: Some(Serology::Pos), tested_on: Some(MON), ..Default::default() }).unwrap();
+    let out = patients::set(
+        &c,
+        &PatientUpdate {
+            patient_id: "a".into(),
+            hbsag: Some(Serology::Pos),
+            tested_on: Some(MON),
+            ..Default::default()
+        },
+    )
+    .unwrap();
     assert_eq!(out.patient.pool, Pool::Hbv);
     let a_move = out.moves.iter().find(|m| m.booking_id == a.id).unwrap();
     assert_eq!(a_move.to.machine.as_deref(), Some("B1"));
@@ -243,11 +347,17 @@ fn check_in_and_complete_record_weights() {
     machine(&c, "N1", Pool::Negative);
     patient(&c, "a", NEG, TESTED);
     let a = one(&c, "a", MON, 1);
-    assert!(complete(&c, &a.id, None, Some(58.0)).is_err(), "check in first");
+    assert!(
+        complete(&c, &a.id, None, Some(58.0)).is_err(),
+        "check in first"
+    );
     check_in(&c, &a.id, Some(61.2)).unwrap();
     let done = complete(&c, &a.id, None, Some(58.9)).unwrap();
     assert_eq!(done.booking.status, Status::Completed);
-    assert_eq!((done.booking.pre_weight_kg, done.booking.post_weight_kg), (Some(61.2), Some(58.9)));
+    assert_eq!(
+        (done.booking.pre_weight_kg, done.booking.post_weight_kg),
+        (Some(61.2), Some(58.9))
+    );
     assert!(cancel(&c, &a.id, None).is_err());
     assert!(check_in(&c, &a.id, Some(5.0)).is_err());
     let day = schedule(&c, MON).unwrap();
@@ -274,15 +384,32 @@ fn week_view_counts_capacity() {
 fn shifts_are_validated() {
     let c = db();
     let t = |s: &str| unit::parse_times(s);
-    assert_eq!(unit::set_shifts(&c, &t("06:00,10:30,15:00"), 240).unwrap().len(), 3);
-    assert!(unit::set_shifts(&c, &t("06:00,09:00"), 240).is_err(), "overlap");
+    assert_eq!(
+        unit::set_shifts(&c, &t("06:00,10:30,15:00"), 240)
+            .unwrap()
+            .len(),
+        3
+    );
+    assert!(
+        unit::set_shifts(&c, &t("06:00,09:00"), 240).is_err(),
+        "overlap"
+    );
     assert!(unit::set_shifts(&c, &t("6am"), 240).is_err());
-    assert!(unit::set_shifts(&c, &t("22:00"), 240).is_err(), "past midnight");
+    assert!(
+        unit::set_shifts(&c, &t("22:00"), 240).is_err(),
+        "past midnight"
+    );
     machine(&c, "N1", Pool::Negative);
     patient(&c, "a", NEG, TESTED);
     one(&c, "a", MON, 3);
-    assert!(unit::set_shifts(&c, &t("07:00,12:00"), 240).is_err(), "shift 3 has a booking");
-    assert_eq!(unit::set_shifts(&c, &t("07:00,11:30,16:00"), 240).unwrap()[2].end, "20:00");
+    assert!(
+        unit::set_shifts(&c, &t("07:00,12:00"), 240).is_err(),
+        "shift 3 has a booking"
+    );
+    assert_eq!(
+        unit::set_shifts(&c, &t("07:00,11:30,16:00"), 240).unwrap()[2].end,
+        "20:00"
+    );
 }
 
 #[test]
@@ -291,18 +418,49 @@ fn online_requests_are_allocated_once() {
     machine(&c, "N1", Pool::Negative);
     patient(&c, "a", NEG, TESTED);
     patient(&c, "b", NEG, TESTED);
-    let r = online::ingest(&c, "PORTAL-1", r#"{"patient_id":"a","date":"2026-03-02","shift":1}"#).unwrap();
+    let r = online::ingest(
+        &c,
+        "PORTAL-1",
+        r#"{"patient_id":"a","date":"2026-03-02","shift":1}"#,
+    )
+    .unwrap();
     assert_eq!(r.result, online::OnlineResult::Confirmed);
-    let again = online::ingest(&c, "PORTAL-1", r#"{"patient_id":"a","date":"2026-03-02","shift":1}"#).unwrap();
+    let again = online::ingest(
+        &c,
+        "PORTAL-1",
+        r#"{"patient_id":"a","date":"2026-03-02","shift":1}"#,
+    )
+    .unwrap();
     assert!(again.duplicate);
-    assert_eq!(again.booking.as_ref().map(|b| &b.id), r.booking.as_ref().map(|b| &b.id));
-    let w = online::ingest(&c, "PORTAL-2", r#"{"patient_id":"b","date":"2026-03-02","shift":1}"#).unwrap();
+    assert_eq!(
+        again.booking.as_ref().map(|b| &b.id),
+        r.booking.as_ref().map(|b| &b.id)
+    );
+    let w = online::ingest(
+        &c,
+        "PORTAL-2",
+        r#"{"patient_id":"b","date":"2026-03-02","shift":1}"#,
+    )
+    .unwrap();
     assert_eq!(w.result, online::OnlineResult::Waitlisted);
-    let x = online::ingest(&c, "PORTAL-3", r#"{"patient_id":"b","date":"2026-03-01","shift":1}"#).unwrap();
-    assert_eq!((x.result, x.reason.unwrap().code.as_str()), (online::OnlineResult::Refused, "non_working_day"));
+    let x = online::ingest(
+        &c,
+        "PORTAL-3",
+        r#"{"patient_id":"b","date":"2026-03-01","shift":1}"#,
+    )
+    .unwrap();
+    assert_eq!(
+        (x.result, x.reason.unwrap().code.as_str()),
+        (online::OnlineResult::Refused, "non_working_day")
+    );
     let y = online::ingest(&c, "PORTAL-4", "not json").unwrap();
     assert_eq!(y.reason.unwrap().code, "invalid_request");
-    let z = online::ingest(&c, "PORTAL-5", r#"{"patient_id":"ghost","date":"2026-03-02","shift":1}"#).unwrap();
+    let z = online::ingest(
+        &c,
+        "PORTAL-5",
+        r#"{"patient_id":"ghost","date":"2026-03-02","shift":1}"#,
+    )
+    .unwrap();
     assert_eq!(z.reason.unwrap().code, "unknown_patient");
     assert_eq!(online::list(&c, 10).unwrap().len(), 5);
     let bv = views::booking(&c, &w.booking.unwrap().id).unwrap();

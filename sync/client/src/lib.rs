@@ -3,13 +3,16 @@
 //! The kiosk core owns the SQLite database and writes an outbox row in the same transaction as
 //! every domain write; this crate only reads and annotates that outbox through the narrow
 //! [`KioskStore`] trait, so the engine can be tested against the reference implementation in
-//! [`testkit`] (feature `testkit`) and then run unchanged over the core's store.
+//! [`sqlite`] (feature `sqlite`) and then run unchanged over the core's store.
 
 pub mod engine;
 pub mod http;
 pub mod store;
+#[cfg(feature = "sqlite")]
+pub mod sqlite;
+/// The SQLite store plus test helpers (the name the tests and benches use).
 #[cfg(feature = "testkit")]
-pub mod testkit;
+pub use sqlite as testkit;
 
 pub use engine::{enroll, EngineConfig, SyncEngine, SyncError, SyncReport, SyncStatus};
 pub use store::{Credentials, DeadLetter, KioskStore, OutboxEntry, StoreCounts, StoreError};

@@ -147,7 +147,9 @@ pub fn register(conn: &Connection, actor: &Actor, req: &RegisterRequest) -> Resu
                     let uhid = uhid::format(&facility_code, &letter, seq);
                     patients::insert(conn, &id, &uhid, &valid, &actor.as_db(), &now_db)?;
                     audit::record(conn, actor, "patient.create", "patient", Some(&id), serde_json::json!({}))?;
-                    (patients::get(conn, &id)?, false)
+                    let created = patients::get(conn, &id)?;
+                    crate::outbox::queue(conn, "patient", &created.id, &created)?;
+                    (created, false)
                 }
             }
         }
@@ -222,6 +224,7 @@ pub fn register(conn: &Connection, actor: &Actor, req: &RegisterRequest) -> Resu
         now_db,
         actor.as_db(),
     ])?;
+    crate::outbox::queue(conn, "visit", &visit_id, &visits::get(conn, &visit_id)?)?;
     audit::record(
         conn,
         actor,
@@ -263,6 +266,7 @@ pub fn cancel(conn: &Connection, actor: &Actor, visit_id: &str, reason: &str) ->
             what: format!("active visit {visit_id}"),
         });
     }
+    crate::outbox::queue(conn, "visit", visit_id, &visits::get(conn, visit_id)?)?;
     audit::record(conn, actor, "visit.cancel", "visit", Some(visit_id), serde_json::json!({}))
 }
 

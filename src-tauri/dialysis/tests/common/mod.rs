@@ -2,7 +2,7 @@
 #![allow(clippy::unwrap_used, dead_code)]
 
 use rusqlite::Connection;
-use swagat_dialysis::{machines, patients, Pool, PatientUpdate, Serology};
+use swagat_dialysis::{machines, patients, PatientUpdate, Pool, Serology};
 use time::Date;
 
 /// A fresh database: a minimal `patients` table, then the migration (in one transaction, as the

@@ -1,14 +1,17 @@
-//! Reference SQLite [`KioskStore`]: the schema and transactions the kiosk core mirrors.
+//! The SQLite [`KioskStore`]: the outbox schema, the transactional-outbox append, and the store
+//! the engine reads.
 //!
-//! Used by this crate's tests, the server's end-to-end tests and the benchmarks, so all of them
-//! exercise a real SQLite file. The DDL in [`SCHEMA`] is the one documented in
-//! `sync/PROTOCOL.md`; [`SqliteKioskStore::write_record`] shows the transactional-outbox rule:
-//! the sequence number, the HLC tick and the outbox row are written in the same transaction as
-//! the domain write (here a stand-in `demo_records` table).
+//! The kiosk core puts [`SCHEMA`] in its migrations, calls [`append_outbox`] inside the
+//! transaction of every domain write, and hands the engine a [`SqliteKioskStore::from_connection`]
+//! on its database file. This crate's tests, the server's end-to-end tests and the benchmarks use
+//! the same store (feature `testkit` adds [`SqliteKioskStore::open`] with a stand-in
+//! `demo_records` table, and sample data), so all of them exercise a real SQLite file. The DDL is
+//! the one documented in `sync/PROTOCOL.md`.
 
 use crate::store::{Credentials, DeadLetter, KioskStore, OutboxEntry, StoreCounts, StoreError};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde_json::value::RawValue;
+#[cfg(feature = "testkit")]
 use std::path::Path;
 use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -56,6 +59,7 @@ CREATE TABLE IF NOT EXISTS sync_inbox (
 CREATE INDEX IF NOT EXISTS sync_inbox_kind ON sync_inbox (kind);
 "#;
 
+#[cfg(feature = "testkit")]
 const DEMO_SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS demo_records (
     id TEXT PRIMARY KEY,
@@ -63,6 +67,33 @@ CREATE TABLE IF NOT EXISTS demo_records (
     payload TEXT NOT NULL
 );
 "#;
+
+/// Appends one record change to the outbox inside the caller's transaction (the domain write's
+/// own): the next gap-free sequence from `sync_state.last_seq`, an HLC tick, the outbox row, and
+/// the updated `sync_state`. Returns the sequence number.
+pub fn append_outbox(
+    tx: &Connection,
+    kind: &str,
+    record_id: Uuid,
+    payload: &str,
+) -> rusqlite::Result<u64> {
+    let (last_seq, hlc): (i64, i64) = tx.query_row(
+        "SELECT last_seq, hlc FROM sync_state WHERE id = 1",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    let now = now_ms();
+    let seq = last_seq + 1;
+    let hlc = Hlc::from_u64(hlc as u64).tick(now as u64);
+    tx.prepare_cached(
+        "INSERT INTO sync_outbox (seq, record_id, kind, hlc, schema_version, payload, created_at_ms)
+         VALUES (?1, ?2, ?3, ?4, 1, ?5, ?6)",
+    )?
+    .execute(params![seq, record_id.to_string(), kind, hlc.to_u64() as i64, payload, now])?;
+    tx.prepare_cached("UPDATE sync_state SET last_seq = ?1, hlc = ?2 WHERE id = 1")?
+        .execute(params![seq, hlc.to_u64() as i64])?;
+    Ok(seq as u64)
+}
 
 fn now_ms() -> i64 {
     SystemTime::now()
@@ -81,7 +112,16 @@ pub struct SqliteKioskStore {
 }
 
 impl SqliteKioskStore {
-    /// Opens (creating) the store at `path`.
+    /// A store over an open connection to a database whose migrations already created
+    /// [`SCHEMA`] (the kiosk core's database).
+    pub fn from_connection(conn: Connection) -> Self {
+        SqliteKioskStore {
+            conn: Mutex::new(conn),
+        }
+    }
+
+    /// Opens (creating) a stand-alone test store at `path`, with a stand-in `demo_records` table.
+    #[cfg(feature = "testkit")]
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         let conn = Connection::open(path).map_err(StoreError::new)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))
@@ -108,6 +148,7 @@ impl SqliteKioskStore {
         f(&mut c).map_err(StoreError::new)
     }
 
+    #[cfg(feature = "testkit")]
     /// A domain write plus its outbox row, in one transaction: the transactional outbox.
     /// Returns the record's outbox sequence number.
     pub fn write_record(
@@ -119,6 +160,7 @@ impl SqliteKioskStore {
         Ok(self.write_records(&[(kind.to_string(), record_id, payload.to_string())])?[0])
     }
 
+    #[cfg(feature = "testkit")]
     /// Several domain writes in one transaction (each gets its own outbox row and sequence).
     pub fn write_records(
         &self,
@@ -380,6 +422,7 @@ impl KioskStore for SqliteKioskStore {
     }
 }
 
+#[cfg(feature = "testkit")]
 /// Deterministic sample records: `patients` patients, then `visits` visits spread over them.
 /// Payloads look like the kiosk's (names, year of birth, phone, village; visit department and
 /// complaint) so compression figures are realistic. Returns (kind, record id, payload JSON).
