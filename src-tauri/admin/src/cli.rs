@@ -50,8 +50,23 @@ enum Command {
         #[arg(long, env = "SWAGAT_ADMIN_SECRET", hide_env_values = true)]
         admin_secret: String,
     },
-    /// Which screen the app would show first (first run, configured).
+    /// The kiosk's state: first run, configured, and sync (pending, dead letters, last sync).
     Status,
+    /// Register this kiosk with the state server, using a one-time enrollment code.
+    Enroll {
+        /// The state server's URL, e.g. https://swagat.bihar.gov.in
+        #[arg(long)]
+        server: String,
+        /// The one-time enrollment code from `swagat-server facility add`.
+        #[arg(long)]
+        code: String,
+    },
+    /// Push waiting records to the state server and pull this facility's records.
+    Sync {
+        /// Keep going (with backoff) until nothing is waiting.
+        #[arg(long)]
+        until_idle: bool,
+    },
     /// Register a new or returning patient and create an OPD visit with a token.
     Register {
         /// Department code (GEN, GYN, PED...).
@@ -199,7 +214,9 @@ pub fn run(cli: Cli, db: &Path) -> Result<Value, CliError> {
     }
     let kiosk = Kiosk::open(db)?;
     match cli.command {
-        Command::Status => to_json(&kiosk.status()?),
+        Command::Status => crate::sync::status(&kiosk),
+        Command::Enroll { server, code } => crate::sync::enroll(&kiosk, &server, &code),
+        Command::Sync { until_idle } => crate::sync::sync(&kiosk, until_idle),
         Command::Config { action: ConfigCmd::Show } => to_json(&kiosk.config()?),
         Command::Config {
             action: ConfigCmd::Set { file, pairs },

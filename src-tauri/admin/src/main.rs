@@ -7,6 +7,7 @@
 
 mod cli;
 mod dialysis;
+mod sync;
 mod opd;
 mod output;
 

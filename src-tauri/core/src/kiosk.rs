@@ -29,6 +29,8 @@ pub struct KioskStatus {
     pub facility_name_hi: String,
     /// Minutes of inactivity before the app locks.
     pub idle_lock_minutes: u32,
+    /// Records waiting to reach the state server.
+    pub pending_sync: i64,
 }
 
 /// The first-run form: the facility and its first administrator.
@@ -151,6 +153,7 @@ impl Kiosk {
                 facility_name_en: s.name_en,
                 facility_name_hi: s.name_hi,
                 idle_lock_minutes: s.idle_lock_minutes,
+                pending_sync: crate::outbox::pending(c)?,
             })
         })
     }

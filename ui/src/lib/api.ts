@@ -24,6 +24,7 @@ export interface AppStatus {
   facility_name_en: string;
   facility_name_hi: string;
   idle_lock_minutes: number;
+  pending_sync: number;
   staff: StaffMember | null;
 }
 

@@ -1,0 +1,84 @@
+//! `swagat-admin enroll | sync | status`: the kiosk's side of sync, over the sync client engine.
+//!
+//! The engine reads the outbox the core writes in every registration's transaction; it runs here
+//! on a small tokio runtime for one command. Final failures (not enrolled, revoked, refused) exit
+//! 3 with the reason; an unreachable server is reported as such, and nothing is lost: the records
+//! stay queued for the next sync.
+
+use std::sync::Arc;
+
+use serde_json::{json, Value};
+use swagat_core::Kiosk;
+use swagat_sync_client::{EngineConfig, KioskStore, SyncEngine};
+
+use crate::output::CliError;
+
+fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::Other(format!("cannot start the sync runtime: {e}")))
+}
+
+fn store(kiosk: &Kiosk) -> Result<Arc<swagat_sync_client::sqlite::SqliteKioskStore>, CliError> {
+    Ok(Arc::new(kiosk.sync_store()?))
+}
+
+/// Enrolls this kiosk and stores its credential.
+pub fn enroll(kiosk: &Kiosk, server: &str, code: &str) -> Result<Value, CliError> {
+    let store = store(kiosk)?;
+    let creds = runtime()?
+        .block_on(swagat_sync_client::enroll(store, server, code, &EngineConfig::default()))
+        .map_err(|e| CliError::Other(format!("enrollment failed: {e}")))?;
+    // UHIDs start with the facility's state-wide code from now on.
+    if kiosk.config()?.settings.facility_code.is_none() {
+        let patch = swagat_core::config::ConfigPatch {
+            facility_code: Some(creds.facility_code.clone()),
+            ..Default::default()
+        };
+        kiosk.update_config(&swagat_core::Actor::Cli, &patch)?;
+    }
+    Ok(json!({
+        "enrolled": true,
+        "server": creds.server_url,
+        "device_id": creds.device_id,
+        "facility_id": creds.facility_id,
+        "facility_code": creds.facility_code,
+        "facility_name": creds.facility_name,
+    }))
+}
+
+/// One sync (or until nothing waits); prints `{pushed, pulled, pending, dead_letters}`.
+pub fn sync(kiosk: &Kiosk, until_idle: bool) -> Result<Value, CliError> {
+    let engine = SyncEngine::new(store(kiosk)?, EngineConfig::default());
+    let rt = runtime()?;
+    let report = rt
+        .block_on(async {
+            if until_idle {
+                engine.until_idle().await
+            } else {
+                engine.sync_once().await
+            }
+        })
+        .map_err(|e| CliError::Other(format!("sync failed: {e}")))?;
+    serde_json::to_value(report).map_err(|e| CliError::Other(e.to_string()))
+}
+
+/// The kiosk status plus sync counts (`pending`, `dead_letters`, `last_sync_at_ms`, ...).
+pub fn status(kiosk: &Kiosk) -> Result<Value, CliError> {
+    let mut v = serde_json::to_value(kiosk.status()?).map_err(|e| CliError::Other(e.to_string()))?;
+    let store = kiosk.sync_store()?;
+    let counts = store
+        .counts()
+        .map_err(|e| CliError::Other(format!("cannot read the sync state: {e}")))?;
+    let enrolled = store
+        .load_credentials()
+        .map_err(|e| CliError::Other(format!("cannot read the sync state: {e}")))?
+        .map(|c| json!({ "server": c.server_url, "device_id": c.device_id, "facility_code": c.facility_code }));
+    if let (Value::Object(m), Ok(Value::Object(c))) = (&mut v, serde_json::to_value(counts)) {
+        m.extend(c);
+        m.insert("enrolled".into(), enrolled.unwrap_or(Value::Null));
+    }
+    Ok(v)
+}
