@@ -63,9 +63,7 @@ pub fn run() {
     let _log_guard = swagat_core::logging::init(Some(&swagat_core::paths::log_dir(&db)), "info");
     tracing::info!("starting Swagat {}", env!("CARGO_PKG_VERSION"));
     let state = AppState::open(&db);
-    let result = builder()
-        .manage(state)
-        .run(tauri::generate_context!());
+    let result = builder().manage(state).run(tauri::generate_context!());
     if let Err(e) = result {
         tracing::error!("the app stopped with an error: {e}");
         eprintln!("Swagat could not start: {e}");

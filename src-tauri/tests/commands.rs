@@ -7,7 +7,12 @@ use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, INV
 use tauri::webview::InvokeRequest;
 use tauri::WebviewWindowBuilder;
 
-fn app(state: AppState) -> (tauri::App<tauri::test::MockRuntime>, tauri::WebviewWindow<tauri::test::MockRuntime>) {
+fn app(
+    state: AppState,
+) -> (
+    tauri::App<tauri::test::MockRuntime>,
+    tauri::WebviewWindow<tauri::test::MockRuntime>,
+) {
     let app = swagat_lib::builder_on(mock_builder())
         .manage(state)
         .build(mock_context(noop_assets()))
@@ -18,7 +23,11 @@ fn app(state: AppState) -> (tauri::App<tauri::test::MockRuntime>, tauri::Webview
     (app, win)
 }
 
-fn invoke(win: &tauri::WebviewWindow<tauri::test::MockRuntime>, cmd: &str, body: Value) -> Result<Value, Value> {
+fn invoke(
+    win: &tauri::WebviewWindow<tauri::test::MockRuntime>,
+    cmd: &str,
+    body: Value,
+) -> Result<Value, Value> {
     get_ipc_response(
         win,
         InvokeRequest {
@@ -81,12 +90,27 @@ fn settings_need_an_admin_and_validate() {
     invoke(&win, "first_run_setup", json!({"setup": {
         "facility": {"name_en": "DH Jagdalpur", "name_hi": "जिला अस्पताल जगदलपुर", "kiosk_letter": "B"},
         "admin_name": "Admin", "admin_secret": "135790"}})).unwrap();
-    let r = invoke(&win, "add_staff", json!({"staff": {"name": "Sunita", "role": "reception", "secret": "2468"}})).unwrap();
+    let r = invoke(
+        &win,
+        "add_staff",
+        json!({"staff": {"name": "Sunita", "role": "reception", "secret": "2468"}}),
+    )
+    .unwrap();
     assert_eq!(r["role"], "reception");
-    let err = invoke(&win, "update_config", json!({"patch": {"kiosk_letter": "12"}})).unwrap_err();
+    let err = invoke(
+        &win,
+        "update_config",
+        json!({"patch": {"kiosk_letter": "12"}}),
+    )
+    .unwrap_err();
     assert_eq!(err["kind"], "invalid");
     assert_eq!(err["field"], "kiosk_letter");
-    let cfg = invoke(&win, "update_config", json!({"patch": {"idle_lock_minutes": 10}})).unwrap();
+    let cfg = invoke(
+        &win,
+        "update_config",
+        json!({"patch": {"idle_lock_minutes": 10}}),
+    )
+    .unwrap();
     assert_eq!(cfg["idle_lock_minutes"], 10);
 
     invoke(&win, "logout", json!({})).unwrap();

@@ -47,7 +47,11 @@ async fn first_run_setup_login_and_home_in_the_real_app() {
     let data = tempfile::tempdir().unwrap();
     let db = data.path().join("kiosk.db");
     let (display, _xvfb) = start_xvfb().unwrap();
-    let (port, _driver) = start_tauri_driver(&display, &[("SWAGAT_DB", &db), ("XDG_DATA_HOME", data.path())]).unwrap();
+    let (port, _driver) = start_tauri_driver(
+        &display,
+        &[("SWAGAT_DB", &db), ("XDG_DATA_HOME", data.path())],
+    )
+    .unwrap();
 
     let client = connect(port, &app).await;
 
@@ -56,8 +60,16 @@ async fn first_run_setup_login_and_home_in_the_real_app() {
     screenshot(&client, "01-setup").await;
     type_into(&client, "setup-name-en", "UPHC Kankarbagh").await;
     type_into(&client, "setup-name-hi", "शहरी प्राथमिक स्वास्थ्य केंद्र कंकड़बाग").await;
-    by_id(&client, "setup-state").await.select_by_value("10").await.unwrap();
-    by_id(&client, "setup-district").await.select_by_value("212").await.unwrap();
+    by_id(&client, "setup-state")
+        .await
+        .select_by_value("10")
+        .await
+        .unwrap();
+    by_id(&client, "setup-district")
+        .await
+        .select_by_value("212")
+        .await
+        .unwrap();
     type_into(&client, "setup-letter", "A").await;
     type_into(&client, "setup-address", "Kankarbagh, Patna 800020").await;
     type_into(&client, "setup-admin-name", "Admin").await;
@@ -73,7 +85,10 @@ async fn first_run_setup_login_and_home_in_the_real_app() {
         "home shows the facility: {facility}"
     );
     let staff = by_id(&client, "staff").await.text().await.unwrap();
-    assert!(staff.contains("Admin"), "status strip shows who is logged in: {staff}");
+    assert!(
+        staff.contains("Admin"),
+        "status strip shows who is logged in: {staff}"
+    );
     by_id(&client, "status-strip").await;
     screenshot(&client, "02-home-hi").await;
 
@@ -83,7 +98,10 @@ async fn first_run_setup_login_and_home_in_the_real_app() {
     let after = by_id(&client, "home-register").await.text().await.unwrap();
     let mut both = [before, after];
     both.sort();
-    assert_eq!(both, ["New registration".to_owned(), "नया पंजीकरण".to_owned()]);
+    assert_eq!(
+        both,
+        ["New registration".to_owned(), "नया पंजीकरण".to_owned()]
+    );
     screenshot(&client, "03-home-switched").await;
 
     // Lock, then a wrong PIN is refused and the right one lets us in again.
@@ -93,7 +111,10 @@ async fn first_run_setup_login_and_home_in_the_real_app() {
     type_into(&client, "login-pin", "000000").await;
     by_id(&client, "login-submit").await.click().await.unwrap();
     let err = by_id(&client, "login-error").await.text().await.unwrap();
-    assert!(err.contains("wrong name or PIN") || err.contains("नाम या पिन गलत है"), "{err}");
+    assert!(
+        err.contains("wrong name or PIN") || err.contains("नाम या पिन गलत है"),
+        "{err}"
+    );
     type_into(&client, "login-pin", "135790").await;
     by_id(&client, "login-submit").await.click().await.unwrap();
     by_id(&client, "home").await;
@@ -106,7 +127,12 @@ async fn first_run_setup_login_and_home_in_the_real_app() {
     let cfg = kiosk.config().unwrap();
     assert_eq!(cfg.settings.kiosk_letter.as_deref(), Some("A"));
     assert_eq!(cfg.settings.district_lgd, Some(212));
-    let actions: Vec<String> = kiosk.audit_log(50).unwrap().into_iter().map(|e| e.action).collect();
+    let actions: Vec<String> = kiosk
+        .audit_log(50)
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
     assert!(actions.contains(&"staff.login_failed".to_owned()));
     assert!(actions.contains(&"config.first_run".to_owned()));
 }
@@ -160,9 +186,15 @@ async fn scan_an_aadhaar_register_print_preview_and_scan_again_for_the_returning
             })
             .unwrap();
     }
-    let qr = include_str!("../data/aadhaar_secure_qr_synthetic_v2.txt").trim().to_owned();
+    let qr = include_str!("../data/aadhaar_secure_qr_synthetic_v2.txt")
+        .trim()
+        .to_owned();
     let (display, _xvfb) = start_xvfb().unwrap();
-    let (port, _driver) = start_tauri_driver(&display, &[("SWAGAT_DB", &db), ("XDG_DATA_HOME", data.path())]).unwrap();
+    let (port, _driver) = start_tauri_driver(
+        &display,
+        &[("SWAGAT_DB", &db), ("XDG_DATA_HOME", data.path())],
+    )
+    .unwrap();
     let client = connect(port, &app).await;
 
     type_into(&client, "login-name", "Asha").await;
@@ -174,15 +206,33 @@ async fn scan_an_aadhaar_register_print_preview_and_scan_again_for_the_returning
     // The scanner types into the search box; the burst becomes a scan, not a search.
     scanner_burst(&client, "search-query", &qr).await;
     by_id(&client, "scan-result").await;
-    let name = by_id(&client, "reg-name").await.prop("value").await.unwrap().unwrap_or_default();
+    let name = by_id(&client, "reg-name")
+        .await
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap_or_default();
     assert_eq!(name, "Sunita Devi", "the form is pre-filled from the QR");
-    let query = by_id(&client, "search-query").await.prop("value").await.unwrap().unwrap_or_default();
-    assert!(query.is_empty(), "the burst did not land in the search box: {} chars", query.len());
+    let query = by_id(&client, "search-query")
+        .await
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap_or_default();
+    assert!(
+        query.is_empty(),
+        "the burst did not land in the search box: {} chars",
+        query.len()
+    );
     screenshot(&client, "10-scanned").await;
     // The operator has told the patient why Aadhaar is asked; without consent nothing of it is kept.
     by_id(&client, "reg-consent").await.click().await.unwrap();
     by_id(&client, "dept-GYN").await.click().await.unwrap();
-    by_id(&client, "register-submit").await.click().await.unwrap();
+    by_id(&client, "register-submit")
+        .await
+        .click()
+        .await
+        .unwrap();
 
     let token = by_id(&client, "issued-token").await.text().await.unwrap();
     assert_eq!(token, "A-001");
@@ -199,8 +249,15 @@ async fn scan_an_aadhaar_register_print_preview_and_scan_again_for_the_returning
     assert_eq!(returning, uhid);
     screenshot(&client, "12-returning").await;
     by_id(&client, "dept-GYN").await.click().await.unwrap();
-    by_id(&client, "register-submit").await.click().await.unwrap();
-    assert_eq!(by_id(&client, "issued-token").await.text().await.unwrap(), "A-002");
+    by_id(&client, "register-submit")
+        .await
+        .click()
+        .await
+        .unwrap();
+    assert_eq!(
+        by_id(&client, "issued-token").await.text().await.unwrap(),
+        "A-002"
+    );
     client.close().await.unwrap();
 
     let kiosk = swagat_core::Kiosk::open(&db).unwrap();

@@ -78,7 +78,9 @@ pub fn wait_for_port(port: u16, timeout: Duration) -> bool {
 /// Starts a private Xvfb display and returns its name (`:N`) with the process guard.
 pub fn start_xvfb() -> Result<(String, Guard), String> {
     for n in 90..130 {
-        if Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() || Path::new(&format!("/tmp/.X{n}-lock")).exists() {
+        if Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
+            || Path::new(&format!("/tmp/.X{n}-lock")).exists()
+        {
             continue;
         }
         let display = format!(":{n}");
@@ -124,14 +126,22 @@ pub fn start_tauri_driver(display: &str, env: &[(&str, &Path)]) -> Result<(u16, 
         .map_err(|e| format!("cannot create the driver log: {e}"))?;
     let mut cmd = Command::new(tauri_driver()?);
     own_group(&mut cmd)
-        .args(["--port", &port.to_string(), "--native-port", &native.to_string()])
+        .args([
+            "--port",
+            &port.to_string(),
+            "--native-port",
+            &native.to_string(),
+        ])
         .env("DISPLAY", display)
         .stdout(Stdio::null())
         .stderr(log);
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let guard = Guard(cmd.spawn().map_err(|e| format!("cannot start tauri-driver: {e}"))?);
+    let guard = Guard(
+        cmd.spawn()
+            .map_err(|e| format!("cannot start tauri-driver: {e}"))?,
+    );
     if !wait_for_port(port, Duration::from_secs(20)) {
         return Err("tauri-driver did not start listening".into());
     }

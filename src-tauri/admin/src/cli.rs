@@ -217,7 +217,9 @@ pub fn run(cli: Cli, db: &Path) -> Result<Value, CliError> {
         Command::Status => crate::sync::status(&kiosk),
         Command::Enroll { server, code } => crate::sync::enroll(&kiosk, &server, &code),
         Command::Sync { until_idle } => crate::sync::sync(&kiosk, until_idle),
-        Command::Config { action: ConfigCmd::Show } => to_json(&kiosk.config()?),
+        Command::Config {
+            action: ConfigCmd::Show,
+        } => to_json(&kiosk.config()?),
         Command::Config {
             action: ConfigCmd::Set { file, pairs },
         } => {

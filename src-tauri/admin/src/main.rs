@@ -7,9 +7,9 @@
 
 mod cli;
 mod dialysis;
-mod sync;
 mod opd;
 mod output;
+mod sync;
 
 use std::process::ExitCode;
 
@@ -21,7 +21,9 @@ fn main() -> ExitCode {
         Err(e) => {
             use clap::error::ErrorKind as K;
             let code = match e.kind() {
-                K::DisplayHelp | K::DisplayVersion | K::DisplayHelpOnMissingArgumentOrSubcommand => {
+                K::DisplayHelp
+                | K::DisplayVersion
+                | K::DisplayHelpOnMissingArgumentOrSubcommand => {
                     let _ = e.print();
                     if e.kind() == K::DisplayHelpOnMissingArgumentOrSubcommand {
                         output::EXIT_USAGE

@@ -23,7 +23,9 @@ pub fn register(
         let raw = read_input(q)?;
         let scanned = kiosk.scan(&raw)?;
         qr_info = json!({ "kind": scanned.kind, "signature": scanned.signature, "warnings": scanned.warnings });
-        if let Value::Object(m) = serde_json::to_value(&scanned.input).map_err(|e| CliError::Other(e.to_string()))? {
+        if let Value::Object(m) =
+            serde_json::to_value(&scanned.input).map_err(|e| CliError::Other(e.to_string()))?
+        {
             merged.extend(m.into_iter().filter(|(_, v)| !v.is_null()));
         }
     }
@@ -113,7 +115,9 @@ pub fn slip(
 ) -> Result<Value, CliError> {
     use swagat_core::slip::SlipFormat;
     if out.is_none() && png.is_none() {
-        return Err(CliError::Input("give --out FILE.pdf and/or --png FILE.png".into()));
+        return Err(CliError::Input(
+            "give --out FILE.pdf and/or --png FILE.png".into(),
+        ));
     }
     let write = |path: &Path, bytes: &[u8]| {
         std::fs::write(path, bytes)
@@ -121,7 +125,11 @@ pub fn slip(
     };
     let mut result = json!({ "visit_id": visit });
     if let Some(path) = out {
-        let format = if size == "80mm" { SlipFormat::Pdf80mm } else { SlipFormat::PdfA6 };
+        let format = if size == "80mm" {
+            SlipFormat::Pdf80mm
+        } else {
+            SlipFormat::PdfA6
+        };
         let pdf = kiosk.slip_export(&Actor::Cli, visit, format)?;
         write(path, &pdf)?;
         result["pdf"] = json!(path);

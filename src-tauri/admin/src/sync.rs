@@ -29,7 +29,12 @@ fn store(kiosk: &Kiosk) -> Result<Arc<swagat_sync_client::sqlite::SqliteKioskSto
 pub fn enroll(kiosk: &Kiosk, server: &str, code: &str) -> Result<Value, CliError> {
     let store = store(kiosk)?;
     let creds = runtime()?
-        .block_on(swagat_sync_client::enroll(store, server, code, &EngineConfig::default()))
+        .block_on(swagat_sync_client::enroll(
+            store,
+            server,
+            code,
+            &EngineConfig::default(),
+        ))
         .map_err(|e| CliError::Other(format!("enrollment failed: {e}")))?;
     // UHIDs start with the facility's state-wide code from now on.
     if kiosk.config()?.settings.facility_code.is_none() {
@@ -67,7 +72,8 @@ pub fn sync(kiosk: &Kiosk, until_idle: bool) -> Result<Value, CliError> {
 
 /// The kiosk status plus sync counts (`pending`, `dead_letters`, `last_sync_at_ms`, ...).
 pub fn status(kiosk: &Kiosk) -> Result<Value, CliError> {
-    let mut v = serde_json::to_value(kiosk.status()?).map_err(|e| CliError::Other(e.to_string()))?;
+    let mut v =
+        serde_json::to_value(kiosk.status()?).map_err(|e| CliError::Other(e.to_string()))?;
     let store = kiosk.sync_store()?;
     let counts = store
         .counts()

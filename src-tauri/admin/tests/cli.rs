@@ -24,9 +24,17 @@ fn admin(db: &std::path::Path, args: &[&str], stdin: Option<&str>) -> Output {
 }
 
 fn json(o: &Output) -> serde_json::Value {
-    assert!(o.status.success(), "stderr: {}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let text = String::from_utf8(o.stdout.clone()).unwrap();
-    assert_eq!(text.lines().count(), 1, "one JSON object per command: {text}");
+    assert_eq!(
+        text.lines().count(),
+        1,
+        "one JSON object per command: {text}"
+    );
     serde_json::from_str(&text).unwrap()
 }
 
@@ -47,19 +55,45 @@ fn init_set_and_staff_round_trip() {
     let facility = r#"{"name_en":"District Hospital Jagdalpur","name_hi":"जिला अस्पताल जगदलपुर","state_lgd":22,"district_lgd":374,"kiosk_letter":"C"}"#;
     let v = json(&admin(
         &db,
-        &["init", "--file", "-", "--admin-name", "Admin", "--admin-secret", "24680"],
+        &[
+            "init",
+            "--file",
+            "-",
+            "--admin-name",
+            "Admin",
+            "--admin-secret",
+            "24680",
+        ],
         Some(facility),
     ));
     assert_eq!(v["admin"]["role"], "admin");
     assert_eq!(v["config"]["configured"], true);
 
-    let v = json(&admin(&db, &["config", "set", "hfr_id=IN2210000001", "idle_lock_minutes=10"], None));
+    let v = json(&admin(
+        &db,
+        &[
+            "config",
+            "set",
+            "hfr_id=IN2210000001",
+            "idle_lock_minutes=10",
+        ],
+        None,
+    ));
     assert_eq!(v["hfr_id"], "IN2210000001");
     assert_eq!(v["idle_lock_minutes"], 10);
 
     let v = json(&admin(
         &db,
-        &["staff", "add", "--name", "Sunita", "--role", "reception", "--secret", "1357"],
+        &[
+            "staff",
+            "add",
+            "--name",
+            "Sunita",
+            "--role",
+            "reception",
+            "--secret",
+            "1357",
+        ],
         None,
     ));
     assert_eq!(v["role"], "reception");
@@ -67,7 +101,12 @@ fn init_set_and_staff_round_trip() {
     let v = json(&admin(&db, &["staff", "list"], None));
     assert_eq!(v["staff"].as_array().unwrap().len(), 2);
     let v = json(&admin(&db, &["audit", "list"], None));
-    let actions: Vec<_> = v["entries"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap().to_owned()).collect();
+    let actions: Vec<_> = v["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap().to_owned())
+        .collect();
     assert!(actions.contains(&"config.update".to_owned()));
     assert!(actions.contains(&"staff.create".to_owned()));
 }
@@ -79,7 +118,13 @@ fn exit_codes_follow_the_contract() {
     // Usage errors: 1.
     let o = admin(&db, &["config", "frobnicate"], None);
     assert_eq!(o.status.code(), Some(1));
-    let o = admin(&db, &["staff", "add", "--name", "X", "--role", "king", "--secret", "1234"], None);
+    let o = admin(
+        &db,
+        &[
+            "staff", "add", "--name", "X", "--role", "king", "--secret", "1234",
+        ],
+        None,
+    );
     assert_eq!(o.status.code(), Some(1));
     // Invalid input: 2, with a one-line reason and nothing on stdout.
     for args in [

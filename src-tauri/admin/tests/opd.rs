@@ -15,7 +15,11 @@ fn admin(db: &Path, args: &[&str]) -> Output {
 }
 
 fn ok(o: Output) -> serde_json::Value {
-    assert!(o.status.success(), "stderr: {}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     serde_json::from_slice(&o.stdout).unwrap()
 }
 
@@ -32,13 +36,19 @@ fn register_from_json_then_returning_from_the_same_aadhaar() {
         "aadhaar":"2345 6789 0124","guardian":"W/O Ramesh Kumar","category":"general",
         "address":{"locality":"Kankarbagh","vtc":"Patna","district":"Patna","state":"Bihar","pincode":"800020"}}"#).unwrap();
     let f = fields.to_str().unwrap();
-    let a = ok(admin(&db, &["register", "--department", "GEN", "--json", f]));
+    let a = ok(admin(
+        &db,
+        &["register", "--department", "GEN", "--json", f],
+    ));
     for k in ["patient_id", "uhid", "visit_id", "token", "returning"] {
         assert!(a.get(k).is_some(), "{k} in {a}");
     }
     assert_eq!(a["returning"], false);
     assert_eq!(a["token"], "A-001");
-    let b = ok(admin(&db, &["register", "--department", "GEN", "--json", f]));
+    let b = ok(admin(
+        &db,
+        &["register", "--department", "GEN", "--json", f],
+    ));
     assert_eq!(b["returning"], true);
     assert_eq!(b["patient_id"], a["patient_id"]);
     assert_eq!(b["token"], "A-002");
@@ -55,7 +65,11 @@ fn register_from_json_then_returning_from_the_same_aadhaar() {
         let p = entry.unwrap().path();
         if p.is_file() {
             let bytes = std::fs::read(&p).unwrap();
-            assert!(!bytes.windows(12).any(|w| w == b"234567890124"), "{}", p.display());
+            assert!(
+                !bytes.windows(12).any(|w| w == b"234567890124"),
+                "{}",
+                p.display()
+            );
         }
     }
 }
@@ -65,8 +79,21 @@ fn an_invalid_aadhaar_exits_2_with_a_reason() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("k.db");
     let fields = dir.path().join("p.json");
-    std::fs::write(&fields, r#"{"name":"Ram","gender":"M","age_years":40,"aadhaar":"234567890125"}"#).unwrap();
-    let o = admin(&db, &["register", "--department", "GEN", "--json", fields.to_str().unwrap()]);
+    std::fs::write(
+        &fields,
+        r#"{"name":"Ram","gender":"M","age_years":40,"aadhaar":"234567890125"}"#,
+    )
+    .unwrap();
+    let o = admin(
+        &db,
+        &[
+            "register",
+            "--department",
+            "GEN",
+            "--json",
+            fields.to_str().unwrap(),
+        ],
+    );
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8(o.stderr).unwrap();
     assert!(err.contains("aadhaar"), "{err}");
@@ -78,15 +105,27 @@ fn register_from_a_secure_qr_and_land_on_the_same_patient_again() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("k.db");
     let qr = data("aadhaar_secure_qr_synthetic_v2.txt");
-    let a = ok(admin(&db, &["register", "--department", "GYN", "--qr", &qr]));
+    let a = ok(admin(
+        &db,
+        &["register", "--department", "GYN", "--qr", &qr],
+    ));
     assert_eq!(a["returning"], false);
     assert_eq!(a["qr"]["kind"], "aadhaar_secure_qr");
-    let b = ok(admin(&db, &["register", "--department", "GYN", "--qr", &qr]));
+    let b = ok(admin(
+        &db,
+        &["register", "--department", "GYN", "--qr", &qr],
+    ));
     assert_eq!(b["returning"], true);
     assert_eq!(b["patient_id"], a["patient_id"]);
-    let p = ok(admin(&db, &["patients", "show", a["patient_id"].as_str().unwrap()]));
+    let p = ok(admin(
+        &db,
+        &["patients", "show", a["patient_id"].as_str().unwrap()],
+    ));
     assert_eq!(p["patient"]["name"], "Sunita Devi");
-    assert!(p["patient"]["aadhaar_last4"].as_str().unwrap().starts_with("4321"));
+    assert!(p["patient"]["aadhaar_last4"]
+        .as_str()
+        .unwrap()
+        .starts_with("4321"));
     assert_eq!(p["visits"].as_array().unwrap().len(), 2);
 }
 
@@ -96,22 +135,48 @@ fn decode_qr_verifies_with_a_given_key_folder_and_refuses_garbage() {
     let db = dir.path().join("k.db");
     let certs = dir.path().join("certs");
     std::fs::create_dir(&certs).unwrap();
-    std::fs::copy(data("aadhaar_synthetic_test_key.pub.pem"), certs.join("test.pem")).unwrap();
+    std::fs::copy(
+        data("aadhaar_synthetic_test_key.pub.pem"),
+        certs.join("test.pem"),
+    )
+    .unwrap();
     let qr = data("aadhaar_secure_qr_synthetic_v2.txt");
-    let v = ok(admin(&db, &["decode-qr", "--file", &qr, "--uidai-certs", certs.to_str().unwrap()]));
+    let v = ok(admin(
+        &db,
+        &[
+            "decode-qr",
+            "--file",
+            &qr,
+            "--uidai-certs",
+            certs.to_str().unwrap(),
+        ],
+    ));
     assert_eq!(v["kind"], "aadhaar_secure_qr");
     assert_eq!(v["version"], "V2");
     assert_eq!(v["signature"], "valid");
     assert_eq!(v["mobile_last4"], "7890");
     let v = ok(admin(&db, &["decode-qr", "--file", &qr]));
-    assert_eq!(v["signature"], "unverified", "the test key is not a UIDAI key");
-    let v = ok(admin(&db, &["decode-qr", "--file", &data("aadhaar_secure_qr_uidai_sample_2019.txt")]));
+    assert_eq!(
+        v["signature"], "unverified",
+        "the test key is not a UIDAI key"
+    );
+    let v = ok(admin(
+        &db,
+        &[
+            "decode-qr",
+            "--file",
+            &data("aadhaar_secure_qr_uidai_sample_2019.txt"),
+        ],
+    ));
     assert_eq!(v["version"], "V1");
     let garbage = dir.path().join("g.txt");
     std::fs::write(&garbage, "hello world").unwrap();
     let o = admin(&db, &["decode-qr", "--file", garbage.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
-    assert_eq!(String::from_utf8(o.stderr).unwrap().trim().lines().count(), 1);
+    assert_eq!(
+        String::from_utf8(o.stderr).unwrap().trim().lines().count(),
+        1
+    );
     assert!(!db.exists(), "decoding stores nothing");
 }
 
@@ -130,19 +195,54 @@ fn demo_data_seeds_searchable_patients() {
 fn slip_pdf_and_png_carry_the_visit() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("k.db");
-    ok(admin(&db, &["config", "set", "name_en=UPHC Kankarbagh", "name_hi=शहरी प्राथमिक स्वास्थ्य केंद्र कंकड़बाग",
-        "kiosk_letter=B", "facility_code=PTN12", "public_base_url=https://swagat.example.org"]));
+    ok(admin(
+        &db,
+        &[
+            "config",
+            "set",
+            "name_en=UPHC Kankarbagh",
+            "name_hi=शहरी प्राथमिक स्वास्थ्य केंद्र कंकड़बाग",
+            "kiosk_letter=B",
+            "facility_code=PTN12",
+            "public_base_url=https://swagat.example.org",
+        ],
+    ));
     let fields = dir.path().join("p.json");
-    std::fs::write(&fields, r#"{"name":"Sunita Devi","gender":"F","age_years":34,"aadhaar":"234567890124",
-        "address":{"vtc":"Patna","district":"Patna","pincode":"800020"}}"#).unwrap();
-    let r = ok(admin(&db, &["register", "--department", "GYN", "--json", fields.to_str().unwrap()]));
+    std::fs::write(
+        &fields,
+        r#"{"name":"Sunita Devi","gender":"F","age_years":34,"aadhaar":"234567890124",
+        "address":{"vtc":"Patna","district":"Patna","pincode":"800020"}}"#,
+    )
+    .unwrap();
+    let r = ok(admin(
+        &db,
+        &[
+            "register",
+            "--department",
+            "GYN",
+            "--json",
+            fields.to_str().unwrap(),
+        ],
+    ));
     assert_eq!(r["token"], "B-001");
     assert!(r["uhid"].as_str().unwrap().starts_with("PTN12-B"));
     let visit = r["visit_id"].as_str().unwrap();
     let pdf = dir.path().join("s.pdf");
     let png = dir.path().join("s.png");
-    let v = ok(admin(&db, &["slip", "--visit", visit, "--size", "a6", "--out", pdf.to_str().unwrap(),
-        "--png", png.to_str().unwrap()]));
+    let v = ok(admin(
+        &db,
+        &[
+            "slip",
+            "--visit",
+            visit,
+            "--size",
+            "a6",
+            "--out",
+            pdf.to_str().unwrap(),
+            "--png",
+            png.to_str().unwrap(),
+        ],
+    ));
     assert!(v["pdf_bytes"].as_u64().unwrap() <= 40_000, "{v}");
     let bytes = std::fs::read(&pdf).unwrap();
     assert!(bytes.starts_with(b"%PDF"));
@@ -156,11 +256,21 @@ fn slip_pdf_and_png_carry_the_visit() {
         assert!(t.contains("XXXX XXXX 0124"));
         assert!(t.contains("स्त्री एवं प्रसूति रोग"), "{t}");
     } else {
-        assert!(std::env::var_os("CI").is_none(), "pdftotext (poppler-utils) is needed in CI");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "pdftotext (poppler-utils) is needed in CI"
+        );
     }
     assert!(std::fs::read(&png).unwrap().starts_with(b"\x89PNG"));
-    let o = admin(&db, &["slip", "--visit", "nope", "--out", pdf.to_str().unwrap()]);
+    let o = admin(
+        &db,
+        &["slip", "--visit", "nope", "--out", pdf.to_str().unwrap()],
+    );
     assert_eq!(o.status.code(), Some(3));
     let audit = ok(admin(&db, &["audit", "list"]));
-    assert!(audit["entries"].as_array().unwrap().iter().any(|e| e["action"] == "slip.export"));
+    assert!(audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["action"] == "slip.export"));
 }

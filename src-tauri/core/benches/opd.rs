@@ -19,18 +19,27 @@ fn pct(v: &mut [Duration], p: f64) -> f64 {
 }
 
 fn main() {
-    let n: u32 = std::env::var("SWAGAT_BENCH_PATIENTS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
+    let n: u32 = std::env::var("SWAGAT_BENCH_PATIENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
     let target = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target");
     std::fs::create_dir_all(&target).unwrap();
     let db = target.join(format!("bench-opd-{n}.db"));
     let kiosk = Kiosk::open(&db).unwrap();
-    let have: i64 = kiosk.store().read(|c| Ok(c.query_row("SELECT count(*) FROM patients", [], |r| r.get(0))?)).unwrap();
+    let have: i64 = kiosk
+        .store()
+        .read(|c| Ok(c.query_row("SELECT count(*) FROM patients", [], |r| r.get(0))?))
+        .unwrap();
     let mut seed_secs = None;
     if have < i64::from(n) {
         let t = Instant::now();
         let (p, v) = swagat_core::demo::seed(&kiosk, n - u32::try_from(have).unwrap(), 7).unwrap();
         seed_secs = Some(t.elapsed().as_secs_f64());
-        println!("seeded {p} patients, {v} visits in {:.1} s", t.elapsed().as_secs_f64());
+        println!(
+            "seeded {p} patients, {v} visits in {:.1} s",
+            t.elapsed().as_secs_f64()
+        );
     }
     // Sample existing values to look up.
     let sample: Vec<(String, Option<String>, Option<String>, String)> = kiosk
@@ -43,20 +52,34 @@ fn main() {
             Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
         })
         .unwrap();
-    let names = ["sun", "ram", "pooj", "lakshmi dev", "vikas yad", "kavita", "mohan pra", "rinki"];
+    let names = [
+        "sun",
+        "ram",
+        "pooj",
+        "lakshmi dev",
+        "vikas yad",
+        "kavita",
+        "mohan pra",
+        "rinki",
+    ];
 
     let mut e2e = Vec::new();
     let mut slip_bytes = 0;
     for (i, (id, ..)) in sample.iter().take(300).enumerate() {
         let t = Instant::now();
         let r = kiosk
-            .register(&Actor::Cli, &RegisterRequest {
-                department: ["GEN", "EYE", "PED", "ENT"][i % 4].into(),
-                patient_id: Some(id.clone()),
-                ..Default::default()
-            })
+            .register(
+                &Actor::Cli,
+                &RegisterRequest {
+                    department: ["GEN", "EYE", "PED", "ENT"][i % 4].into(),
+                    patient_id: Some(id.clone()),
+                    ..Default::default()
+                },
+            )
             .unwrap();
-        let pdf = kiosk.slip_for_print(&Actor::Cli, &r.visit_id, SlipFormat::PdfA6).unwrap();
+        let pdf = kiosk
+            .slip_for_print(&Actor::Cli, &r.visit_id, SlipFormat::PdfA6)
+            .unwrap();
         e2e.push(t.elapsed());
         slip_bytes = slip_bytes.max(pdf.len());
     }
@@ -66,14 +89,39 @@ fn main() {
             let t = Instant::now();
             let (_, found) = kiosk.search_patients(q, 20).unwrap();
             v.push(t.elapsed());
-            assert!(label == "name_prefix" || !found.is_empty(), "{label} {q} found nothing");
+            assert!(
+                label == "name_prefix" || !found.is_empty(),
+                "{label} {q} found nothing"
+            );
         }
         (pct(&mut v.clone(), 0.5), pct(&mut v, 0.95))
     };
-    let mobile = by("mobile", sample.iter().filter_map(|s| s.1.clone()).take(200).collect());
-    let abha = by("abha", sample.iter().filter_map(|s| s.2.clone()).take(200).collect());
-    let uhid = by("uhid", sample.iter().map(|s| s.3.clone()).take(200).collect());
-    let name = by("name_prefix", (0..200).map(|i| names[i % names.len()].to_owned()).collect());
+    let mobile = by(
+        "mobile",
+        sample
+            .iter()
+            .filter_map(|s| s.1.clone())
+            .take(200)
+            .collect(),
+    );
+    let abha = by(
+        "abha",
+        sample
+            .iter()
+            .filter_map(|s| s.2.clone())
+            .take(200)
+            .collect(),
+    );
+    let uhid = by(
+        "uhid",
+        sample.iter().map(|s| s.3.clone()).take(200).collect(),
+    );
+    let name = by(
+        "name_prefix",
+        (0..200)
+            .map(|i| names[i % names.len()].to_owned())
+            .collect(),
+    );
     let e2e_p50 = pct(&mut e2e.clone(), 0.5);
     let e2e_p95 = pct(&mut e2e, 0.95);
     let out = serde_json::json!({
@@ -90,7 +138,9 @@ fn main() {
         "slip_pdf_bytes_max": slip_bytes,
         "slip_goal_bytes": 40_000,
     });
-    let path = std::env::var("SWAGAT_BENCH_OUT").map(std::path::PathBuf::from).unwrap_or_else(|_| target.join("bench-opd.json"));
+    let path = std::env::var("SWAGAT_BENCH_OUT")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| target.join("bench-opd.json"));
     std::fs::write(&path, serde_json::to_string_pretty(&out).unwrap()).unwrap();
     println!("{}", serde_json::to_string_pretty(&out).unwrap());
     println!("written to {}", path.display());

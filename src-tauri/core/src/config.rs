@@ -192,8 +192,8 @@ pub fn load(conn: &Connection) -> Result<FacilityConfig> {
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
-    let mut stmt =
-        conn.prepare_cached("SELECT code, name_en, name_hi, active FROM fee_waivers ORDER BY code")?;
+    let mut stmt = conn
+        .prepare_cached("SELECT code, name_en, name_hi, active FROM fee_waivers ORDER BY code")?;
     let fee_waivers = stmt
         .query_map([], |r| {
             Ok(FeeWaiver {
@@ -399,7 +399,11 @@ fn bounded_text(field: &str, v: &str, max: usize) -> Result<String> {
 fn required_text(field: &str, v: &str, max: usize) -> Result<String> {
     let t = bounded_text(field, v, max)?;
     if t.is_empty() {
-        return Err(CoreError::invalid(field, "must not be empty", "खाली नहीं हो सकता"));
+        return Err(CoreError::invalid(
+            field,
+            "must not be empty",
+            "खाली नहीं हो सकता",
+        ));
     }
     Ok(t)
 }
@@ -407,9 +411,8 @@ fn required_text(field: &str, v: &str, max: usize) -> Result<String> {
 /// Checks an HFR facility id: `IN` followed by 10 digits.
 pub fn validate_hfr_id(v: &str) -> Result<String> {
     let up = v.trim().to_ascii_uppercase();
-    let ok = up.len() == 12
-        && up.starts_with("IN")
-        && up.bytes().skip(2).all(|b| b.is_ascii_digit());
+    let ok =
+        up.len() == 12 && up.starts_with("IN") && up.bytes().skip(2).all(|b| b.is_ascii_digit());
     if ok {
         Ok(up)
     } else {
@@ -437,7 +440,10 @@ pub fn validate_kiosk_letter(v: &str) -> Result<String> {
 
 fn validate_code(field: &str, v: &str) -> Result<String> {
     let up = v.trim().to_ascii_uppercase();
-    if (2..=8).contains(&up.len()) && up.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+    if (2..=8).contains(&up.len())
+        && up
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
     {
         Ok(up)
     } else {
@@ -479,7 +485,10 @@ mod tests {
         let cfg = store.read(load).unwrap();
         assert!(!cfg.configured);
         let codes: Vec<_> = cfg.departments.iter().map(|d| d.code.as_str()).collect();
-        assert_eq!(codes, ["GEN", "GYN", "PED", "ORT", "ENT", "EYE", "DEN", "SKN"]);
+        assert_eq!(
+            codes,
+            ["GEN", "GYN", "PED", "ORT", "ENT", "EYE", "DEN", "SKN"]
+        );
         assert_eq!(cfg.departments[0].name_hi, "सामान्य चिकित्सा");
         assert!(cfg.fee_waivers.iter().any(|w| w.code == "BPL"));
         assert_eq!(cfg.settings.utc_offset_minutes, 330);
@@ -537,8 +546,17 @@ mod tests {
             })
             .unwrap();
         let gen = cfg.departments.iter().find(|d| d.code == "GEN").unwrap();
-        assert_eq!((gen.room.as_str(), gen.fee_rupees, gen.validity_days), ("12", 0, 365));
-        assert!(!cfg.departments.iter().find(|d| d.code == "DEN").unwrap().active);
+        assert_eq!(
+            (gen.room.as_str(), gen.fee_rupees, gen.validity_days),
+            ("12", 0, 365)
+        );
+        assert!(
+            !cfg.departments
+                .iter()
+                .find(|d| d.code == "DEN")
+                .unwrap()
+                .active
+        );
         assert_eq!(cfg.departments.last().unwrap().code, "NCD");
         assert_eq!(cfg.departments.len(), 9);
     }

@@ -16,31 +16,113 @@ use crate::opd::patients::{self, GuardianInput, PatientAddress, PatientInput};
 use crate::opd::{register::identity_codes, secrets, uhid, visits};
 
 const FEMALE: &[(&str, &str)] = &[
-    ("Sunita", "सुनीता"), ("Anita", "अनीता"), ("Rekha", "रेखा"), ("Pooja", "पूजा"),
-    ("Priya", "प्रिया"), ("Kiran", "किरण"), ("Lakshmi", "लक्ष्मी"), ("Savitri", "सावित्री"),
-    ("Geeta", "गीता"), ("Meena", "मीना"), ("Radha", "राधा"), ("Shanti", "शांति"),
-    ("Kavita", "कविता"), ("Rinki", "रिंकी"), ("Neha", "नेहा"), ("Phulmati", "फूलमती"),
+    ("Sunita", "सुनीता"),
+    ("Anita", "अनीता"),
+    ("Rekha", "रेखा"),
+    ("Pooja", "पूजा"),
+    ("Priya", "प्रिया"),
+    ("Kiran", "किरण"),
+    ("Lakshmi", "लक्ष्मी"),
+    ("Savitri", "सावित्री"),
+    ("Geeta", "गीता"),
+    ("Meena", "मीना"),
+    ("Radha", "राधा"),
+    ("Shanti", "शांति"),
+    ("Kavita", "कविता"),
+    ("Rinki", "रिंकी"),
+    ("Neha", "नेहा"),
+    ("Phulmati", "फूलमती"),
 ];
 const MALE: &[(&str, &str)] = &[
-    ("Ramesh", "रमेश"), ("Suresh", "सुरेश"), ("Rajesh", "राजेश"), ("Manoj", "मनोज"),
-    ("Amit", "अमित"), ("Vikash", "विकास"), ("Sanjay", "संजय"), ("Dinesh", "दिनेश"),
-    ("Mohan", "मोहन"), ("Shyam", "श्याम"), ("Arjun", "अर्जुन"), ("Bablu", "बबलू"),
-    ("Raju", "राजू"), ("Pappu", "पप्पू"), ("Kishore", "किशोर"), ("Lakhan", "लखन"),
+    ("Ramesh", "रमेश"),
+    ("Suresh", "सुरेश"),
+    ("Rajesh", "राजेश"),
+    ("Manoj", "मनोज"),
+    ("Amit", "अमित"),
+    ("Vikash", "विकास"),
+    ("Sanjay", "संजय"),
+    ("Dinesh", "दिनेश"),
+    ("Mohan", "मोहन"),
+    ("Shyam", "श्याम"),
+    ("Arjun", "अर्जुन"),
+    ("Bablu", "बबलू"),
+    ("Raju", "राजू"),
+    ("Pappu", "पप्पू"),
+    ("Kishore", "किशोर"),
+    ("Lakhan", "लखन"),
 ];
 const SURNAMES: &[(&str, &str)] = &[
-    ("Kumar", "कुमार"), ("Devi", "देवी"), ("Singh", "सिंह"), ("Yadav", "यादव"),
-    ("Prasad", "प्रसाद"), ("Paswan", "पासवान"), ("Mahto", "महतो"), ("Sahu", "साहू"),
-    ("Netam", "नेताम"), ("Kashyap", "कश्यप"), ("Mandavi", "मंडावी"), ("Ansari", "अंसारी"),
+    ("Kumar", "कुमार"),
+    ("Devi", "देवी"),
+    ("Singh", "सिंह"),
+    ("Yadav", "यादव"),
+    ("Prasad", "प्रसाद"),
+    ("Paswan", "पासवान"),
+    ("Mahto", "महतो"),
+    ("Sahu", "साहू"),
+    ("Netam", "नेताम"),
+    ("Kashyap", "कश्यप"),
+    ("Mandavi", "मंडावी"),
+    ("Ansari", "अंसारी"),
 ];
 /// (state, state LGD, district, district LGD, localities, PIN prefix)
 const PLACES: &[(&str, u32, &str, u32, &[&str], u32)] = &[
-    ("Bihar", 10, "Patna", 212, &["Kankarbagh", "Rajendra Nagar", "Phulwari Sharif", "Danapur", "Patna City"], 8000),
-    ("Bihar", 10, "Gaya", 196, &["Bodh Gaya", "Manpur", "Tekari", "Sherghati"], 8231),
-    ("Bihar", 10, "Muzaffarpur", 208, &["Kanti", "Motipur", "Sahebganj", "Kurhani"], 8430),
-    ("Chhattisgarh", 22, "Raipur", 387, &["Tatibandh", "Mowa", "Abhanpur", "Arang"], 4920),
-    ("Chhattisgarh", 22, "Bastar", 374, &["Jagdalpur", "Bakawand", "Tokapal", "Lohandiguda"], 4940),
+    (
+        "Bihar",
+        10,
+        "Patna",
+        212,
+        &[
+            "Kankarbagh",
+            "Rajendra Nagar",
+            "Phulwari Sharif",
+            "Danapur",
+            "Patna City",
+        ],
+        8000,
+    ),
+    (
+        "Bihar",
+        10,
+        "Gaya",
+        196,
+        &["Bodh Gaya", "Manpur", "Tekari", "Sherghati"],
+        8231,
+    ),
+    (
+        "Bihar",
+        10,
+        "Muzaffarpur",
+        208,
+        &["Kanti", "Motipur", "Sahebganj", "Kurhani"],
+        8430,
+    ),
+    (
+        "Chhattisgarh",
+        22,
+        "Raipur",
+        387,
+        &["Tatibandh", "Mowa", "Abhanpur", "Arang"],
+        4920,
+    ),
+    (
+        "Chhattisgarh",
+        22,
+        "Bastar",
+        374,
+        &["Jagdalpur", "Bakawand", "Tokapal", "Lohandiguda"],
+        4940,
+    ),
 ];
-const CATEGORIES: &[&str] = &["general", "general", "general", "bpl", "ration_card", "ayushman", "senior_citizen"];
+const CATEGORIES: &[&str] = &[
+    "general",
+    "general",
+    "general",
+    "bpl",
+    "ration_card",
+    "ayushman",
+    "senior_citizen",
+];
 
 /// SplitMix64: small, fast and deterministic; not for secrets.
 struct Rng(u64);
@@ -60,7 +142,9 @@ impl Rng {
         &items[self.below(items.len())]
     }
     fn digits(&mut self, n: usize) -> String {
-        (0..n).map(|_| char::from(b'0' + (self.next() % 10) as u8)).collect()
+        (0..n)
+            .map(|_| char::from(b'0' + (self.next() % 10) as u8))
+            .collect()
     }
 }
 
@@ -91,7 +175,13 @@ fn patient(rng: &mut Rng, i: u32) -> PatientInput {
         age_years: Some(age),
         guardian: Some(GuardianInput::Text(format!(
             "{} {guardian} {last}",
-            if female && age > 20 { "W/O" } else if female { "D/O" } else { "S/O" }
+            if female && age > 20 {
+                "W/O"
+            } else if female {
+                "D/O"
+            } else {
+                "S/O"
+            }
         ))),
         mobile: (rng.below(100) < 80).then(|| format!("{}{}", 6 + rng.below(4), rng.digits(9))),
         aadhaar: (rng.below(100) < 40).then(|| aadhaar(rng)),

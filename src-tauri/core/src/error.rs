@@ -197,7 +197,11 @@ mod tests {
 
     #[test]
     fn invalid_errors_carry_both_languages() {
-        let e = CoreError::invalid("kiosk_letter", "must be one letter A-Z", "एक अक्षर A-Z होना चाहिए");
+        let e = CoreError::invalid(
+            "kiosk_letter",
+            "must be one letter A-Z",
+            "एक अक्षर A-Z होना चाहिए",
+        );
         assert_eq!(e.kind(), ErrorKind::Invalid);
         assert_eq!(e.message(Lang::En), "kiosk_letter: must be one letter A-Z");
         assert_eq!(e.message(Lang::Hi), "एक अक्षर A-Z होना चाहिए");

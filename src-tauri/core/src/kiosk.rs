@@ -106,7 +106,10 @@ impl Kiosk {
             if let Some(dir) = self.certs_dir.as_ref().filter(|d| d.is_dir()) {
                 match t.add_dir(dir) {
                     Ok(skipped) if !skipped.is_empty() => {
-                        tracing::warn!(count = skipped.len(), "skipped unreadable files in uidai-certs")
+                        tracing::warn!(
+                            count = skipped.len(),
+                            "skipped unreadable files in uidai-certs"
+                        )
                     }
                     Ok(_) => {}
                     Err(e) => tracing::warn!("cannot read uidai-certs: {e}"),
@@ -136,11 +139,17 @@ impl Kiosk {
     /// The sync engine's view of this database (its own connection), for `SyncEngine`.
     pub fn sync_store(&self) -> Result<swagat_sync_client::sqlite::SqliteKioskStore> {
         let path = self.store.path().ok_or_else(|| {
-            CoreError::invalid("db", "an in-memory kiosk cannot sync", "मेमोरी वाला कियोस्क सिंक नहीं कर सकता")
+            CoreError::invalid(
+                "db",
+                "an in-memory kiosk cannot sync",
+                "मेमोरी वाला कियोस्क सिंक नहीं कर सकता",
+            )
         })?;
-        Ok(swagat_sync_client::sqlite::SqliteKioskStore::from_connection(
-            crate::store::open_connection(path)?,
-        ))
+        Ok(
+            swagat_sync_client::sqlite::SqliteKioskStore::from_connection(
+                crate::store::open_connection(path)?,
+            ),
+        )
     }
 
     /// Which screen to show first, and the idle-lock time.
@@ -220,7 +229,8 @@ impl Kiosk {
 
     /// Checks a login; failures are counted (and can lock the account).
     pub fn login(&self, name: &str, secret: &str) -> Result<StaffMember> {
-        self.store.write(|tx| staff::authenticate(tx, name, secret))?
+        self.store
+            .write(|tx| staff::authenticate(tx, name, secret))?
     }
 
     /// Adds a staff account.
@@ -240,7 +250,8 @@ impl Kiosk {
 
     /// Registers a patient visit (new or returning patient) and issues its token.
     pub fn register(&self, actor: &Actor, req: &RegisterRequest) -> Result<Registration> {
-        self.store.write(|tx| opd::register::register(tx, actor, req))
+        self.store
+            .write(|tx| opd::register::register(tx, actor, req))
     }
 
     /// Searches patients by UHID, mobile, ABHA number/address, Aadhaar number or name.
@@ -263,12 +274,14 @@ impl Kiosk {
 
     /// A patient's visits, newest first.
     pub fn patient_visits(&self, patient_id: &str, limit: u32) -> Result<Vec<Visit>> {
-        self.store.read(|c| opd::visits::for_patient(c, patient_id, limit))
+        self.store
+            .read(|c| opd::visits::for_patient(c, patient_id, limit))
     }
 
     /// Cancels a visit (audited).
     pub fn cancel_visit(&self, actor: &Actor, visit_id: &str, reason: &str) -> Result<()> {
-        self.store.write(|tx| opd::register::cancel(tx, actor, visit_id, reason))
+        self.store
+            .write(|tx| opd::register::cancel(tx, actor, visit_id, reason))
     }
 
     /// A slip for on-screen preview: not counted, not audited.
@@ -281,17 +294,34 @@ impl Kiosk {
     }
 
     /// A slip written to a file by an administrator (`swagat-admin slip`): audited as an export.
-    pub fn slip_export(&self, actor: &Actor, visit_id: &str, format: crate::slip::SlipFormat) -> Result<Vec<u8>> {
+    pub fn slip_export(
+        &self,
+        actor: &Actor,
+        visit_id: &str,
+        format: crate::slip::SlipFormat,
+    ) -> Result<Vec<u8>> {
         let data = self.store.write(|tx| {
             let visit = opd::visits::get(tx, visit_id)?;
-            audit::record(tx, actor, "slip.export", "visit", Some(visit_id), serde_json::json!({ "format": format }))?;
+            audit::record(
+                tx,
+                actor,
+                "slip.export",
+                "visit",
+                Some(visit_id),
+                serde_json::json!({ "format": format }),
+            )?;
             crate::slip::slip_data(tx, &visit, None)
         })?;
         crate::slip::render(&data, format)
     }
 
     /// A slip to print: counted and audited (reprints are marked on the slip).
-    pub fn slip_for_print(&self, actor: &Actor, visit_id: &str, format: crate::slip::SlipFormat) -> Result<Vec<u8>> {
+    pub fn slip_for_print(
+        &self,
+        actor: &Actor,
+        visit_id: &str,
+        format: crate::slip::SlipFormat,
+    ) -> Result<Vec<u8>> {
         let data = self
             .store
             .write(|tx| crate::slip::record_print(tx, actor, visit_id))?;
@@ -319,7 +349,9 @@ impl Kiosk {
         let device = |e: swagat_slip::PrintError| {
             let text = e.to_string();
             let (en, hi) = text.split_once(" / ").unwrap_or((&text, &text));
-            CoreError::Device { msg: crate::Msg::new(en, hi) }
+            CoreError::Device {
+                msg: crate::Msg::new(en, hi),
+            }
         };
         if format == SlipFormat::EscPos {
             let target: swagat_slip::printing::RawTarget = printer.parse().map_err(device)?;
@@ -389,14 +421,22 @@ mod tests {
         assert!(k.first_run_setup(&setup_json()).is_err(), "only once");
 
         let me = k.login("admin", "135790").unwrap();
-        let patch: ConfigPatch = serde_json::from_str(r#"{"address":"Kankarbagh, Patna 800020"}"#).unwrap();
-        k.update_config(&Actor::Staff(me.id.clone()), &patch).unwrap();
+        let patch: ConfigPatch =
+            serde_json::from_str(r#"{"address":"Kankarbagh, Patna 800020"}"#).unwrap();
+        k.update_config(&Actor::Staff(me.id.clone()), &patch)
+            .unwrap();
         let log = k.audit_log(10).unwrap();
         let upd = log.iter().find(|e| e.action == "config.update").unwrap();
         assert_eq!(upd.actor, format!("staff:{}", me.id));
         assert_eq!(upd.details["fields"], serde_json::json!(["address"]));
-        assert!(!upd.details.to_string().contains("Kankarbagh"), "values are not audited");
-        assert_eq!(k.home_summary().unwrap().facility_name_en, "UPHC Kankarbagh");
+        assert!(
+            !upd.details.to_string().contains("Kankarbagh"),
+            "values are not audited"
+        );
+        assert_eq!(
+            k.home_summary().unwrap().facility_name_en,
+            "UPHC Kankarbagh"
+        );
     }
 
     #[test]
@@ -404,7 +444,10 @@ mod tests {
         let k = Kiosk::open_in_memory().unwrap();
         let mut s = setup_json();
         s.facility.kiosk_letter = None;
-        assert_eq!(k.first_run_setup(&s).unwrap_err().kind(), crate::ErrorKind::Invalid);
+        assert_eq!(
+            k.first_run_setup(&s).unwrap_err().kind(),
+            crate::ErrorKind::Invalid
+        );
         assert!(k.status().unwrap().first_run, "nothing was half-saved");
     }
 }

@@ -66,9 +66,21 @@ mod tests {
     #[test]
     fn embedded_list_has_bihar_and_chhattisgarh() {
         assert!(states().len() > 30);
-        assert!(state(10).unwrap().state_name.to_uppercase().contains("BIHAR"));
-        assert!(district(10, 212).unwrap().district_name.to_uppercase().contains("PATNA"));
-        assert!(district(22, 374).unwrap().district_name.to_uppercase().contains("BASTAR"));
+        assert!(state(10)
+            .unwrap()
+            .state_name
+            .to_uppercase()
+            .contains("BIHAR"));
+        assert!(district(10, 212)
+            .unwrap()
+            .district_name
+            .to_uppercase()
+            .contains("PATNA"));
+        assert!(district(22, 374)
+            .unwrap()
+            .district_name
+            .to_uppercase()
+            .contains("BASTAR"));
         assert!(district(10, 374).is_none(), "Bastar is not in Bihar");
     }
 }

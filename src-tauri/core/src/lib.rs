@@ -7,6 +7,7 @@
 pub mod audit;
 pub mod clock;
 pub mod config;
+pub mod demo;
 pub mod error;
 pub mod kiosk;
 pub mod lgd;
@@ -15,7 +16,6 @@ pub mod opd;
 pub mod outbox;
 pub mod paths;
 pub mod scan;
-pub mod demo;
 pub mod session;
 pub mod slip;
 pub mod staff;

@@ -35,9 +35,8 @@ pub struct Scanned {
 /// Decodes `raw` and maps it to form fields. `hash_key` is the Aadhaar hashing secret (an XML QR's
 /// full number is hashed with it, then dropped).
 pub fn from_qr_with_key(raw: &str, trust: &TrustStore, hash_key: &[u8]) -> Result<Scanned> {
-    let doc = swagat_identity::decode(raw).map_err(|e| {
-        CoreError::invalid("qr", e.to_string(), e.message_hi())
-    })?;
+    let doc = swagat_identity::decode(raw)
+        .map_err(|e| CoreError::invalid("qr", e.to_string(), e.message_hi()))?;
     let summary = swagat_identity::summarize(&doc, trust);
     let aadhaar_hash = doc.aadhaar_number().map(|n| n.keyed_hash(hash_key));
     let photo = match &doc {
@@ -75,7 +74,10 @@ fn to_scanned(s: QrSummary, aadhaar_hash: Option<String>, photo: Vec<u8>) -> Sca
         district_lgd: s.district_lgd.as_deref().and_then(|v| v.parse().ok()),
         pincode: a.pincode,
     });
-    let guardian = s.care_of.filter(|c| !c.trim().is_empty()).map(crate::opd::patients::GuardianInput::Text);
+    let guardian = s
+        .care_of
+        .filter(|c| !c.trim().is_empty())
+        .map(crate::opd::patients::GuardianInput::Text);
     Scanned {
         kind,
         signature,
@@ -92,7 +94,9 @@ fn to_scanned(s: QrSummary, aadhaar_hash: Option<String>, photo: Vec<u8>) -> Sca
             gender: s.gender.unwrap_or_default(),
             dob: s.dob.or_else(|| s.year_of_birth.map(|y| y.to_string())),
             guardian,
-            mobile: s.mobile.filter(|m| m.chars().filter(char::is_ascii_digit).count() == 10),
+            mobile: s
+                .mobile
+                .filter(|m| m.chars().filter(char::is_ascii_digit).count() == 10),
             aadhaar_last4: s.aadhaar_last4,
             aadhaar_hash,
             abha_number: s.abha_number,

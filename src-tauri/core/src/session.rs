@@ -67,9 +67,9 @@ impl SessionSlot {
     /// Like [`Self::current`], but an error ready for the UI when nobody is logged in or the role
     /// is not among `roles` (an empty list allows any role).
     pub fn require(&self, idle: Duration, roles: &[Role]) -> Result<StaffMember> {
-        let m = self.current(idle).ok_or_else(|| {
-            CoreError::auth("please log in", "कृपया लॉग इन करें")
-        })?;
+        let m = self
+            .current(idle)
+            .ok_or_else(|| CoreError::auth("please log in", "कृपया लॉग इन करें"))?;
         if roles.is_empty() || roles.contains(&m.role) || m.role == Role::Admin {
             Ok(m)
         } else {
@@ -101,10 +101,16 @@ mod tests {
         assert!(slot.current(idle).is_none());
         slot.start(member(Role::Reception));
         let t0 = Instant::now();
-        assert!(slot.current_at(t0 + Duration::from_secs(30), idle).is_some());
+        assert!(slot
+            .current_at(t0 + Duration::from_secs(30), idle)
+            .is_some());
         // Activity at +30 s moved the deadline.
-        assert!(slot.current_at(t0 + Duration::from_secs(80), idle).is_some());
-        assert!(slot.current_at(t0 + Duration::from_secs(200), idle).is_none());
+        assert!(slot
+            .current_at(t0 + Duration::from_secs(80), idle)
+            .is_some());
+        assert!(slot
+            .current_at(t0 + Duration::from_secs(200), idle)
+            .is_none());
         assert!(slot.current(idle).is_none(), "stays locked");
     }
 

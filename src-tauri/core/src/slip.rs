@@ -113,10 +113,16 @@ pub fn slip_data(conn: &Connection, visit: &Visit, reprint: Option<u32>) -> Resu
         .into_iter()
         .filter_map(|x| x.as_deref())
         .collect();
-    let line2: Vec<&str> = [&a.vtc, &a.post_office, &a.sub_district, &a.district, &a.state]
-        .into_iter()
-        .filter_map(|x| x.as_deref())
-        .collect();
+    let line2: Vec<&str> = [
+        &a.vtc,
+        &a.post_office,
+        &a.sub_district,
+        &a.district,
+        &a.state,
+    ]
+    .into_iter()
+    .filter_map(|x| x.as_deref())
+    .collect();
     let mut line2 = line2.join(", ");
     if let Some(pin) = &a.pincode {
         line2 = format!("{line2} {pin}").trim().to_owned();
@@ -130,7 +136,11 @@ pub fn slip_data(conn: &Connection, visit: &Visit, reprint: Option<u32>) -> Resu
         .unwrap_or(time::UtcOffset::UTC);
     let local = created.to_offset(offset);
     let (vt_en, vt_hi) = hindi_visit_type(&visit.visit_type);
-    let fee = match (&visit.waiver_code, visit.fee_rupees, visit.visit_type.as_str()) {
+    let fee = match (
+        &visit.waiver_code,
+        visit.fee_rupees,
+        visit.visit_type.as_str(),
+    ) {
         (Some(w), _, _) => format!("₹0 — निःशुल्क / Free ({w})"),
         (None, 0, "follow_up") => "₹0 — फ़ॉलो-अप / Follow-up".to_owned(),
         (None, 0, _) => "₹0 — निःशुल्क / Free".to_owned(),
@@ -209,6 +219,13 @@ pub fn record_print(conn: &Connection, actor: &Actor, visit_id: &str) -> Result<
         |r| r.get(0),
     )?;
     let action = if n > 1 { "slip.reprint" } else { "slip.print" };
-    audit::record(conn, actor, action, "visit", Some(visit_id), serde_json::json!({ "print": n }))?;
+    audit::record(
+        conn,
+        actor,
+        action,
+        "visit",
+        Some(visit_id),
+        serde_json::json!({ "print": n }),
+    )?;
     slip_data(conn, &visit, (n > 1).then_some(n))
 }

@@ -175,7 +175,8 @@ pub fn list(conn: &Connection) -> Result<Vec<StaffMember>> {
     let mut out = Vec::new();
     for row in rows {
         let (id, name, role, active): (String, String, String, bool) = row?;
-        let role = Role::from_db(&role).ok_or_else(|| CoreError::Corrupt(format!("role {role}")))?;
+        let role =
+            Role::from_db(&role).ok_or_else(|| CoreError::Corrupt(format!("role {role}")))?;
         out.push(StaffMember {
             id,
             name,
@@ -263,7 +264,14 @@ pub fn authenticate(
         params![id, clock::to_db(now)],
     )?;
     let actor = Actor::Staff(id.clone());
-    audit::record(conn, &actor, "staff.login", "staff", Some(&id), serde_json::json!({}))?;
+    audit::record(
+        conn,
+        &actor,
+        "staff.login",
+        "staff",
+        Some(&id),
+        serde_json::json!({}),
+    )?;
     let role = Role::from_db(&role).ok_or_else(|| CoreError::Corrupt(format!("role {role}")))?;
     Ok(Ok(StaffMember {
         id,
@@ -310,9 +318,15 @@ mod tests {
     fn login_checks_the_hash_and_names_are_unique() {
         let store = Store::open_in_memory().unwrap();
         let m = add(&store, "Asha", "4321").unwrap();
-        assert!(add(&store, "asha", "9999").is_err(), "names are case-insensitive");
+        assert!(
+            add(&store, "asha", "9999").is_err(),
+            "names are case-insensitive"
+        );
         assert_eq!(login(&store, "asha", "4321").unwrap().id, m.id);
-        assert_eq!(login(&store, "Asha", "1111").unwrap_err().kind(), crate::ErrorKind::Auth);
+        assert_eq!(
+            login(&store, "Asha", "1111").unwrap_err().kind(),
+            crate::ErrorKind::Auth
+        );
         assert!(login(&store, "Nobody", "4321").is_err());
         let stored: String = store
             .read(|c| Ok(c.query_row("SELECT secret_hash FROM staff", [], |r| r.get(0))?))

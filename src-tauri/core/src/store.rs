@@ -76,7 +76,11 @@ pub fn migrate(conn: &mut Connection) -> Result<()> {
         });
     }
     if found < SCHEMA_VERSION {
-        tracing::info!(from = found, to = SCHEMA_VERSION, "migrating database schema");
+        tracing::info!(
+            from = found,
+            to = SCHEMA_VERSION,
+            "migrating database schema"
+        );
     }
     migrations()
         .to_latest(conn)
@@ -189,10 +193,13 @@ mod tests {
         let path = dir.path().join("k.db");
         drop(Store::open(&path).unwrap());
         let c = Connection::open(&path).unwrap();
-        c.pragma_update(None, "user_version", SCHEMA_VERSION + 1).unwrap();
+        c.pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+            .unwrap();
         drop(c);
         let err = Store::open(&path).unwrap_err();
-        assert!(matches!(err, CoreError::SchemaTooNew { found, .. } if found == SCHEMA_VERSION + 1));
+        assert!(
+            matches!(err, CoreError::SchemaTooNew { found, .. } if found == SCHEMA_VERSION + 1)
+        );
         assert!(err.to_string().contains("newer"));
     }
 

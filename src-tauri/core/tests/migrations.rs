@@ -11,9 +11,11 @@ fn v1_fixture_upgrades_to_the_fresh_schema_and_keeps_data() {
     let dir = tempfile::tempdir().unwrap();
     let old = dir.path().join("old.db");
     let conn = Connection::open(&old).unwrap();
-    conn.execute_batch(include_str!("fixtures/schema_v1.sql")).unwrap();
+    conn.execute_batch(include_str!("fixtures/schema_v1.sql"))
+        .unwrap();
     assert_eq!(
-        conn.pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0)).unwrap(),
+        conn.pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0))
+            .unwrap(),
         1
     );
     drop(conn);

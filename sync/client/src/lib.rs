@@ -7,9 +7,9 @@
 
 pub mod engine;
 pub mod http;
-pub mod store;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
+pub mod store;
 /// The SQLite store plus test helpers (the name the tests and benches use).
 #[cfg(feature = "testkit")]
 pub use sqlite as testkit;

@@ -90,7 +90,10 @@ mod tests {
 
     #[test]
     fn fts_queries_are_quoted_prefixes() {
-        assert_eq!(fts_prefix_query("sun dev").as_deref(), Some("\"sun\"* \"dev\"*"));
+        assert_eq!(
+            fts_prefix_query("sun dev").as_deref(),
+            Some("\"sun\"* \"dev\"*")
+        );
         assert_eq!(fts_prefix_query("a\"b").as_deref(), Some("\"ab\"*"));
         assert_eq!(fts_prefix_query("  "), None);
     }

@@ -144,7 +144,9 @@ pub struct Patient {
 impl Patient {
     /// `XXXX XXXX 1234`, if the last 4 digits are known.
     pub fn masked_aadhaar(&self) -> Option<String> {
-        self.aadhaar_last4.as_ref().map(|l| format!("XXXX XXXX {l}"))
+        self.aadhaar_last4
+            .as_ref()
+            .map(|l| format!("XXXX XXXX {l}"))
     }
 }
 
@@ -201,12 +203,23 @@ fn number_error(field: &str, e: &swagat_identity::NumberError) -> CoreError {
 
 fn parse_guardian(g: &GuardianInput) -> Result<(Option<String>, Option<String>)> {
     let (rel, name) = match g {
-        GuardianInput::Parts { relation, name } => (relation.trim().to_owned(), name.trim().to_owned()),
+        GuardianInput::Parts { relation, name } => {
+            (relation.trim().to_owned(), name.trim().to_owned())
+        }
         GuardianInput::Text(t) => {
             let t = t.trim();
             let up = t.to_ascii_uppercase();
-            match ["S/O", "W/O", "D/O", "C/O"].iter().find(|r| up.starts_with(*r)) {
-                Some(r) => (r.to_string(), t[r.len()..].trim_start_matches([':', ' ']).trim().to_owned()),
+            match ["S/O", "W/O", "D/O", "C/O"]
+                .iter()
+                .find(|r| up.starts_with(*r))
+            {
+                Some(r) => (
+                    r.to_string(),
+                    t[r.len()..]
+                        .trim_start_matches([':', ' '])
+                        .trim()
+                        .to_owned(),
+                ),
                 None => ("C/O".to_owned(), t.to_owned()),
             }
         }
@@ -228,14 +241,22 @@ fn parse_guardian(g: &GuardianInput) -> Result<(Option<String>, Option<String>)>
 pub fn validate(input: &PatientInput, hash_key: &[u8], today: time::Date) -> Result<ValidPatient> {
     let mut out = ValidPatient {
         name: text("name", Some(&input.name), 80)?.ok_or_else(|| {
-            CoreError::invalid("name", "the patient's name is required", "मरीज़ का नाम आवश्यक है")
+            CoreError::invalid(
+                "name",
+                "the patient's name is required",
+                "मरीज़ का नाम आवश्यक है",
+            )
         })?,
         name_hi: text("name_hi", input.name_hi.as_deref(), 80)?,
         ..Default::default()
     };
     if names::name_key(&out.name).is_empty() && out.name_hi.is_none() {
         // A Devanagari-only name goes to name_hi; the English field keeps what was typed.
-        if out.name.chars().any(|c| ('\u{0900}'..='\u{097F}').contains(&c)) {
+        if out
+            .name
+            .chars()
+            .any(|c| ('\u{0900}'..='\u{097F}').contains(&c))
+        {
             out.name_hi = Some(out.name.clone());
         }
     }
@@ -308,7 +329,11 @@ pub fn validate(input: &PatientInput, hash_key: &[u8], today: time::Date) -> Res
         out.aadhaar_last4 = Some(n.last4());
         out.aadhaar_hash = Some(n.keyed_hash(hash_key));
         // `n` is dropped (and zeroised) here: the full number goes no further.
-    } else if let Some(l4) = input.aadhaar_last4.as_deref().filter(|a| !a.trim().is_empty()) {
+    } else if let Some(l4) = input
+        .aadhaar_last4
+        .as_deref()
+        .filter(|a| !a.trim().is_empty())
+    {
         let l4 = l4.trim();
         if l4.len() != 4 || !l4.bytes().all(|b| b.is_ascii_digit()) {
             return Err(CoreError::invalid(
@@ -329,7 +354,11 @@ pub fn validate(input: &PatientInput, hash_key: &[u8], today: time::Date) -> Res
             out.aadhaar_hash = Some(h.to_ascii_lowercase());
         }
     }
-    if let Some(a) = input.abha_number.as_deref().filter(|a| !a.trim().is_empty()) {
+    if let Some(a) = input
+        .abha_number
+        .as_deref()
+        .filter(|a| !a.trim().is_empty())
+    {
         let n = AbhaNumber::parse(a).map_err(|e| number_error("abha_number", &e))?;
         if !n.luhn_valid() {
             out.warnings.push(crate::Msg::new(
@@ -339,7 +368,11 @@ pub fn validate(input: &PatientInput, hash_key: &[u8], today: time::Date) -> Res
         }
         out.abha_number = Some(n.formatted());
     }
-    if let Some(a) = input.abha_address.as_deref().filter(|a| !a.trim().is_empty()) {
+    if let Some(a) = input
+        .abha_address
+        .as_deref()
+        .filter(|a| !a.trim().is_empty())
+    {
         out.abha_address = Some(
             AbhaAddress::parse(a)
                 .map_err(|e| number_error("abha_address", &e))?
@@ -374,7 +407,8 @@ pub fn validate(input: &PatientInput, hash_key: &[u8], today: time::Date) -> Res
 fn validate_address(a: &PatientAddress) -> Result<PatientAddress> {
     let pincode = match a.pincode.as_deref().filter(|p| !p.trim().is_empty()) {
         Some(p) => Some(
-            swagat_identity::numbers::parse_pincode(p).map_err(|e| number_error("address.pincode", &e))?,
+            swagat_identity::numbers::parse_pincode(p)
+                .map_err(|e| number_error("address.pincode", &e))?,
         ),
         None => None,
     };
@@ -632,7 +666,10 @@ pub fn search(
         }
         if digits.len() == 12 {
             if let Ok(n) = AadhaarNumber::parse(&digits) {
-                return Ok((QueryKind::Aadhaar, by("aadhaar_hash", &n.keyed_hash(hash_key))?));
+                return Ok((
+                    QueryKind::Aadhaar,
+                    by("aadhaar_hash", &n.keyed_hash(hash_key))?,
+                ));
             }
         }
         if let Ok(m) = IndianMobile::parse(q) {
@@ -645,7 +682,13 @@ pub fn search(
 fn search_names(conn: &Connection, q: &str, limit: u32) -> Result<Vec<Patient>> {
     let latin: String = q
         .chars()
-        .map(|c| if c.is_ascii_alphabetic() || c.is_whitespace() { c } else { ' ' })
+        .map(|c| {
+            if c.is_ascii_alphabetic() || c.is_whitespace() {
+                c
+            } else {
+                ' '
+            }
+        })
         .collect();
     let has_devanagari = q.chars().any(|c| ('\u{0900}'..='\u{097F}').contains(&c));
     if has_devanagari {

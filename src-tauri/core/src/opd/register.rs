@@ -146,7 +146,14 @@ pub fn register(conn: &Connection, actor: &Actor, req: &RegisterRequest) -> Resu
                     let seq = visits::next_counter(conn, "uhid")?;
                     let uhid = uhid::format(&facility_code, &letter, seq);
                     patients::insert(conn, &id, &uhid, &valid, &actor.as_db(), &now_db)?;
-                    audit::record(conn, actor, "patient.create", "patient", Some(&id), serde_json::json!({}))?;
+                    audit::record(
+                        conn,
+                        actor,
+                        "patient.create",
+                        "patient",
+                        Some(&id),
+                        serde_json::json!({}),
+                    )?;
                     let created = patients::get(conn, &id)?;
                     crate::outbox::queue(conn, "patient", &created.id, &created)?;
                     (created, false)
@@ -267,7 +274,14 @@ pub fn cancel(conn: &Connection, actor: &Actor, visit_id: &str, reason: &str) ->
         });
     }
     crate::outbox::queue(conn, "visit", visit_id, &visits::get(conn, visit_id)?)?;
-    audit::record(conn, actor, "visit.cancel", "visit", Some(visit_id), serde_json::json!({}))
+    audit::record(
+        conn,
+        actor,
+        "visit.cancel",
+        "visit",
+        Some(visit_id),
+        serde_json::json!({}),
+    )
 }
 
 #[cfg(test)]
@@ -341,46 +355,111 @@ mod tests {
     fn invalid_input_is_refused_with_the_field() {
         let store = Store::open_in_memory().unwrap();
         for (p, field) in [
-            (serde_json::json!({"name": "A", "gender": "F", "age_years": 30, "aadhaar": "234567890125"}), "aadhaar"),
-            (serde_json::json!({"name": "A", "gender": "X", "age_years": 30}), "gender"),
-            (serde_json::json!({"name": "", "gender": "F", "age_years": 30}), "name"),
+            (
+                serde_json::json!({"name": "A", "gender": "F", "age_years": 30, "aadhaar": "234567890125"}),
+                "aadhaar",
+            ),
+            (
+                serde_json::json!({"name": "A", "gender": "X", "age_years": 30}),
+                "gender",
+            ),
+            (
+                serde_json::json!({"name": "", "gender": "F", "age_years": 30}),
+                "name",
+            ),
             (serde_json::json!({"name": "A", "gender": "F"}), "dob"),
-            (serde_json::json!({"name": "A", "gender": "F", "age_years": 30, "mobile": "12345"}), "mobile"),
-            (serde_json::json!({"name": "A", "gender": "F", "age_years": 30, "address": {"pincode": "012345"}}), "address.pincode"),
+            (
+                serde_json::json!({"name": "A", "gender": "F", "age_years": 30, "mobile": "12345"}),
+                "mobile",
+            ),
+            (
+                serde_json::json!({"name": "A", "gender": "F", "age_years": 30, "address": {"pincode": "012345"}}),
+                "address.pincode",
+            ),
         ] {
             let e = reg(&store, req("GEN", p)).unwrap_err();
-            assert!(matches!(&e, CoreError::Invalid { field: f, .. } if f == field), "{e}");
+            assert!(
+                matches!(&e, CoreError::Invalid { field: f, .. } if f == field),
+                "{e}"
+            );
         }
-        assert!(reg(&store, req("XYZ", serde_json::json!({"name": "A", "gender": "F", "age_years": 3}))).is_err());
+        assert!(reg(
+            &store,
+            req(
+                "XYZ",
+                serde_json::json!({"name": "A", "gender": "F", "age_years": 3})
+            )
+        )
+        .is_err());
     }
 
     #[test]
     fn waivers_abha_and_search() {
         let store = Store::open_in_memory().unwrap();
-        let r = reg(&store, req("PED", serde_json::json!({"name": "Suneeta Kumari", "gender": "F",
+        let r = reg(
+            &store,
+            req(
+                "PED",
+                serde_json::json!({"name": "Suneeta Kumari", "gender": "F",
             "age_years": 7, "category": "BPL", "abha_number": "91-2345-6789-0129",
-            "abha_address": "Suneeta.K@abdm", "address": {"locality": "Kankarbagh"}}))).unwrap();
+            "abha_address": "Suneeta.K@abdm", "address": {"locality": "Kankarbagh"}}),
+            ),
+        )
+        .unwrap();
         assert_eq!(r.fee_rupees, 0);
-        let again = reg(&store, req("GEN", serde_json::json!({"name": "S Kumari", "gender": "F",
-            "age_years": 7, "abha_number": "91234567890129"}))).unwrap();
+        let again = reg(
+            &store,
+            req(
+                "GEN",
+                serde_json::json!({"name": "S Kumari", "gender": "F",
+            "age_years": 7, "abha_number": "91234567890129"}),
+            ),
+        )
+        .unwrap();
         assert!(again.returning, "same ABHA number");
-        let warn = reg(&store, req("GEN", serde_json::json!({"name": "Z", "gender": "M",
-            "age_years": 40, "abha_number": "91-2345-6789-0128"}))).unwrap();
-        assert_eq!(warn.warnings.len(), 1, "Luhn failure is a warning, not a refusal");
+        let warn = reg(
+            &store,
+            req(
+                "GEN",
+                serde_json::json!({"name": "Z", "gender": "M",
+            "age_years": 40, "abha_number": "91-2345-6789-0128"}),
+            ),
+        )
+        .unwrap();
+        assert_eq!(
+            warn.warnings.len(),
+            1,
+            "Luhn failure is a warning, not a refusal"
+        );
 
-        let (kind, found) = store.read(|c| patients::search(c, "sunita kum", b"", 10)).unwrap();
+        let (kind, found) = store
+            .read(|c| patients::search(c, "sunita kum", b"", 10))
+            .unwrap();
         assert_eq!(kind, patients::QueryKind::Name);
         assert_eq!(found.len(), 1, "spelling variant found by prefix");
-        let (kind, found) = store.read(|c| patients::search(c, &r.uhid.to_lowercase(), b"", 10)).unwrap();
+        let (kind, found) = store
+            .read(|c| patients::search(c, &r.uhid.to_lowercase(), b"", 10))
+            .unwrap();
         assert_eq!((kind, found.len()), (patients::QueryKind::Uhid, 1));
-        let (kind, found) = store.read(|c| patients::search(c, "suneeta.k@abdm", b"", 10)).unwrap();
+        let (kind, found) = store
+            .read(|c| patients::search(c, "suneeta.k@abdm", b"", 10))
+            .unwrap();
         assert_eq!((kind, found.len()), (patients::QueryKind::AbhaAddress, 1));
-        let (kind, found) = store.read(|c| patients::search(c, "9123 4567 8901 29", b"", 10)).unwrap();
+        let (kind, found) = store
+            .read(|c| patients::search(c, "9123 4567 8901 29", b"", 10))
+            .unwrap();
         assert_eq!((kind, found.len()), (patients::QueryKind::AbhaNumber, 1));
 
         // A near-duplicate without strong ids is created, with a warning.
-        let dup = reg(&store, req("GEN", serde_json::json!({"name": "Sunita Kumari", "gender": "F",
-            "age_years": 7, "address": {"locality": "kankarbagh"}}))).unwrap();
+        let dup = reg(
+            &store,
+            req(
+                "GEN",
+                serde_json::json!({"name": "Sunita Kumari", "gender": "F",
+            "age_years": 7, "address": {"locality": "kankarbagh"}}),
+            ),
+        )
+        .unwrap();
         assert!(!dup.returning);
         assert_eq!(dup.possible_duplicates.len(), 1);
     }
@@ -388,15 +467,36 @@ mod tests {
     #[test]
     fn cancel_is_audited_and_counts_drop() {
         let store = Store::open_in_memory().unwrap();
-        let r = reg(&store, req("GEN", serde_json::json!({"name": "Ram", "gender": "M", "age_years": 50}))).unwrap();
-        let today = store.read(|c| {
-            let s = config::load_settings(c)?;
-            Ok(clock::local_date(clock::now_utc(), s.utc_offset_minutes).to_string())
-        }).unwrap();
-        assert_eq!(store.read(|c| visits::day_counts(c, &today)).unwrap(), (1, 0));
-        assert!(store.write(|tx| cancel(tx, &Actor::Cli, &r.visit_id, " ")).is_err());
-        store.write(|tx| cancel(tx, &Actor::Cli, &r.visit_id, "registered twice")).unwrap();
-        assert_eq!(store.read(|c| visits::day_counts(c, &today)).unwrap(), (0, 0));
-        assert!(store.write(|tx| cancel(tx, &Actor::Cli, &r.visit_id, "again")).is_err());
+        let r = reg(
+            &store,
+            req(
+                "GEN",
+                serde_json::json!({"name": "Ram", "gender": "M", "age_years": 50}),
+            ),
+        )
+        .unwrap();
+        let today = store
+            .read(|c| {
+                let s = config::load_settings(c)?;
+                Ok(clock::local_date(clock::now_utc(), s.utc_offset_minutes).to_string())
+            })
+            .unwrap();
+        assert_eq!(
+            store.read(|c| visits::day_counts(c, &today)).unwrap(),
+            (1, 0)
+        );
+        assert!(store
+            .write(|tx| cancel(tx, &Actor::Cli, &r.visit_id, " "))
+            .is_err());
+        store
+            .write(|tx| cancel(tx, &Actor::Cli, &r.visit_id, "registered twice"))
+            .unwrap();
+        assert_eq!(
+            store.read(|c| visits::day_counts(c, &today)).unwrap(),
+            (0, 0)
+        );
+        assert!(store
+            .write(|tx| cancel(tx, &Actor::Cli, &r.visit_id, "again"))
+            .is_err());
     }
 }

@@ -15,7 +15,9 @@ const KEY: &str = "aadhaar_hmac_key";
 /// The secret, generating and storing a random one if there is none. Call inside a write.
 pub fn aadhaar_hash_key(conn: &Connection) -> Result<Vec<u8>> {
     let stored: Option<String> = conn
-        .query_row("SELECT value FROM settings WHERE key = ?1", [KEY], |r| r.get(0))
+        .query_row("SELECT value FROM settings WHERE key = ?1", [KEY], |r| {
+            r.get(0)
+        })
         .optional()?;
     if let Some(hex) = stored {
         return from_hex(&hex).ok_or_else(|| CoreError::Corrupt("aadhaar hash key".into()));
@@ -32,7 +34,9 @@ pub fn aadhaar_hash_key(conn: &Connection) -> Result<Vec<u8>> {
 /// The secret if one is stored (reads never create it).
 pub fn stored_key(conn: &Connection) -> Result<Option<Vec<u8>>> {
     let stored: Option<String> = conn
-        .query_row("SELECT value FROM settings WHERE key = ?1", [KEY], |r| r.get(0))
+        .query_row("SELECT value FROM settings WHERE key = ?1", [KEY], |r| {
+            r.get(0)
+        })
         .optional()?;
     Ok(stored.and_then(|h| from_hex(&h)))
 }

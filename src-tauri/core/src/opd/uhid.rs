@@ -17,7 +17,11 @@ pub fn check_char(payload: &str) -> char {
     let n = ALPHABET.len();
     let mut factor = 2;
     let mut sum = 0;
-    for c in payload.bytes().rev().filter_map(|b| value(b.to_ascii_uppercase())) {
+    for c in payload
+        .bytes()
+        .rev()
+        .filter_map(|b| value(b.to_ascii_uppercase()))
+    {
         let addend = factor * c;
         sum += addend / n + addend % n;
         factor = if factor == 2 { 1 } else { 2 };

@@ -87,7 +87,12 @@ pub fn get(conn: &Connection, id: &str) -> Result<Visit> {
 }
 
 /// The patient's latest active visit to `department` still valid on `date`.
-pub fn valid_visit(conn: &Connection, patient_id: &str, department: &str, date: &str) -> Result<Option<Visit>> {
+pub fn valid_visit(
+    conn: &Connection,
+    patient_id: &str,
+    department: &str,
+    date: &str,
+) -> Result<Option<Visit>> {
     Ok(conn
         .prepare_cached(&format!(
             "SELECT {COLUMNS} FROM visits WHERE patient_id = ?1 AND department = ?2 \
