@@ -65,8 +65,11 @@ const SURNAMES: &[(&str, &str)] = &[
     ("Mandavi", "मंडावी"),
     ("Ansari", "अंसारी"),
 ];
-/// (state, state LGD, district, district LGD, localities, PIN prefix)
-const PLACES: &[(&str, u32, &str, u32, &[&str], u32)] = &[
+/// A district for synthetic addresses: (state, state LGD, district, district LGD, localities,
+/// PIN prefix).
+type Place = (&'static str, u32, &'static str, u32, &'static [&'static str], u32);
+
+const PLACES: &[Place] = &[
     (
         "Bihar",
         10,
