@@ -2,6 +2,7 @@
 //! - a returning patient's registration plus the slip PDF, end to end, p50/p95;
 //! - search p95 by mobile, ABHA number, UHID and name prefix;
 //! - slip size.
+//!
 //! Prints the figures and writes them as JSON (`SWAGAT_BENCH_OUT`, default `target/bench-opd.json`).
 //! Run: `cargo bench -p swagat-core --bench opd`. The seeded database is kept in `target/` and reused.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -83,7 +84,7 @@ fn main() {
         e2e.push(t.elapsed());
         slip_bytes = slip_bytes.max(pdf.len());
     }
-    let mut by = |label: &str, queries: Vec<String>| {
+    let by = |label: &str, queries: Vec<String>| {
         let mut v = Vec::new();
         for q in &queries {
             let t = Instant::now();
