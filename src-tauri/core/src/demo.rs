@@ -67,7 +67,14 @@ const SURNAMES: &[(&str, &str)] = &[
 ];
 /// A district for synthetic addresses: (state, state LGD, district, district LGD, localities,
 /// PIN prefix).
-type Place = (&'static str, u32, &'static str, u32, &'static [&'static str], u32);
+type Place = (
+    &'static str,
+    u32,
+    &'static str,
+    u32,
+    &'static [&'static str],
+    u32,
+);
 
 const PLACES: &[Place] = &[
     (
