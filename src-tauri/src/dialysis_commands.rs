@@ -10,7 +10,7 @@ use serde::Deserialize;
 use swagat_core::{Actor, CoreError, ErrorReport, Role};
 use swagat_dialysis::rusqlite::Connection;
 use swagat_dialysis::time::Date;
-use swagat_dialysis::{self as dialysis, AuditEvent, BookRequest, DialysisError, PatientUpdate};
+use swagat_dialysis::{self as dialysis, AuditEvent, BookRequest, PatientUpdate};
 use tauri::State;
 
 use crate::state::AppState;
@@ -21,21 +21,8 @@ fn report(e: CoreError) -> ErrorReport {
     ErrorReport::from(&e)
 }
 
-/// The dialysis crate's error as the core's.
-fn core_error(e: DialysisError) -> CoreError {
-    match e {
-        DialysisError::Database(e) => CoreError::Database(e),
-        DialysisError::NotFound { what } => CoreError::NotFound { what },
-        DialysisError::Corrupt(s) => CoreError::Corrupt(s),
-        other => match other.as_invalid() {
-            Some((field, en, hi)) => CoreError::invalid(field, en, hi),
-            None => CoreError::Corrupt(other.to_string()),
-        },
-    }
-}
-
 fn date(field: &str, s: &str) -> swagat_core::Result<Date> {
-    dialysis::parse_date(field, s).map_err(core_error)
+    dialysis::parse_date(field, s).map_err(CoreError::from)
 }
 
 fn opt_date(field: &str, s: Option<&str>) -> swagat_core::Result<Option<Date>> {
@@ -85,7 +72,7 @@ fn read<T>(
 #[tauri::command]
 pub fn dialysis_day(state: State<'_, AppState>, day: String) -> CmdResult<dialysis::DaySchedule> {
     read(&state, |c| {
-        dialysis::schedule(c, date("day", &day)?).map_err(core_error)
+        dialysis::schedule(c, date("day", &day)?).map_err(CoreError::from)
     })
 }
 
@@ -93,7 +80,7 @@ pub fn dialysis_day(state: State<'_, AppState>, day: String) -> CmdResult<dialys
 #[tauri::command]
 pub fn dialysis_week(state: State<'_, AppState>, from: String) -> CmdResult<dialysis::WeekView> {
     read(&state, |c| {
-        dialysis::week(c, date("from", &from)?).map_err(core_error)
+        dialysis::week(c, date("from", &from)?).map_err(CoreError::from)
     })
 }
 
@@ -104,7 +91,7 @@ pub fn dialysis_waitlist(
     from: Option<String>,
 ) -> CmdResult<Vec<dialysis::BookingView>> {
     read(&state, |c| {
-        dialysis::waitlist(c, opt_date("from", from.as_deref())?).map_err(core_error)
+        dialysis::waitlist(c, opt_date("from", from.as_deref())?).map_err(CoreError::from)
     })
 }
 
@@ -117,14 +104,16 @@ pub fn dialysis_patient_schedule(
 ) -> CmdResult<dialysis::views::PatientSchedule> {
     read(&state, |c| {
         dialysis::patient_schedule(c, &patient_id, opt_date("from", from.as_deref())?)
-            .map_err(core_error)
+            .map_err(CoreError::from)
     })
 }
 
 /// Machines with their maintenance periods.
 #[tauri::command]
 pub fn dialysis_machines(state: State<'_, AppState>) -> CmdResult<Vec<dialysis::Machine>> {
-    read(&state, |c| dialysis::machines::list(c).map_err(core_error))
+    read(&state, |c| {
+        dialysis::machines::list(c).map_err(CoreError::from)
+    })
 }
 
 /// Adds a machine to a pool (it serves the waitlist at once).
@@ -135,7 +124,7 @@ pub fn dialysis_add_machine(
     pool: dialysis::Pool,
 ) -> CmdResult<dialysis::MachineOutcome> {
     write(&state, |tx, actor| {
-        let out = dialysis::machines::add(tx, &name, pool).map_err(core_error)?;
+        let out = dialysis::machines::add(tx, &name, pool).map_err(CoreError::from)?;
         audit(tx, actor, &out.audit)?;
         Ok(out)
     })
@@ -158,7 +147,7 @@ pub fn dialysis_set_maintenance(
             opt_date("to", to.as_deref())?,
             &reason,
         )
-        .map_err(core_error)?;
+        .map_err(CoreError::from)?;
         audit(tx, actor, &out.audit)?;
         Ok(out)
     })
@@ -173,7 +162,7 @@ pub fn dialysis_end_maintenance(
 ) -> CmdResult<dialysis::MachineOutcome> {
     write(&state, |tx, actor| {
         let out = dialysis::machines::end_maintenance(tx, &machine, date("from", &from)?)
-            .map_err(core_error)?;
+            .map_err(CoreError::from)?;
         audit(tx, actor, &out.audit)?;
         Ok(out)
     })
@@ -182,7 +171,9 @@ pub fn dialysis_end_maintenance(
 /// The shifts of the day.
 #[tauri::command]
 pub fn dialysis_shifts(state: State<'_, AppState>) -> CmdResult<Vec<dialysis::unit::Shift>> {
-    read(&state, |c| dialysis::unit::shifts(c).map_err(core_error))
+    read(&state, |c| {
+        dialysis::unit::shifts(c).map_err(CoreError::from)
+    })
 }
 
 /// Replaces the shifts (`06:00,10:30,15:00`), each `duration_min` long (default 240).
@@ -195,7 +186,7 @@ pub fn dialysis_set_shifts(
     write(&state, |tx, actor| {
         let duration = duration_min.unwrap_or(dialysis::unit::DEFAULT_DURATION_MIN);
         let shifts = dialysis::unit::set_shifts(tx, &dialysis::unit::parse_times(&times), duration)
-            .map_err(core_error)?;
+            .map_err(CoreError::from)?;
         swagat_core::audit::record(
             tx,
             actor,
@@ -240,7 +231,7 @@ pub fn dialysis_set_patient(
             eligibility: form.eligibility,
             eligible: form.eligible,
         };
-        let out = dialysis::patients::set(tx, &update).map_err(core_error)?;
+        let out = dialysis::patients::set(tx, &update).map_err(CoreError::from)?;
         audit(tx, actor, &out.audit)?;
         Ok(out)
     })
@@ -270,7 +261,7 @@ pub fn dialysis_book(
             .filter(|r| !r.trim().is_empty())
             .map(|r| dialysis::parse_weekdays("repeat", r))
             .transpose()
-            .map_err(core_error)?;
+            .map_err(CoreError::from)?;
         let req = BookRequest {
             repeat,
             weeks: form.weeks.unwrap_or(1),
@@ -281,7 +272,7 @@ pub fn dialysis_book(
                 form.shift,
             )
         };
-        let out = dialysis::book(tx, &req).map_err(core_error)?;
+        let out = dialysis::book(tx, &req).map_err(CoreError::from)?;
         audit(tx, actor, &out.audit)?;
         Ok(out)
     })
@@ -295,7 +286,7 @@ pub fn dialysis_cancel(
     reason: Option<String>,
 ) -> CmdResult<dialysis::ChangeOutcome> {
     write(&state, |tx, actor| {
-        let out = dialysis::cancel(tx, &booking_id, reason.as_deref()).map_err(core_error)?;
+        let out = dialysis::cancel(tx, &booking_id, reason.as_deref()).map_err(CoreError::from)?;
         audit(tx, actor, &out.audit)?;
         Ok(out)
     })
@@ -308,7 +299,7 @@ pub fn dialysis_no_show(
     booking_id: String,
 ) -> CmdResult<dialysis::ChangeOutcome> {
     write(&state, |tx, actor| {
-        let out = dialysis::no_show(tx, &booking_id).map_err(core_error)?;
+        let out = dialysis::no_show(tx, &booking_id).map_err(CoreError::from)?;
         audit(tx, actor, &out.audit)?;
         Ok(out)
     })
@@ -322,7 +313,7 @@ pub fn dialysis_check_in(
     pre_weight_kg: Option<f64>,
 ) -> CmdResult<dialysis::ChangeOutcome> {
     write(&state, |tx, actor| {
-        let out = dialysis::check_in(tx, &booking_id, pre_weight_kg).map_err(core_error)?;
+        let out = dialysis::check_in(tx, &booking_id, pre_weight_kg).map_err(CoreError::from)?;
         audit(tx, actor, &out.audit)?;
         Ok(out)
     })
@@ -338,7 +329,7 @@ pub fn dialysis_complete(
 ) -> CmdResult<dialysis::ChangeOutcome> {
     write(&state, |tx, actor| {
         let out = dialysis::complete(tx, &booking_id, pre_weight_kg, post_weight_kg)
-            .map_err(core_error)?;
+            .map_err(CoreError::from)?;
         audit(tx, actor, &out.audit)?;
         Ok(out)
     })

@@ -15,8 +15,8 @@ use swagat_core::{Actor, CoreError, Kiosk};
 use swagat_dialysis::rusqlite::Connection;
 use swagat_dialysis::time::Date;
 use swagat_dialysis::{
-    self as dialysis, AuditEvent, BookRequest, DialysisError, Move, PatientUpdate, Pool, Serology,
-    Status, VascularAccess,
+    self as dialysis, AuditEvent, BookRequest, Move, PatientUpdate, Pool, Serology, Status,
+    VascularAccess,
 };
 
 use crate::output::CliError;
@@ -288,21 +288,8 @@ pub enum OnlineCmd {
     },
 }
 
-/// The dialysis crate's error as the core's (same exit codes and messages as other commands).
-pub fn core_error(e: DialysisError) -> CoreError {
-    match e {
-        DialysisError::Database(e) => CoreError::Database(e),
-        DialysisError::NotFound { what } => CoreError::NotFound { what },
-        DialysisError::Corrupt(s) => CoreError::Corrupt(s),
-        other => match other.as_invalid() {
-            Some((field, en, hi)) => CoreError::invalid(field, en, hi),
-            None => CoreError::Corrupt(other.to_string()),
-        },
-    }
-}
-
 fn date(field: &str, s: &str) -> swagat_core::Result<Date> {
-    dialysis::parse_date(field, s).map_err(core_error)
+    dialysis::parse_date(field, s).map_err(CoreError::from)
 }
 
 fn opt_date(field: &str, s: Option<&str>) -> swagat_core::Result<Option<Date>> {
@@ -347,7 +334,7 @@ fn promoted(moves: &[Move]) -> Vec<&Move> {
 /// Runs a `dialysis` command; prints nothing itself (the caller prints the JSON).
 pub fn run(cmd: DialysisCmd, kiosk: &Kiosk) -> Result<Value, CliError> {
     let store = kiosk.store();
-    let d = core_error;
+    let d = CoreError::from;
     let value = match cmd {
         DialysisCmd::Machine { action } => match action {
             MachineCmd::Add { name, pool } => store.write(|tx| {

@@ -109,6 +109,23 @@ pub enum CoreError {
     Corrupt(String),
 }
 
+impl From<swagat_dialysis::DialysisError> for CoreError {
+    /// The dialysis crate's errors keep their kind: invalid input stays invalid (with both
+    /// languages), a missing record stays not-found.
+    fn from(e: swagat_dialysis::DialysisError) -> Self {
+        use swagat_dialysis::DialysisError as D;
+        match e {
+            D::Database(e) => Self::Database(e),
+            D::NotFound { what } => Self::NotFound { what },
+            D::Corrupt(s) => Self::Corrupt(s),
+            other => match other.as_invalid() {
+                Some((field, en, hi)) => Self::invalid(field, en, hi),
+                None => Self::Corrupt(other.to_string()),
+            },
+        }
+    }
+}
+
 /// Shorthand for core results.
 pub type Result<T, E = CoreError> = std::result::Result<T, E>;
 
