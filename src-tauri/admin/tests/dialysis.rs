@@ -1,27 +1,12 @@
 //! `swagat-admin dialysis …` as processes: the command-line contract and the pool rule.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
-fn admin(db: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_swagat-admin"))
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .env_remove("SWAGAT_DB")
-        .output()
-        .unwrap()
-}
-
-fn ok(o: Output) -> serde_json::Value {
-    assert!(
-        o.status.success(),
-        "stderr: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    serde_json::from_slice(&o.stdout).unwrap()
-}
+use common::{admin, ok};
 
 fn patient(db: &Path, dir: &Path, name: &str) -> String {
     let f = dir.join(format!("{name}.json"));

@@ -1,27 +1,11 @@
 //! `swagat-admin register`, `patients search`, `decode-qr` and `demo-data` as processes.
 #![allow(clippy::unwrap_used)]
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod common;
 
-fn admin(db: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_swagat-admin"))
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .env_remove("SWAGAT_DB")
-        .output()
-        .unwrap()
-}
+use std::process::Command;
 
-fn ok(o: Output) -> serde_json::Value {
-    assert!(
-        o.status.success(),
-        "stderr: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    serde_json::from_slice(&o.stdout).unwrap()
-}
+use common::{admin, ok};
 
 fn data(name: &str) -> String {
     format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"))
