@@ -8,6 +8,7 @@
 mod commands;
 mod dialysis_commands;
 mod state;
+mod sync_commands;
 
 pub use state::AppState;
 
@@ -54,6 +55,10 @@ pub fn builder_on<R: Runtime>(builder: Builder<R>) -> Builder<R> {
         dialysis_commands::dialysis_no_show,
         dialysis_commands::dialysis_check_in,
         dialysis_commands::dialysis_complete,
+        sync_commands::sync_status,
+        sync_commands::sync_now,
+        sync_commands::sync_enroll,
+        sync_commands::sync_dead_letters,
     ])
 }
 
@@ -63,6 +68,7 @@ pub fn run() {
     let _log_guard = swagat_core::logging::init(Some(&swagat_core::paths::log_dir(&db)), "info");
     tracing::info!("starting Swagat {}", env!("CARGO_PKG_VERSION"));
     let state = AppState::open(&db);
+    state.start_sync();
     let result = builder().manage(state).run(tauri::generate_context!());
     if let Err(e) = result {
         tracing::error!("the app stopped with an error: {e}");

@@ -1,15 +1,18 @@
 //! What the running app holds: the kiosk core (or why it could not open) and the login session.
 
 use std::path::Path;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use swagat_core::session::SessionSlot;
+use swagat_core::sync_service::{SyncService, SyncView};
 use swagat_core::{CoreError, ErrorReport, Kiosk, Role, StaffMember};
 
 /// The app's managed state.
 pub struct AppState {
     kiosk: Result<Kiosk, ErrorReport>,
     session: SessionSlot,
+    sync: Mutex<Option<SyncService>>,
 }
 
 impl AppState {
@@ -28,7 +31,50 @@ impl AppState {
         Self {
             kiosk,
             session: SessionSlot::new(),
+            sync: Mutex::new(None),
         }
+    }
+
+    /// Starts background sync (the app does this at launch; the mock-runtime tests do not).
+    /// A failure is logged and the app works on, local only.
+    pub fn start_sync(&self) {
+        let Ok(kiosk) = self.kiosk.as_ref() else {
+            return;
+        };
+        match SyncService::for_kiosk(kiosk, swagat_core::sync_service::APP_POLL_INTERVAL) {
+            Ok(service) => {
+                if let Ok(mut slot) = self.sync.lock() {
+                    *slot = Some(service);
+                }
+            }
+            Err(e) => tracing::error!("background sync did not start: {e}"),
+        }
+    }
+
+    /// Asks background sync to run now (after a local write); nothing if it is not running.
+    pub fn sync_now(&self) {
+        if let Ok(slot) = self.sync.lock() {
+            if let Some(s) = slot.as_ref() {
+                s.sync_now();
+            }
+        }
+    }
+
+    /// The status strip's sync view: live when background sync runs, else the stored counts.
+    pub fn sync_view(&self) -> Result<SyncView, ErrorReport> {
+        let kiosk = self.kiosk()?;
+        let live = self
+            .sync
+            .lock()
+            .ok()
+            .and_then(|slot| slot.as_ref().map(SyncService::view));
+        let view = match live {
+            Some(v) => v,
+            None => kiosk
+                .sync_store()
+                .and_then(|s| swagat_core::sync_service::view(&s, None)),
+        };
+        view.map_err(|e| ErrorReport::from(&e))
     }
 
     /// The kiosk, or the error it failed to open with.

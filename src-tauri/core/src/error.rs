@@ -107,6 +107,12 @@ pub enum CoreError {
     /// Stored data could not be decoded.
     #[error("stored data is unreadable: {0}")]
     Corrupt(String),
+    /// Talking to the state server failed (enrollment, sync).
+    #[error("{}", msg.en)]
+    Sync {
+        /// What went wrong, in both languages.
+        msg: Msg,
+    },
 }
 
 impl From<swagat_dialysis::DialysisError> for CoreError {
@@ -160,7 +166,9 @@ impl CoreError {
         match (self, lang) {
             (Self::Invalid { field, msg }, Lang::En) => format!("{field}: {}", msg.en),
             (Self::Invalid { msg, .. }, Lang::Hi) => msg.hi.clone(),
-            (Self::Auth { msg } | Self::Device { msg }, l) => msg.get(l).to_owned(),
+            (Self::Auth { msg } | Self::Device { msg } | Self::Sync { msg }, l) => {
+                msg.get(l).to_owned()
+            }
             (Self::NotFound { .. }, Lang::Hi) => "रिकॉर्ड नहीं मिला".to_owned(),
             (Self::SchemaTooNew { .. }, Lang::Hi) => {
                 "डेटाबेस इस ऐप से नए संस्करण का है; स्वागत का नया संस्करण लगाएँ".to_owned()

@@ -20,6 +20,7 @@ pub mod session;
 pub mod slip;
 pub mod staff;
 pub mod store;
+pub mod sync_service;
 
 pub use audit::Actor;
 pub use error::{CoreError, ErrorKind, ErrorReport, Lang, Msg, Result};

@@ -1,0 +1,397 @@
+//! The kiosk's background sync: one thread running the sync engine's loop for the app's lifetime.
+//!
+//! The desktop app starts a [`SyncService`] at launch. It pushes the outbox whenever the state
+//! server is reachable, pulls facility changes, retries with backoff, and resumes on its own when
+//! the link returns (the engine probes `/healthz` while offline). Local writes call
+//! [`SyncService::sync_now`] so a new registration leaves within seconds instead of waiting for the
+//! poll interval. The service owns its own small tokio runtime on a dedicated thread, so it needs
+//! nothing from the UI framework and the app's commands stay synchronous.
+//!
+//! [`SyncView`] is what the status strip shows: online or not, records waiting, last successful
+//! sync, and the last problem as a code the UI translates (never personal data).
+
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use serde::Serialize;
+use swagat_sync_client::{KioskStore, SyncEngine, SyncError, SyncStatus};
+use tokio::sync::{oneshot, watch};
+
+use crate::error::{CoreError, Result};
+use crate::Kiosk;
+
+pub use swagat_sync_client::{Credentials, DeadLetter, EngineConfig};
+
+/// What went wrong in the last sync attempt, as a stable code for the UI's catalogs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SyncProblem {
+    /// The kiosk has not been enrolled with a state server.
+    NotEnrolled,
+    /// The server could not be reached (no network, server down).
+    Offline,
+    /// The connection broke mid-request; it will be retried.
+    Transport,
+    /// The server administrator revoked this device.
+    Revoked,
+    /// The server refused this device's credential.
+    Unauthorized,
+    /// The server answered with an error.
+    Server,
+    /// The local database failed.
+    Store,
+    /// Anything else (configuration, protocol).
+    Other,
+}
+
+impl SyncProblem {
+    /// Classifies an engine error message (as published in [`SyncStatus::last_error`]).
+    pub fn classify(message: &str) -> Self {
+        let m = message.trim_start();
+        let starts = |e: SyncError| {
+            let text = e.to_string();
+            // Compare the fixed part before any ':' detail.
+            let fixed = text.split(':').next().unwrap_or_default().to_owned();
+            m.starts_with(&fixed)
+        };
+        if starts(SyncError::NotEnrolled) {
+            Self::NotEnrolled
+        } else if starts(SyncError::Offline(String::new())) {
+            Self::Offline
+        } else if starts(SyncError::Transport(String::new())) {
+            Self::Transport
+        } else if starts(SyncError::Revoked) {
+            Self::Revoked
+        } else if starts(SyncError::Unauthorized) {
+            Self::Unauthorized
+        } else if m.starts_with("server error") {
+            Self::Server
+        } else if m.starts_with("gave up after") {
+            // until_idle's timeout wraps the last error: classify what it wraps.
+            match m.split_once(": ") {
+                Some((_, inner)) => Self::classify(inner),
+                None => Self::Other,
+            }
+        } else if m.starts_with("configuration") || m.starts_with("protocol error") {
+            Self::Other
+        } else {
+            Self::Store
+        }
+    }
+}
+
+/// The status strip's view of sync.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct SyncView {
+    /// The kiosk has a state-server credential.
+    pub enrolled: bool,
+    /// The state server's URL, when enrolled.
+    pub server: Option<String>,
+    /// The last contact with the server succeeded.
+    pub online: bool,
+    /// A sync is running now.
+    pub syncing: bool,
+    /// Records waiting to reach the server.
+    pub pending: u64,
+    /// Records the server refused (see the dead-letter list).
+    pub dead_letters: u64,
+    /// Unix milliseconds of the last fully successful sync.
+    pub last_sync_at_ms: Option<i64>,
+    /// The last problem, if the last attempt failed.
+    pub problem: Option<SyncProblem>,
+    /// The last problem's technical text (English; no personal data).
+    pub detail: Option<String>,
+}
+
+/// The background sync thread. Dropping it stops the loop and joins the thread.
+pub struct SyncService {
+    status: watch::Receiver<SyncStatus>,
+    wake: Arc<dyn Fn() + Send + Sync>,
+    view: Box<dyn Fn(&SyncStatus) -> Result<SyncView> + Send + Sync>,
+    shutdown: Option<oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for SyncService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SyncService")
+            .field("status", &*self.status.borrow())
+            .finish()
+    }
+}
+
+impl SyncService {
+    /// Starts the loop over `store` (normally [`crate::Kiosk::sync_store`]).
+    pub fn start<S: KioskStore>(store: S, config: EngineConfig) -> Result<Self> {
+        let engine = Arc::new(SyncEngine::new(Arc::new(store), config));
+        let status = engine.status();
+        let (tx, rx) = oneshot::channel::<()>();
+        let runner = engine.clone();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let thread = std::thread::Builder::new()
+            .name("swagat-sync".into())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    tokio::select! {
+                        _ = runner.run(std::future::pending::<()>()) => {},
+                        _ = watch_local_writes(&runner) => {},
+                        _ = rx => {},
+                    }
+                });
+            })?;
+        let waker = engine.clone();
+        let viewer = engine.clone();
+        Ok(Self {
+            status,
+            wake: Arc::new(move || waker.notify()),
+            view: Box::new(move |s| view(viewer.store().as_ref(), Some(s))),
+            shutdown: Some(tx),
+            thread: Some(thread),
+        })
+    }
+
+    /// Starts the loop over `kiosk`'s database, with the app's defaults and `poll` between idle
+    /// rounds.
+    pub fn for_kiosk(kiosk: &Kiosk, poll: Duration) -> Result<Self> {
+        let config = EngineConfig {
+            poll_interval: poll,
+            device_name: device_name(),
+            ..EngineConfig::default()
+        };
+        Self::start(kiosk.sync_store()?, config)
+    }
+
+    /// Asks the loop to sync now (after a local write, or the operator's "Sync now").
+    pub fn sync_now(&self) {
+        (self.wake)();
+    }
+
+    /// The engine's live status (connectivity, last error).
+    pub fn engine_status(&self) -> SyncStatus {
+        self.status.borrow().clone()
+    }
+
+    /// The status strip's view: durable counts from the store plus the engine's live status.
+    pub fn view(&self) -> Result<SyncView> {
+        let live = self.engine_status();
+        (self.view)(&live)
+    }
+}
+
+/// How often the service looks for new local writes (anything that appended to the outbox: the
+/// app, or `swagat-admin` on the same database) and wakes the engine for them.
+const WRITE_CHECK: Duration = Duration::from_secs(2);
+
+/// Wakes the engine whenever the outbox grew since the last look, so a registration leaves
+/// within seconds without every write path having to know about sync. Never returns.
+async fn watch_local_writes<S: KioskStore>(engine: &Arc<SyncEngine<S>>) {
+    // The first look is at once: writes before it are covered by the engine's first round.
+    let mut seen: Option<u64> = None;
+    loop {
+        let store = engine.store().clone();
+        let last = tokio::task::spawn_blocking(move || store.counts().map(|c| c.last_seq)).await;
+        if let Ok(Ok(last)) = last {
+            if seen.is_some_and(|s| s != last) {
+                engine.notify();
+            }
+            seen = Some(last);
+        }
+        tokio::time::sleep(WRITE_CHECK).await;
+    }
+}
+
+impl Drop for SyncService {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Builds the strip's view from the store's durable counts and, when running, the engine's live
+/// status. The counts come from the database so they are right even before the first sync.
+pub fn view<S: KioskStore>(store: &S, engine: Option<&SyncStatus>) -> Result<SyncView> {
+    let err = |e: swagat_sync_client::StoreError| {
+        CoreError::Corrupt(format!("cannot read the sync state: {e}"))
+    };
+    let counts = store.counts().map_err(err)?;
+    let creds = store.load_credentials().map_err(err)?;
+    let mut v = SyncView {
+        enrolled: creds.is_some(),
+        server: creds.map(|c| c.server_url),
+        pending: counts.pending,
+        dead_letters: counts.dead_letters,
+        last_sync_at_ms: counts.last_sync_at_ms,
+        ..SyncView::default()
+    };
+    if let Some(s) = engine {
+        v.online = s.online && v.enrolled;
+        v.syncing = s.syncing;
+        if let Some(e) = &s.last_error {
+            let problem = SyncProblem::classify(e);
+            // A kiosk that is not enrolled is working as configured: local only, no error.
+            if problem != SyncProblem::NotEnrolled || v.enrolled {
+                v.problem = Some(problem);
+                v.detail = Some(e.clone());
+            }
+        }
+    }
+    if !v.enrolled {
+        v.problem = Some(SyncProblem::NotEnrolled);
+    }
+    Ok(v)
+}
+
+/// Enrolls this kiosk with a state server using a one-time code, on a short-lived thread of its
+/// own (callable from any thread, inside an async runtime or not).
+pub fn enroll<S: KioskStore>(
+    store: Arc<S>,
+    server: &str,
+    code: &str,
+    config: EngineConfig,
+) -> std::result::Result<swagat_sync_client::Credentials, SyncError> {
+    let server = server.trim().to_owned();
+    let code = code.trim().to_owned();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| SyncError::Config(format!("cannot start a runtime: {e}")))?;
+        rt.block_on(swagat_sync_client::enroll(store, &server, &code, &config))
+    })
+    .join()
+    .unwrap_or_else(|_| Err(SyncError::Config("enrollment thread panicked".into())))
+}
+
+/// Enrolls `kiosk` (see [`enroll`]) and, if the facility code is not set yet, takes the
+/// server's: UHIDs start with the facility's state-wide code from then on. Audited as a
+/// configuration change by `actor`.
+pub fn enroll_kiosk(
+    kiosk: &Kiosk,
+    actor: &crate::Actor,
+    server: &str,
+    code: &str,
+    config: EngineConfig,
+) -> Result<swagat_sync_client::Credentials> {
+    if server.trim().is_empty() || code.trim().is_empty() {
+        return Err(CoreError::invalid(
+            "server",
+            "enter the state server's address and the enrollment code",
+            "राज्य सर्वर का पता और नामांकन कोड भरें",
+        ));
+    }
+    let creds = enroll(Arc::new(kiosk.sync_store()?), server, code, config)
+        .map_err(|e| error_message(&e))?;
+    if kiosk.config()?.settings.facility_code.is_none() {
+        let patch = crate::config::ConfigPatch {
+            facility_code: Some(creds.facility_code.clone()),
+            ..Default::default()
+        };
+        kiosk.update_config(actor, &patch)?;
+    }
+    Ok(creds)
+}
+
+/// The dead-letter list: records the server refused, with its reason, newest first.
+pub fn dead_letters(kiosk: &Kiosk) -> Result<Vec<swagat_sync_client::DeadLetter>> {
+    let mut list = kiosk
+        .sync_store()?
+        .dead_letters()
+        .map_err(|e| CoreError::Corrupt(format!("cannot read the dead-letter list: {e}")))?;
+    list.sort_by(|a, b| b.seq.cmp(&a.seq));
+    Ok(list)
+}
+
+/// The operator's message for a failed enrollment or sync, in both languages.
+pub fn error_message(e: &SyncError) -> CoreError {
+    let (en, hi) = match e {
+        SyncError::NotEnrolled => (
+            "this kiosk is not enrolled with a state server".to_owned(),
+            "यह कियोस्क राज्य सर्वर से नहीं जुड़ा है".to_owned(),
+        ),
+        SyncError::Offline(_) => (
+            format!("{e}; check the network and the server address"),
+            "सर्वर तक नहीं पहुँच पाए; नेटवर्क और सर्वर का पता जाँचें".to_owned(),
+        ),
+        SyncError::InvalidEnrollmentCode => (
+            "the enrollment code is wrong or was already used; ask the district administrator for a new one".to_owned(),
+            "नामांकन कोड गलत है या पहले ही उपयोग हो चुका है; ज़िला प्रशासक से नया कोड लें".to_owned(),
+        ),
+        SyncError::Revoked => (
+            e.to_string(),
+            "सर्वर प्रशासक ने इस उपकरण को हटा दिया है".to_owned(),
+        ),
+        SyncError::Unauthorized => (
+            e.to_string(),
+            "सर्वर ने इस उपकरण की पहचान अस्वीकार की; दोबारा नामांकन करें".to_owned(),
+        ),
+        SyncError::Config(_) => (
+            e.to_string(),
+            "सर्वर का पता या प्रमाणपत्र सही नहीं है".to_owned(),
+        ),
+        _ => (
+            e.to_string(),
+            "सर्वर से संपर्क विफल; रिकॉर्ड सुरक्षित हैं और बाद में भेजे जाएँगे".to_owned(),
+        ),
+    };
+    CoreError::Sync {
+        msg: crate::error::Msg::new(en, hi),
+    }
+}
+
+/// This machine's host name, sent at enrollment so the server's device list is readable.
+pub fn device_name() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_owned())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "swagat-kiosk".to_owned())
+}
+
+/// How often the app's loop syncs when nothing local happened (pulls online requests, masters).
+pub const APP_POLL_INTERVAL: Duration = Duration::from_secs(30);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_every_engine_error_text() {
+        let cases = [
+            (SyncError::NotEnrolled, SyncProblem::NotEnrolled),
+            (
+                SyncError::Offline("connection refused".into()),
+                SyncProblem::Offline,
+            ),
+            (SyncError::Transport("reset".into()), SyncProblem::Transport),
+            (SyncError::Revoked, SyncProblem::Revoked),
+            (SyncError::Unauthorized, SyncProblem::Unauthorized),
+            (
+                SyncError::Server {
+                    status: 503,
+                    code: None,
+                    message: "busy".into(),
+                },
+                SyncProblem::Server,
+            ),
+            (SyncError::Store("disk full".into()), SyncProblem::Store),
+            (
+                SyncError::Timeout(
+                    Duration::from_secs(600),
+                    Box::new(SyncError::Offline("no route".into())),
+                ),
+                SyncProblem::Offline,
+            ),
+            (SyncError::Config("bad url".into()), SyncProblem::Other),
+        ];
+        for (e, want) in cases {
+            assert_eq!(SyncProblem::classify(&e.to_string()), want, "{e}");
+        }
+    }
+}

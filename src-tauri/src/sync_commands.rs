@@ -1,0 +1,70 @@
+//! Tauri commands for sync: the status strip's view, "sync now", enrollment and the dead-letter
+//! list. Each is a few lines over `swagat_core::sync_service`.
+
+use swagat_core::sync_service::{self, Credentials, DeadLetter, EngineConfig, SyncView};
+use swagat_core::{Actor, ErrorReport, Role};
+use tauri::State;
+
+use crate::state::AppState;
+
+type CmdResult<T> = Result<T, ErrorReport>;
+
+fn report(e: swagat_core::CoreError) -> ErrorReport {
+    ErrorReport::from(&e)
+}
+
+/// What the strip shows; no personal data, so no login needed.
+#[tauri::command]
+pub fn sync_status(state: State<'_, AppState>) -> CmdResult<SyncView> {
+    state.sync_view()
+}
+
+#[tauri::command]
+pub fn sync_now(state: State<'_, AppState>) -> CmdResult<SyncView> {
+    state.require(&[])?;
+    state.sync_now();
+    state.sync_view()
+}
+
+/// What the settings screen shows after enrolling (never the device secret).
+#[derive(serde::Serialize)]
+pub struct Enrolled {
+    server: String,
+    facility_code: String,
+    facility_name: String,
+}
+
+impl From<Credentials> for Enrolled {
+    fn from(c: Credentials) -> Self {
+        Self {
+            server: c.server_url,
+            facility_code: c.facility_code,
+            facility_name: c.facility_name,
+        }
+    }
+}
+
+// Async so the network round trip does not block the window.
+#[tauri::command]
+pub async fn sync_enroll(
+    state: State<'_, AppState>,
+    server: String,
+    code: String,
+) -> CmdResult<Enrolled> {
+    let me = state.require(&[Role::Admin])?;
+    let config = EngineConfig {
+        device_name: sync_service::device_name(),
+        ..EngineConfig::default()
+    };
+    let creds =
+        sync_service::enroll_kiosk(state.kiosk()?, &Actor::Staff(me.id), &server, &code, config)
+            .map_err(report)?;
+    state.sync_now();
+    Ok(creds.into())
+}
+
+#[tauri::command]
+pub fn sync_dead_letters(state: State<'_, AppState>) -> CmdResult<Vec<DeadLetter>> {
+    state.require(&[Role::Admin])?;
+    sync_service::dead_letters(state.kiosk()?).map_err(report)
+}
