@@ -134,3 +134,71 @@ fn a_database_from_a_newer_app_is_reported_not_crashed() {
     assert_eq!(err["kind"], "other");
     assert!(err["en"].as_str().unwrap().contains("newer"));
 }
+
+#[test]
+fn sync_status_enrollment_and_dead_letters_through_commands() {
+    let (_dir, state) = fresh();
+    let (_app, win) = app(state);
+    invoke(
+        &win,
+        "first_run_setup",
+        json!({"setup": {
+        "facility": {"name_en": "PHC Bihta", "name_hi": "पीएचसी बिहटा", "kiosk_letter": "A"},
+        "admin_name": "Admin", "admin_secret": "135790"}}),
+    )
+    .unwrap();
+
+    // Before enrollment: local only, nothing refused; no login needed to read the strip.
+    let v = invoke(&win, "sync_status", json!({})).unwrap();
+    assert_eq!(
+        (&v["enrolled"], &v["online"], &v["problem"]),
+        (&json!(false), &json!(false), &json!("not_enrolled"))
+    );
+    assert_eq!(
+        invoke(&win, "sync_dead_letters", json!({})).unwrap(),
+        json!([])
+    );
+
+    // A server nobody listens on: a clear error in both languages, and still not enrolled.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let err = invoke(
+        &win,
+        "sync_enroll",
+        json!({"server": format!("http://127.0.0.1:{port}"), "code": "ABCD-1234"}),
+    )
+    .unwrap_err();
+    assert!(err["en"].as_str().unwrap().contains("unreachable"), "{err}");
+    assert!(err["hi"].as_str().unwrap().contains("सर्वर"), "{err}");
+    let err = invoke(&win, "sync_enroll", json!({"server": " ", "code": ""})).unwrap_err();
+    assert_eq!(err["kind"], "invalid");
+    assert_eq!(
+        invoke(&win, "sync_status", json!({})).unwrap()["enrolled"],
+        false
+    );
+
+    // Reception staff may look, but not enroll or read the refused records.
+    invoke(
+        &win,
+        "add_staff",
+        json!({"staff": {"name": "Rani", "role": "reception", "secret": "2468"}}),
+    )
+    .unwrap();
+    invoke(&win, "logout", json!({})).unwrap();
+    invoke(&win, "login", json!({"name": "Rani", "secret": "2468"})).unwrap();
+    let err = invoke(
+        &win,
+        "sync_enroll",
+        json!({"server": "http://127.0.0.1:9", "code": "X"}),
+    )
+    .unwrap_err();
+    assert_eq!(err["kind"], "auth");
+    assert_eq!(
+        invoke(&win, "sync_dead_letters", json!({})).unwrap_err()["kind"],
+        "auth"
+    );
+    assert!(invoke(&win, "sync_now", json!({})).is_ok());
+}

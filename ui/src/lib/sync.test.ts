@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { lastSyncText, syncState, type SyncView } from './sync';
+
+const base: SyncView = {
+  enrolled: true, server: 'https://state.example', online: true, syncing: false, pending: 0,
+  dead_letters: 0, last_sync_at_ms: null, problem: null, detail: null,
+};
+
+describe('syncState', () => {
+  it('is local only before enrollment, whatever the engine says', () => {
+    expect(syncState({ ...base, enrolled: false, problem: 'not_enrolled' })).toBe('local');
+    expect(syncState(null)).toBe('local');
+  });
+  it('treats an unreachable server as offline, not as an error', () => {
+    expect(syncState({ ...base, online: false, problem: 'offline' })).toBe('offline');
+    expect(syncState({ ...base, problem: 'transport' })).toBe('offline');
+  });
+  it('flags a revoked device or failing server as an error', () => {
+    expect(syncState({ ...base, online: false, problem: 'revoked' })).toBe('error');
+    expect(syncState({ ...base, problem: 'server' })).toBe('error');
+  });
+  it('is online after a good sync', () => {
+    expect(syncState(base)).toBe('online');
+  });
+});
+
+describe('lastSyncText', () => {
+  it('shows only the time for today and the date before', () => {
+    const now = new Date(2026, 10, 22, 15, 0);
+    expect(lastSyncText(new Date(2026, 10, 22, 10, 42).getTime(), now)).toMatch(/10:42/);
+    expect(lastSyncText(new Date(2026, 10, 21, 10, 42).getTime(), now)).toMatch(/21 Nov/);
+    expect(lastSyncText(null, now)).toBe('');
+  });
+});

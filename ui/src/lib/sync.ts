@@ -1,0 +1,68 @@
+// Sync with the state server: the status strip's view, "sync now", enrollment and the list of
+// records the server refused. Typed wrappers over the Rust core's sync commands.
+import { invoke } from '@tauri-apps/api/core';
+import { asReport } from './api';
+
+export type SyncProblem =
+  | 'not_enrolled' | 'offline' | 'transport' | 'revoked' | 'unauthorized' | 'server' | 'store' | 'other';
+
+export interface SyncView {
+  enrolled: boolean;
+  server: string | null;
+  online: boolean;
+  syncing: boolean;
+  pending: number;
+  dead_letters: number;
+  last_sync_at_ms: number | null;
+  problem: SyncProblem | null;
+  detail: string | null;
+}
+
+export interface DeadLetter {
+  seq: number;
+  record_id: string;
+  code: string;
+  reason: string;
+}
+
+export interface Enrolled {
+  server: string;
+  facility_code: string;
+  facility_name: string;
+}
+
+async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
+  try {
+    return await invoke<T>(cmd, args);
+  } catch (e) {
+    throw asReport(e);
+  }
+}
+
+export const sync = {
+  status: () => call<SyncView>('sync_status'),
+  now: () => call<SyncView>('sync_now'),
+  enroll: (server: string, code: string) => call<Enrolled>('sync_enroll', { server, code }),
+  deadLetters: () => call<DeadLetter[]>('sync_dead_letters'),
+};
+
+/** Which pill the strip shows. */
+export type SyncState = 'online' | 'offline' | 'local' | 'error';
+
+/** The strip's state: not enrolled is "local only", unreachable is "offline", a failing server or
+ * a refused device is an error the operator must act on. */
+export function syncState(v: SyncView | null): SyncState {
+  if (!v || !v.enrolled) return 'local';
+  if (v.problem === 'offline' || v.problem === 'transport') return 'offline';
+  if (v.problem) return 'error';
+  return v.online ? 'online' : 'offline';
+}
+
+/** "10:42" for today, "21 Nov 10:42" before; empty when never. */
+export function lastSyncText(ms: number | null, now = new Date()): string {
+  if (ms === null) return '';
+  const d = new Date(ms);
+  const time = d.toLocaleTimeString('en-IN', { hour: '2-digit', minute: '2-digit' });
+  if (d.toDateString() === now.toDateString()) return time;
+  return `${d.toLocaleDateString('en-IN', { day: 'numeric', month: 'short' })} ${time}`;
+}
