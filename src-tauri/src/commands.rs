@@ -129,7 +129,7 @@ pub struct SearchResult {
 /// Finds returning patients.
 #[tauri::command]
 pub fn search_patients(state: State<'_, AppState>, query: String) -> CmdResult<SearchResult> {
-    state.require(&[Role::Reception])?;
+    state.require(&[Role::Reception, Role::DialysisNurse])?;
     let (kind, patients) = state.kiosk()?.search_patients(&query, 20).map_err(report)?;
     Ok(SearchResult { kind, patients })
 }

@@ -334,3 +334,92 @@ pub fn dialysis_complete(
         Ok(out)
     })
 }
+
+/// The unit's settings (working weekdays, stale-serology threshold) and coming holidays.
+#[derive(serde::Serialize)]
+pub struct UnitSetup {
+    settings: dialysis::unit::UnitSettings,
+    holidays: Vec<dialysis::unit::Holiday>,
+}
+
+/// The unit's settings and holidays from `from` on.
+#[tauri::command]
+pub fn dialysis_unit(state: State<'_, AppState>, from: Option<String>) -> CmdResult<UnitSetup> {
+    read(&state, |c| {
+        Ok(UnitSetup {
+            settings: dialysis::unit::settings(c).map_err(CoreError::from)?,
+            holidays: dialysis::unit::holidays(c, opt_date("from", from.as_deref())?)
+                .map_err(CoreError::from)?,
+        })
+    })
+}
+
+/// Changes the working weekdays (`mon,tue,...`) and/or the stale-serology threshold in days.
+#[tauri::command]
+pub fn dialysis_set_unit(
+    state: State<'_, AppState>,
+    working_days: Option<String>,
+    stale_days: Option<i64>,
+) -> CmdResult<dialysis::unit::UnitSettings> {
+    write(&state, |tx, actor| {
+        let days = working_days
+            .as_deref()
+            .map(|s| dialysis::parse_weekdays("working_days", s))
+            .transpose()
+            .map_err(CoreError::from)?;
+        let s = dialysis::unit::set_settings(tx, days.as_deref(), stale_days)
+            .map_err(CoreError::from)?;
+        let details = serde_json::to_value(&s).map_err(|e| CoreError::Corrupt(e.to_string()))?;
+        swagat_core::audit::record(
+            tx,
+            actor,
+            "dialysis.settings",
+            "dialysis_unit",
+            None,
+            details,
+        )?;
+        Ok(s)
+    })
+}
+
+/// Declares a holiday (refused while the day has active bookings).
+#[tauri::command]
+pub fn dialysis_add_holiday(
+    state: State<'_, AppState>,
+    day: String,
+    name: String,
+) -> CmdResult<dialysis::unit::Holiday> {
+    write(&state, |tx, actor| {
+        let h =
+            dialysis::unit::add_holiday(tx, date("day", &day)?, &name).map_err(CoreError::from)?;
+        swagat_core::audit::record(
+            tx,
+            actor,
+            "dialysis.holiday_add",
+            "dialysis_holiday",
+            Some(&h.date),
+            serde_json::json!({}),
+        )?;
+        Ok(h)
+    })
+}
+
+/// Removes a holiday; `false` if there was none.
+#[tauri::command]
+pub fn dialysis_remove_holiday(state: State<'_, AppState>, day: String) -> CmdResult<bool> {
+    write(&state, |tx, actor| {
+        let removed =
+            dialysis::unit::remove_holiday(tx, date("day", &day)?).map_err(CoreError::from)?;
+        if removed {
+            swagat_core::audit::record(
+                tx,
+                actor,
+                "dialysis.holiday_remove",
+                "dialysis_holiday",
+                Some(&day),
+                serde_json::json!({}),
+            )?;
+        }
+        Ok(removed)
+    })
+}

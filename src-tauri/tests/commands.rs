@@ -202,3 +202,43 @@ fn sync_status_enrollment_and_dead_letters_through_commands() {
     );
     assert!(invoke(&win, "sync_now", json!({})).is_ok());
 }
+
+#[test]
+fn a_dialysis_nurse_can_find_registered_patients_to_book() {
+    let (_dir, state) = fresh();
+    let (_app, win) = app(state);
+    invoke(
+        &win,
+        "first_run_setup",
+        json!({"setup": {
+        "facility": {"name_en": "Sadar Hospital", "name_hi": "सदर अस्पताल", "kiosk_letter": "D"},
+        "admin_name": "Admin", "admin_secret": "135790"}}),
+    )
+    .unwrap();
+    invoke(
+        &win,
+        "register",
+        json!({"request": {"department": "GEN",
+            "patient": {"name": "Ramesh Yadav", "gender": "M", "age_years": 52, "address": {}}}}),
+    )
+    .unwrap();
+    invoke(
+        &win,
+        "add_staff",
+        json!({"staff": {"name": "Meena", "role": "dialysis_nurse", "secret": "2468"}}),
+    )
+    .unwrap();
+    invoke(&win, "logout", json!({})).unwrap();
+    invoke(&win, "login", json!({"name": "Meena", "secret": "2468"})).unwrap();
+    let found = invoke(&win, "search_patients", json!({"query": "ramesh"})).unwrap();
+    assert_eq!(found["patients"][0]["name"], "Ramesh Yadav", "{found}");
+    // Registration itself stays with reception.
+    let err = invoke(
+        &win,
+        "register",
+        json!({"request": {"department": "GEN",
+            "patient": {"name": "Someone Else", "gender": "F", "age_years": 30, "address": {}}}}),
+    )
+    .unwrap_err();
+    assert_eq!(err["kind"], "auth");
+}

@@ -4,41 +4,11 @@
 //! screen are saved in `tests/artifacts/` for people to look at.
 #![allow(clippy::unwrap_used)]
 
-use std::time::Duration;
+mod common;
 
-/// One app at a time: each test starts its own Xvfb, tauri-driver and app.
-static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-use fantoccini::{Client, ClientBuilder, Locator};
+use common::{by_id, connect, scanner_burst, screenshot, type_into, ONE_AT_A_TIME};
 use serde_json::json;
-use swagat_tests::{app_binary, artifacts_dir, start_tauri_driver, start_xvfb};
-
-async fn by_id(c: &Client, id: &str) -> fantoccini::elements::Element {
-    c.wait()
-        .at_most(Duration::from_secs(30))
-        .for_element(Locator::Css(&format!("[data-testid='{id}']")))
-        .await
-        .unwrap_or_else(|e| panic!("element {id} did not appear: {e}"))
-}
-
-async fn type_into(c: &Client, id: &str, text: &str) {
-    let el = by_id(c, id).await;
-    el.clear().await.unwrap();
-    el.send_keys(text).await.unwrap();
-}
-
-/// Waits two animation frames (so the last change is painted), then saves a full-page screenshot.
-async fn screenshot(c: &Client, name: &str) {
-    c.execute_async(
-        "const done = arguments[arguments.length - 1]; requestAnimationFrame(() => requestAnimationFrame(() => done()));",
-        vec![],
-    )
-    .await
-    .unwrap();
-    let png = c.screenshot().await.unwrap();
-    assert!(png.starts_with(b"\x89PNG"), "a PNG screenshot");
-    std::fs::write(artifacts_dir().join(format!("{name}.png")), png).unwrap();
-}
+use swagat_tests::{app_binary, start_tauri_driver, start_xvfb};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn first_run_setup_login_and_home_in_the_real_app() {
@@ -135,36 +105,6 @@ async fn first_run_setup_login_and_home_in_the_real_app() {
         .collect();
     assert!(actions.contains(&"staff.login_failed".to_owned()));
     assert!(actions.contains(&"config.first_run".to_owned()));
-}
-
-async fn connect(port: u16, app: &std::path::Path) -> Client {
-    // Both rustls back ends are linked (fantoccini, reqwest): name one for the process.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let mut caps = serde_json::Map::new();
-    caps.insert("browserName".into(), json!("wry"));
-    caps.insert("tauri:options".into(), json!({ "application": app }));
-    // tauri-driver listens before its WebKitWebDriver is ready: retry the session a few times.
-    let mut last = None;
-    for _ in 0..10 {
-        match ClientBuilder::rustls()
-            .unwrap()
-            .capabilities(caps.clone())
-            .connect(&format!("http://127.0.0.1:{port}"))
-            .await
-        {
-            Ok(c) => return c,
-            Err(e) => last = Some(e),
-        }
-        tokio::time::sleep(Duration::from_secs(1)).await;
-    }
-    panic!("no WebDriver session: {last:?}");
-}
-
-/// Types `text` the way a USB QR scanner does: one fast burst ending in Enter.
-async fn scanner_burst(c: &Client, into: &str, text: &str) {
-    let el = by_id(c, into).await;
-    el.click().await.unwrap();
-    el.send_keys(&format!("{text}\u{E007}")).await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -107,7 +107,15 @@ async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> 
   }
 }
 
+export interface UnitSettings { working_days: string; stale_serology_days: number }
+export interface Holiday { date: string; name: string }
+
 export const dialysisApi = {
+  unit: (from?: string) => call<{ settings: UnitSettings; holidays: Holiday[] }>('dialysis_unit', { from: from ?? null }),
+  setUnit: (workingDays: string | null, staleDays: number | null) =>
+    call<UnitSettings>('dialysis_set_unit', { workingDays, staleDays }),
+  addHoliday: (day: string, name: string) => call<Holiday>('dialysis_add_holiday', { day, name }),
+  removeHoliday: (day: string) => call<boolean>('dialysis_remove_holiday', { day }),
   day: (day: string) => call<DaySchedule>('dialysis_day', { day }),
   week: (from: string) => call<WeekView>('dialysis_week', { from }),
   waitlist: (from?: string) => call<BookingView[]>('dialysis_waitlist', { from: from ?? null }),

@@ -1,0 +1,204 @@
+//! End to end: a dialysis nurse sets up the unit, records serology, books, checks in and
+//! completes a session in the real app — and infection control holds on screen: an HBsAg-positive
+//! patient lands on the HBV machine, never on the negative one.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::time::Duration;
+
+use common::{by_id, connect, screenshot, type_into, ONE_AT_A_TIME};
+use fantoccini::{Client, Locator};
+use serde_json::json;
+use swagat_core::opd::RegisterRequest;
+use swagat_core::{Actor, Kiosk, NewStaff, Role};
+use swagat_tests::{app_binary, start_tauri_driver, start_xvfb};
+
+/// Seeds what reception would have done: the facility, a nurse's account, two registered patients.
+fn seed(db: &std::path::Path) {
+    let kiosk = Kiosk::open(db).unwrap();
+    let admin = kiosk
+        .first_run_setup(&swagat_core::FirstRunSetup {
+            facility: serde_json::from_value(json!({"name_en": "District Hospital Bhagalpur",
+                "name_hi": "सदर अस्पताल भागलपुर", "kiosk_letter": "D", "facility_code": "BGP01"}))
+            .unwrap(),
+            admin_name: "Admin".into(),
+            admin_secret: "135790".into(),
+        })
+        .unwrap();
+    kiosk
+        .add_staff(
+            &Actor::Staff(admin.id),
+            &NewStaff {
+                name: "Meena".into(),
+                role: Role::DialysisNurse,
+                secret: "2468".into(),
+            },
+        )
+        .unwrap();
+    for (name, gender, age) in [("Ramesh Yadav", "M", 52), ("Shanti Kumari", "F", 47)] {
+        let req: RegisterRequest = serde_json::from_value(json!({"department": "GEN",
+            "patient": {"name": name, "gender": gender, "age_years": age}}))
+        .unwrap();
+        kiosk.register(&Actor::Cli, &req).unwrap();
+    }
+}
+
+async fn click(c: &Client, id: &str) {
+    by_id(c, id).await.click().await.unwrap();
+}
+
+/// Waits until the element `id` has text containing `want` (the UI updates asynchronously).
+async fn wait_text(c: &Client, id: &str, want: &str) -> String {
+    let mut last = String::new();
+    for _ in 0..100 {
+        if let Ok(el) = c.find(Locator::Css(&format!("[data-testid='{id}']"))).await {
+            last = el.text().await.unwrap_or_default();
+            if last.contains(want) {
+                return last;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("{id} never showed {want:?}; last text: {last:?}");
+}
+
+/// On the patient tab: finds `name`, records serology (HBsAg as given, the rest negative).
+async fn record_serology(c: &Client, name: &str, hbsag: &str) {
+    click(c, "dialysis-tab-patient").await;
+    type_into(c, "dialysis-patient-query", name).await;
+    by_id(c, "dialysis-patient-query")
+        .await
+        .send_keys("\u{E007}")
+        .await
+        .unwrap();
+    click(c, "dialysis-result").await;
+    wait_text(c, "dialysis-patient-name", name).await;
+    click(c, &format!("dialysis-hbsag-{hbsag}")).await;
+    click(c, "dialysis-hcv-neg").await;
+    click(c, "dialysis-hiv-neg").await;
+    click(c, "dialysis-serology-save").await;
+    by_id(c, "dialysis-patient-pool").await;
+}
+
+/// On the day board: opens the booking form from a free cell, picks `name`, books once.
+async fn book(c: &Client, free_cell: &str, name: &str) {
+    click(c, "dialysis-tab-day").await;
+    click(c, free_cell).await;
+    by_id(c, "dialysis-book-form").await;
+    type_into(c, "dialysis-patient-query", name).await;
+    click(c, "dialysis-patient-search").await;
+    click(c, "dialysis-result").await;
+    wait_text(c, "dialysis-chosen", name).await;
+    click(c, "dialysis-repeat-none").await;
+    click(c, "dialysis-book-submit").await;
+    wait_text(c, "dialysis-book-result", "1").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_nurse_sets_up_the_unit_books_checks_in_and_completes_a_session() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let app = app_binary().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let db = data.path().join("kiosk.db");
+    seed(&db);
+    let (display, _xvfb) = start_xvfb().unwrap();
+    let (port, _driver) = start_tauri_driver(
+        &display,
+        &[("SWAGAT_DB", &db), ("XDG_DATA_HOME", data.path())],
+    )
+    .unwrap();
+    let c = connect(port, &app).await;
+    type_into(&c, "login-name", "Meena").await;
+    type_into(&c, "login-pin", "2468").await;
+    click(&c, "login-submit").await;
+    click(&c, "home-dialysis").await;
+    by_id(&c, "dialysis").await;
+
+    // Unit setup: a negative machine and an HBV machine, two shifts, open every day (so the
+    // test can book today whatever weekday it runs on).
+    click(&c, "dialysis-tab-unit").await;
+    by_id(&c, "dialysis-unit").await;
+    for (name, pool) in [("M-1", "negative"), ("B-1", "hbv")] {
+        type_into(&c, "unit-machine-name", name).await;
+        by_id(&c, "unit-machine-pool")
+            .await
+            .select_by_value(pool)
+            .await
+            .unwrap();
+        click(&c, "unit-machine-add").await;
+        by_id(&c, &format!("unit-machine-{name}")).await;
+    }
+    type_into(&c, "unit-shift-times", "06:00,10:30").await;
+    click(&c, "unit-shifts-save").await;
+    wait_text(&c, "dialysis-notice", "").await;
+    for day in ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] {
+        let b = by_id(&c, &format!("unit-day-{day}")).await;
+        if !b.is_selected().await.unwrap() {
+            b.click().await.unwrap();
+        }
+    }
+    click(&c, "unit-days-save").await;
+    screenshot(&c, "20-dialysis-unit").await;
+
+    record_serology(&c, "Ramesh", "neg").await;
+    record_serology(&c, "Shanti", "pos").await;
+
+    // Book from the day board. The HBsAg-positive patient goes to B-1 even though the cell
+    // tapped was on M-1's row: the pool decides the machine, not the tap.
+    book(&c, "dialysis-free-M-1-1", "Ramesh").await;
+    wait_text(&c, "dialysis-slot-M-1-1", "Ramesh").await;
+    book(&c, "dialysis-free-M-1-2", "Shanti").await;
+    wait_text(&c, "dialysis-slot-B-1-2", "Shanti").await;
+    by_id(&c, "dialysis-free-M-1-2").await;
+    screenshot(&c, "21-dialysis-day-board").await;
+
+    // Check in with the weight, then complete.
+    click(&c, "dialysis-slot-M-1-1").await;
+    by_id(&c, "dialysis-action").await;
+    type_into(&c, "dialysis-pre-weight", "62.4").await;
+    click(&c, "dialysis-check-in").await;
+    click(&c, "dialysis-slot-M-1-1").await;
+    type_into(&c, "dialysis-post-weight", "60.1").await;
+    click(&c, "dialysis-complete").await;
+    screenshot(&c, "22-dialysis-completed").await;
+    c.close().await.unwrap();
+
+    // What the screen did is in the database, read through the core the CLI uses.
+    let kiosk = Kiosk::open(&db).unwrap();
+    let rows: Vec<(String, String, String, Option<f64>, Option<f64>)> = kiosk
+        .store()
+        .read(|c| {
+            let mut st = c.prepare(
+                "SELECT p.name, m.name, b.status, b.pre_weight_kg, b.post_weight_kg \
+                 FROM dialysis_bookings b JOIN patients p ON p.id = b.patient_id \
+                 LEFT JOIN dialysis_machines m ON m.id = b.machine_id ORDER BY p.name",
+            )?;
+            let rows = st
+                .query_map([], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
+        })
+        .unwrap();
+    assert_eq!(
+        rows,
+        vec![
+            (
+                "Ramesh Yadav".to_owned(),
+                "M-1".to_owned(),
+                "completed".to_owned(),
+                Some(62.4),
+                Some(60.1)
+            ),
+            (
+                "Shanti Kumari".to_owned(),
+                "B-1".to_owned(),
+                "confirmed".to_owned(),
+                None,
+                None
+            ),
+        ]
+    );
+}
