@@ -104,11 +104,14 @@ pub struct SyncView {
     pub detail: Option<String>,
 }
 
+/// Builds the strip's view from the engine's live status (over the service's own store).
+type ViewFn = Box<dyn Fn(&SyncStatus) -> Result<SyncView> + Send + Sync>;
+
 /// The background sync thread. Dropping it stops the loop and joins the thread.
 pub struct SyncService {
     status: watch::Receiver<SyncStatus>,
     wake: Arc<dyn Fn() + Send + Sync>,
-    view: Box<dyn Fn(&SyncStatus) -> Result<SyncView> + Send + Sync>,
+    view: ViewFn,
     shutdown: Option<oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
 }
@@ -304,7 +307,7 @@ pub fn dead_letters(kiosk: &Kiosk) -> Result<Vec<swagat_sync_client::DeadLetter>
         .sync_store()?
         .dead_letters()
         .map_err(|e| CoreError::Corrupt(format!("cannot read the dead-letter list: {e}")))?;
-    list.sort_by(|a, b| b.seq.cmp(&a.seq));
+    list.sort_by_key(|d| std::cmp::Reverse(d.seq));
     Ok(list)
 }
 
