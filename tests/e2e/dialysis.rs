@@ -44,6 +44,9 @@ fn seed(db: &std::path::Path) {
     }
 }
 
+/// Patient name, machine, status, weight before and after.
+type SessionRow = (String, String, String, Option<f64>, Option<f64>);
+
 async fn click(c: &Client, id: &str) {
     by_id(c, id).await.click().await.unwrap();
 }
@@ -166,7 +169,7 @@ async fn a_nurse_sets_up_the_unit_books_checks_in_and_completes_a_session() {
 
     // What the screen did is in the database, read through the core the CLI uses.
     let kiosk = Kiosk::open(&db).unwrap();
-    let rows: Vec<(String, String, String, Option<f64>, Option<f64>)> = kiosk
+    let rows: Vec<SessionRow> = kiosk
         .store()
         .read(|c| {
             let mut st = c.prepare(
