@@ -175,3 +175,15 @@ pub fn print_slip(state: State<'_, AppState>, visit_id: String) -> CmdResult<Opt
         .print_slip(&Actor::Staff(me.id), &visit_id)
         .map_err(report)
 }
+
+/// Puts the window in or out of fullscreen (F11; the choice is remembered by the UI).
+#[tauri::command]
+pub fn set_fullscreen<R: tauri::Runtime>(
+    window: tauri::WebviewWindow<R>,
+    fullscreen: bool,
+) -> CmdResult<bool> {
+    window
+        .set_fullscreen(fullscreen)
+        .and_then(|()| window.is_fullscreen())
+        .map_err(|e| ErrorReport::from(&swagat_core::CoreError::Io(std::io::Error::other(e))))
+}

@@ -39,6 +39,7 @@ pub fn builder_on<R: Runtime>(builder: Builder<R>) -> Builder<R> {
         commands::visit_detail,
         commands::slip_preview,
         commands::print_slip,
+        commands::set_fullscreen,
         dialysis_commands::dialysis_day,
         dialysis_commands::dialysis_week,
         dialysis_commands::dialysis_waitlist,

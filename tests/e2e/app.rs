@@ -90,6 +90,27 @@ async fn first_run_setup_login_and_home_in_the_real_app() {
     by_id(&client, "home").await;
     screenshot(&client, "04-home-after-login").await;
 
+    // F11 toggles fullscreen; the UI remembers what the window itself reports.
+    for want in ["1", "0"] {
+        by_id(&client, "home-register")
+            .await
+            .send_keys("\u{E03B}")
+            .await
+            .unwrap();
+        let mut seen = serde_json::Value::Null;
+        for _ in 0..50 {
+            seen = client
+                .execute("return localStorage.getItem('swagat.fullscreen');", vec![])
+                .await
+                .unwrap();
+            if seen == want {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert_eq!(seen, want, "the window reports fullscreen = {want}");
+    }
+
     client.close().await.unwrap();
 
     // What the UI did is in the database, through the same core the CLI uses.
