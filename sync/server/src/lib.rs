@@ -5,11 +5,15 @@
 
 pub mod api;
 pub mod openapi;
+pub mod portal;
+pub mod portal_api;
 pub mod secrets;
 pub mod store;
+pub mod tls;
 
 pub use api::router;
 pub use store::{DbStore, Store, StoreError};
+pub use tls::{serve_tls, tls_config};
 
 use std::future::Future;
 use std::sync::Arc;
