@@ -25,16 +25,26 @@ fn store(kiosk: &Kiosk) -> Result<Arc<swagat_sync_client::sqlite::SqliteKioskSto
     Ok(Arc::new(kiosk.sync_store()?))
 }
 
-/// Enrolls this kiosk and stores its credential.
-pub fn enroll(kiosk: &Kiosk, server: &str, code: &str) -> Result<Value, CliError> {
+/// Enrolls this kiosk and stores its credential (with the extra CA certificate, if given).
+pub fn enroll(
+    kiosk: &Kiosk,
+    server: &str,
+    code: &str,
+    ca_cert: Option<&std::path::Path>,
+) -> Result<Value, CliError> {
     let store = store(kiosk)?;
+    let mut config = EngineConfig::default();
+    if let Some(path) = ca_cert {
+        let pem = std::fs::read(path).map_err(|e| {
+            CliError::Other(format!(
+                "cannot read the CA certificate {}: {e}",
+                path.display()
+            ))
+        })?;
+        config.extra_root_certs_pem.push(pem);
+    }
     let creds = runtime()?
-        .block_on(swagat_sync_client::enroll(
-            store,
-            server,
-            code,
-            &EngineConfig::default(),
-        ))
+        .block_on(swagat_sync_client::enroll(store, server, code, &config))
         .map_err(|e| CliError::Other(format!("enrollment failed: {e}")))?;
     // UHIDs start with the facility's state-wide code from now on.
     if kiosk.config()?.settings.facility_code.is_none() {
