@@ -2,6 +2,7 @@
 //!
 //! The library holds everything but argument parsing, so the end-to-end tests and benchmarks
 //! run the very same router in-process ([`serve`]) and the binary stays a thin CLI.
+#![recursion_limit = "256"]
 
 pub mod api;
 pub mod openapi;
