@@ -397,7 +397,7 @@ pub fn validate(body: &Value, today: Date) -> Result<ValidRequest, Vec<FieldErro
         None => None,
     };
     let shift = c.int("shift", 1, 12);
-    if shift.is_none() && !c.obj.get("shift").is_some_and(|v| !v.is_null()) {
+    if shift.is_none() && c.obj.get("shift").is_none_or(Value::is_null) {
         c.err("shift", "is required (1 for the first shift of the day)");
     }
     let priority = c.int("priority", -100, 100).unwrap_or(0);
