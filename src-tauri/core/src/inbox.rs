@@ -530,3 +530,150 @@ pub fn dialysis_requests(conn: &Connection, limit: u32) -> Result<Vec<serde_json
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Kiosk;
+    use swagat_dialysis::Pool;
+
+    fn pull(k: &Kiosk, id: &str, kind: &str, hlc: i64, payload: &serde_json::Value) {
+        k.store()
+            .write(|tx| {
+                tx.execute(
+                    "INSERT INTO sync_inbox (record_id, kind, device_id, seq, hlc, schema_version, payload, server_cursor) \
+                     VALUES (?1, ?2, 'f', 1, ?3, 1, ?4, 1) ON CONFLICT (record_id) DO UPDATE SET hlc = excluded.hlc, payload = excluded.payload",
+                    params![id, kind, hlc, payload.to_string()],
+                )?;
+                Ok(())
+            })
+            .unwrap();
+    }
+
+    fn fold(k: &Kiosk) -> FoldReport {
+        k.store().write(|tx| fold_pending(tx)).unwrap()
+    }
+
+    fn count(k: &Kiosk, sql: &str) -> i64 {
+        k.store()
+            .read(|c| Ok(c.query_row(sql, [], |r| r.get(0))?))
+            .unwrap()
+    }
+
+    fn request(mobile: &str) -> serde_json::Value {
+        serde_json::json!({
+            "patient": { "name": "Sunita Devi", "gender": "F", "year_of_birth": 1968, "mobile": mobile,
+                "serology": { "hbsag": "neg", "hcv": "neg", "hiv": "neg", "tested_on": "2026-01-10" } },
+            "date": "2030-03-04", "shift": 1, "priority": 0, "requested_at": "2026-01-01T00:00:00Z"
+        })
+    }
+
+    #[test]
+    fn requests_wait_for_machines_then_fold_once_and_queue_their_answer() {
+        let k = Kiosk::open_in_memory().unwrap();
+        let id = uuid::Uuid::now_v7().to_string();
+        pull(&k, &id, DIALYSIS_REQUEST_KIND, 10, &request("9876543210"));
+        pull(&k, "x", "something_else", 10, &serde_json::json!({}));
+        assert_eq!(fold(&k).deferred, 1, "no machine yet: deferred");
+        assert_eq!(
+            count(&k, "SELECT count(*) FROM dialysis_online_requests"),
+            0
+        );
+
+        let before = count(&k, "SELECT last_seq FROM sync_state");
+        k.store()
+            .write(|tx| {
+                swagat_dialysis::machines::add(tx, "HD-1", Pool::Negative)?;
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(
+            count(
+                &k,
+                "SELECT count(*) FROM sync_outbox WHERE kind = 'dialysis_machine'"
+            ),
+            1,
+            "a machine is queued by its write"
+        );
+        assert_eq!(fold(&k).folded, 1);
+        assert_eq!(count(&k, "SELECT count(*) FROM dialysis_bookings"), 1);
+        for kind in [
+            "patient",
+            "dialysis_patient",
+            "dialysis_booking",
+            "dialysis_request_result",
+        ] {
+            assert_eq!(
+                count(
+                    &k,
+                    &format!("SELECT count(*) FROM sync_outbox WHERE kind = '{kind}'")
+                ),
+                1,
+                "{kind} queued"
+            );
+        }
+        assert!(count(&k, "SELECT last_seq FROM sync_state") >= before + 5);
+        // Folded once: nothing again; a newer version of the same request is not booked again.
+        assert_eq!(fold(&k), FoldReport::default());
+        pull(&k, &id, DIALYSIS_REQUEST_KIND, 20, &request("9876543210"));
+        assert_eq!(fold(&k).folded, 1);
+        assert_eq!(count(&k, "SELECT count(*) FROM dialysis_bookings"), 1);
+        assert_eq!(
+            count(
+                &k,
+                "SELECT count(*) FROM sync_inbox WHERE kind = 'something_else'"
+            ),
+            1
+        );
+        let listed = k.store().read(|c| dialysis_requests(c, 10)).unwrap();
+        assert_eq!(listed[0]["status"], "confirmed");
+        assert_eq!(listed[0]["machine"], "HD-1");
+
+        // The same person asking again is the same patient; a bad mobile is refused clearly.
+        pull(
+            &k,
+            &uuid::Uuid::now_v7().to_string(),
+            DIALYSIS_REQUEST_KIND,
+            30,
+            &request("98765 43210"),
+        );
+        let bad = uuid::Uuid::now_v7().to_string();
+        pull(&k, &bad, DIALYSIS_REQUEST_KIND, 40, &request("12345"));
+        assert_eq!(fold(&k).folded, 2);
+        assert_eq!(count(&k, "SELECT count(*) FROM patients"), 1);
+        let reason: String = k
+            .store()
+            .read(|c| {
+                Ok(c.query_row(
+                    "SELECT reason FROM dialysis_online_requests WHERE id = ?1",
+                    [&bad],
+                    |r| r.get(0),
+                )?)
+            })
+            .unwrap();
+        assert!(
+            reason.contains("invalid_patient") && reason.contains("mobile"),
+            "{reason}"
+        );
+    }
+
+    #[test]
+    fn facility_config_updates_the_settings_and_skips_what_it_refuses() {
+        let k = Kiosk::open_in_memory().unwrap();
+        pull(
+            &k,
+            &uuid::Uuid::now_v7().to_string(),
+            FACILITY_CONFIG_KIND,
+            1,
+            &serde_json::json!({ "code": "PTN12", "name": "UPHC Kankarbagh", "state_lgd": 999_999 }),
+        );
+        assert_eq!(fold(&k).folded, 1);
+        let s = k.config().unwrap().settings;
+        assert_eq!(
+            (s.name_en.as_str(), s.facility_code.as_deref(), s.state_lgd),
+            ("UPHC Kankarbagh", Some("PTN12"), None)
+        );
+        let log = k.audit_log(5).unwrap();
+        assert!(log.iter().any(|e| e.action == "config.sync"));
+    }
+}
