@@ -60,6 +60,10 @@ enum Command {
         /// The one-time enrollment code from `swagat-server facility add`.
         #[arg(long)]
         code: String,
+        /// A CA certificate (PEM) to trust for this server besides the public web roots (a
+        /// state server with a private CA); remembered with the credential.
+        #[arg(long, value_name = "FILE")]
+        ca_cert: Option<std::path::PathBuf>,
     },
     /// Push waiting records to the state server and pull this facility's records.
     Sync {
@@ -215,7 +219,11 @@ pub fn run(cli: Cli, db: &Path) -> Result<Value, CliError> {
     let kiosk = Kiosk::open(db)?;
     match cli.command {
         Command::Status => crate::sync::status(&kiosk),
-        Command::Enroll { server, code } => crate::sync::enroll(&kiosk, &server, &code),
+        Command::Enroll {
+            server,
+            code,
+            ca_cert,
+        } => crate::sync::enroll(&kiosk, &server, &code, ca_cert.as_deref()),
         Command::Sync { until_idle } => crate::sync::sync(&kiosk, until_idle),
         Command::Config {
             action: ConfigCmd::Show,

@@ -116,6 +116,13 @@ pub enum DialysisCmd {
         #[arg(long, value_name = "YYYY-MM-DD")]
         from: Option<String>,
     },
+    /// Online requests pulled from the state portal and their answers (status as the portal
+    /// sees it, reason, machine, whether the answer reached the server).
+    Requests {
+        /// How many, newest first.
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+    },
     /// Online booking requests from the state portal.
     Online {
         #[command(subcommand)]
@@ -575,6 +582,9 @@ pub fn run(cmd: DialysisCmd, kiosk: &Kiosk) -> Result<Value, CliError> {
         DialysisCmd::Waitlist { from } => store.read(|c| {
             let from = opt_date("from", from.as_deref())?;
             Ok(json!({ "waitlist": to_json(&dialysis::waitlist(c, from).map_err(d)?)? }))
+        })?,
+        DialysisCmd::Requests { limit } => store.read(|c| {
+            Ok(json!({ "requests": swagat_core::inbox::dialysis_requests(c, limit.clamp(1, 10_000))? }))
         })?,
         DialysisCmd::Online { action } => match action {
             OnlineCmd::Ingest { id, file } => {

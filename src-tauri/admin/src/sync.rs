@@ -25,25 +25,32 @@ fn store(kiosk: &Kiosk) -> Result<Arc<swagat_sync_client::sqlite::SqliteKioskSto
     Ok(Arc::new(kiosk.sync_store()?))
 }
 
-/// Enrolls this kiosk and stores its credential.
-pub fn enroll(kiosk: &Kiosk, server: &str, code: &str) -> Result<Value, CliError> {
-    let store = store(kiosk)?;
-    let creds = runtime()?
-        .block_on(swagat_sync_client::enroll(
-            store,
-            server,
-            code,
-            &EngineConfig::default(),
-        ))
-        .map_err(|e| CliError::Other(format!("enrollment failed: {e}")))?;
-    // UHIDs start with the facility's state-wide code from now on.
-    if kiosk.config()?.settings.facility_code.is_none() {
-        let patch = swagat_core::config::ConfigPatch {
-            facility_code: Some(creds.facility_code.clone()),
-            ..Default::default()
-        };
-        kiosk.update_config(&swagat_core::Actor::Cli, &patch)?;
+/// Enrolls this kiosk and stores its credential (with the extra CA certificate, if given).
+pub fn enroll(
+    kiosk: &Kiosk,
+    server: &str,
+    code: &str,
+    ca_cert: Option<&std::path::Path>,
+) -> Result<Value, CliError> {
+    let mut config = EngineConfig::default();
+    if let Some(path) = ca_cert {
+        let pem = std::fs::read(path).map_err(|e| {
+            CliError::Other(format!(
+                "cannot read the CA certificate {}: {e}",
+                path.display()
+            ))
+        })?;
+        config.extra_root_certs_pem.push(pem);
     }
+    config.device_name = swagat_core::sync_service::device_name();
+    // The same enrollment as the app's Settings screen: the credential, then the facility code.
+    let creds = swagat_core::sync_service::enroll_kiosk(
+        kiosk,
+        &swagat_core::Actor::Cli,
+        server,
+        code,
+        config,
+    )?;
     Ok(json!({
         "enrolled": true,
         "server": creds.server_url,

@@ -136,7 +136,10 @@ impl Kiosk {
         Ok(scanned)
     }
 
-    /// The sync engine's view of this database (its own connection), for `SyncEngine`.
+    /// The sync engine's view of this database (its own connection), for `SyncEngine`. Pulled
+    /// records are folded into the domain (facility configuration, online dialysis requests) in
+    /// the transaction that applies each pulled page ([`crate::inbox::fold_pending`]), so any
+    /// engine built over this store folds with no extra call.
     pub fn sync_store(&self) -> Result<swagat_sync_client::sqlite::SqliteKioskStore> {
         let path = self.store.path().ok_or_else(|| {
             CoreError::invalid(
@@ -145,10 +148,16 @@ impl Kiosk {
                 "मेमोरी वाला कियोस्क सिंक नहीं कर सकता",
             )
         })?;
+        let hook: swagat_sync_client::sqlite::PullHook = Box::new(|tx, _page| {
+            crate::inbox::fold_pending(tx)
+                .map(|_| ())
+                .map_err(swagat_sync_client::StoreError::new)
+        });
         Ok(
             swagat_sync_client::sqlite::SqliteKioskStore::from_connection(
                 crate::store::open_connection(path)?,
-            ),
+            )
+            .with_pull_hook(hook),
         )
     }
 

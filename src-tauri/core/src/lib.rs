@@ -9,6 +9,7 @@ pub mod clock;
 pub mod config;
 pub mod demo;
 pub mod error;
+pub mod inbox;
 pub mod kiosk;
 pub mod lgd;
 pub mod logging;

@@ -25,6 +25,7 @@ const MIGRATIONS: &[&str] = &[
     swagat_dialysis::MIGRATION,
     // 0005: the sync outbox, owned by the sync client (documented in sync/PROTOCOL.md).
     swagat_sync_client::sqlite::SCHEMA,
+    include_str!("../migrations/0006_sync_dialysis.sql"),
 ];
 
 /// The schema version this build creates and understands.
@@ -139,11 +140,14 @@ impl Store {
         f(&conn)
     }
 
-    /// Runs `f` inside one immediate transaction, committed only if `f` succeeds.
+    /// Runs `f` inside one immediate transaction, committed only if `f` succeeds. Records the
+    /// transaction changed that sync through triggers (the dialysis unit's) are queued to the
+    /// outbox before the commit ([`crate::outbox::flush_changed`]).
     pub fn write<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
         let mut conn = self.lock();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let out = f(&tx)?;
+        crate::outbox::flush_changed(&tx)?;
         tx.commit()?;
         Ok(out)
     }

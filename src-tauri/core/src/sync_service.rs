@@ -37,6 +37,8 @@ pub enum SyncProblem {
     Revoked,
     /// The server refused this device's credential.
     Unauthorized,
+    /// The server's TLS certificate is not trusted (wrong address, or a private CA not given).
+    Certificate,
     /// The server answered with an error.
     Server,
     /// The local database failed.
@@ -65,6 +67,8 @@ impl SyncProblem {
             Self::Revoked
         } else if starts(SyncError::Unauthorized) {
             Self::Unauthorized
+        } else if m.starts_with("the server's TLS certificate is not trusted") {
+            Self::Certificate
         } else if m.starts_with("server error") {
             Self::Server
         } else if m.starts_with("gave up after") {
@@ -334,6 +338,10 @@ pub fn error_message(e: &SyncError) -> CoreError {
             e.to_string(),
             "सर्वर ने इस उपकरण की पहचान अस्वीकार की; दोबारा नामांकन करें".to_owned(),
         ),
+        SyncError::Certificate(_) => (
+            e.to_string(),
+            "सर्वर का प्रमाणपत्र विश्वसनीय नहीं है; पता जाँचें या सर्वर का CA प्रमाणपत्र दें".to_owned(),
+        ),
         SyncError::Config(_) => (
             e.to_string(),
             "सर्वर का पता या प्रमाणपत्र सही नहीं है".to_owned(),
@@ -392,6 +400,10 @@ mod tests {
                 SyncProblem::Offline,
             ),
             (SyncError::Config("bad url".into()), SyncProblem::Other),
+            (
+                SyncError::Certificate("unknown issuer".into()),
+                SyncProblem::Certificate,
+            ),
         ];
         for (e, want) in cases {
             assert_eq!(SyncProblem::classify(&e.to_string()), want, "{e}");

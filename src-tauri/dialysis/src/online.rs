@@ -158,6 +158,31 @@ fn allocate(
 /// Ingests one portal request: allocates it locally and stores the answer (or returns the stored
 /// answer if this request id was seen before).
 pub fn ingest(conn: &Connection, request_id: &str, payload: &str) -> Result<OnlineOutcome> {
+    let request_id = check_id(request_id)?;
+    if let Some(stored) = stored(conn, request_id)? {
+        return Ok(stored);
+    }
+    let answer = allocate(conn, request_id, payload)?;
+    record(conn, request_id, payload, answer)
+}
+
+/// Answers a request with a refusal decided by the caller (e.g. the sync layer could not match
+/// or register the portal's patient), stored like any answer so the request is answered once.
+/// Returns the stored answer if this request id was seen before.
+pub fn refuse(
+    conn: &Connection,
+    request_id: &str,
+    payload: &str,
+    refusal: Refusal,
+) -> Result<OnlineOutcome> {
+    let request_id = check_id(request_id)?;
+    if let Some(stored) = stored(conn, request_id)? {
+        return Ok(stored);
+    }
+    record(conn, request_id, payload, Err(refusal))
+}
+
+fn check_id(request_id: &str) -> Result<&str> {
     let request_id = request_id.trim();
     if request_id.is_empty() || request_id.len() > 100 {
         return Err(DialysisError::invalid(
@@ -166,10 +191,16 @@ pub fn ingest(conn: &Connection, request_id: &str, payload: &str) -> Result<Onli
             "अनुरोध संख्या 1 से 100 अक्षर की होनी चाहिए",
         ));
     }
-    if let Some(stored) = stored(conn, request_id)? {
-        return Ok(stored);
-    }
-    let answer = allocate(conn, request_id, payload)?;
+    Ok(request_id)
+}
+
+/// Stores the answer to a new request and returns it with its audit entries.
+fn record(
+    conn: &Connection,
+    request_id: &str,
+    payload: &str,
+    answer: std::result::Result<(BookedSlot, Vec<Warning>), Refusal>,
+) -> Result<OnlineOutcome> {
     let (result, reason, booking, warnings) = match answer {
         Ok((b, w)) => {
             let r = if b.status == Status::Confirmed {

@@ -62,6 +62,9 @@ pub enum SyncError {
     /// Bad configuration (URL, TLS).
     #[error("configuration: {0}")]
     Config(String),
+    /// The server's TLS certificate was not trusted (wrong server, or its CA was not given).
+    #[error("the server's TLS certificate is not trusted ({0}); check the URL, or give the server's CA certificate with --ca-cert")]
+    Certificate(String),
     /// The server acknowledged nothing new for a batch it accepted.
     #[error("server made no progress on the outbox")]
     NoProgress,
@@ -217,6 +220,14 @@ pub async fn enroll<S: KioskStore>(
     config: &EngineConfig,
 ) -> Result<Credentials, SyncError> {
     let client = ServerClient::new(server_url, config)?;
+    let ca_cert_pem = (!config.extra_root_certs_pem.is_empty()).then(|| {
+        config
+            .extra_root_certs_pem
+            .iter()
+            .map(|p| String::from_utf8_lossy(p).into_owned())
+            .collect::<Vec<_>>()
+            .join("\n")
+    });
     let resp = client
         .enroll(&EnrollRequest {
             code: code.trim().to_string(),
@@ -230,6 +241,7 @@ pub async fn enroll<S: KioskStore>(
         facility_code: resp.facility_code,
         facility_name: resp.facility_name,
         secret: resp.secret,
+        ca_cert_pem,
     };
     let saved = creds.clone();
     blocking(&store, move |s| s.save_credentials(&saved)).await?;
@@ -309,7 +321,11 @@ impl<S: KioskStore> SyncEngine<S> {
                 return Ok((c.clone(), client.clone()));
             }
         }
-        let client = ServerClient::new(&creds.server_url, &self.config)?
+        let mut config = self.config.clone();
+        if let Some(pem) = &creds.ca_cert_pem {
+            config.extra_root_certs_pem.push(pem.as_bytes().to_vec());
+        }
+        let client = ServerClient::new(&creds.server_url, &config)?
             .with_device(creds.device_id, &creds.secret)?;
         *guard = Some((creds.clone(), client.clone()));
         Ok((creds, client))

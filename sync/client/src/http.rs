@@ -40,9 +40,16 @@ impl ServerClient {
             .default_headers(headers)
             .user_agent(concat!("swagat-sync/", env!("CARGO_PKG_VERSION")));
         for pem in &config.extra_root_certs_pem {
-            let cert = reqwest::Certificate::from_pem(pem)
-                .map_err(|e| SyncError::Config(format!("bad root certificate: {e}")))?;
-            builder = builder.add_root_certificate(cert);
+            let certs = reqwest::Certificate::from_pem_bundle(pem)
+                .map_err(|e| SyncError::Config(format!("bad CA certificate: {e}")))?;
+            if certs.is_empty() {
+                return Err(SyncError::Config(
+                    "the CA certificate file holds no PEM certificate".into(),
+                ));
+            }
+            for cert in certs {
+                builder = builder.add_root_certificate(cert);
+            }
         }
         let http = builder
             .build()
@@ -175,8 +182,24 @@ impl ServerClient {
     }
 }
 
+/// The TLS certificate problem behind `e`, if any (rustls reports it deep in the source chain,
+/// e.g. "invalid peer certificate: UnknownIssuer").
+fn certificate_problem(e: &reqwest::Error) -> Option<String> {
+    let mut src: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = src {
+        let text = err.to_string();
+        if text.contains("certificate") {
+            return Some(text);
+        }
+        src = err.source();
+    }
+    None
+}
+
 fn transport(e: reqwest::Error) -> SyncError {
-    if e.is_connect() {
+    if let Some(problem) = certificate_problem(&e) {
+        SyncError::Certificate(problem)
+    } else if e.is_connect() {
         SyncError::Offline(e.to_string())
     } else {
         SyncError::Transport(e.to_string())

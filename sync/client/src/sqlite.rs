@@ -106,9 +106,21 @@ fn parse_uuid(s: &str) -> Result<Uuid, StoreError> {
     Uuid::parse_str(s).map_err(StoreError::new)
 }
 
+/// Called by [`KioskStore::apply_pulled`] inside its transaction, after the page was written to
+/// `sync_inbox` and before the cursor is saved: the kiosk core folds pulled records into its
+/// domain tables here, so a record is folded in the same transaction that consumes it. An error
+/// rolls the whole page back (the engine pulls it again).
+pub type PullHook =
+    Box<dyn Fn(&rusqlite::Transaction<'_>, &[Envelope]) -> Result<(), StoreError> + Send + Sync>;
+
+/// How long acknowledged outbox rows are kept by default (PROTOCOL.md §8): 90 days.
+pub const DEFAULT_OUTBOX_RETENTION_MS: i64 = 90 * 24 * 60 * 60 * 1000;
+
 /// A kiosk store on one SQLite file.
 pub struct SqliteKioskStore {
     conn: Mutex<Connection>,
+    pull_hook: Option<PullHook>,
+    outbox_retention_ms: i64,
 }
 
 impl SqliteKioskStore {
@@ -117,7 +129,29 @@ impl SqliteKioskStore {
     pub fn from_connection(conn: Connection) -> Self {
         SqliteKioskStore {
             conn: Mutex::new(conn),
+            pull_hook: None,
+            outbox_retention_ms: DEFAULT_OUTBOX_RETENTION_MS,
         }
+    }
+
+    /// Folds pulled records with `hook`, in the transaction that applies each pulled page.
+    pub fn with_pull_hook(mut self, hook: PullHook) -> Self {
+        self.pull_hook = Some(hook);
+        self
+    }
+
+    /// Keeps acknowledged outbox rows this long (milliseconds) before pruning them.
+    pub fn with_outbox_retention_ms(mut self, ms: i64) -> Self {
+        self.outbox_retention_ms = ms.max(0);
+        self
+    }
+
+    /// Deletes acknowledged outbox rows created before `now_ms - retention`; returns how many.
+    /// Unacknowledged rows are never touched, and `sync_state.last_seq` keeps issuing sequences.
+    /// Runs after every successful sync ([`KioskStore::record_sync_success`]).
+    pub fn prune_outbox(&self, now_ms: i64) -> Result<usize, StoreError> {
+        let cutoff = now_ms.saturating_sub(self.outbox_retention_ms);
+        self.with(|c| prune(c, cutoff))
     }
 
     /// Opens (creating) a stand-alone test store at `path`, with a stand-in `demo_records` table.
@@ -132,9 +166,7 @@ impl SqliteKioskStore {
             .map_err(StoreError::new)?;
         conn.execute_batch(SCHEMA).map_err(StoreError::new)?;
         conn.execute_batch(DEMO_SCHEMA).map_err(StoreError::new)?;
-        Ok(SqliteKioskStore {
-            conn: Mutex::new(conn),
-        })
+        Ok(SqliteKioskStore::from_connection(conn))
     }
 
     fn with<T>(
@@ -271,6 +303,50 @@ impl SqliteKioskStore {
     }
 }
 
+/// Upserts a pulled page into `sync_inbox` (newer HLC wins), advances the HLC and saves the cursor.
+fn write_pulled(tx: &Connection, records: &[Envelope], cursor: u64) -> rusqlite::Result<()> {
+    let hlc: i64 = tx.query_row("SELECT hlc FROM sync_state WHERE id = 1", [], |r| r.get(0))?;
+    let mut hlc = Hlc::from_u64(hlc as u64);
+    {
+        let mut up = tx.prepare_cached(
+            "INSERT INTO sync_inbox (record_id, kind, device_id, seq, hlc, schema_version, payload, server_cursor)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+             ON CONFLICT (record_id) DO UPDATE SET
+                kind = excluded.kind, device_id = excluded.device_id, seq = excluded.seq,
+                hlc = excluded.hlc, schema_version = excluded.schema_version,
+                payload = excluded.payload, server_cursor = excluded.server_cursor
+             WHERE excluded.hlc > sync_inbox.hlc",
+        )?;
+        for e in records {
+            up.execute(params![
+                e.id.to_string(),
+                e.kind,
+                e.device.to_string(),
+                e.seq as i64,
+                e.hlc.to_u64() as i64,
+                e.schema,
+                e.payload.get(),
+                cursor as i64
+            ])?;
+            hlc = hlc.observe(e.hlc, now_ms() as u64);
+        }
+    }
+    tx.execute(
+        "UPDATE sync_state SET pull_cursor = ?1, hlc = ?2 WHERE id = 1",
+        params![cursor as i64, hlc.to_u64() as i64],
+    )?;
+    Ok(())
+}
+
+/// Deletes acknowledged outbox rows created before `cutoff_ms`.
+fn prune(c: &Connection, cutoff_ms: i64) -> rusqlite::Result<usize> {
+    c.execute(
+        "DELETE FROM sync_outbox WHERE created_at_ms < ?1
+         AND seq <= (SELECT acked_seq FROM sync_state WHERE id = 1)",
+        [cutoff_ms],
+    )
+}
+
 impl KioskStore for SqliteKioskStore {
     fn pending(&self, after_seq: u64, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
         let rows = self.with(|c| {
@@ -327,40 +403,21 @@ impl KioskStore for SqliteKioskStore {
     }
 
     fn apply_pulled(&self, records: &[Envelope], cursor: u64) -> Result<(), StoreError> {
-        self.with(|c| {
-            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let hlc: i64 = tx.query_row("SELECT hlc FROM sync_state WHERE id = 1", [], |r| r.get(0))?;
-            let mut hlc = Hlc::from_u64(hlc as u64);
-            {
-                let mut up = tx.prepare_cached(
-                    "INSERT INTO sync_inbox (record_id, kind, device_id, seq, hlc, schema_version, payload, server_cursor)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-                     ON CONFLICT (record_id) DO UPDATE SET
-                        kind = excluded.kind, device_id = excluded.device_id, seq = excluded.seq,
-                        hlc = excluded.hlc, schema_version = excluded.schema_version,
-                        payload = excluded.payload, server_cursor = excluded.server_cursor
-                     WHERE excluded.hlc > sync_inbox.hlc",
-                )?;
-                for e in records {
-                    up.execute(params![
-                        e.id.to_string(),
-                        e.kind,
-                        e.device.to_string(),
-                        e.seq as i64,
-                        e.hlc.to_u64() as i64,
-                        e.schema,
-                        e.payload.get(),
-                        cursor as i64
-                    ])?;
-                    hlc = hlc.observe(e.hlc, now_ms() as u64);
-                }
+        let mut c = self
+            .conn
+            .lock()
+            .map_err(|_| StoreError::msg("kiosk store mutex poisoned"))?;
+        let hook = self.pull_hook.as_ref();
+        (|| -> Result<(), StoreError> {
+            let tx = c
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(StoreError::new)?;
+            write_pulled(&tx, records, cursor).map_err(StoreError::new)?;
+            if let Some(hook) = hook {
+                hook(&tx, records)?;
             }
-            tx.execute(
-                "UPDATE sync_state SET pull_cursor = ?1, hlc = ?2 WHERE id = 1",
-                params![cursor as i64, hlc.to_u64() as i64],
-            )?;
-            tx.commit()
-        })
+            tx.commit().map_err(StoreError::new)
+        })()
     }
 
     fn pull_cursor(&self) -> Result<u64, StoreError> {
@@ -393,12 +450,15 @@ impl KioskStore for SqliteKioskStore {
     }
 
     fn record_sync_success(&self, at_ms: i64) -> Result<(), StoreError> {
+        let cutoff = at_ms.saturating_sub(self.outbox_retention_ms);
         self.with(|c| {
-            c.execute(
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            tx.execute(
                 "UPDATE sync_state SET last_sync_at_ms = ?1 WHERE id = 1",
                 [at_ms],
-            )
-            .map(|_| ())
+            )?;
+            prune(&tx, cutoff)?;
+            tx.commit()
         })
     }
 

@@ -58,6 +58,10 @@ pub struct Credentials {
     pub facility_name: String,
     /// Device secret (sent as bearer token; never logged).
     pub secret: String,
+    /// Extra CA certificate(s) (PEM) trusted for this server besides the public web roots, for a
+    /// state server whose certificate comes from a private CA (`enroll --ca-cert FILE`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_cert_pem: Option<String>,
 }
 
 /// A record the server refused, kept visible on the kiosk.

@@ -81,3 +81,51 @@ fn dead_letters_and_pull() {
     let seq = store.write_record("visit", Uuid::now_v7(), "{}").unwrap();
     assert!(store.pending(seq - 1, 1).unwrap()[0].hlc > far_future);
 }
+
+#[test]
+fn pruning_keeps_unacknowledged_rows_and_sequences_continue() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("k.db");
+    let store = SqliteKioskStore::open(&path).unwrap();
+    let recs = sample_records(10, 0, 3);
+    assert_eq!(
+        store.write_records(&recs).unwrap(),
+        (1..=10).collect::<Vec<u64>>()
+    );
+    // Age every row past the retention, then acknowledge only the first six.
+    let raw = rusqlite::Connection::open(&path).unwrap();
+    raw.execute("UPDATE sync_outbox SET created_at_ms = 1000", [])
+        .unwrap();
+    store.record_ack(6).unwrap();
+    let now = 1000 + swagat_sync_client::sqlite::DEFAULT_OUTBOX_RETENTION_MS + 1;
+    store.record_sync_success(now).unwrap();
+    let left: Vec<u64> = store
+        .pending(0, 100)
+        .unwrap()
+        .iter()
+        .map(|e| e.seq)
+        .collect();
+    assert_eq!(
+        left,
+        vec![7, 8, 9, 10],
+        "acked old rows pruned, unacked kept"
+    );
+    // Recent acknowledged rows stay (kept for a server restored from backup).
+    let seq = store.write_record("visit", Uuid::now_v7(), "{}").unwrap();
+    assert_eq!(seq, 11, "sequences continue after pruning");
+    store.record_ack(11).unwrap();
+    assert_eq!(store.prune_outbox(now).unwrap(), 4, "old acked rows go");
+    let left: Vec<u64> = store
+        .pending(0, 100)
+        .unwrap()
+        .iter()
+        .map(|e| e.seq)
+        .collect();
+    assert_eq!(left, vec![11], "a row inside the retention stays");
+    assert_eq!(
+        store.write_record("visit", Uuid::now_v7(), "{}").unwrap(),
+        12
+    );
+    let c = store.counts().unwrap();
+    assert_eq!((c.last_seq, c.acked_seq, c.pending), (12, 11, 1));
+}

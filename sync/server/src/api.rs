@@ -39,6 +39,7 @@ pub fn router<S: Store>(store: Arc<S>) -> Router {
         .route("/v1/push", post(push::<S>))
         .route("/v1/push/state", get(push_state::<S>))
         .route("/v1/pull", get(pull::<S>))
+        .merge(crate::portal_api::routes::<S>())
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(
             TraceLayer::new_for_http()

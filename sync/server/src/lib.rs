@@ -2,14 +2,19 @@
 //!
 //! The library holds everything but argument parsing, so the end-to-end tests and benchmarks
 //! run the very same router in-process ([`serve`]) and the binary stays a thin CLI.
+#![recursion_limit = "256"]
 
 pub mod api;
 pub mod openapi;
+pub mod portal;
+pub mod portal_api;
 pub mod secrets;
 pub mod store;
+pub mod tls;
 
 pub use api::router;
 pub use store::{DbStore, Store, StoreError};
+pub use tls::{serve_tls, tls_config};
 
 use std::future::Future;
 use std::sync::Arc;

@@ -29,6 +29,17 @@ enum Cmd {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: String,
+        /// Serve https with this PEM certificate chain (needs --tls-key).
+        #[arg(long, requires = "tls_key")]
+        tls_cert: Option<std::path::PathBuf>,
+        /// The PEM private key of --tls-cert.
+        #[arg(long, requires = "tls_cert")]
+        tls_key: Option<std::path::PathBuf>,
+    },
+    /// Manage booking portals (online dialysis requests).
+    Portal {
+        #[command(subcommand)]
+        cmd: PortalCmd,
     },
     /// Manage facilities.
     Facility {
@@ -96,6 +107,19 @@ enum FacilityCmd {
 }
 
 #[derive(Subcommand)]
+enum PortalCmd {
+    /// Register a booking portal; prints {"portal_id", "token"}. The token is shown once; the
+    /// server keeps only a hash. The portal sends it as `Authorization: Bearer <token>`.
+    Add {
+        #[arg(long)]
+        db: String,
+        /// Name of the portal (e.g. PMNDP Bihar).
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[derive(Subcommand)]
 enum DeviceCmd {
     /// Revoke a device: all its further requests are refused.
     Revoke {
@@ -148,12 +172,42 @@ async fn shutdown_signal() {
 
 async fn run(cli: Cli) -> Result<(), CliError> {
     match cli.cmd {
-        Cmd::Serve { db, listen } => {
+        Cmd::Serve {
+            db,
+            listen,
+            tls_cert,
+            tls_key,
+        } => {
+            let tls = match (tls_cert, tls_key) {
+                (Some(cert), Some(key)) => Some(swagat_server::tls_config(&cert, &key)?),
+                _ => None,
+            };
             let store = Arc::new(DbStore::open(&db).await?);
             let listener = tokio::net::TcpListener::bind(&listen).await?;
-            info!(addr = %listener.local_addr()?, backend = store.backend(), "listening");
-            swagat_server::serve(store, listener, shutdown_signal()).await?;
+            info!(addr = %listener.local_addr()?, backend = store.backend(), tls = tls.is_some(), "listening");
+            match tls {
+                Some(config) => {
+                    swagat_server::serve_tls(store, listener, config, shutdown_signal()).await?
+                }
+                None => swagat_server::serve(store, listener, shutdown_signal()).await?,
+            }
             info!("stopped");
+        }
+        Cmd::Portal {
+            cmd: PortalCmd::Add { db, name },
+        } => {
+            let name = name.trim().to_string();
+            if name.is_empty() || name.chars().count() > 100 {
+                return Err(CliError::Payload(
+                    "the portal name must be 1 to 100 characters".into(),
+                ));
+            }
+            let store = DbStore::open(&db).await?;
+            let secret = secrets::new_device_secret();
+            let id = store
+                .add_portal(name, secrets::hash_secret(&secret))
+                .await?;
+            print(serde_json::json!({ "portal_id": id, "token": format!("{id}.{secret}") }));
         }
         Cmd::Facility {
             cmd:

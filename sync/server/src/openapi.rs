@@ -10,6 +10,9 @@ pub fn document() -> Value {
     let zstd_json = |schema: &str| json!({ "application/json": { "schema": { "$ref": format!("#/components/schemas/{schema}") } } });
     let err = json!({ "description": "error", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/ErrorBody" } } } });
     let auth = json!([{ "device": [] }]);
+    let plain = |schema: &str| json!({ "application/json": { "schema": { "$ref": format!("#/components/schemas/{schema}") } } });
+    let perr = json!({ "description": "error", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/PortalError" } } } });
+    let portal = json!([{ "portal": [] }]);
     let proto = json!({ "name": "x-swagat-protocol", "in": "header", "required": true, "schema": { "type": "integer", "const": swagat_sync_protocol::PROTOCOL_VERSION } });
     json!({
         "openapi": "3.1.0",
@@ -20,7 +23,8 @@ pub fn document() -> Value {
         },
         "components": {
             "securitySchemes": {
-                "device": { "type": "http", "scheme": "bearer", "description": "<device_id>.<secret> from enrollment" }
+                "device": { "type": "http", "scheme": "bearer", "description": "<device_id>.<secret> from enrollment" },
+                "portal": { "type": "http", "scheme": "bearer", "description": "portal token <portal_id>.<secret> from `swagat-server portal add`" }
             },
             "schemas": {
                 "Envelope": {
@@ -51,6 +55,62 @@ pub fn document() -> Value {
                     "records": { "type": "array", "items": { "$ref": "#/components/schemas/Envelope" } },
                     "cursor": { "type": "integer" }, "more": { "type": "boolean" } } },
                 "HealthResponse": { "type": "object", "properties": { "status": { "type": "string" }, "version": { "type": "string" }, "protocol": { "type": "integer" }, "backend": { "type": "string" } } },
+                "DialysisRequest": {
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["facility", "reference", "patient", "date", "shift"],
+                    "properties": {
+                        "facility": { "type": "string", "maxLength": 40, "description": "facility code (as in `facility add --code`)" },
+                        "reference": { "type": "string", "maxLength": 100, "description": "the portal's own reference: idempotency key (same reference + same body = same request)" },
+                        "patient": { "$ref": "#/components/schemas/PortalPatient" },
+                        "date": { "type": "string", "format": "date", "description": "session date, today (IST) to 366 days ahead" },
+                        "shift": { "type": "integer", "minimum": 1, "maximum": 12, "description": "shift of the day, from 1" },
+                        "priority": { "type": "integer", "minimum": -100, "maximum": 100, "default": 0, "description": "waitlist priority, higher first" }
+                    }
+                },
+                "PortalPatient": {
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["name", "gender"],
+                    "description": "year_of_birth or age is required; so is at least one of mobile, abha_number, abha_address",
+                    "properties": {
+                        "name": { "type": "string", "maxLength": 80 },
+                        "gender": { "type": "string", "description": "M, F, T or O (male, female, transgender, other accepted)" },
+                        "year_of_birth": { "type": "integer", "minimum": 1890 },
+                        "age": { "type": "integer", "minimum": 0, "maximum": 130 },
+                        "mobile": { "type": "string", "description": "10-digit Indian mobile (+91 allowed)" },
+                        "abha_number": { "type": "string", "description": "14 digits, dashes optional" },
+                        "abha_address": { "type": "string", "description": "e.g. name@abdm" },
+                        "serology": { "type": "object", "additionalProperties": false, "description": "tested_on is required when any result is pos or neg",
+                            "properties": {
+                                "hbsag": { "type": "string", "enum": ["pos", "neg", "unknown"] },
+                                "hcv": { "type": "string", "enum": ["pos", "neg", "unknown"] },
+                                "hiv": { "type": "string", "enum": ["pos", "neg", "unknown"] },
+                                "tested_on": { "type": "string", "format": "date" } } }
+                    }
+                },
+                "DialysisRequestStatus": {
+                    "type": "object",
+                    "required": ["id", "reference", "facility", "status", "requested", "received_at"],
+                    "properties": {
+                        "id": { "type": "string", "format": "uuid" },
+                        "reference": { "type": "string" },
+                        "facility": { "type": "string" },
+                        "status": { "type": "string", "enum": ["pending", "confirmed", "waitlisted", "refused", "cancelled"], "description": "pending until the unit's kiosk answered; cancelled when a booking was later called off by the unit" },
+                        "requested": { "type": "object", "properties": { "date": { "type": "string", "format": "date" }, "shift": { "type": "integer" }, "priority": { "type": "integer" } } },
+                        "received_at": { "type": "string", "format": "date-time" },
+                        "answered_at": { "type": ["string", "null"], "format": "date-time" },
+                        "date": { "type": "string", "format": "date", "description": "booked date (confirmed, waitlisted)" },
+                        "shift": { "type": "integer" },
+                        "machine": { "type": "string", "description": "machine name (confirmed)" },
+                        "booking_status": { "type": "string", "description": "the unit's booking status: confirmed, waitlisted, checked_in, completed, no_show, cancelled" },
+                        "reason": { "type": "object", "description": "why it was refused", "properties": { "code": { "type": "string" }, "en": { "type": "string" }, "hi": { "type": "string" } } }
+                    }
+                },
+                "PortalError": { "type": "object", "required": ["code", "message"], "properties": {
+                    "code": { "type": "string", "enum": ["unauthorized", "bad_request", "invalid_request", "unknown_facility", "reference_conflict", "not_found", "internal"] },
+                    "message": { "type": "string" },
+                    "errors": { "type": "array", "items": { "type": "object", "properties": { "field": { "type": "string" }, "message": { "type": "string" } } } } } },
                 "ErrorBody": { "type": "object", "required": ["code", "message"], "properties": {
                     "code": { "type": "string", "enum": ["bad_request", "protocol_version", "unauthorized", "device_revoked", "invalid_enrollment_code", "sequence_gap", "wrong_facility", "wrong_device", "not_owner", "invalid_kind", "invalid_schema", "invalid_record_id", "payload_too_large", "batch_too_large", "internal"] },
                     "message": { "type": "string" }, "acked_seq": { "type": "integer" } } }
@@ -75,6 +135,19 @@ pub fn document() -> Value {
                 "security": auth,
                 "parameters": [proto, { "name": "since", "in": "query", "schema": { "type": "integer" } }],
                 "responses": { "200": { "description": "state", "content": zstd_json("PushState") }, "401": err, "403": err } } },
+            "/api/v1/dialysis/requests": { "post": {
+                "summary": "a portal asks for a dialysis session at a facility (plain JSON); the unit's kiosk allocates it at its next sync",
+                "security": portal,
+                "requestBody": { "required": true, "content": plain("DialysisRequest") },
+                "responses": {
+                    "201": { "description": "created, status pending", "content": plain("DialysisRequestStatus") },
+                    "200": { "description": "this reference was already posted with the same body: the same request", "content": plain("DialysisRequestStatus") },
+                    "400": perr, "401": perr, "409": perr, "422": perr, "503": perr } } },
+            "/api/v1/dialysis/requests/{id}": { "get": {
+                "summary": "a request's status: pending, then the unit's answer",
+                "security": portal,
+                "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "string", "format": "uuid" } }],
+                "responses": { "200": { "description": "status", "content": plain("DialysisRequestStatus") }, "401": perr, "404": perr, "503": perr } } },
             "/v1/pull": { "get": {
                 "summary": "facility changes written elsewhere, after a server cursor",
                 "security": auth,

@@ -4,7 +4,8 @@ import { invoke } from '@tauri-apps/api/core';
 import { asReport } from './api';
 
 export type SyncProblem =
-  | 'not_enrolled' | 'offline' | 'transport' | 'revoked' | 'unauthorized' | 'server' | 'store' | 'other';
+  | 'not_enrolled' | 'offline' | 'transport' | 'revoked' | 'unauthorized' | 'certificate' | 'server' | 'store'
+  | 'other';
 
 export interface SyncView {
   enrolled: boolean;

@@ -9,11 +9,26 @@
 pub mod postgres;
 pub mod sqlite;
 
+pub use crate::portal::{RequestRow, ValidRequest};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use swagat_sync_protocol::{Envelope, ErrorCode, PullResponse, PushResponse, PushState, Rejection};
 use uuid::Uuid;
+
+/// The kiosks' answers to online dialysis requests among accepted envelopes, in sequence order:
+/// (request id, status, answer JSON). The store applies them to `dialysis_requests` in the
+/// ingest transaction, so `GET /api/v1/dialysis/requests/{id}` shows them.
+pub fn request_results(accepted: &[Envelope]) -> Vec<(Uuid, String, String)> {
+    accepted
+        .iter()
+        .filter(|e| e.kind == crate::portal::RESULT_KIND)
+        .filter_map(|e| {
+            crate::portal::parse_result(e.payload.get())
+                .map(|(id, status)| (id, status, e.payload.get().to_string()))
+        })
+        .collect()
+}
 
 /// Storage failure.
 #[derive(Debug, thiserror::Error)]
@@ -54,6 +69,22 @@ pub enum StoreError {
     /// Stored data is inconsistent (e.g. an unparsable id).
     #[error("corrupt stored data: {0}")]
     Corrupt(String),
+    /// A portal reused its request reference for a different request.
+    #[error("this reference was already used for a different request")]
+    ReferenceConflict,
+}
+
+/// A booking portal allowed to post online dialysis requests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Portal {
+    /// Server-issued id (the first part of its token).
+    pub id: Uuid,
+    /// Name given by the administrator.
+    pub name: String,
+    /// SHA-256 (hex) of the token's secret.
+    pub token_hash: String,
+    /// Revoked portals are refused.
+    pub revoked: bool,
 }
 
 /// Parameters of `facility add`.
@@ -313,6 +344,33 @@ pub trait Store: Send + Sync + 'static {
         limit: u32,
     ) -> impl Future<Output = Result<PullResponse, StoreError>> + Send;
 
+    /// Registers a booking portal with the hash of its token secret; returns its id.
+    fn add_portal(
+        &self,
+        name: String,
+        token_hash: String,
+    ) -> impl Future<Output = Result<Uuid, StoreError>> + Send;
+
+    /// Looks a portal up (for authentication).
+    fn portal(&self, id: Uuid) -> impl Future<Output = Result<Option<Portal>, StoreError>> + Send;
+
+    /// Stores a checked online dialysis request and publishes it to the facility's kiosks as a
+    /// `dialysis_request` record, in one transaction. Idempotent per (portal, reference): the
+    /// stored request is returned (`false`) when the body is the same, and
+    /// [`StoreError::ReferenceConflict`] when it differs. `true` when newly created.
+    fn submit_request(
+        &self,
+        portal: Portal,
+        req: ValidRequest,
+    ) -> impl Future<Output = Result<(RequestRow, bool), StoreError>> + Send;
+
+    /// One of `portal`'s requests, with the kiosk's answer once it arrived.
+    fn request(
+        &self,
+        portal: Uuid,
+        id: Uuid,
+    ) -> impl Future<Output = Result<Option<RequestRow>, StoreError>> + Send;
+
     /// Distinct record count per entity kind (stats key), optionally for one facility code.
     fn stats(
         &self,
@@ -416,6 +474,22 @@ impl Store for DbStore {
         facility_code: Option<String>,
     ) -> Result<BTreeMap<String, u64>, StoreError> {
         delegate!(self, s => s.stats(facility_code).await)
+    }
+    async fn add_portal(&self, name: String, token_hash: String) -> Result<Uuid, StoreError> {
+        delegate!(self, s => s.add_portal(name, token_hash).await)
+    }
+    async fn portal(&self, id: Uuid) -> Result<Option<Portal>, StoreError> {
+        delegate!(self, s => s.portal(id).await)
+    }
+    async fn submit_request(
+        &self,
+        portal: Portal,
+        req: ValidRequest,
+    ) -> Result<(RequestRow, bool), StoreError> {
+        delegate!(self, s => s.submit_request(portal, req).await)
+    }
+    async fn request(&self, portal: Uuid, id: Uuid) -> Result<Option<RequestRow>, StoreError> {
+        delegate!(self, s => s.request(portal, id).await)
     }
 }
 

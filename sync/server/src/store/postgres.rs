@@ -8,8 +8,8 @@
 //! are safe.
 
 use super::{
-    latest_per_record, plan_ingest, stats_map, Device, Facility, IngestFacts, NewFacility, Store,
-    StoreError, FACILITY_CONFIG_KIND,
+    latest_per_record, plan_ingest, request_results, stats_map, Device, Facility, IngestFacts,
+    NewFacility, Portal, RequestRow, Store, StoreError, ValidRequest, FACILITY_CONFIG_KIND,
 };
 use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use serde_json::value::RawValue;
@@ -21,7 +21,8 @@ use tokio_postgres::NoTls;
 use uuid::Uuid;
 
 /// Migrations, applied in order and recorded in `schema_migrations`.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE facilities (
     id UUID PRIMARY KEY,
     code TEXT NOT NULL UNIQUE,
@@ -84,7 +85,30 @@ CREATE TABLE rejections (
     at_ms BIGINT NOT NULL,
     PRIMARY KEY (device_id, device_seq)
 );
-"#];
+"#,
+    r#"
+CREATE TABLE portals (
+    id UUID PRIMARY KEY,
+    name TEXT NOT NULL,
+    token_hash TEXT NOT NULL,
+    created_at_ms BIGINT NOT NULL,
+    revoked_at_ms BIGINT
+);
+CREATE TABLE dialysis_requests (
+    id UUID PRIMARY KEY,
+    portal_id UUID NOT NULL REFERENCES portals(id),
+    reference TEXT NOT NULL,
+    facility_id UUID NOT NULL REFERENCES facilities(id),
+    body TEXT NOT NULL,
+    body_hash TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'pending',
+    answer TEXT,
+    received_at_ms BIGINT NOT NULL,
+    answered_at_ms BIGINT,
+    UNIQUE (portal_id, reference)
+);
+"#,
+];
 
 const MIGRATION_LOCK: i64 = 0x5357_4147_4154_0001;
 
@@ -205,6 +229,91 @@ async fn read_rejections(
 
 fn now_ms() -> i64 {
     super::sqlite::now_ms()
+}
+
+/// Appends a server-authored record for facility `f` inside the caller's transaction, under
+/// the facility's advisory lock (as ingest), so change-log ids of a facility commit in order.
+async fn publish_tx(
+    tx: &impl GenericClient,
+    f: &Facility,
+    kind: &str,
+    record_id: Option<Uuid>,
+    payload: &str,
+) -> Result<Uuid, StoreError> {
+    tx.execute(
+        "SELECT pg_advisory_xact_lock($1)",
+        &[&facility_lock_key(f.id)],
+    )
+    .await?;
+    let record_id = record_id.unwrap_or_else(Uuid::now_v7);
+    if let Some(r) = tx
+        .query_opt(
+            "SELECT owner_device FROM records WHERE record_id = $1",
+            &[&record_id],
+        )
+        .await?
+    {
+        let owner: Uuid = r.get(0);
+        if owner != f.id {
+            return Err(StoreError::NotOwner);
+        }
+    }
+    let seq: i64 = tx
+        .query_one(
+            "UPDATE facilities SET config_seq = config_seq + 1 WHERE id = $1 RETURNING config_seq",
+            &[&f.id],
+        )
+        .await?
+        .get(0);
+    let now = now_ms();
+    let hlc = Hlc::ZERO.tick(now as u64).to_u64() as i64;
+    tx.execute(
+        "INSERT INTO change_log (record_id, kind, facility_id, device_id, device_seq, hlc, schema_version, payload, received_at_ms)
+         VALUES ($1, $2, $3, $3, $4, $5, 1, $6, $7)",
+        &[&record_id, &kind, &f.id, &seq, &hlc, &payload, &now],
+    )
+    .await?;
+    tx.execute(
+        "INSERT INTO records (record_id, facility_id, kind, owner_device, device_seq, hlc, schema_version, payload, updated_at_ms)
+         VALUES ($1, $2, $3, $2, $4, $5, 1, $6, $7)
+         ON CONFLICT (record_id) DO UPDATE SET kind = excluded.kind, device_seq = excluded.device_seq,
+            hlc = excluded.hlc, payload = excluded.payload, updated_at_ms = excluded.updated_at_ms",
+        &[&record_id, &f.id, &kind, &seq, &hlc, &payload, &now],
+    )
+    .await?;
+    Ok(record_id)
+}
+
+const REQUEST_COLUMNS: &str = "r.id, r.portal_id, r.reference, f.code, r.body, r.body_hash, r.status, r.answer, r.received_at_ms, r.answered_at_ms";
+
+async fn find_request(
+    c: &impl GenericClient,
+    filter: &str,
+    a: &(dyn tokio_postgres::types::ToSql + Sync),
+    b: &(dyn tokio_postgres::types::ToSql + Sync),
+) -> Result<Option<RequestRow>, StoreError> {
+    Ok(c.query_opt(
+        &format!("SELECT {REQUEST_COLUMNS} FROM dialysis_requests r JOIN facilities f ON f.id = r.facility_id WHERE {filter}"),
+        &[a, b],
+    )
+    .await?
+    .map(|r| RequestRow {
+        id: r.get(0),
+        portal_id: r.get(1),
+        reference: r.get(2),
+        facility: r.get(3),
+        body: r.get(4),
+        body_hash: r.get(5),
+        status: r.get(6),
+        answer: r.get(7),
+        received_at_ms: r.get(8),
+        answered_at_ms: r.get(9),
+    }))
+}
+
+/// Advisory-lock key of a portal (serializes its submissions, for idempotency).
+fn portal_lock_key(p: Uuid) -> i64 {
+    facility_lock_key(p) ^ 0x5052_5451
 }
 
 impl Store for PgStore {
@@ -333,48 +442,7 @@ impl Store for PgStore {
         let f = facility_by_code(&tx, &facility_code)
             .await?
             .ok_or(StoreError::UnknownFacility)?;
-        // Same lock as ingest: change-log ids of a facility commit in order.
-        tx.execute(
-            "SELECT pg_advisory_xact_lock($1)",
-            &[&facility_lock_key(f.id)],
-        )
-        .await?;
-        let record_id = record_id.unwrap_or_else(Uuid::now_v7);
-        if let Some(r) = tx
-            .query_opt(
-                "SELECT owner_device FROM records WHERE record_id = $1",
-                &[&record_id],
-            )
-            .await?
-        {
-            let owner: Uuid = r.get(0);
-            if owner != f.id {
-                return Err(StoreError::NotOwner);
-            }
-        }
-        let seq: i64 = tx
-            .query_one(
-                "UPDATE facilities SET config_seq = config_seq + 1 WHERE id = $1 RETURNING config_seq",
-                &[&f.id],
-            )
-            .await?
-            .get(0);
-        let now = now_ms();
-        let hlc = Hlc::ZERO.tick(now as u64).to_u64() as i64;
-        tx.execute(
-            "INSERT INTO change_log (record_id, kind, facility_id, device_id, device_seq, hlc, schema_version, payload, received_at_ms)
-             VALUES ($1, $2, $3, $3, $4, $5, 1, $6, $7)",
-            &[&record_id, &kind, &f.id, &seq, &hlc, &payload, &now],
-        )
-        .await?;
-        tx.execute(
-            "INSERT INTO records (record_id, facility_id, kind, owner_device, device_seq, hlc, schema_version, payload, updated_at_ms)
-             VALUES ($1, $2, $3, $2, $4, $5, 1, $6, $7)
-             ON CONFLICT (record_id) DO UPDATE SET kind = excluded.kind, device_seq = excluded.device_seq,
-                hlc = excluded.hlc, payload = excluded.payload, updated_at_ms = excluded.updated_at_ms",
-            &[&record_id, &f.id, &kind, &seq, &hlc, &payload, &now],
-        )
-        .await?;
+        let record_id = publish_tx(&tx, &f, &kind, record_id, &payload).await?;
         tx.commit().await?;
         Ok(record_id)
     }
@@ -485,6 +553,14 @@ impl Store for PgStore {
             )
             .await?;
         }
+        for (request, status, answer) in request_results(&plan.accepted) {
+            tx.execute(
+                "UPDATE dialysis_requests SET status = $1, answer = $2, answered_at_ms = $3
+                 WHERE id = $4 AND facility_id = $5",
+                &[&status, &answer, &now, &request, &device.facility_id],
+            )
+            .await?;
+        }
         tx.execute(
             "UPDATE devices SET acked_seq = $1, last_seen_ms = $2 WHERE id = $3",
             &[&(plan.new_acked as i64), &now, &device.id],
@@ -565,6 +641,91 @@ impl Store for PgStore {
             cursor: next,
             more,
         })
+    }
+
+    async fn add_portal(&self, name: String, token_hash: String) -> Result<Uuid, StoreError> {
+        let c = self.pool.get().await.map_err(pool_err)?;
+        let id = Uuid::now_v7();
+        c.execute(
+            "INSERT INTO portals (id, name, token_hash, created_at_ms) VALUES ($1, $2, $3, $4)",
+            &[&id, &name, &token_hash, &now_ms()],
+        )
+        .await?;
+        Ok(id)
+    }
+
+    async fn portal(&self, id: Uuid) -> Result<Option<Portal>, StoreError> {
+        let c = self.pool.get().await.map_err(pool_err)?;
+        Ok(c.query_opt(
+            "SELECT name, token_hash, revoked_at_ms IS NOT NULL FROM portals WHERE id = $1",
+            &[&id],
+        )
+        .await?
+        .map(|r| Portal {
+            id,
+            name: r.get(0),
+            token_hash: r.get(1),
+            revoked: r.get(2),
+        }))
+    }
+
+    async fn submit_request(
+        &self,
+        portal: Portal,
+        req: ValidRequest,
+    ) -> Result<(RequestRow, bool), StoreError> {
+        let mut c = self.pool.get().await.map_err(pool_err)?;
+        let tx = c.transaction().await?;
+        // Same reference posted twice at once: the second waits and then finds the first.
+        tx.execute(
+            "SELECT pg_advisory_xact_lock($1)",
+            &[&portal_lock_key(portal.id)],
+        )
+        .await?;
+        if let Some(row) = find_request(
+            &tx,
+            "r.portal_id = $1 AND r.reference = $2",
+            &portal.id,
+            &req.reference,
+        )
+        .await?
+        {
+            return if row.body_hash == req.body_hash {
+                Ok((row, false))
+            } else {
+                Err(StoreError::ReferenceConflict)
+            };
+        }
+        let f = facility_by_code(&tx, &req.facility)
+            .await?
+            .ok_or(StoreError::UnknownFacility)?;
+        let id = Uuid::now_v7();
+        let now = now_ms();
+        let payload = crate::portal::published_payload(id, &portal.name, &req, now);
+        publish_tx(
+            &tx,
+            &f,
+            crate::portal::REQUEST_KIND,
+            Some(id),
+            &payload.to_string(),
+        )
+        .await?;
+        tx.execute(
+            "INSERT INTO dialysis_requests (id, portal_id, reference, facility_id, body, body_hash, received_at_ms)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            &[&id, &portal.id, &req.reference, &f.id, &req.body.to_string(), &req.body_hash, &now],
+        )
+        .await?;
+        let row = find_request(&tx, "r.id = $1 AND r.portal_id = $2", &id, &portal.id)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt("request vanished".into()))?;
+        tx.commit().await?;
+        Ok((row, true))
+    }
+
+    async fn request(&self, portal: Uuid, id: Uuid) -> Result<Option<RequestRow>, StoreError> {
+        let c = self.pool.get().await.map_err(pool_err)?;
+        find_request(&c, "r.id = $1 AND r.portal_id = $2", &id, &portal).await
     }
 
     async fn stats(

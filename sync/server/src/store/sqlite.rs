@@ -6,8 +6,8 @@
 //! acknowledged batch must survive a power cut: the kiosk will never send it again.
 
 use super::{
-    latest_per_record, plan_ingest, stats_map, Device, Facility, IngestFacts, NewFacility, Store,
-    StoreError, FACILITY_CONFIG_KIND,
+    latest_per_record, plan_ingest, request_results, stats_map, Device, Facility, IngestFacts,
+    NewFacility, Portal, RequestRow, Store, StoreError, ValidRequest, FACILITY_CONFIG_KIND,
 };
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde_json::value::RawValue;
@@ -20,7 +20,8 @@ use swagat_sync_protocol::{
 use uuid::Uuid;
 
 /// Migrations, applied in order; `PRAGMA user_version` records how many ran.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE facilities (
     id TEXT PRIMARY KEY,
     code TEXT NOT NULL UNIQUE,
@@ -83,7 +84,30 @@ CREATE TABLE rejections (
     at_ms INTEGER NOT NULL,
     PRIMARY KEY (device_id, device_seq)
 );
-"#];
+"#,
+    r#"
+CREATE TABLE portals (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    token_hash TEXT NOT NULL,
+    created_at_ms INTEGER NOT NULL,
+    revoked_at_ms INTEGER
+);
+CREATE TABLE dialysis_requests (
+    id TEXT PRIMARY KEY,
+    portal_id TEXT NOT NULL REFERENCES portals(id),
+    reference TEXT NOT NULL,
+    facility_id TEXT NOT NULL REFERENCES facilities(id),
+    body TEXT NOT NULL,
+    body_hash TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'pending',
+    answer TEXT,
+    received_at_ms INTEGER NOT NULL,
+    answered_at_ms INTEGER,
+    UNIQUE (portal_id, reference)
+);
+"#,
+];
 
 pub(crate) fn now_ms() -> i64 {
     SystemTime::now()
@@ -210,6 +234,89 @@ fn read_rejections(
     Ok(out)
 }
 
+/// Appends a server-authored record for facility `f` (change log + latest state) inside the
+/// caller's transaction; see [`Store::publish`].
+fn publish_tx(
+    tx: &Connection,
+    f: &Facility,
+    kind: &str,
+    record_id: Option<Uuid>,
+    payload: &str,
+) -> Result<Uuid, StoreError> {
+    let fid = f.id.to_string();
+    let record_id = record_id.unwrap_or_else(Uuid::now_v7);
+    let owner: Option<String> = tx
+        .query_row(
+            "SELECT owner_device FROM records WHERE record_id = ?1",
+            [record_id.to_string()],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if owner.is_some_and(|o| o != fid) {
+        return Err(StoreError::NotOwner);
+    }
+    let seq: i64 = tx.query_row(
+        "UPDATE facilities SET config_seq = config_seq + 1 WHERE id = ?1 RETURNING config_seq",
+        [&fid],
+        |r| r.get(0),
+    )?;
+    let now = now_ms();
+    let hlc = Hlc::ZERO.tick(now as u64).to_u64() as i64;
+    tx.execute(
+        "INSERT INTO change_log (record_id, kind, facility_id, device_id, device_seq, hlc, schema_version, payload, received_at_ms)
+         VALUES (?1, ?2, ?3, ?3, ?4, ?5, 1, ?6, ?7)",
+        params![record_id.to_string(), kind, fid, seq, hlc, payload, now],
+    )?;
+    tx.execute(
+        "INSERT INTO records (record_id, facility_id, kind, owner_device, device_seq, hlc, schema_version, payload, updated_at_ms)
+         VALUES (?1, ?2, ?3, ?2, ?4, ?5, 1, ?6, ?7)
+         ON CONFLICT (record_id) DO UPDATE SET kind = excluded.kind, device_seq = excluded.device_seq,
+            hlc = excluded.hlc, payload = excluded.payload, updated_at_ms = excluded.updated_at_ms",
+        params![record_id.to_string(), fid, kind, seq, hlc, payload, now],
+    )?;
+    Ok(record_id)
+}
+
+const REQUEST_COLUMNS: &str = "r.id, r.portal_id, r.reference, f.code, r.body, r.body_hash, r.status, r.answer, r.received_at_ms, r.answered_at_ms";
+
+fn request_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, String, RequestRow)> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        RequestRow {
+            id: Uuid::nil(),
+            portal_id: Uuid::nil(),
+            reference: r.get(2)?,
+            facility: r.get(3)?,
+            body: r.get(4)?,
+            body_hash: r.get(5)?,
+            status: r.get(6)?,
+            answer: r.get(7)?,
+            received_at_ms: r.get(8)?,
+            answered_at_ms: r.get(9)?,
+        },
+    ))
+}
+
+fn find_request(
+    c: &Connection,
+    filter: &str,
+    args: [String; 2],
+) -> Result<Option<RequestRow>, StoreError> {
+    let row = c
+        .prepare_cached(&format!(
+            "SELECT {REQUEST_COLUMNS} FROM dialysis_requests r JOIN facilities f ON f.id = r.facility_id WHERE {filter}"
+        ))?
+        .query_row(params![args[0], args[1]], request_row)
+        .optional()?;
+    row.map(|(id, portal, mut row)| {
+        row.id = parse_uuid(&id)?;
+        row.portal_id = parse_uuid(&portal)?;
+        Ok(row)
+    })
+    .transpose()
+}
+
 impl Store for SqliteStore {
     fn backend(&self) -> &'static str {
         "sqlite"
@@ -323,37 +430,7 @@ impl Store for SqliteStore {
         self.with(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let f = facility_by_code(&tx, &facility_code)?.ok_or(StoreError::UnknownFacility)?;
-            let fid = f.id.to_string();
-            let record_id = record_id.unwrap_or_else(Uuid::now_v7);
-            let owner: Option<String> = tx
-                .query_row(
-                    "SELECT owner_device FROM records WHERE record_id = ?1",
-                    [record_id.to_string()],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            if owner.is_some_and(|o| o != fid) {
-                return Err(StoreError::NotOwner);
-            }
-            let seq: i64 = tx.query_row(
-                "UPDATE facilities SET config_seq = config_seq + 1 WHERE id = ?1 RETURNING config_seq",
-                [&fid],
-                |r| r.get(0),
-            )?;
-            let now = now_ms();
-            let hlc = Hlc::ZERO.tick(now as u64).to_u64() as i64;
-            tx.execute(
-                "INSERT INTO change_log (record_id, kind, facility_id, device_id, device_seq, hlc, schema_version, payload, received_at_ms)
-                 VALUES (?1, ?2, ?3, ?3, ?4, ?5, 1, ?6, ?7)",
-                params![record_id.to_string(), kind, fid, seq, hlc, payload, now],
-            )?;
-            tx.execute(
-                "INSERT INTO records (record_id, facility_id, kind, owner_device, device_seq, hlc, schema_version, payload, updated_at_ms)
-                 VALUES (?1, ?2, ?3, ?2, ?4, ?5, 1, ?6, ?7)
-                 ON CONFLICT (record_id) DO UPDATE SET kind = excluded.kind, device_seq = excluded.device_seq,
-                    hlc = excluded.hlc, payload = excluded.payload, updated_at_ms = excluded.updated_at_ms",
-                params![record_id.to_string(), fid, kind, seq, hlc, payload, now],
-            )?;
+            let record_id = publish_tx(&tx, &f, &kind, record_id, &payload)?;
             tx.commit()?;
             Ok(record_id)
         })
@@ -469,6 +546,13 @@ impl Store for SqliteStore {
                     rej.execute(params![dev, r.seq as i64, r.id.to_string(), r.code.as_str(), r.reason, now])?;
                 }
             }
+            for (request, status, answer) in request_results(&plan.accepted) {
+                tx.prepare_cached(
+                    "UPDATE dialysis_requests SET status = ?1, answer = ?2, answered_at_ms = ?3
+                     WHERE id = ?4 AND facility_id = ?5",
+                )?
+                .execute(params![status, answer, now, request.to_string(), device.facility_id.to_string()])?;
+            }
             tx.execute(
                 "UPDATE devices SET acked_seq = ?1, last_seen_ms = ?2 WHERE id = ?3",
                 params![plan.new_acked as i64, now, dev],
@@ -565,6 +649,80 @@ impl Store for SqliteStore {
                 cursor: next,
                 more,
             })
+        })
+        .await
+    }
+
+    async fn add_portal(&self, name: String, token_hash: String) -> Result<Uuid, StoreError> {
+        self.with(move |c| {
+            let id = Uuid::now_v7();
+            c.execute(
+                "INSERT INTO portals (id, name, token_hash, created_at_ms) VALUES (?1, ?2, ?3, ?4)",
+                params![id.to_string(), name, token_hash, now_ms()],
+            )?;
+            Ok(id)
+        })
+        .await
+    }
+
+    async fn portal(&self, id: Uuid) -> Result<Option<Portal>, StoreError> {
+        self.with(move |c| {
+            Ok(c.prepare_cached(
+                "SELECT name, token_hash, revoked_at_ms IS NOT NULL FROM portals WHERE id = ?1",
+            )?
+            .query_row([id.to_string()], |r| {
+                Ok(Portal {
+                    id,
+                    name: r.get(0)?,
+                    token_hash: r.get(1)?,
+                    revoked: r.get(2)?,
+                })
+            })
+            .optional()?)
+        })
+        .await
+    }
+
+    async fn submit_request(
+        &self,
+        portal: Portal,
+        req: ValidRequest,
+    ) -> Result<(RequestRow, bool), StoreError> {
+        self.with(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let pid = portal.id.to_string();
+            if let Some(row) = find_request(&tx, "r.portal_id = ?1 AND r.reference = ?2", [pid.clone(), req.reference.clone()])? {
+                return if row.body_hash == req.body_hash {
+                    Ok((row, false))
+                } else {
+                    Err(StoreError::ReferenceConflict)
+                };
+            }
+            let f = facility_by_code(&tx, &req.facility)?.ok_or(StoreError::UnknownFacility)?;
+            let id = Uuid::now_v7();
+            let now = now_ms();
+            let payload = crate::portal::published_payload(id, &portal.name, &req, now);
+            publish_tx(&tx, &f, crate::portal::REQUEST_KIND, Some(id), &payload.to_string())?;
+            tx.execute(
+                "INSERT INTO dialysis_requests (id, portal_id, reference, facility_id, body, body_hash, received_at_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![id.to_string(), pid, req.reference, f.id.to_string(), req.body.to_string(), req.body_hash, now],
+            )?;
+            let row = find_request(&tx, "r.id = ?1 AND r.portal_id = ?2", [id.to_string(), pid])?
+                .ok_or_else(|| StoreError::Corrupt("request vanished".into()))?;
+            tx.commit()?;
+            Ok((row, true))
+        })
+        .await
+    }
+
+    async fn request(&self, portal: Uuid, id: Uuid) -> Result<Option<RequestRow>, StoreError> {
+        self.with(move |c| {
+            find_request(
+                c,
+                "r.id = ?1 AND r.portal_id = ?2",
+                [id.to_string(), portal.to_string()],
+            )
         })
         .await
     }

@@ -1,0 +1,679 @@
+//! Folding records pulled from the state server into the kiosk's domain, exactly once.
+//!
+//! The sync engine writes each pulled page to `sync_inbox`; [`fold_pending`] runs in that same
+//! transaction (the pull hook installed by `Kiosk::sync_store`), so a record is folded if and
+//! only if its page is consumed, even across a crash. `sync_folds` remembers which version (HLC)
+//! of each record was folded; a version is never folded twice. Kinds folded:
+//!
+//! - `facility_config` (server-authored, `swagat-server facility add | publish`): the
+//!   facility's name, code, HFR id and LGD codes replace the local ones (the server decides
+//!   shared configuration). A value the kiosk's validation refuses is skipped and noted.
+//! - `dialysis_request` (an online booking request from the state portal): the portal's patient
+//!   is matched to a kiosk patient (ABHA number or address, else mobile + name key + year of
+//!   birth) or registered; a dialysis record is created from the portal's serology if the
+//!   patient has none (the unit's own record is never overwritten); then
+//!   `swagat_dialysis::online::ingest` allocates it under the unit's rules. The answer
+//!   (`dialysis_request_result`) is queued by the dialysis triggers in the same transaction. A
+//!   kiosk with no dialysis machine (an OPD-only kiosk of the facility) defers requests: they
+//!   stay in the inbox, untouched, and are folded at a later pull once machines exist.
+//!
+//! Other kinds stay in the inbox untouched. A fold that fails is rolled back alone (a
+//! savepoint), marked `failed` with the reason, and retried at the next pull; it never blocks
+//! sync. Nothing here logs personal data.
+
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::Deserialize;
+use swagat_dialysis::{self as dialysis, PatientUpdate, Refusal, Serology};
+
+use crate::audit::{self, Actor};
+use crate::clock;
+use crate::config::{self, ConfigPatch};
+use crate::error::{CoreError, Result};
+use crate::opd::{self, patients, PatientInput};
+
+/// Kind of the server-authored facility configuration record.
+pub const FACILITY_CONFIG_KIND: &str = "facility_config";
+/// Kind of an online dialysis request from the state portal.
+pub const DIALYSIS_REQUEST_KIND: &str = "dialysis_request";
+
+/// What one fold did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Folded {
+    /// Applied; the note says how (no personal data).
+    Done(String),
+    /// Not applicable yet; try again later.
+    Deferred(String),
+}
+
+/// Counts of one [`fold_pending`] run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FoldReport {
+    /// Records folded.
+    pub folded: usize,
+    /// Records left for later (e.g. no dialysis machine on this kiosk).
+    pub deferred: usize,
+    /// Records whose fold failed (kept, retried at the next pull).
+    pub failed: usize,
+}
+
+fn now_ms() -> i64 {
+    clock::now_utc().unix_timestamp_nanos() as i64 / 1_000_000
+}
+
+/// Folds every inbox record of a known kind whose current version is not folded yet (new
+/// records, deferred and failed ones), in server order with the configuration first, then
+/// queues what the folds changed. Call inside the transaction that applied the pull.
+pub fn fold_pending(tx: &Connection) -> Result<FoldReport> {
+    let todo: Vec<(String, String, i64, String)> = tx
+        .prepare_cached(
+            "SELECT i.record_id, i.kind, i.hlc, i.payload FROM sync_inbox i \
+             LEFT JOIN sync_folds f ON f.record_id = i.record_id \
+             WHERE i.kind IN (?1, ?2) AND (f.record_id IS NULL OR f.hlc < i.hlc OR f.status <> 'folded') \
+             ORDER BY CASE i.kind WHEN ?1 THEN 0 ELSE 1 END, i.hlc, i.record_id",
+        )?
+        .query_map(params![FACILITY_CONFIG_KIND, DIALYSIS_REQUEST_KIND], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut report = FoldReport::default();
+    for (record_id, kind, hlc, payload) in todo {
+        tx.execute_batch("SAVEPOINT fold")?;
+        let res = match kind.as_str() {
+            FACILITY_CONFIG_KIND => fold_config(tx, &payload),
+            _ => fold_request(tx, &record_id, &payload),
+        };
+        let (status, detail) = match res {
+            Ok(Folded::Done(note)) => {
+                tx.execute_batch("RELEASE fold")?;
+                report.folded += 1;
+                ("folded", note)
+            }
+            Ok(Folded::Deferred(note)) => {
+                tx.execute_batch("RELEASE fold")?;
+                report.deferred += 1;
+                ("deferred", note)
+            }
+            Err(e) => {
+                tx.execute_batch("ROLLBACK TO fold; RELEASE fold")?;
+                report.failed += 1;
+                tracing::warn!(record = %record_id, kind = %kind, "folding a pulled record failed; will retry");
+                ("failed", e.to_string())
+            }
+        };
+        tx.prepare_cached(
+            "INSERT INTO sync_folds (record_id, kind, hlc, status, detail, at_ms) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+             ON CONFLICT (record_id) DO UPDATE SET kind = excluded.kind, hlc = excluded.hlc, \
+             status = excluded.status, detail = excluded.detail, at_ms = excluded.at_ms",
+        )?
+        .execute(params![record_id, kind, hlc, status, detail, now_ms()])?;
+    }
+    crate::outbox::flush_changed(tx)?;
+    if report != FoldReport::default() {
+        tracing::info!(
+            folded = report.folded,
+            deferred = report.deferred,
+            failed = report.failed,
+            "folded pulled records"
+        );
+    }
+    Ok(report)
+}
+
+/// `facility_config` as the server publishes it.
+#[derive(Debug, Deserialize)]
+struct ServerFacility {
+    code: Option<String>,
+    name: Option<String>,
+    hfr_id: Option<String>,
+    state_lgd: Option<u32>,
+    district_lgd: Option<u32>,
+}
+
+fn fold_config(tx: &Connection, payload: &str) -> Result<Folded> {
+    let f: ServerFacility = serde_json::from_str(payload)
+        .map_err(|e| CoreError::Corrupt(format!("facility_config: {e}")))?;
+    // One field at a time, so one value the kiosk refuses does not block the others.
+    let patches: Vec<(&str, ConfigPatch)> = vec![
+        (
+            "name_en",
+            ConfigPatch {
+                name_en: f.name.clone(),
+                ..Default::default()
+            },
+        ),
+        (
+            "facility_code",
+            ConfigPatch {
+                facility_code: f.code.clone(),
+                ..Default::default()
+            },
+        ),
+        (
+            "hfr_id",
+            ConfigPatch {
+                hfr_id: f.hfr_id.clone(),
+                ..Default::default()
+            },
+        ),
+        (
+            "lgd",
+            ConfigPatch {
+                state_lgd: f.state_lgd,
+                district_lgd: f.district_lgd,
+                ..Default::default()
+            },
+        ),
+    ];
+    let before = config::load_settings(tx)?;
+    let mut skipped = Vec::new();
+    for (name, patch) in patches {
+        let empty = patch.name_en.is_none()
+            && patch.facility_code.is_none()
+            && patch.hfr_id.is_none()
+            && patch.state_lgd.is_none()
+            && patch.district_lgd.is_none();
+        if empty {
+            continue;
+        }
+        tx.execute_batch("SAVEPOINT cfg")?;
+        match config::apply(tx, &patch) {
+            Ok(_) => tx.execute_batch("RELEASE cfg")?,
+            Err(CoreError::Invalid { .. }) => {
+                tx.execute_batch("ROLLBACK TO cfg; RELEASE cfg")?;
+                skipped.push(name);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    let after = config::load_settings(tx)?;
+    let mut changed = Vec::new();
+    if before.name_en != after.name_en {
+        changed.push("name_en");
+    }
+    if before.facility_code != after.facility_code {
+        changed.push("facility_code");
+    }
+    if before.hfr_id != after.hfr_id {
+        changed.push("hfr_id");
+    }
+    if before.state_lgd != after.state_lgd || before.district_lgd != after.district_lgd {
+        changed.push("lgd");
+    }
+    if !changed.is_empty() {
+        audit::record(
+            tx,
+            &Actor::System,
+            "config.sync",
+            "facility",
+            None,
+            serde_json::json!({ "fields": changed, "skipped": skipped }),
+        )?;
+    }
+    Ok(Folded::Done(if skipped.is_empty() {
+        format!("changed: {}", changed.join(","))
+    } else {
+        format!(
+            "changed: {}; refused: {}",
+            changed.join(","),
+            skipped.join(",")
+        )
+    }))
+}
+
+/// The patient as the portal knows them (see `sync/PROTOCOL.md`, online dialysis requests).
+#[derive(Debug, Deserialize)]
+struct PortalPatient {
+    name: String,
+    gender: String,
+    year_of_birth: Option<i32>,
+    mobile: Option<String>,
+    abha_number: Option<String>,
+    abha_address: Option<String>,
+    serology: Option<PortalSerology>,
+}
+
+#[derive(Debug, Deserialize)]
+struct PortalSerology {
+    hbsag: Option<String>,
+    hcv: Option<String>,
+    hiv: Option<String>,
+    tested_on: Option<String>,
+}
+
+/// A `dialysis_request` record's payload.
+#[derive(Debug, Deserialize)]
+struct PortalRequest {
+    patient: PortalPatient,
+    date: String,
+    shift: u32,
+    #[serde(default)]
+    priority: i64,
+    requested_at: Option<String>,
+}
+
+fn has_machines(tx: &Connection) -> Result<bool> {
+    Ok(tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM dialysis_machines WHERE active = 1)",
+        [],
+        |r| r.get(0),
+    )?)
+}
+
+fn refusal_from(e: &CoreError, code: &'static str) -> Option<Refusal> {
+    match e {
+        CoreError::Invalid { field, msg } => Some(Refusal::new(
+            code,
+            "patient",
+            format!("{field}: {}", msg.en),
+            msg.hi.clone(),
+        )),
+        _ => None,
+    }
+}
+
+fn fold_request(tx: &Connection, record_id: &str, payload: &str) -> Result<Folded> {
+    if !has_machines(tx)? {
+        return Ok(Folded::Deferred(
+            "no dialysis machine on this kiosk".to_owned(),
+        ));
+    }
+    let record = |out: dialysis::OnlineOutcome| -> Result<Folded> {
+        for e in &out.audit {
+            audit::record(
+                tx,
+                &Actor::System,
+                e.action,
+                e.entity,
+                Some(&e.entity_id),
+                e.details.clone(),
+            )?;
+        }
+        let result = serde_json::to_value(out.result)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        Ok(Folded::Done(if out.duplicate {
+            format!("already answered: {result}")
+        } else {
+            result
+        }))
+    };
+    let refuse = |r: Refusal| -> Result<Folded> {
+        record(dialysis::online::refuse(tx, record_id, payload, r).map_err(CoreError::from)?)
+    };
+    let req: PortalRequest = match serde_json::from_str(payload) {
+        Ok(r) => r,
+        Err(e) => {
+            return refuse(Refusal::new(
+                "invalid_request",
+                "payload",
+                format!("unreadable request: {e}"),
+                "ऑनलाइन अनुरोध पढ़ा नहीं जा सका",
+            ))
+        }
+    };
+    let patient_id = match patient_for(tx, &req.patient) {
+        Ok(id) => id,
+        Err(e) => match refusal_from(&e, "invalid_patient") {
+            Some(r) => return refuse(r),
+            None => return Err(e),
+        },
+    };
+    if let Err(e) = ensure_dialysis_record(tx, &patient_id, req.patient.serology.as_ref()) {
+        match refusal_from(&e, "invalid_serology") {
+            Some(r) => return refuse(r),
+            None => return Err(e),
+        }
+    }
+    let booking = serde_json::json!({
+        "patient_id": patient_id,
+        "date": req.date,
+        "shift": req.shift,
+        "priority": req.priority,
+        "requested_at": req.requested_at,
+    });
+    record(dialysis::online::ingest(tx, record_id, &booking.to_string()).map_err(CoreError::from)?)
+}
+
+/// The kiosk patient the portal means: same ABHA number or address; else same mobile, name key
+/// and year of birth; else a new patient registered through the OPD module's validation.
+fn patient_for(tx: &Connection, p: &PortalPatient) -> Result<String> {
+    let settings = config::load_settings(tx)?;
+    let now = clock::now_utc();
+    let today = clock::local_date(now, settings.utc_offset_minutes);
+    let key = opd::secrets::aadhaar_hash_key(tx)?;
+    let input = PatientInput {
+        name: p.name.clone(),
+        gender: p.gender.clone(),
+        dob: p.year_of_birth.map(|y| y.to_string()),
+        mobile: p.mobile.clone(),
+        abha_number: p.abha_number.clone(),
+        abha_address: p.abha_address.clone(),
+        ..Default::default()
+    };
+    let valid = patients::validate(&input, &key, today)?;
+    if let Some(found) = patients::find_same_person(tx, &valid)? {
+        return Ok(patients::resolve(tx, &found.id)?.id);
+    }
+    if let (Some(mobile), Some(year)) = (&valid.mobile, valid.year_of_birth) {
+        let found: Option<String> = tx
+            .prepare_cached(
+                "SELECT id FROM patients WHERE mobile = ?1 AND year_of_birth = ?2 \
+                 AND name_key = ?3 AND merged_into IS NULL ORDER BY created_at LIMIT 1",
+            )?
+            .query_row(
+                params![mobile, year, opd::names::name_key(&valid.name)],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(id) = found {
+            return Ok(id);
+        }
+    }
+    // A new patient, as OPD registration creates one (UHID, audit, outbox), without a visit.
+    let (facility_code, letter) = opd::register::identity_codes(&settings);
+    let id = uuid::Uuid::now_v7().to_string();
+    let seq = opd::visits::next_counter(tx, "uhid")?;
+    let uhid = opd::uhid::format(&facility_code, &letter, seq);
+    patients::insert(
+        tx,
+        &id,
+        &uhid,
+        &valid,
+        &Actor::System.as_db(),
+        &clock::to_db(now),
+    )?;
+    audit::record(
+        tx,
+        &Actor::System,
+        "patient.create",
+        "patient",
+        Some(&id),
+        serde_json::json!({ "source": "online_request" }),
+    )?;
+    let created = patients::get(tx, &id)?;
+    crate::outbox::queue(tx, "patient", &created.id, &created)?;
+    Ok(id)
+}
+
+fn serology(field: &str, v: Option<&str>) -> Result<Option<Serology>> {
+    v.map(|s| {
+        s.parse::<Serology>()
+            .map_err(|e| CoreError::invalid(field, e, "सीरोलॉजी pos, neg या unknown होनी चाहिए"))
+    })
+    .transpose()
+}
+
+/// Creates the patient's dialysis record from the portal's serology when there is none; an
+/// existing record (the unit's own results) is left as it is.
+fn ensure_dialysis_record(
+    tx: &Connection,
+    patient_id: &str,
+    s: Option<&PortalSerology>,
+) -> Result<()> {
+    let exists: bool = tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM dialysis_patients WHERE patient_id = ?1)",
+        [patient_id],
+        |r| r.get(0),
+    )?;
+    if exists {
+        return Ok(());
+    }
+    let tested_on = s
+        .and_then(|s| s.tested_on.as_deref())
+        .map(|d| dialysis::parse_date("tested_on", d))
+        .transpose()
+        .map_err(CoreError::from)?;
+    let update = PatientUpdate {
+        patient_id: patient_id.to_owned(),
+        hbsag: serology("hbsag", s.and_then(|s| s.hbsag.as_deref()))?,
+        hcv: serology("hcv", s.and_then(|s| s.hcv.as_deref()))?,
+        hiv: serology("hiv", s.and_then(|s| s.hiv.as_deref()))?,
+        tested_on,
+        vascular_access: None,
+        dry_weight_kg: None,
+        eligibility: None,
+        eligible: None,
+    };
+    let out = dialysis::patients::set(tx, &update).map_err(CoreError::from)?;
+    for e in &out.audit {
+        audit::record(
+            tx,
+            &Actor::System,
+            e.action,
+            e.entity,
+            Some(&e.entity_id),
+            e.details.clone(),
+        )?;
+    }
+    Ok(())
+}
+
+/// Online dialysis requests on this kiosk, newest first, for `swagat-admin dialysis requests`:
+/// each pulled request with the portal's reference, its fold state (`folded`, `deferred`,
+/// `failed`, or `new` before the first fold) and, once answered, the answer as the portal sees
+/// it and whether the server has acknowledged that answer (`answer_synced`). Requests answered
+/// through `dialysis online ingest` (not pulled) are listed too. No patient details.
+pub fn dialysis_requests(conn: &Connection, limit: u32) -> Result<Vec<serde_json::Value>> {
+    type Row = (
+        String,
+        Option<String>,
+        Option<i64>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    );
+    let rows: Vec<Row> = conn
+        .prepare_cached(
+            "SELECT id, payload, hlc, status, detail, received_at FROM ( \
+               SELECT i.record_id AS id, i.payload AS payload, i.hlc AS hlc, \
+                      COALESCE(f.status, 'new') AS status, f.detail AS detail, \
+                      r.received_at AS received_at, i.hlc AS k \
+               FROM sync_inbox i LEFT JOIN sync_folds f ON f.record_id = i.record_id \
+               LEFT JOIN dialysis_online_requests r ON r.id = i.record_id \
+               WHERE i.kind = ?1 \
+               UNION ALL \
+               SELECT r.id, NULL, NULL, 'folded', NULL, r.received_at, NULL FROM dialysis_online_requests r \
+               WHERE NOT EXISTS (SELECT 1 FROM sync_inbox i WHERE i.record_id = r.id)) \
+             ORDER BY COALESCE(received_at, '9999') DESC, k DESC LIMIT ?2",
+        )?
+        .query_map(params![DIALYSIS_REQUEST_KIND, limit], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let acked: i64 = conn.query_row("SELECT acked_seq FROM sync_state WHERE id = 1", [], |r| {
+        r.get(0)
+    })?;
+    let mut out = Vec::with_capacity(rows.len());
+    for (id, payload, _hlc, fold, detail, received_at) in rows {
+        let p: serde_json::Value = payload
+            .as_deref()
+            .and_then(|p| serde_json::from_str(p).ok())
+            .unwrap_or(serde_json::Value::Null);
+        let answer: Option<serde_json::Value> = crate::outbox::request_result_json(conn, &id)?
+            .and_then(|a| serde_json::from_str(&a).ok());
+        let last_seq: Option<i64> = conn
+            .prepare_cached(
+                "SELECT max(o.seq) FROM sync_outbox o JOIN sync_record_ids m ON m.record_id = o.record_id \
+                 WHERE m.kind = 'dialysis_request_result' AND m.local_id = ?1",
+            )?
+            .query_row([&id], |r| r.get(0))?;
+        let status = answer
+            .as_ref()
+            .and_then(|a| a.get("status").cloned())
+            .unwrap_or_else(|| serde_json::json!("pending"));
+        let mut v = serde_json::json!({
+            "id": id,
+            "reference": p.get("reference"),
+            "portal": p.get("portal"),
+            "requested": { "date": p.get("date"), "shift": p.get("shift"), "priority": p.get("priority") },
+            "fold": fold,
+            "fold_detail": if fold == Some("folded".to_owned()) { None } else { detail },
+            "received_at": received_at,
+            "status": status,
+            "answer_synced": answer.is_some() && last_seq.is_some_and(|s| s <= acked),
+        });
+        if let Some(a) = answer {
+            for k in [
+                "date",
+                "shift",
+                "machine",
+                "reason",
+                "booking_id",
+                "booking_status",
+            ] {
+                v[k] = a.get(k).cloned().unwrap_or(serde_json::Value::Null);
+            }
+        }
+        out.push(v);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Kiosk;
+    use swagat_dialysis::Pool;
+
+    fn pull(k: &Kiosk, id: &str, kind: &str, hlc: i64, payload: &serde_json::Value) {
+        k.store()
+            .write(|tx| {
+                tx.execute(
+                    "INSERT INTO sync_inbox (record_id, kind, device_id, seq, hlc, schema_version, payload, server_cursor) \
+                     VALUES (?1, ?2, 'f', 1, ?3, 1, ?4, 1) ON CONFLICT (record_id) DO UPDATE SET hlc = excluded.hlc, payload = excluded.payload",
+                    params![id, kind, hlc, payload.to_string()],
+                )?;
+                Ok(())
+            })
+            .unwrap();
+    }
+
+    fn fold(k: &Kiosk) -> FoldReport {
+        k.store().write(|tx| fold_pending(tx)).unwrap()
+    }
+
+    fn count(k: &Kiosk, sql: &str) -> i64 {
+        k.store()
+            .read(|c| Ok(c.query_row(sql, [], |r| r.get(0))?))
+            .unwrap()
+    }
+
+    fn request(mobile: &str) -> serde_json::Value {
+        serde_json::json!({
+            "patient": { "name": "Sunita Devi", "gender": "F", "year_of_birth": 1968, "mobile": mobile,
+                "serology": { "hbsag": "neg", "hcv": "neg", "hiv": "neg", "tested_on": "2026-01-10" } },
+            "date": "2030-03-04", "shift": 1, "priority": 0, "requested_at": "2026-01-01T00:00:00Z"
+        })
+    }
+
+    #[test]
+    fn requests_wait_for_machines_then_fold_once_and_queue_their_answer() {
+        let k = Kiosk::open_in_memory().unwrap();
+        let id = uuid::Uuid::now_v7().to_string();
+        pull(&k, &id, DIALYSIS_REQUEST_KIND, 10, &request("9876543210"));
+        pull(&k, "x", "something_else", 10, &serde_json::json!({}));
+        assert_eq!(fold(&k).deferred, 1, "no machine yet: deferred");
+        assert_eq!(
+            count(&k, "SELECT count(*) FROM dialysis_online_requests"),
+            0
+        );
+
+        let before = count(&k, "SELECT last_seq FROM sync_state");
+        k.store()
+            .write(|tx| {
+                swagat_dialysis::machines::add(tx, "HD-1", Pool::Negative)?;
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(
+            count(
+                &k,
+                "SELECT count(*) FROM sync_outbox WHERE kind = 'dialysis_machine'"
+            ),
+            1,
+            "a machine is queued by its write"
+        );
+        assert_eq!(fold(&k).folded, 1);
+        assert_eq!(count(&k, "SELECT count(*) FROM dialysis_bookings"), 1);
+        for kind in [
+            "patient",
+            "dialysis_patient",
+            "dialysis_booking",
+            "dialysis_request_result",
+        ] {
+            assert_eq!(
+                count(
+                    &k,
+                    &format!("SELECT count(*) FROM sync_outbox WHERE kind = '{kind}'")
+                ),
+                1,
+                "{kind} queued"
+            );
+        }
+        assert!(count(&k, "SELECT last_seq FROM sync_state") >= before + 5);
+        // Folded once: nothing again; a newer version of the same request is not booked again.
+        assert_eq!(fold(&k), FoldReport::default());
+        pull(&k, &id, DIALYSIS_REQUEST_KIND, 20, &request("9876543210"));
+        assert_eq!(fold(&k).folded, 1);
+        assert_eq!(count(&k, "SELECT count(*) FROM dialysis_bookings"), 1);
+        assert_eq!(
+            count(
+                &k,
+                "SELECT count(*) FROM sync_inbox WHERE kind = 'something_else'"
+            ),
+            1
+        );
+        let listed = k.store().read(|c| dialysis_requests(c, 10)).unwrap();
+        assert_eq!(listed[0]["status"], "confirmed");
+        assert_eq!(listed[0]["machine"], "HD-1");
+
+        // The same person asking again is the same patient; a bad mobile is refused clearly.
+        pull(
+            &k,
+            &uuid::Uuid::now_v7().to_string(),
+            DIALYSIS_REQUEST_KIND,
+            30,
+            &request("98765 43210"),
+        );
+        let bad = uuid::Uuid::now_v7().to_string();
+        pull(&k, &bad, DIALYSIS_REQUEST_KIND, 40, &request("12345"));
+        assert_eq!(fold(&k).folded, 2);
+        assert_eq!(count(&k, "SELECT count(*) FROM patients"), 1);
+        let reason: String = k
+            .store()
+            .read(|c| {
+                Ok(c.query_row(
+                    "SELECT reason FROM dialysis_online_requests WHERE id = ?1",
+                    [&bad],
+                    |r| r.get(0),
+                )?)
+            })
+            .unwrap();
+        assert!(
+            reason.contains("invalid_patient") && reason.contains("mobile"),
+            "{reason}"
+        );
+    }
+
+    #[test]
+    fn facility_config_updates_the_settings_and_skips_what_it_refuses() {
+        let k = Kiosk::open_in_memory().unwrap();
+        pull(
+            &k,
+            &uuid::Uuid::now_v7().to_string(),
+            FACILITY_CONFIG_KIND,
+            1,
+            &serde_json::json!({ "code": "PTN12", "name": "UPHC Kankarbagh", "state_lgd": 999_999 }),
+        );
+        assert_eq!(fold(&k).folded, 1);
+        let s = k.config().unwrap().settings;
+        assert_eq!(
+            (s.name_en.as_str(), s.facility_code.as_deref(), s.state_lgd),
+            ("UPHC Kankarbagh", Some("PTN12"), None)
+        );
+        let log = k.audit_log(5).unwrap();
+        assert!(log.iter().any(|e| e.action == "config.sync"));
+    }
+}
