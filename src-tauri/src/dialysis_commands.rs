@@ -423,3 +423,10 @@ pub fn dialysis_remove_holiday(state: State<'_, AppState>, day: String) -> CmdRe
         Ok(removed)
     })
 }
+
+/// Online booking requests pulled from the state portal, newest first, with the unit's answers
+/// and whether the server has them yet (no patient details).
+#[tauri::command]
+pub fn dialysis_online_requests(state: State<'_, AppState>) -> CmdResult<Vec<serde_json::Value>> {
+    read(&state, |c| swagat_core::inbox::dialysis_requests(c, 100))
+}

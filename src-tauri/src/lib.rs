@@ -60,6 +60,7 @@ pub fn builder_on<R: Runtime>(builder: Builder<R>) -> Builder<R> {
         dialysis_commands::dialysis_set_unit,
         dialysis_commands::dialysis_add_holiday,
         dialysis_commands::dialysis_remove_holiday,
+        dialysis_commands::dialysis_online_requests,
         sync_commands::sync_status,
         sync_commands::sync_now,
         sync_commands::sync_enroll,

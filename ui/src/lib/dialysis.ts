@@ -110,7 +110,24 @@ async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> 
 export interface UnitSettings { working_days: string; stale_serology_days: number }
 export interface Holiday { date: string; name: string }
 
+/** An online request from the state portal and the unit's answer (see `swagat_core::inbox`). */
+export interface OnlineRequest {
+  id: string;
+  reference: string | null;
+  requested: { date: string | null; shift: number | null; priority: number | null };
+  fold: 'new' | 'folded' | 'failed' | 'deferred' | string;
+  fold_detail: string | null;
+  received_at: string | null;
+  status: 'pending' | 'confirmed' | 'waitlisted' | 'refused' | 'cancelled' | string;
+  answer_synced: boolean;
+  machine?: string | null;
+  date?: string | null;
+  shift?: number | null;
+  reason?: { code: string; en: string; hi: string } | null;
+}
+
 export const dialysisApi = {
+  onlineRequests: () => call<OnlineRequest[]>('dialysis_online_requests'),
   unit: (from?: string) => call<{ settings: UnitSettings; holidays: Holiday[] }>('dialysis_unit', { from: from ?? null }),
   setUnit: (workingDays: string | null, staleDays: number | null) =>
     call<UnitSettings>('dialysis_set_unit', { workingDays, staleDays }),
