@@ -4,7 +4,8 @@
 //! - slip size.
 //!
 //! Prints the figures and writes them as JSON (`SWAGAT_BENCH_OUT`, default `target/bench-opd.json`).
-//! Run: `cargo bench -p swagat-core --bench opd`. The seeded database is kept in `target/` and reused.
+//! Run: `cargo bench -p swagat-core --bench opd`. The seeded database is kept in the target folder
+//! (`$CARGO_TARGET_DIR` when set, else `target/`) and reused.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::{Duration, Instant};
@@ -24,7 +25,11 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(1_000_000);
-    let target = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target");
+    // The seeded database lives in the cargo target folder: `$CARGO_TARGET_DIR` when set (each
+    // session builds in its own), else the workspace's `target/`.
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target"));
     std::fs::create_dir_all(&target).unwrap();
     let db = target.join(format!("bench-opd-{n}.db"));
     let kiosk = Kiosk::open(&db).unwrap();

@@ -267,6 +267,35 @@ impl Kiosk {
         self.store.read(|c| opd::patients::resolve(c, id))
     }
 
+    /// Corrects a patient's details (validated like a registration; the previous state is kept,
+    /// the changed field names audited, the new state queued for sync).
+    pub fn edit_patient(
+        &self,
+        actor: &Actor,
+        patient_id: &str,
+        patch: &opd::PatientPatch,
+    ) -> Result<opd::EditedPatient> {
+        self.store
+            .write(|tx| opd::edit::edit(tx, actor, patient_id, patch))
+    }
+
+    /// Merges the duplicate record into the kept one (administrators only): visits and dialysis
+    /// records move, missing identifiers are carried over, the duplicate is marked merged.
+    pub fn merge_patients(
+        &self,
+        actor: &Actor,
+        keep_id: &str,
+        duplicate_id: &str,
+    ) -> Result<opd::MergeOutcome> {
+        self.store
+            .write(|tx| opd::merge::merge(tx, actor, keep_id, duplicate_id))
+    }
+
+    /// The earlier states of a patient record, oldest first.
+    pub fn patient_history(&self, patient_id: &str) -> Result<Vec<opd::PatientVersion>> {
+        self.store.read(|c| opd::edit::history(c, patient_id))
+    }
+
     /// One visit.
     pub fn visit(&self, id: &str) -> Result<Visit> {
         self.store.read(|c| opd::visits::get(c, id))

@@ -536,6 +536,95 @@ pub fn insert(
     Ok(())
 }
 
+/// Rewrites the stored fields of patient `id` with `p` (name key and search index follow; the FTS
+/// triggers reindex the names).
+pub fn update(conn: &Connection, id: &str, p: &ValidPatient, actor: &str, now: &str) -> Result<()> {
+    conn.prepare_cached(
+        "UPDATE patients SET name = ?2, name_hi = ?3, name_key = ?4, gender = ?5, dob = ?6, \
+         dob_approximate = ?7, year_of_birth = ?8, guardian_relation = ?9, guardian_name = ?10, \
+         mobile = ?11, house = ?12, street = ?13, landmark = ?14, locality = ?15, vtc = ?16, \
+         post_office = ?17, sub_district = ?18, district = ?19, state = ?20, state_lgd = ?21, \
+         district_lgd = ?22, pincode = ?23, aadhaar_last4 = ?24, aadhaar_hash = ?25, \
+         abha_number = ?26, abha_address = ?27, category = ?28, aadhaar_consent = ?29, \
+         consent_notice = CASE WHEN ?29 THEN coalesce(consent_notice, ?30) ELSE NULL END, \
+         updated_at = ?31, updated_by = ?32 WHERE id = ?1",
+    )?
+    .execute(params![
+        id,
+        p.name,
+        p.name_hi,
+        names::name_key(&p.name),
+        p.gender,
+        p.dob,
+        p.dob_approximate,
+        p.year_of_birth,
+        p.guardian_relation,
+        p.guardian_name,
+        p.mobile,
+        p.address.house,
+        p.address.street,
+        p.address.landmark,
+        p.address.locality,
+        p.address.vtc,
+        p.address.post_office,
+        p.address.sub_district,
+        p.address.district,
+        p.address.state,
+        p.address.state_lgd,
+        p.address.district_lgd,
+        p.address.pincode,
+        p.aadhaar_last4,
+        p.aadhaar_hash,
+        p.abha_number,
+        p.abha_address,
+        p.category,
+        p.aadhaar_consent,
+        CONSENT_NOTICE_VERSION,
+        now,
+        actor,
+    ])?;
+    Ok(())
+}
+
+/// The stored Aadhaar keyed hash of patient `id` (never shown; used to re-validate an edit).
+pub fn stored_aadhaar_hash(conn: &Connection, id: &str) -> Result<Option<String>> {
+    Ok(conn
+        .prepare_cached("SELECT aadhaar_hash FROM patients WHERE id = ?1")?
+        .query_row([id], |r| r.get(0))
+        .optional()?
+        .flatten())
+}
+
+/// What the counter would type to recreate `p` (the starting point of an edit). `aadhaar_hash`
+/// is the stored keyed hash, so an edit that leaves the Aadhaar alone keeps it.
+pub fn input_of(p: &Patient, aadhaar_hash: Option<String>) -> PatientInput {
+    PatientInput {
+        name: p.name.clone(),
+        name_hi: p.name_hi.clone(),
+        gender: p.gender.clone(),
+        dob: p.dob.clone(),
+        age_years: None,
+        age_months: None,
+        guardian: match (&p.guardian_relation, &p.guardian_name) {
+            (Some(relation), Some(name)) => Some(GuardianInput::Parts {
+                relation: relation.clone(),
+                name: name.clone(),
+            }),
+            _ => None,
+        },
+        mobile: p.mobile.clone(),
+        aadhaar: None,
+        aadhaar_last4: p.aadhaar_last4.clone(),
+        aadhaar_hash: p.aadhaar_last4.as_ref().and(aadhaar_hash),
+        abha_number: p.abha_number.clone(),
+        abha_address: p.abha_address.clone(),
+        category: Some(p.category.clone()),
+        address: p.address.clone(),
+        // Unknown (not refused) when it was never given: an edit must not drop a kept Aadhaar.
+        aadhaar_consent: p.aadhaar_consent.then_some(true),
+    }
+}
+
 /// Version of the Aadhaar consent notice the UI shows (recorded with each consent).
 pub const CONSENT_NOTICE_VERSION: &str = "aadhaar-notice-v1";
 
@@ -650,7 +739,16 @@ pub fn search(
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     };
     if let Some(u) = crate::opd::uhid::normalise(q).filter(|u| u.contains('-') && u.len() > 6) {
-        return Ok((QueryKind::Uhid, by("uhid", &u)?));
+        // A merged-away patient's card still carries their old UHID: it finds the kept record.
+        let id: Option<String> = conn
+            .prepare_cached("SELECT id FROM patients WHERE uhid = ?1")?
+            .query_row([&u], |r| r.get(0))
+            .optional()?;
+        let found = match id {
+            Some(id) => vec![resolve(conn, &id)?],
+            None => Vec::new(),
+        };
+        return Ok((QueryKind::Uhid, found));
     }
     if q.contains('@') {
         let addr = AbhaAddress::parse(q)
