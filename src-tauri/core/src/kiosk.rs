@@ -254,6 +254,24 @@ impl Kiosk {
             .write(|tx| opd::register::register(tx, actor, req))
     }
 
+    /// Registers a visit and counts its first slip print in the same transaction (one disk sync
+    /// instead of two), then renders the slip outside the store lock: the counter's "register and
+    /// print" in one step. The print is audited as `slip.print` like any other.
+    pub fn register_and_print(
+        &self,
+        actor: &Actor,
+        req: &RegisterRequest,
+        format: crate::slip::SlipFormat,
+    ) -> Result<(Registration, Vec<u8>)> {
+        let (reg, data) = self.store.write(|tx| {
+            let reg = opd::register::register(tx, actor, req)?;
+            let data = crate::slip::record_print(tx, actor, &reg.visit_id)?;
+            Ok((reg, data))
+        })?;
+        let bytes = crate::slip::render(&data, format)?;
+        Ok((reg, bytes))
+    }
+
     /// Searches patients by UHID, mobile, ABHA number/address, Aadhaar number or name.
     pub fn search_patients(&self, query: &str, limit: u32) -> Result<(QueryKind, Vec<Patient>)> {
         self.store.read(|c| {

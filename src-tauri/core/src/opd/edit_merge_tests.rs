@@ -399,3 +399,32 @@ fn merge_moves_the_dialysis_record_and_its_bookings() {
     assert_eq!(owner, keep.patient_id);
     assert_eq!(hbsag, "neg");
 }
+
+#[test]
+fn long_name_prefixes_are_checked_in_full_after_the_index() {
+    let (k, _admin, _rec) = kiosk();
+    for name in ["Kavitaben Patel", "Kavita Devi", "Kavitri Sahu", "Mohanlal Prasad", "Mohan Prakash"] {
+        register(&k, "GEN", json!({"name": name, "gender": "F", "age_years": 30}));
+    }
+    let names = |q: &str| -> Vec<String> {
+        let mut v: Vec<String> = k
+            .search_patients(q, 20)
+            .unwrap()
+            .1
+            .into_iter()
+            .map(|p| p.name)
+            .collect();
+        v.sort();
+        v
+    };
+    // "kavitab" is cut to "kavit" for the index; the full word decides.
+    assert_eq!(names("kavitab"), ["Kavitaben Patel"]);
+    // "kavita" keys as "kavit" (a final "a" is dropped), which "Kavitri" starts with: the key is
+    // lenient on purpose, as before.
+    assert_eq!(names("KAVITA"), ["Kavita Devi", "Kavitaben Patel", "Kavitri Sahu"]);
+    assert_eq!(names("kavit"), ["Kavita Devi", "Kavitaben Patel", "Kavitri Sahu"]);
+    assert_eq!(names("mohanlal pra"), ["Mohanlal Prasad"]);
+    assert_eq!(names("mohan prakas"), ["Mohan Prakash"]);
+    // Spelling variants still meet through the phonetic key: "Kavitaaben" keys like "Kavitaben".
+    assert_eq!(names("kavitaaben"), ["Kavitaben Patel"]);
+}

@@ -797,23 +797,70 @@ fn search_names(conn: &Connection, q: &str, limit: u32) -> Result<Vec<Patient>> 
         let rows = stmt.query_map(params![q, limit], from_row)?;
         return Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?);
     }
-    // Match the typed spelling or its phonetic key, each word as a prefix.
-    let spelled = names::fts_prefix_query(&latin);
-    let keyed = names::fts_prefix_query(&names::name_key(&latin));
+    // Match the typed spelling or its phonetic key, each word as a prefix. FTS5 walks its prefix
+    // indexes (2 to 5 characters) lazily from the newest row; a longer prefix would make it
+    // gather every match first, so words are cut to 5 characters for the index and the full
+    // words are checked on the candidates.
+    let key = names::name_key(&latin);
+    let cut = |words: &str| -> String {
+        words
+            .split_whitespace()
+            .map(|w| w.get(..FTS_PREFIX_MAX).unwrap_or(w))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let spelled = names::fts_prefix_query(&cut(&latin));
+    let keyed = names::fts_prefix_query(&cut(&key));
     let fts = match (spelled, keyed) {
         (Some(s), Some(k)) => format!("(name : {s}) OR (name_key : {k})"),
         (Some(s), None) => format!("name : {s}"),
         _ => return Ok(Vec::new()),
     };
+    let truncated = latin
+        .split_whitespace()
+        .chain(key.split_whitespace())
+        .any(|w| w.len() > FTS_PREFIX_MAX);
     // Newest matches first, without ranking every match: a common first name matches tens of
     // thousands of a million patients, and bm25 over all of them costs far more than the counter
-    // can wait. FTS5 walks rowids backwards cheaply.
+    // can wait.
+    let candidates = if truncated { limit * 8 } else { limit * 4 };
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {cols} FROM patients WHERE rowid IN \
-         (SELECT rowid FROM patients_fts WHERE patients_fts MATCH ?1 ORDER BY rowid DESC LIMIT ?2 * 4) \
-         AND merged_into IS NULL ORDER BY rowid DESC LIMIT ?2",
+        "SELECT {cols}, name_key FROM patients WHERE rowid IN \
+         (SELECT rowid FROM patients_fts WHERE patients_fts MATCH ?1 ORDER BY rowid DESC LIMIT ?2) \
+         AND merged_into IS NULL ORDER BY rowid DESC",
         cols = COLUMNS
     ))?;
-    let rows = stmt.query_map(params![fts, limit], from_row)?;
-    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    let latin_words: Vec<String> = latin.split_whitespace().map(str::to_ascii_lowercase).collect();
+    let key_words: Vec<&str> = key.split_whitespace().collect();
+    let mut rows = stmt.query(params![fts, candidates])?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        if out.len() >= limit as usize {
+            break;
+        }
+        let p = from_row(row)?;
+        if truncated {
+            let stored_key: String = row.get(31)?;
+            let name = p.name.to_lowercase();
+            if !(words_prefixed(&name, &latin_words) || words_prefixed(&stored_key, &key_words)) {
+                continue;
+            }
+        }
+        out.push(p);
+    }
+    Ok(out)
+}
+
+/// Longest prefix FTS5 has an index for (`prefix = '2 3 4 5'` in migration 0007).
+const FTS_PREFIX_MAX: usize = 5;
+
+/// Every query word is the prefix of some word of `text` (as FTS5 matches `"w1"* "w2"*`).
+fn words_prefixed<S: AsRef<str>>(text: &str, query: &[S]) -> bool {
+    let words: Vec<&str> = text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    query
+        .iter()
+        .all(|q| words.iter().any(|w| w.starts_with(q.as_ref())))
 }
