@@ -139,9 +139,13 @@ fn a_database_from_a_newer_app_is_reported_not_crashed() {
 fn patient_record_edit_and_merge_with_roles() {
     let (_dir, state) = fresh();
     let (_app, win) = app(state);
-    invoke(&win, "first_run_setup", json!({"setup": {
+    invoke(
+        &win,
+        "first_run_setup",
+        json!({"setup": {
         "facility": {"name_en": "UPHC Kankarbagh", "kiosk_letter": "A"},
-        "admin_name": "Admin", "admin_secret": "135790"}}))
+        "admin_name": "Admin", "admin_secret": "135790"}}),
+    )
     .unwrap();
     invoke(
         &win,
@@ -160,7 +164,8 @@ fn patient_record_edit_and_merge_with_roles() {
         )
         .unwrap()
     };
-    let a = reg(json!({"name": "Sunita Devi", "gender": "F", "age_years": 40, "mobile": "9876543210"}));
+    let a =
+        reg(json!({"name": "Sunita Devi", "gender": "F", "age_years": 40, "mobile": "9876543210"}));
     let b = reg(json!({"name": "Sunita Devee", "gender": "F", "age_years": 41}));
     let (a_id, b_id) = (a["patient_id"].clone(), b["patient_id"].clone());
 
@@ -206,7 +211,10 @@ fn patient_record_edit_and_merge_with_roles() {
     .unwrap();
     assert_eq!(m["visits_moved"], 1);
     let rec = invoke(&win, "patient_record", json!({"patientId": b_id})).unwrap();
-    assert_eq!(rec["patient"]["id"], a_id, "the duplicate opens the kept record");
+    assert_eq!(
+        rec["patient"]["id"], a_id,
+        "the duplicate opens the kept record"
+    );
     assert_eq!(rec["redirected_from"], b_id);
     assert_eq!(rec["visits"].as_array().unwrap().len(), 2);
     let found = invoke(&win, "search_patients", json!({"query": "sunita"})).unwrap();
@@ -221,9 +229,13 @@ fn patient_record_edit_and_merge_with_roles() {
 fn a_scan_shows_the_aadhaar_photo_as_png() {
     let (_dir, state) = fresh();
     let (_app, win) = app(state);
-    invoke(&win, "first_run_setup", json!({"setup": {
+    invoke(
+        &win,
+        "first_run_setup",
+        json!({"setup": {
         "facility": {"name_en": "UPHC Kankarbagh", "kiosk_letter": "A"},
-        "admin_name": "Admin", "admin_secret": "135790"}}))
+        "admin_name": "Admin", "admin_secret": "135790"}}),
+    )
     .unwrap();
     let raw = include_str!("../identity/tests/data/aadhaar_secure_qr_uidai_sample_2019.txt");
     let s = invoke(&win, "scan_qr", json!({"raw": raw})).unwrap();

@@ -293,7 +293,11 @@ pub fn run(cli: Cli, db: &Path) -> Result<Value, CliError> {
             Ok(json!({ "patient": patient, "visits": visits }))
         }
         Command::Patients {
-            action: PatientsCmd::Edit { patient, json: file },
+            action:
+                PatientsCmd::Edit {
+                    patient,
+                    json: file,
+                },
         } => {
             let patch: swagat_core::opd::PatientPatch =
                 match serde_json::from_str::<Value>(&read_input(&file)?) {

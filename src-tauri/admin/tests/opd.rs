@@ -259,12 +259,23 @@ fn slip_pdf_and_png_carry_the_visit() {
         .any(|e| e["action"] == "slip.export"));
 }
 
-fn register_json(db: &std::path::Path, dir: &std::path::Path, name: &str, json: &str) -> serde_json::Value {
+fn register_json(
+    db: &std::path::Path,
+    dir: &std::path::Path,
+    name: &str,
+    json: &str,
+) -> serde_json::Value {
     let f = dir.join(name);
     std::fs::write(&f, json).unwrap();
     ok(admin(
         db,
-        &["register", "--department", "GEN", "--json", f.to_str().unwrap()],
+        &[
+            "register",
+            "--department",
+            "GEN",
+            "--json",
+            f.to_str().unwrap(),
+        ],
     ))
 }
 
@@ -280,17 +291,31 @@ fn patients_edit_prints_the_patient_and_is_audited() {
     );
     let id = a["patient_id"].as_str().unwrap();
     let patch = dir.path().join("patch.json");
-    std::fs::write(&patch, r#"{"mobile":"9123456780","address":{"pincode":"800020"}}"#).unwrap();
+    std::fs::write(
+        &patch,
+        r#"{"mobile":"9123456780","address":{"pincode":"800020"}}"#,
+    )
+    .unwrap();
     let p = ok(admin(
         &db,
-        &["patients", "edit", "--patient", id, "--json", patch.to_str().unwrap()],
+        &[
+            "patients",
+            "edit",
+            "--patient",
+            id,
+            "--json",
+            patch.to_str().unwrap(),
+        ],
     ));
     assert_eq!(p["id"], id);
     assert_eq!(p["uhid"], a["uhid"]);
     assert_eq!(p["mobile"], "9123456780");
     assert_eq!(p["address"]["pincode"], "800020");
     assert_eq!(p["address"]["locality"], "Kankarbagh");
-    assert_eq!(p["changed_fields"], serde_json::json!(["address.pincode", "mobile"]));
+    assert_eq!(
+        p["changed_fields"],
+        serde_json::json!(["address.pincode", "mobile"])
+    );
     let s = ok(admin(&db, &["patients", "search", "9123456780"]));
     assert_eq!(s["count"], 1);
     let h = ok(admin(&db, &["patients", "history", id]));
@@ -310,21 +335,42 @@ fn patients_edit_prints_the_patient_and_is_audited() {
     std::fs::write(&patch, r#"{"mobile":"12345"}"#).unwrap();
     let o = admin(
         &db,
-        &["patients", "edit", "--patient", id, "--json", patch.to_str().unwrap()],
+        &[
+            "patients",
+            "edit",
+            "--patient",
+            id,
+            "--json",
+            patch.to_str().unwrap(),
+        ],
     );
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("mobile"));
     std::fs::write(&patch, "[1, 2]").unwrap();
     let o = admin(
         &db,
-        &["patients", "edit", "--patient", id, "--json", patch.to_str().unwrap()],
+        &[
+            "patients",
+            "edit",
+            "--patient",
+            id,
+            "--json",
+            patch.to_str().unwrap(),
+        ],
     );
     assert_eq!(o.status.code(), Some(2));
     // An unknown patient is not found (exit 3).
     std::fs::write(&patch, r#"{"mobile":"9123456780"}"#).unwrap();
     let o = admin(
         &db,
-        &["patients", "edit", "--patient", "nobody", "--json", patch.to_str().unwrap()],
+        &[
+            "patients",
+            "edit",
+            "--patient",
+            "nobody",
+            "--json",
+            patch.to_str().unwrap(),
+        ],
     );
     assert_eq!(o.status.code(), Some(3));
 }
@@ -357,7 +403,10 @@ fn patients_merge_moves_visits_and_hides_the_duplicate() {
     assert_eq!(m["merged"], d);
     assert_eq!(m["visits_moved"], 1);
     let shown = ok(admin(&db, &["patients", "show", d]));
-    assert_eq!(shown["patient"]["id"], k, "opening the duplicate lands on the kept one");
+    assert_eq!(
+        shown["patient"]["id"], k,
+        "opening the duplicate lands on the kept one"
+    );
     assert_eq!(shown["visits"].as_array().unwrap().len(), 2);
     let s = ok(admin(&db, &["patients", "search", "ramesh"]));
     let ids: Vec<&str> = s["patients"]

@@ -30,7 +30,9 @@ fn main() {
     // session builds in its own), else the workspace's `target/`.
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target"));
+        .unwrap_or_else(|| {
+            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target")
+        });
     std::fs::create_dir_all(&target).unwrap();
     let db = target.join(format!("bench-opd-{n}.db"));
     let kiosk = Kiosk::open(&db).unwrap();

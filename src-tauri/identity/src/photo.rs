@@ -61,14 +61,24 @@ pub fn to_png(jpeg2000: &[u8]) -> Result<Vec<u8>, PhotoError> {
         (ColorSpace::Gray, true) => png::ColorType::GrayscaleAlpha,
         (ColorSpace::RGB, false) => png::ColorType::Rgb,
         (ColorSpace::RGB, true) => png::ColorType::Rgba,
-        (ColorSpace::Icc { num_channels: 1, .. }, a) => {
+        (
+            ColorSpace::Icc {
+                num_channels: 1, ..
+            },
+            a,
+        ) => {
             if a {
                 png::ColorType::GrayscaleAlpha
             } else {
                 png::ColorType::Grayscale
             }
         }
-        (ColorSpace::Icc { num_channels: 3, .. }, a) => {
+        (
+            ColorSpace::Icc {
+                num_channels: 3, ..
+            },
+            a,
+        ) => {
             if a {
                 png::ColorType::Rgba
             } else {

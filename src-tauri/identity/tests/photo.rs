@@ -15,7 +15,10 @@ fn secure_qr_photo(text: &str) -> Vec<u8> {
 #[test]
 fn the_uidai_sample_photo_becomes_a_png_of_the_same_size() {
     let photo = secure_qr_photo(include_str!("data/aadhaar_secure_qr_uidai_sample_2019.txt"));
-    assert!(photo.starts_with(&[0xFF, 0x4F, 0xFF, 0x51]), "a JPEG 2000 codestream");
+    assert!(
+        photo.starts_with(&[0xFF, 0x4F, 0xFF, 0x51]),
+        "a JPEG 2000 codestream"
+    );
     let png_bytes = to_png(&photo).unwrap();
     let decoder = png::Decoder::new(std::io::Cursor::new(&png_bytes));
     let mut reader = decoder.read_info().unwrap();
@@ -37,7 +40,10 @@ fn a_missing_or_broken_photo_is_reported_not_a_panic() {
     let fake = secure_qr_photo(include_str!("data/aadhaar_secure_qr_synthetic_v2.txt"));
     assert!(matches!(to_png(&fake), Err(PhotoError::Undecodable(_))));
     let real = secure_qr_photo(include_str!("data/aadhaar_secure_qr_uidai_sample_2019.txt"));
-    assert!(matches!(to_png(&real[..4]), Err(PhotoError::Undecodable(_))));
+    assert!(matches!(
+        to_png(&real[..4]),
+        Err(PhotoError::Undecodable(_))
+    ));
     for cut in [20, 100, real.len() / 2] {
         let _ = to_png(&real[..cut]); // an error or a partial picture, never a panic
     }

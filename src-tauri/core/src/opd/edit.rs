@@ -52,7 +52,12 @@ pub struct PatientVersion {
 }
 
 /// Keeps `before` as the newest version of its record. Call before changing the row.
-pub fn keep_version(conn: &Connection, before: &Patient, action: &str, actor: &Actor) -> Result<()> {
+pub fn keep_version(
+    conn: &Connection,
+    before: &Patient,
+    action: &str,
+    actor: &Actor,
+) -> Result<()> {
     let record = serde_json::to_string(before).map_err(|e| CoreError::Corrupt(e.to_string()))?;
     conn.prepare_cached(
         "INSERT INTO patient_versions (patient_id, version, action, record, replaced_at, replaced_by) \
@@ -229,7 +234,12 @@ fn check_identifiers_free(conn: &Connection, id: &str, v: &patients::ValidPatien
 }
 
 /// Edits patient `id` with `patch`. Call inside one write transaction.
-pub fn edit(conn: &Connection, actor: &Actor, id: &str, patch: &PatientPatch) -> Result<EditedPatient> {
+pub fn edit(
+    conn: &Connection,
+    actor: &Actor,
+    id: &str,
+    patch: &PatientPatch,
+) -> Result<EditedPatient> {
     let before = patients::get(conn, id)?;
     if let Some(kept) = &before.merged_into {
         let kept = patients::resolve(conn, kept)?;

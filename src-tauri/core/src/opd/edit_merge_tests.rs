@@ -313,7 +313,13 @@ fn merge_moves_visits_carries_identifiers_hides_the_duplicate_and_is_admin_only(
     assert_eq!(raw.merged_into.as_deref(), Some(keep.patient_id.as_str()));
 
     // Searches never show the merged-away record; its identifiers now find the kept one.
-    for q in ["sunita", "kumari", "91-2345-6789-0129", "234567890124", "9876543210"] {
+    for q in [
+        "sunita",
+        "kumari",
+        "91-2345-6789-0129",
+        "234567890124",
+        "9876543210",
+    ] {
         let found = k.search_patients(q, 20).unwrap().1;
         assert!(
             found.iter().all(|p| p.id != dup.patient_id),
@@ -328,8 +334,12 @@ fn merge_moves_visits_carries_identifiers_hides_the_duplicate_and_is_admin_only(
     assert_eq!(by_old_uhid.len(), 1);
     assert_eq!(by_old_uhid[0].id, keep.patient_id);
     // A new scan of the duplicate's Aadhaar is the kept patient returning.
-    let again = register(&k, "GEN", json!({"name": "Sunita Kumari", "gender": "F",
-        "age_years": 40, "aadhaar": "234567890124", "aadhaar_consent": true}));
+    let again = register(
+        &k,
+        "GEN",
+        json!({"name": "Sunita Kumari", "gender": "F",
+        "age_years": 40, "aadhaar": "234567890124", "aadhaar_consent": true}),
+    );
     assert!(again.returning);
     assert_eq!(again.patient_id, keep.patient_id);
 
@@ -364,8 +374,16 @@ fn merge_moves_visits_carries_identifiers_hides_the_duplicate_and_is_admin_only(
 #[test]
 fn merge_moves_the_dialysis_record_and_its_bookings() {
     let (k, admin, _rec) = kiosk();
-    let keep = register(&k, "GEN", json!({"name": "Mohan Prasad", "gender": "M", "age_years": 55}));
-    let dup = register(&k, "GEN", json!({"name": "Mohan Prasad", "gender": "M", "age_years": 56}));
+    let keep = register(
+        &k,
+        "GEN",
+        json!({"name": "Mohan Prasad", "gender": "M", "age_years": 55}),
+    );
+    let dup = register(
+        &k,
+        "GEN",
+        json!({"name": "Mohan Prasad", "gender": "M", "age_years": 56}),
+    );
     k.store()
         .write(|tx| {
             tx.execute(
@@ -403,8 +421,18 @@ fn merge_moves_the_dialysis_record_and_its_bookings() {
 #[test]
 fn long_name_prefixes_are_checked_in_full_after_the_index() {
     let (k, _admin, _rec) = kiosk();
-    for name in ["Kavitaben Patel", "Kavita Devi", "Kavitri Sahu", "Mohanlal Prasad", "Mohan Prakash"] {
-        register(&k, "GEN", json!({"name": name, "gender": "F", "age_years": 30}));
+    for name in [
+        "Kavitaben Patel",
+        "Kavita Devi",
+        "Kavitri Sahu",
+        "Mohanlal Prasad",
+        "Mohan Prakash",
+    ] {
+        register(
+            &k,
+            "GEN",
+            json!({"name": name, "gender": "F", "age_years": 30}),
+        );
     }
     let names = |q: &str| -> Vec<String> {
         let mut v: Vec<String> = k
@@ -421,8 +449,14 @@ fn long_name_prefixes_are_checked_in_full_after_the_index() {
     assert_eq!(names("kavitab"), ["Kavitaben Patel"]);
     // "kavita" keys as "kavit" (a final "a" is dropped), which "Kavitri" starts with: the key is
     // lenient on purpose, as before.
-    assert_eq!(names("KAVITA"), ["Kavita Devi", "Kavitaben Patel", "Kavitri Sahu"]);
-    assert_eq!(names("kavit"), ["Kavita Devi", "Kavitaben Patel", "Kavitri Sahu"]);
+    assert_eq!(
+        names("KAVITA"),
+        ["Kavita Devi", "Kavitaben Patel", "Kavitri Sahu"]
+    );
+    assert_eq!(
+        names("kavit"),
+        ["Kavita Devi", "Kavitaben Patel", "Kavitri Sahu"]
+    );
     assert_eq!(names("mohanlal pra"), ["Mohanlal Prasad"]);
     assert_eq!(names("mohan prakas"), ["Mohan Prakash"]);
     // Spelling variants still meet through the phonetic key: "Kavitaaben" keys like "Kavitaben".

@@ -67,7 +67,9 @@ pub fn require_admin(conn: &Connection, actor: &Actor) -> Result<()> {
 fn move_dialysis(conn: &Connection, keep: &str, dup: &str) -> Result<bool> {
     let has = |id: &str| -> Result<bool> {
         Ok(conn
-            .prepare_cached("SELECT EXISTS (SELECT 1 FROM dialysis_patients WHERE patient_id = ?1)")?
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM dialysis_patients WHERE patient_id = ?1)",
+            )?
             .query_row([id], |r| r.get(0))?)
     };
     if !has(dup)? {
@@ -119,7 +121,12 @@ fn move_dialysis(conn: &Connection, keep: &str, dup: &str) -> Result<bool> {
 }
 
 /// Merges `duplicate_id` into `keep_id`. Call inside one write transaction.
-pub fn merge(conn: &Connection, actor: &Actor, keep_id: &str, duplicate_id: &str) -> Result<MergeOutcome> {
+pub fn merge(
+    conn: &Connection,
+    actor: &Actor,
+    keep_id: &str,
+    duplicate_id: &str,
+) -> Result<MergeOutcome> {
     require_admin(conn, actor)?;
     if keep_id == duplicate_id {
         return Err(CoreError::invalid(
@@ -210,7 +217,12 @@ pub fn merge(conn: &Connection, actor: &Actor, keep_id: &str, duplicate_id: &str
     )?;
     let kept = patients::get(conn, keep_id)?;
     crate::outbox::queue(conn, "patient", keep_id, &kept)?;
-    crate::outbox::queue(conn, "patient", duplicate_id, &patients::get(conn, duplicate_id)?)?;
+    crate::outbox::queue(
+        conn,
+        "patient",
+        duplicate_id,
+        &patients::get(conn, duplicate_id)?,
+    )?;
     for id in &earlier {
         crate::outbox::queue(conn, "patient", id, &patients::get(conn, id)?)?;
     }

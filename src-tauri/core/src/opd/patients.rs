@@ -830,7 +830,10 @@ fn search_names(conn: &Connection, q: &str, limit: u32) -> Result<Vec<Patient>> 
          AND merged_into IS NULL ORDER BY rowid DESC",
         cols = COLUMNS
     ))?;
-    let latin_words: Vec<String> = latin.split_whitespace().map(str::to_ascii_lowercase).collect();
+    let latin_words: Vec<String> = latin
+        .split_whitespace()
+        .map(str::to_ascii_lowercase)
+        .collect();
     let key_words: Vec<&str> = key.split_whitespace().collect();
     let mut rows = stmt.query(params![fts, candidates])?;
     let mut out = Vec::new();
