@@ -2,8 +2,9 @@
 //! writes it, so nothing can be written without being queued, and a power cut loses neither.
 //!
 //! The sync client owns the outbox schema and the append (gap-free per-device sequence, hybrid
-//! logical clock); this module is the core's one door to it. Queued today: patients (on create)
-//! and visits (on create and cancel). Synthetic demo data is deliberately never queued.
+//! logical clock); this module is the core's one door to it. Queued today: patients (on create,
+//! edit and merge: a merged-away patient goes with `merged_into` set) and visits (on create,
+//! cancel, and when a merge moves them). Synthetic demo data is deliberately never queued.
 
 use rusqlite::Connection;
 use serde::Serialize;
