@@ -462,3 +462,45 @@ fn long_name_prefixes_are_checked_in_full_after_the_index() {
     // Spelling variants still meet through the phonetic key: "Kavitaaben" keys like "Kavitaben".
     assert_eq!(names("kavitaaben"), ["Kavitaben Patel"]);
 }
+
+#[test]
+fn register_and_print_counts_the_first_print_in_the_same_transaction() {
+    let (k, _admin, rec) = kiosk();
+    let (r, pdf) = k
+        .register_and_print(
+            &rec,
+            &RegisterRequest {
+                department: "GEN".into(),
+                patient: Some(serde_json::from_value(sunita()).unwrap()),
+                ..Default::default()
+            },
+            crate::slip::SlipFormat::PdfA6,
+        )
+        .unwrap();
+    assert!(pdf.starts_with(b"%PDF"));
+    assert_eq!(k.visit(&r.visit_id).unwrap().prints, 1);
+    let actions: Vec<String> = k
+        .audit_log(10)
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    assert_eq!(actions[0], "slip.print");
+    assert!(actions.contains(&"visit.create".to_owned()));
+    // The next print of the same visit is a reprint.
+    k.slip_for_print(&rec, &r.visit_id, crate::slip::SlipFormat::PdfA6)
+        .unwrap();
+    assert_eq!(k.audit_log(1).unwrap()[0].action, "slip.reprint");
+    // A refused registration prints nothing and counts nothing.
+    let bad = k.register_and_print(
+        &rec,
+        &RegisterRequest {
+            department: "XYZ".into(),
+            patient_id: Some(r.patient_id.clone()),
+            ..Default::default()
+        },
+        crate::slip::SlipFormat::PdfA6,
+    );
+    assert!(bad.is_err());
+    assert_eq!(k.patient_visits(&r.patient_id, 10).unwrap().len(), 1);
+}
