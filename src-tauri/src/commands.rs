@@ -187,3 +187,55 @@ pub fn set_fullscreen<R: tauri::Runtime>(
         .and_then(|()| window.is_fullscreen())
         .map_err(|e| ErrorReport::from(&swagat_core::CoreError::Io(std::io::Error::other(e))))
 }
+
+/// A patient's record screen: the patient (after following merges) and their visits.
+#[derive(Serialize)]
+pub struct PatientRecord {
+    patient: swagat_core::opd::Patient,
+    visits: Vec<swagat_core::opd::Visit>,
+    /// The id asked for was merged into `patient`: the screen says so.
+    redirected_from: Option<String>,
+}
+
+/// Opens a patient record (a merged-away id lands on the kept patient).
+#[tauri::command]
+pub fn patient_record(state: State<'_, AppState>, patient_id: String) -> CmdResult<PatientRecord> {
+    state.require(&[Role::Reception])?;
+    let k = state.kiosk()?;
+    let patient = k.patient(&patient_id).map_err(report)?;
+    let visits = k.patient_visits(&patient.id, 50).map_err(report)?;
+    let redirected_from = (patient.id != patient_id).then_some(patient_id);
+    Ok(PatientRecord {
+        patient,
+        visits,
+        redirected_from,
+    })
+}
+
+/// Corrects a patient's details (audited).
+#[tauri::command]
+pub fn edit_patient(
+    state: State<'_, AppState>,
+    patient_id: String,
+    patch: swagat_core::opd::PatientPatch,
+) -> CmdResult<swagat_core::opd::EditedPatient> {
+    let me = state.require(&[Role::Reception])?;
+    state
+        .kiosk()?
+        .edit_patient(&Actor::Staff(me.id), &patient_id, &patch)
+        .map_err(report)
+}
+
+/// Merges a duplicate record into the kept one (administrators only).
+#[tauri::command]
+pub fn merge_patients(
+    state: State<'_, AppState>,
+    keep_id: String,
+    duplicate_id: String,
+) -> CmdResult<swagat_core::opd::MergeOutcome> {
+    let me = state.require(&[Role::Admin])?;
+    state
+        .kiosk()?
+        .merge_patients(&Actor::Staff(me.id), &keep_id, &duplicate_id)
+        .map_err(report)
+}

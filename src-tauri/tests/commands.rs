@@ -242,3 +242,114 @@ fn a_dialysis_nurse_can_find_registered_patients_to_book() {
     .unwrap_err();
     assert_eq!(err["kind"], "auth");
 }
+
+#[test]
+fn patient_record_edit_and_merge_with_roles() {
+    let (_dir, state) = fresh();
+    let (_app, win) = app(state);
+    invoke(
+        &win,
+        "first_run_setup",
+        json!({"setup": {
+        "facility": {"name_en": "UPHC Kankarbagh", "kiosk_letter": "A"},
+        "admin_name": "Admin", "admin_secret": "135790"}}),
+    )
+    .unwrap();
+    invoke(
+        &win,
+        "add_staff",
+        json!({"staff": {"name": "Reena", "role": "reception", "secret": "2468"}}),
+    )
+    .unwrap();
+    invoke(&win, "logout", json!({})).unwrap();
+    invoke(&win, "login", json!({"name": "Reena", "secret": "2468"})).unwrap();
+
+    let reg = |p: Value| {
+        invoke(
+            &win,
+            "register",
+            json!({"request": {"department": "GEN", "patient": p}}),
+        )
+        .unwrap()
+    };
+    let a =
+        reg(json!({"name": "Sunita Devi", "gender": "F", "age_years": 40, "mobile": "9876543210"}));
+    let b = reg(json!({"name": "Sunita Devee", "gender": "F", "age_years": 41}));
+    let (a_id, b_id) = (a["patient_id"].clone(), b["patient_id"].clone());
+
+    let rec = invoke(&win, "patient_record", json!({"patientId": a_id})).unwrap();
+    assert_eq!(rec["patient"]["mobile"], "9876543210");
+    assert_eq!(rec["visits"].as_array().unwrap().len(), 1);
+    assert_eq!(rec["redirected_from"], Value::Null);
+
+    let e = invoke(
+        &win,
+        "edit_patient",
+        json!({"patientId": a_id, "patch": {"mobile": "9123456780"}}),
+    )
+    .unwrap();
+    assert_eq!(e["mobile"], "9123456780");
+    assert_eq!(e["changed_fields"], json!(["mobile"]));
+    let err = invoke(
+        &win,
+        "edit_patient",
+        json!({"patientId": a_id, "patch": {"mobile": "123"}}),
+    )
+    .unwrap_err();
+    assert_eq!(err["kind"], "invalid");
+    assert_eq!(err["field"], "mobile");
+    assert!(!err["hi"].as_str().unwrap().is_empty());
+
+    // Reception may not merge.
+    let err = invoke(
+        &win,
+        "merge_patients",
+        json!({"keepId": a_id, "duplicateId": b_id}),
+    )
+    .unwrap_err();
+    assert_eq!(err["kind"], "auth");
+
+    invoke(&win, "logout", json!({})).unwrap();
+    invoke(&win, "login", json!({"name": "Admin", "secret": "135790"})).unwrap();
+    let m = invoke(
+        &win,
+        "merge_patients",
+        json!({"keepId": a_id, "duplicateId": b_id}),
+    )
+    .unwrap();
+    assert_eq!(m["visits_moved"], 1);
+    let rec = invoke(&win, "patient_record", json!({"patientId": b_id})).unwrap();
+    assert_eq!(
+        rec["patient"]["id"], a_id,
+        "the duplicate opens the kept record"
+    );
+    assert_eq!(rec["redirected_from"], b_id);
+    assert_eq!(rec["visits"].as_array().unwrap().len(), 2);
+    let found = invoke(&win, "search_patients", json!({"query": "sunita"})).unwrap();
+    assert!(found["patients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|p| p["id"] != b_id));
+}
+
+#[test]
+fn a_scan_shows_the_aadhaar_photo_as_png() {
+    let (_dir, state) = fresh();
+    let (_app, win) = app(state);
+    invoke(
+        &win,
+        "first_run_setup",
+        json!({"setup": {
+        "facility": {"name_en": "UPHC Kankarbagh", "kiosk_letter": "A"},
+        "admin_name": "Admin", "admin_secret": "135790"}}),
+    )
+    .unwrap();
+    let raw = include_str!("../identity/tests/data/aadhaar_secure_qr_uidai_sample_2019.txt");
+    let s = invoke(&win, "scan_qr", json!({"raw": raw})).unwrap();
+    assert!(s["photo_png"]
+        .as_str()
+        .unwrap()
+        .starts_with("data:image/png;base64,"));
+    assert_eq!(s["photo_note"], Value::Null);
+}

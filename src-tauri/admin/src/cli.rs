@@ -156,6 +156,30 @@ enum PatientsCmd {
         /// Patient id.
         id: String,
     },
+    /// Correct a patient's details (audited; the previous state is kept). Prints the patient.
+    Edit {
+        /// Patient id.
+        #[arg(long)]
+        patient: String,
+        /// The fields to change as JSON (the keys of `register --json`; null clears a field);
+        /// - for stdin.
+        #[arg(long, value_name = "FILE")]
+        json: PathBuf,
+    },
+    /// Merge a duplicate record into the one to keep (visits move; audited).
+    Merge {
+        /// The patient id to keep.
+        #[arg(long)]
+        keep: String,
+        /// The duplicate patient id (marked merged into the kept one).
+        #[arg(long)]
+        duplicate: String,
+    },
+    /// A patient record's earlier states (edits and merges), oldest first.
+    History {
+        /// Patient id.
+        id: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -276,6 +300,28 @@ pub fn run(cli: Cli, db: &Path) -> Result<Value, CliError> {
             let visits = kiosk.patient_visits(&patient.id, 50)?;
             Ok(json!({ "patient": patient, "visits": visits }))
         }
+        Command::Patients {
+            action:
+                PatientsCmd::Edit {
+                    patient,
+                    json: file,
+                },
+        } => {
+            let patch: swagat_core::opd::PatientPatch =
+                match serde_json::from_str::<Value>(&read_input(&file)?) {
+                    Ok(v @ Value::Object(_)) => serde_json::from_value(v)
+                        .map_err(|e| CliError::Input(format!("invalid JSON: {e}")))?,
+                    Ok(_) => return Err(CliError::Input("the JSON must be an object".into())),
+                    Err(e) => return Err(CliError::Input(format!("invalid JSON: {e}"))),
+                };
+            to_json(&kiosk.edit_patient(&Actor::Cli, &patient, &patch)?)
+        }
+        Command::Patients {
+            action: PatientsCmd::Merge { keep, duplicate },
+        } => to_json(&kiosk.merge_patients(&Actor::Cli, &keep, &duplicate)?),
+        Command::Patients {
+            action: PatientsCmd::History { id },
+        } => Ok(json!({ "patient_id": id, "versions": kiosk.patient_history(&id)? })),
         Command::Slip {
             visit,
             size,

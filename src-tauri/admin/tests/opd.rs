@@ -258,3 +258,167 @@ fn slip_pdf_and_png_carry_the_visit() {
         .iter()
         .any(|e| e["action"] == "slip.export"));
 }
+
+fn register_json(
+    db: &std::path::Path,
+    dir: &std::path::Path,
+    name: &str,
+    json: &str,
+) -> serde_json::Value {
+    let f = dir.join(name);
+    std::fs::write(&f, json).unwrap();
+    ok(admin(
+        db,
+        &[
+            "register",
+            "--department",
+            "GEN",
+            "--json",
+            f.to_str().unwrap(),
+        ],
+    ))
+}
+
+#[test]
+fn patients_edit_prints_the_patient_and_is_audited() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("k.db");
+    let a = register_json(
+        &db,
+        dir.path(),
+        "a.json",
+        r#"{"name":"Sunita Devi","gender":"F","age_years":40,"mobile":"9876543210","address":{"locality":"Kankarbagh"}}"#,
+    );
+    let id = a["patient_id"].as_str().unwrap();
+    let patch = dir.path().join("patch.json");
+    std::fs::write(
+        &patch,
+        r#"{"mobile":"9123456780","address":{"pincode":"800020"}}"#,
+    )
+    .unwrap();
+    let p = ok(admin(
+        &db,
+        &[
+            "patients",
+            "edit",
+            "--patient",
+            id,
+            "--json",
+            patch.to_str().unwrap(),
+        ],
+    ));
+    assert_eq!(p["id"], id);
+    assert_eq!(p["uhid"], a["uhid"]);
+    assert_eq!(p["mobile"], "9123456780");
+    assert_eq!(p["address"]["pincode"], "800020");
+    assert_eq!(p["address"]["locality"], "Kankarbagh");
+    assert_eq!(
+        p["changed_fields"],
+        serde_json::json!(["address.pincode", "mobile"])
+    );
+    let s = ok(admin(&db, &["patients", "search", "9123456780"]));
+    assert_eq!(s["count"], 1);
+    let h = ok(admin(&db, &["patients", "history", id]));
+    assert_eq!(h["versions"][0]["record"]["mobile"], "9876543210");
+    let log = ok(admin(&db, &["audit", "list", "--limit", "5"]));
+    let edit = log["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "patient.edit")
+        .unwrap()
+        .clone();
+    assert_eq!(edit["actor"], "cli");
+    assert!(!edit["details"].to_string().contains("9123456780"));
+
+    // Invalid input exits 2 with the field named; nothing changes.
+    std::fs::write(&patch, r#"{"mobile":"12345"}"#).unwrap();
+    let o = admin(
+        &db,
+        &[
+            "patients",
+            "edit",
+            "--patient",
+            id,
+            "--json",
+            patch.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("mobile"));
+    std::fs::write(&patch, "[1, 2]").unwrap();
+    let o = admin(
+        &db,
+        &[
+            "patients",
+            "edit",
+            "--patient",
+            id,
+            "--json",
+            patch.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    // An unknown patient is not found (exit 3).
+    std::fs::write(&patch, r#"{"mobile":"9123456780"}"#).unwrap();
+    let o = admin(
+        &db,
+        &[
+            "patients",
+            "edit",
+            "--patient",
+            "nobody",
+            "--json",
+            patch.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(3));
+}
+
+#[test]
+fn patients_merge_moves_visits_and_hides_the_duplicate() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("k.db");
+    let keep = register_json(
+        &db,
+        dir.path(),
+        "k.json",
+        r#"{"name":"Ramesh Kumar","gender":"M","age_years":50,"mobile":"9876543210"}"#,
+    );
+    let dup = register_json(
+        &db,
+        dir.path(),
+        "d.json",
+        r#"{"name":"Ramesh Kumaar","gender":"M","age_years":50,"abha_number":"91-2345-6789-0129"}"#,
+    );
+    let (k, d) = (
+        keep["patient_id"].as_str().unwrap(),
+        dup["patient_id"].as_str().unwrap(),
+    );
+    let m = ok(admin(
+        &db,
+        &["patients", "merge", "--keep", k, "--duplicate", d],
+    ));
+    assert_eq!(m["kept"], k);
+    assert_eq!(m["merged"], d);
+    assert_eq!(m["visits_moved"], 1);
+    let shown = ok(admin(&db, &["patients", "show", d]));
+    assert_eq!(
+        shown["patient"]["id"], k,
+        "opening the duplicate lands on the kept one"
+    );
+    assert_eq!(shown["visits"].as_array().unwrap().len(), 2);
+    let s = ok(admin(&db, &["patients", "search", "ramesh"]));
+    let ids: Vec<&str> = s["patients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [k]);
+    let s = ok(admin(&db, &["patients", "search", "91-2345-6789-0129"]));
+    assert_eq!(s["patients"][0]["id"], k, "the ABHA was carried over");
+    // Again: refused as invalid.
+    let o = admin(&db, &["patients", "merge", "--keep", k, "--duplicate", d]);
+    assert_eq!(o.status.code(), Some(2));
+}

@@ -1,10 +1,12 @@
 //! OPD benchmark: a store with many patients (default 1,000,000; `SWAGAT_BENCH_PATIENTS`), then
-//! - a returning patient's registration plus the slip PDF, end to end, p50/p95;
+//! - a returning patient's registration plus the slip PDF, end to end, p50/p95 (registered and
+//!   printed in one step, as the counter does; and in two steps, with where the time goes);
 //! - search p95 by mobile, ABHA number, UHID and name prefix;
 //! - slip size.
 //!
 //! Prints the figures and writes them as JSON (`SWAGAT_BENCH_OUT`, default `target/bench-opd.json`).
-//! Run: `cargo bench -p swagat-core --bench opd`. The seeded database is kept in `target/` and reused.
+//! Run: `cargo bench -p swagat-core --bench opd`. The seeded database is kept in the target folder
+//! (`$CARGO_TARGET_DIR` when set, else `target/`) and reused.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::{Duration, Instant};
@@ -24,7 +26,13 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(1_000_000);
-    let target = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target");
+    // The seeded database lives in the cargo target folder: `$CARGO_TARGET_DIR` when set (each
+    // session builds in its own), else the workspace's `target/`.
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target")
+        });
     std::fs::create_dir_all(&target).unwrap();
     let db = target.join(format!("bench-opd-{n}.db"));
     let kiosk = Kiosk::open(&db).unwrap();
@@ -64,9 +72,30 @@ fn main() {
         "rinki",
     ];
 
+    // End to end as the counter does it: register and print in one step (one transaction), the
+    // PDF rendered outside the store lock.
     let mut e2e = Vec::new();
     let mut slip_bytes = 0;
     for (i, (id, ..)) in sample.iter().take(300).enumerate() {
+        let t = Instant::now();
+        let (_, pdf) = kiosk
+            .register_and_print(
+                &Actor::Cli,
+                &RegisterRequest {
+                    department: ["GEN", "EYE", "PED", "ENT"][i % 4].into(),
+                    patient_id: Some(id.clone()),
+                    ..Default::default()
+                },
+                SlipFormat::PdfA6,
+            )
+            .unwrap();
+        e2e.push(t.elapsed());
+        slip_bytes = slip_bytes.max(pdf.len());
+    }
+    // The same in two steps (register, then print: two transactions), with where the time goes.
+    let (mut two_step, mut reg_only, mut print_tx, mut render) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for (i, (id, ..)) in sample.iter().skip(300).take(100).enumerate() {
         let t = Instant::now();
         let r = kiosk
             .register(
@@ -78,10 +107,17 @@ fn main() {
                 },
             )
             .unwrap();
-        let pdf = kiosk
-            .slip_for_print(&Actor::Cli, &r.visit_id, SlipFormat::PdfA6)
+        let t_reg = t.elapsed();
+        let data = kiosk
+            .store()
+            .write(|tx| swagat_core::slip::record_print(tx, &Actor::Cli, &r.visit_id))
             .unwrap();
-        e2e.push(t.elapsed());
+        let t_tx = t.elapsed();
+        let pdf = swagat_core::slip::render(&data, SlipFormat::PdfA6).unwrap();
+        two_step.push(t.elapsed());
+        reg_only.push(t_reg);
+        print_tx.push(t_tx - t_reg);
+        render.push(t.elapsed() - t_tx);
         slip_bytes = slip_bytes.max(pdf.len());
     }
     let by = |label: &str, queries: Vec<String>| {
@@ -129,6 +165,16 @@ fn main() {
         "patients": n,
         "seed_seconds": seed_secs,
         "register_returning_plus_slip_pdf_ms": {"p50": e2e_p50, "p95": e2e_p95, "goal_p95": 15.0},
+        "two_step_ms": {
+            "register_then_print_p50": pct(&mut two_step.clone(), 0.5),
+            "register_then_print_p95": pct(&mut two_step, 0.95),
+            "register_tx_p50": pct(&mut reg_only.clone(), 0.5),
+            "register_tx_p95": pct(&mut reg_only, 0.95),
+            "print_tx_p50": pct(&mut print_tx.clone(), 0.5),
+            "print_tx_p95": pct(&mut print_tx, 0.95),
+            "render_pdf_p50": pct(&mut render.clone(), 0.5),
+            "render_pdf_p95": pct(&mut render, 0.95),
+        },
         "search_ms": {
             "mobile": {"p50": mobile.0, "p95": mobile.1},
             "abha_number": {"p50": abha.0, "p95": abha.1},

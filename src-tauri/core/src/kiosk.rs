@@ -263,6 +263,24 @@ impl Kiosk {
             .write(|tx| opd::register::register(tx, actor, req))
     }
 
+    /// Registers a visit and counts its first slip print in the same transaction (one disk sync
+    /// instead of two), then renders the slip outside the store lock: the counter's "register and
+    /// print" in one step. The print is audited as `slip.print` like any other.
+    pub fn register_and_print(
+        &self,
+        actor: &Actor,
+        req: &RegisterRequest,
+        format: crate::slip::SlipFormat,
+    ) -> Result<(Registration, Vec<u8>)> {
+        let (reg, data) = self.store.write(|tx| {
+            let reg = opd::register::register(tx, actor, req)?;
+            let data = crate::slip::record_print(tx, actor, &reg.visit_id)?;
+            Ok((reg, data))
+        })?;
+        let bytes = crate::slip::render(&data, format)?;
+        Ok((reg, bytes))
+    }
+
     /// Searches patients by UHID, mobile, ABHA number/address, Aadhaar number or name.
     pub fn search_patients(&self, query: &str, limit: u32) -> Result<(QueryKind, Vec<Patient>)> {
         self.store.read(|c| {
@@ -274,6 +292,35 @@ impl Kiosk {
     /// One patient (following merges).
     pub fn patient(&self, id: &str) -> Result<Patient> {
         self.store.read(|c| opd::patients::resolve(c, id))
+    }
+
+    /// Corrects a patient's details (validated like a registration; the previous state is kept,
+    /// the changed field names audited, the new state queued for sync).
+    pub fn edit_patient(
+        &self,
+        actor: &Actor,
+        patient_id: &str,
+        patch: &opd::PatientPatch,
+    ) -> Result<opd::EditedPatient> {
+        self.store
+            .write(|tx| opd::edit::edit(tx, actor, patient_id, patch))
+    }
+
+    /// Merges the duplicate record into the kept one (administrators only): visits and dialysis
+    /// records move, missing identifiers are carried over, the duplicate is marked merged.
+    pub fn merge_patients(
+        &self,
+        actor: &Actor,
+        keep_id: &str,
+        duplicate_id: &str,
+    ) -> Result<opd::MergeOutcome> {
+        self.store
+            .write(|tx| opd::merge::merge(tx, actor, keep_id, duplicate_id))
+    }
+
+    /// The earlier states of a patient record, oldest first.
+    pub fn patient_history(&self, patient_id: &str) -> Result<Vec<opd::PatientVersion>> {
+        self.store.read(|c| opd::edit::history(c, patient_id))
     }
 
     /// One visit.

@@ -2,8 +2,9 @@
 //! writes it, so nothing can be written without being queued, and a power cut loses neither.
 //!
 //! The sync client owns the outbox schema and the append (gap-free per-device sequence, hybrid
-//! logical clock); this module is the core's one door to it. Queued today: patients (on create)
-//! and visits (on create and cancel), explicitly; the dialysis unit's bookings, patients,
+//! logical clock); this module is the core's one door to it. Queued today: patients (on create,
+//! edit and merge: a merged-away patient goes with `merged_into` set) and visits (on create,
+//! cancel, and when a merge moves them), explicitly; the dialysis unit's bookings, patients,
 //! machines and answers to online requests through triggers (migration 0006) that list changed
 //! records in `sync_changed`, queued by [`flush_changed`] before every commit — so every write
 //! path (app, CLI, sync folding) queues them without knowing about sync. Synthetic demo data is

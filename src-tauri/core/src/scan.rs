@@ -3,7 +3,8 @@
 //! The identity crate decodes the scanner's text (Aadhaar Secure QR, Aadhaar XML QR, ABHA QR) and
 //! checks an Aadhaar signature against the trusted UIDAI keys. Here the result becomes a
 //! [`PatientInput`] to pre-fill the form, plus what the operator must see: the kind of document,
-//! the signature result, warnings, and the photo (kept in memory for display only, never stored).
+//! the signature result, warnings, and the photo (decoded from JPEG 2000 to a PNG data URL in
+//! memory for display only, never stored).
 //! A full Aadhaar number (XML QR) leaves this module only as last 4 digits and the keyed hash.
 
 use serde::Serialize;
@@ -28,6 +29,11 @@ pub struct Scanned {
     pub photo: Vec<u8>,
     /// Whether a photo came with the code.
     pub has_photo: bool,
+    /// The photo as a `data:image/png;base64,…` URL the webview can show (it cannot show JPEG
+    /// 2000). Made in memory for this response only; never stored.
+    pub photo_png: Option<String>,
+    /// Why no photo can be shown (missing, or undecodable), for the operator.
+    pub photo_note: Option<crate::Msg>,
     /// The registered patient this document belongs to, if any (a returning patient).
     pub existing: Option<crate::opd::Patient>,
 }
@@ -43,7 +49,36 @@ pub fn from_qr_with_key(raw: &str, trust: &TrustStore, hash_key: &[u8]) -> Resul
         Document::AadhaarSecureQr(q) => q.photo().to_vec(),
         _ => Vec::new(),
     };
-    Ok(to_scanned(summary, aadhaar_hash, photo))
+    let is_secure_qr = matches!(doc, Document::AadhaarSecureQr(_));
+    let mut scanned = to_scanned(summary, aadhaar_hash, photo);
+    if is_secure_qr {
+        (scanned.photo_png, scanned.photo_note) = photo_for_display(&scanned.photo);
+    }
+    Ok(scanned)
+}
+
+/// The photo as a PNG data URL, or why it cannot be shown. Never an error: a scan with a bad
+/// photo is still a good scan.
+pub fn photo_for_display(jpeg2000: &[u8]) -> (Option<String>, Option<crate::Msg>) {
+    use base64::Engine as _;
+    match swagat_identity::photo::to_png(jpeg2000) {
+        Ok(png) => (
+            Some(format!(
+                "data:image/png;base64,{}",
+                base64::engine::general_purpose::STANDARD.encode(png)
+            )),
+            None,
+        ),
+        Err(e) => {
+            let en = match e {
+                swagat_identity::photo::PhotoError::Missing => "The QR code carries no photo.",
+                swagat_identity::photo::PhotoError::Undecodable(_) => {
+                    "The photo in the QR code could not be read: check the person against the card."
+                }
+            };
+            (None, Some(crate::Msg::new(en, e.message_hi())))
+        }
+    }
 }
 
 /// Like [`from_qr_with_key`] without hashing (the CLI's decode and tests).
@@ -88,6 +123,8 @@ fn to_scanned(s: QrSummary, aadhaar_hash: Option<String>, photo: Vec<u8>) -> Sca
             .collect(),
         has_photo: s.has_photo,
         photo,
+        photo_png: None,
+        photo_note: None,
         existing: None,
         input: PatientInput {
             name: s.name.unwrap_or_default(),
@@ -104,5 +141,41 @@ fn to_scanned(s: QrSummary, aadhaar_hash: Option<String>, photo: Vec<u8>) -> Sca
             address: address.unwrap_or_default(),
             ..Default::default()
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn a_secure_qr_photo_comes_as_a_png_data_url_or_a_reason() {
+        let trust = TrustStore::with_builtin();
+        let sample = from_qr(
+            include_str!("../../identity/tests/data/aadhaar_secure_qr_uidai_sample_2019.txt"),
+            &trust,
+        )
+        .unwrap();
+        let url = sample.photo_png.as_deref().unwrap();
+        assert!(url.starts_with("data:image/png;base64,iVBOR"), "a PNG");
+        assert!(sample.photo_note.is_none());
+        let json = serde_json::to_value(&sample).unwrap();
+        assert!(json.get("photo").is_none(), "the raw photo never crosses");
+
+        // The synthetic card's photo is placeholder bytes: the scan still works, with a reason.
+        let synthetic = from_qr(
+            include_str!("../../identity/tests/data/aadhaar_secure_qr_synthetic_v2.txt"),
+            &trust,
+        )
+        .unwrap();
+        assert_eq!(synthetic.input.name, "Sunita Devi");
+        assert!(synthetic.photo_png.is_none());
+        let note = synthetic.photo_note.unwrap();
+        assert!(note.en.contains("could not be read") && !note.hi.is_empty());
+
+        // An ABHA card has no photo and needs no note.
+        let abha = from_qr(r#"{"hidn":"91-2345-6789-0129","hid":"sunita@abdm","name":"Sunita Devi","gender":"F","dob":"1/1/1985"}"#, &trust).unwrap();
+        assert!(abha.photo_png.is_none() && abha.photo_note.is_none());
     }
 }

@@ -25,7 +25,10 @@ const MIGRATIONS: &[&str] = &[
     swagat_dialysis::MIGRATION,
     // 0005: the sync outbox, owned by the sync client (documented in sync/PROTOCOL.md).
     swagat_sync_client::sqlite::SCHEMA,
+    // 0006: dialysis records into the outbox (triggers), folds of pulled records.
     include_str!("../migrations/0006_sync_dialysis.sql"),
+    // 0007: patient history (edits and merges).
+    include_str!("../migrations/0007_patient_versions.sql"),
 ];
 
 /// The schema version this build creates and understands.

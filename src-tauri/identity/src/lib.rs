@@ -37,6 +37,7 @@ pub mod error;
 pub mod gender;
 mod hex;
 pub mod numbers;
+pub mod photo;
 pub mod secure_qr;
 pub mod signature;
 pub mod summary;

@@ -6,7 +6,9 @@
 //! the text it came from, so the PDF can map glyphs back to text in logical order (copy/paste,
 //! `pdftotext`, screen readers).
 
+use std::collections::HashMap;
 use std::ops::Range;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::fonts::{FontId, Fonts, Weight};
 use crate::script_runs;
@@ -47,13 +49,46 @@ pub(crate) fn advance(runs: &[ShapedRun]) -> f32 {
     runs.iter().map(|r| r.advance).sum()
 }
 
+/// Shape plans, one per font, direction and script. Building a plan (reading the font's GSUB/GPOS
+/// feature lists) cost more than shaping a slip's short lines; a slip uses a handful of them.
+fn plan_for(
+    font: FontId,
+    face: &rustybuzz::Face<'_>,
+    direction: rustybuzz::Direction,
+    script: rustybuzz::Script,
+) -> Arc<rustybuzz::ShapePlan> {
+    type Key = (FontId, rustybuzz::Direction, rustybuzz::Script);
+    static PLANS: OnceLock<Mutex<HashMap<Key, Arc<rustybuzz::ShapePlan>>>> = OnceLock::new();
+    let plans = PLANS.get_or_init(Default::default);
+    let key = (font, direction, script);
+    if let Some(p) = plans.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+        return Arc::clone(p);
+    }
+    // Built outside the lock, exactly as `rustybuzz::shape` would: a buffer of only common
+    // characters (digits, punctuation) has no script, and its language is never set.
+    let plan = Arc::new(rustybuzz::ShapePlan::new(
+        face,
+        direction,
+        (script != rustybuzz::script::UNKNOWN).then_some(script),
+        None,
+        &[],
+    ));
+    plans
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .entry(key)
+        .or_insert(plan)
+        .clone()
+}
+
 fn shape_run(fonts: &Fonts, font: FontId, text: &str) -> ShapedRun {
     let face = fonts.face(font);
     let mut buffer = rustybuzz::UnicodeBuffer::new();
     buffer.push_str(text);
     buffer.set_direction(rustybuzz::Direction::LeftToRight);
     buffer.guess_segment_properties();
-    let output = rustybuzz::shape(&face.rb, &[], buffer);
+    let plan = plan_for(font, &face.rb, buffer.direction(), buffer.script());
+    let output = rustybuzz::shape_with_plan(&face.rb, &plan, buffer);
     let infos = output.glyph_infos();
     let positions = output.glyph_positions();
     let upem = face.units_per_em;

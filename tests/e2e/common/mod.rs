@@ -11,6 +11,37 @@ use swagat_tests::artifacts_dir;
 /// One app at a time: each test starts its own Xvfb, tauri-driver and app.
 pub static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
+/// The element matching the CSS selector `css`, waiting up to 30 s for it to appear.
+pub async fn by_css(c: &Client, css: &str) -> fantoccini::elements::Element {
+    c.wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("element {css} did not appear: {e}"))
+}
+
+/// Clears the field matching `css` and types `text` into it.
+pub async fn type_css(c: &Client, css: &str, text: &str) {
+    let el = by_css(c, css).await;
+    el.clear().await.unwrap();
+    el.send_keys(text).await.unwrap();
+}
+
+/// Waits until the text of the element `id` satisfies `ok` (the UI updates after an async call).
+pub async fn wait_text(c: &Client, id: &str, ok: impl Fn(&str) -> bool) -> String {
+    let mut last = String::new();
+    for _ in 0..100 {
+        if let Ok(el) = c.find(Locator::Css(&format!("[data-testid='{id}']"))).await {
+            last = el.text().await.unwrap_or_default();
+            if ok(&last) {
+                return last;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("{id} never showed the expected text; last: {last:?}");
+}
+
 /// The element with `data-testid` = `id`, waiting up to 30 s for it to appear.
 pub async fn by_id(c: &Client, id: &str) -> fantoccini::elements::Element {
     c.wait()

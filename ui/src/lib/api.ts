@@ -153,6 +153,10 @@ export interface Scanned {
   warnings: { code: string; message: string }[];
   input: PatientInput;
   has_photo: boolean;
+  /** The Aadhaar photo as a PNG data URL (decoded from JPEG 2000 in Rust; never stored). */
+  photo_png?: string | null;
+  /** Why the photo cannot be shown, when it cannot. */
+  photo_note?: { en: string; hi: string } | null;
   existing: Patient | null;
 }
 
@@ -173,6 +177,10 @@ export interface Patient {
   abha_number: string | null;
   abha_address: string | null;
   category: string;
+  aadhaar_consent?: boolean;
+  merged_into?: string | null;
+  created_at?: string;
+  updated_at?: string;
 }
 
 export interface Registration {
@@ -208,4 +216,32 @@ export const opd = {
   slipPreview: (visitId: string) => call<string>('slip_preview', { visitId }),
   printSlip: (visitId: string) => call<string | null>('print_slip', { visitId }),
   visitDetail: (visitId: string) => call<{ visit: Visit; patient: Patient }>('visit_detail', { visitId }),
+};
+
+// Patient records: open (following merges), edit (audited), merge duplicates (administrators).
+export interface PatientRecord {
+  patient: Patient;
+  visits: Visit[];
+  /** The id asked for was merged into `patient`. */
+  redirected_from: string | null;
+}
+
+export type PatientPatch = Partial<Omit<PatientInput, 'address'>> & { address?: PatientAddress };
+
+export type EditedPatient = Patient & { changed_fields: string[]; warnings: { en: string; hi: string }[] };
+
+export interface MergeOutcome {
+  kept: string;
+  merged: string;
+  visits_moved: number;
+  carried_over: string[];
+  dialysis_moved: boolean;
+  patient: Patient;
+}
+
+export const patients = {
+  record: (patientId: string) => call<PatientRecord>('patient_record', { patientId }),
+  edit: (patientId: string, patch: PatientPatch) => call<EditedPatient>('edit_patient', { patientId, patch }),
+  merge: (keepId: string, duplicateId: string) =>
+    call<MergeOutcome>('merge_patients', { keepId, duplicateId }),
 };

@@ -536,6 +536,95 @@ pub fn insert(
     Ok(())
 }
 
+/// Rewrites the stored fields of patient `id` with `p` (name key and search index follow; the FTS
+/// triggers reindex the names).
+pub fn update(conn: &Connection, id: &str, p: &ValidPatient, actor: &str, now: &str) -> Result<()> {
+    conn.prepare_cached(
+        "UPDATE patients SET name = ?2, name_hi = ?3, name_key = ?4, gender = ?5, dob = ?6, \
+         dob_approximate = ?7, year_of_birth = ?8, guardian_relation = ?9, guardian_name = ?10, \
+         mobile = ?11, house = ?12, street = ?13, landmark = ?14, locality = ?15, vtc = ?16, \
+         post_office = ?17, sub_district = ?18, district = ?19, state = ?20, state_lgd = ?21, \
+         district_lgd = ?22, pincode = ?23, aadhaar_last4 = ?24, aadhaar_hash = ?25, \
+         abha_number = ?26, abha_address = ?27, category = ?28, aadhaar_consent = ?29, \
+         consent_notice = CASE WHEN ?29 THEN coalesce(consent_notice, ?30) ELSE NULL END, \
+         updated_at = ?31, updated_by = ?32 WHERE id = ?1",
+    )?
+    .execute(params![
+        id,
+        p.name,
+        p.name_hi,
+        names::name_key(&p.name),
+        p.gender,
+        p.dob,
+        p.dob_approximate,
+        p.year_of_birth,
+        p.guardian_relation,
+        p.guardian_name,
+        p.mobile,
+        p.address.house,
+        p.address.street,
+        p.address.landmark,
+        p.address.locality,
+        p.address.vtc,
+        p.address.post_office,
+        p.address.sub_district,
+        p.address.district,
+        p.address.state,
+        p.address.state_lgd,
+        p.address.district_lgd,
+        p.address.pincode,
+        p.aadhaar_last4,
+        p.aadhaar_hash,
+        p.abha_number,
+        p.abha_address,
+        p.category,
+        p.aadhaar_consent,
+        CONSENT_NOTICE_VERSION,
+        now,
+        actor,
+    ])?;
+    Ok(())
+}
+
+/// The stored Aadhaar keyed hash of patient `id` (never shown; used to re-validate an edit).
+pub fn stored_aadhaar_hash(conn: &Connection, id: &str) -> Result<Option<String>> {
+    Ok(conn
+        .prepare_cached("SELECT aadhaar_hash FROM patients WHERE id = ?1")?
+        .query_row([id], |r| r.get(0))
+        .optional()?
+        .flatten())
+}
+
+/// What the counter would type to recreate `p` (the starting point of an edit). `aadhaar_hash`
+/// is the stored keyed hash, so an edit that leaves the Aadhaar alone keeps it.
+pub fn input_of(p: &Patient, aadhaar_hash: Option<String>) -> PatientInput {
+    PatientInput {
+        name: p.name.clone(),
+        name_hi: p.name_hi.clone(),
+        gender: p.gender.clone(),
+        dob: p.dob.clone(),
+        age_years: None,
+        age_months: None,
+        guardian: match (&p.guardian_relation, &p.guardian_name) {
+            (Some(relation), Some(name)) => Some(GuardianInput::Parts {
+                relation: relation.clone(),
+                name: name.clone(),
+            }),
+            _ => None,
+        },
+        mobile: p.mobile.clone(),
+        aadhaar: None,
+        aadhaar_last4: p.aadhaar_last4.clone(),
+        aadhaar_hash: p.aadhaar_last4.as_ref().and(aadhaar_hash),
+        abha_number: p.abha_number.clone(),
+        abha_address: p.abha_address.clone(),
+        category: Some(p.category.clone()),
+        address: p.address.clone(),
+        // Unknown (not refused) when it was never given: an edit must not drop a kept Aadhaar.
+        aadhaar_consent: p.aadhaar_consent.then_some(true),
+    }
+}
+
 /// Version of the Aadhaar consent notice the UI shows (recorded with each consent).
 pub const CONSENT_NOTICE_VERSION: &str = "aadhaar-notice-v1";
 
@@ -650,7 +739,16 @@ pub fn search(
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     };
     if let Some(u) = crate::opd::uhid::normalise(q).filter(|u| u.contains('-') && u.len() > 6) {
-        return Ok((QueryKind::Uhid, by("uhid", &u)?));
+        // A merged-away patient's card still carries their old UHID: it finds the kept record.
+        let id: Option<String> = conn
+            .prepare_cached("SELECT id FROM patients WHERE uhid = ?1")?
+            .query_row([&u], |r| r.get(0))
+            .optional()?;
+        let found = match id {
+            Some(id) => vec![resolve(conn, &id)?],
+            None => Vec::new(),
+        };
+        return Ok((QueryKind::Uhid, found));
     }
     if q.contains('@') {
         let addr = AbhaAddress::parse(q)
@@ -699,23 +797,73 @@ fn search_names(conn: &Connection, q: &str, limit: u32) -> Result<Vec<Patient>> 
         let rows = stmt.query_map(params![q, limit], from_row)?;
         return Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?);
     }
-    // Match the typed spelling or its phonetic key, each word as a prefix.
-    let spelled = names::fts_prefix_query(&latin);
-    let keyed = names::fts_prefix_query(&names::name_key(&latin));
+    // Match the typed spelling or its phonetic key, each word as a prefix. FTS5 walks its prefix
+    // indexes (2 to 5 characters) lazily from the newest row; a longer prefix would make it
+    // gather every match first, so words are cut to 5 characters for the index and the full
+    // words are checked on the candidates.
+    let key = names::name_key(&latin);
+    let cut = |words: &str| -> String {
+        words
+            .split_whitespace()
+            .map(|w| w.get(..FTS_PREFIX_MAX).unwrap_or(w))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let spelled = names::fts_prefix_query(&cut(&latin));
+    let keyed = names::fts_prefix_query(&cut(&key));
     let fts = match (spelled, keyed) {
         (Some(s), Some(k)) => format!("(name : {s}) OR (name_key : {k})"),
         (Some(s), None) => format!("name : {s}"),
         _ => return Ok(Vec::new()),
     };
+    let truncated = latin
+        .split_whitespace()
+        .chain(key.split_whitespace())
+        .any(|w| w.len() > FTS_PREFIX_MAX);
     // Newest matches first, without ranking every match: a common first name matches tens of
     // thousands of a million patients, and bm25 over all of them costs far more than the counter
-    // can wait. FTS5 walks rowids backwards cheaply.
+    // can wait.
+    let candidates = if truncated { limit * 8 } else { limit * 4 };
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {cols} FROM patients WHERE rowid IN \
-         (SELECT rowid FROM patients_fts WHERE patients_fts MATCH ?1 ORDER BY rowid DESC LIMIT ?2 * 4) \
-         AND merged_into IS NULL ORDER BY rowid DESC LIMIT ?2",
+        "SELECT {cols}, name_key FROM patients WHERE rowid IN \
+         (SELECT rowid FROM patients_fts WHERE patients_fts MATCH ?1 ORDER BY rowid DESC LIMIT ?2) \
+         AND merged_into IS NULL ORDER BY rowid DESC",
         cols = COLUMNS
     ))?;
-    let rows = stmt.query_map(params![fts, limit], from_row)?;
-    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    let latin_words: Vec<String> = latin
+        .split_whitespace()
+        .map(str::to_ascii_lowercase)
+        .collect();
+    let key_words: Vec<&str> = key.split_whitespace().collect();
+    let mut rows = stmt.query(params![fts, candidates])?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        if out.len() >= limit as usize {
+            break;
+        }
+        let p = from_row(row)?;
+        if truncated {
+            let stored_key: String = row.get(31)?;
+            let name = p.name.to_lowercase();
+            if !(words_prefixed(&name, &latin_words) || words_prefixed(&stored_key, &key_words)) {
+                continue;
+            }
+        }
+        out.push(p);
+    }
+    Ok(out)
+}
+
+/// Longest prefix FTS5 has an index for (`prefix = '2 3 4 5'` in migration 0007).
+const FTS_PREFIX_MAX: usize = 5;
+
+/// Every query word is the prefix of some word of `text` (as FTS5 matches `"w1"* "w2"*`).
+fn words_prefixed<S: AsRef<str>>(text: &str, query: &[S]) -> bool {
+    let words: Vec<&str> = text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    query
+        .iter()
+        .all(|q| words.iter().any(|w| w.starts_with(q.as_ref())))
 }

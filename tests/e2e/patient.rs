@@ -1,0 +1,116 @@
+//! End to end: a patient's record in the real app (Xvfb, tauri-driver, WebKitWebDriver).
+//!
+//! Register a patient by typing, open their record from the token screen, edit the mobile number,
+//! see the change on screen, find them by the new number, and check the edit reached the database
+//! with its audit entry. Screenshots land in `tests/artifacts/`.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::{by_id, connect, screenshot, type_css, wait_text};
+use serde_json::json;
+use swagat_tests::{app_binary, start_tauri_driver, start_xvfb};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn register_open_the_record_edit_the_mobile_and_see_it() {
+    let app = app_binary().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let db = data.path().join("kiosk.db");
+    {
+        let kiosk = swagat_core::Kiosk::open(&db).unwrap();
+        kiosk
+            .first_run_setup(&swagat_core::FirstRunSetup {
+                facility: serde_json::from_value(json!({"name_en": "UPHC Kankarbagh",
+                    "name_hi": "शहरी प्राथमिक स्वास्थ्य केंद्र कंकड़बाग", "kiosk_letter": "A",
+                    "facility_code": "PTN12", "state_lgd": 10, "district_lgd": 212}))
+                .unwrap(),
+                admin_name: "Asha".into(),
+                admin_secret: "246810".into(),
+            })
+            .unwrap();
+    }
+    let (display, _xvfb) = start_xvfb().unwrap();
+    let (port, _driver) = start_tauri_driver(
+        &display,
+        &[("SWAGAT_DB", &db), ("XDG_DATA_HOME", data.path())],
+    )
+    .unwrap();
+    let client = connect(port, &app).await;
+
+    type_css(&client, "[data-testid='login-name']", "Asha").await;
+    type_css(&client, "[data-testid='login-pin']", "246810").await;
+    by_id(&client, "login-submit").await.click().await.unwrap();
+    by_id(&client, "home-register").await.click().await.unwrap();
+    by_id(&client, "register").await;
+
+    // A new patient, typed at the counter.
+    type_css(&client, "[data-testid='reg-name']", "Kamla Devi").await;
+    by_id(&client, "reg-gender-F").await.click().await.unwrap();
+    type_css(&client, "[data-testid='reg-age']", "52").await;
+    type_css(&client, "#r-mobile", "9876543210").await;
+    type_css(&client, "#r-loc", "Kankarbagh").await;
+    by_id(&client, "dept-GEN").await.click().await.unwrap();
+    by_id(&client, "register-submit")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let uhid = by_id(&client, "issued-uhid").await.text().await.unwrap();
+    assert!(uhid.starts_with("PTN12-A"), "{uhid}");
+
+    // The record, from the token screen: details and the visit just made.
+    by_id(&client, "issued-record").await.click().await.unwrap();
+    by_id(&client, "patient-record").await;
+    assert_eq!(
+        by_id(&client, "patient-uhid").await.text().await.unwrap(),
+        uhid
+    );
+    let mobile = wait_text(&client, "patient-mobile", |t| !t.is_empty()).await;
+    assert_eq!(mobile, "9876543210");
+    let visits = by_id(&client, "patient-visits").await.text().await.unwrap();
+    assert!(visits.contains("A-001"), "{visits}");
+    screenshot(&client, "20-patient-record").await;
+
+    // A wrong number is refused with a message; the record keeps the old one.
+    by_id(&client, "patient-edit").await.click().await.unwrap();
+    by_id(&client, "patient-edit-form").await;
+    type_css(&client, "[data-testid='edit-mobile']", "12345").await;
+    by_id(&client, "edit-save").await.click().await.unwrap();
+    let err = by_id(&client, "patient-error").await.text().await.unwrap();
+    assert!(err.contains("mobile") || err.contains("मोबाइल"), "{err}");
+
+    // The right number: saved, shown.
+    type_css(&client, "[data-testid='edit-mobile']", "9123456780").await;
+    by_id(&client, "edit-save").await.click().await.unwrap();
+    by_id(&client, "patient-notice").await;
+    let mobile = wait_text(&client, "patient-mobile", |t| t == "9123456780").await;
+    assert_eq!(mobile, "9123456780");
+    screenshot(&client, "21-patient-edited").await;
+
+    // Back at registration, the new number finds her and opens the same record.
+    by_id(&client, "patient-back").await.click().await.unwrap();
+    by_id(&client, "token-issued").await;
+    by_id(&client, "next-patient").await.click().await.unwrap();
+    type_css(&client, "[data-testid='search-query']", "9123456780").await;
+    by_id(&client, "search-go").await.click().await.unwrap();
+    by_id(&client, "search-results").await;
+    by_id(&client, "result-open").await.click().await.unwrap();
+    assert_eq!(
+        by_id(&client, "patient-uhid").await.text().await.unwrap(),
+        uhid
+    );
+
+    client.close().await.unwrap();
+
+    // The edit is in the database, audited with the field name only.
+    let kiosk = swagat_core::Kiosk::open(&db).unwrap();
+    let (_, found) = kiosk.search_patients("9123456780", 5).unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].uhid, uhid);
+    assert!(kiosk.search_patients("9876543210", 5).unwrap().1.is_empty());
+    let log = kiosk.audit_log(20).unwrap();
+    let edit = log.iter().find(|e| e.action == "patient.edit").unwrap();
+    assert_eq!(edit.details["fields"], json!(["mobile"]));
+    assert!(!edit.details.to_string().contains("9123456780"));
+    assert_eq!(kiosk.patient_history(&found[0].id).unwrap().len(), 1);
+}
