@@ -1,8 +1,8 @@
 //! End to end: a patient's record in the real app (Xvfb, tauri-driver, WebKitWebDriver).
 //!
 //! Register a patient by typing, open their record from the token screen, edit the mobile number,
-//! see the change on screen, find them by the new number, and check the edit reached the database
-//! with its audit entry. Screenshots land in `tests/artifacts/`.
+//! see the change on screen, merge an earlier duplicate into the record (as the administrator),
+//! find them by the new number, and check the edit and merge reached the database, audited. Screenshots land in `tests/artifacts/`.
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -27,6 +27,16 @@ async fn register_open_the_record_edit_the_mobile_and_see_it() {
                 admin_name: "Asha".into(),
                 admin_secret: "246810".into(),
             })
+            .unwrap();
+        // The same woman, registered earlier under another spelling: the duplicate to merge.
+        kiosk
+            .register(
+                &swagat_core::Actor::Cli,
+                &serde_json::from_value(json!({"department": "EYE", "patient": {
+                    "name": "Kamla Kumari", "gender": "F", "age_years": 52,
+                    "abha_number": "91-2345-6789-0129"}}))
+                .unwrap(),
+            )
             .unwrap();
     }
     let (display, _xvfb) = start_xvfb().unwrap();
@@ -87,6 +97,22 @@ async fn register_open_the_record_edit_the_mobile_and_see_it() {
     assert_eq!(mobile, "9123456780");
     screenshot(&client, "21-patient-edited").await;
 
+    // The administrator merges the earlier duplicate into this record, after confirming.
+    type_into(&client, "[data-testid='merge-query']", "kamla kum").await;
+    by_id(&client, "merge-search").await.click().await.unwrap();
+    by_id(&client, "merge-pick").await.click().await.unwrap();
+    let confirm = by_id(&client, "merge-confirm").await.text().await.unwrap();
+    assert!(confirm.contains("Kamla Kumari"), "{confirm}");
+    screenshot(&client, "22-merge-confirm").await;
+    by_id(&client, "merge-yes").await.click().await.unwrap();
+    let notice = wait_text(&client, "patient-notice", |t| t.contains('1')).await;
+    assert!(!notice.is_empty());
+    let visits = wait_text(&client, "patient-visits", |t| t.contains("EYE")).await;
+    assert!(
+        visits.contains("GEN"),
+        "both visits on the kept record: {visits}"
+    );
+
     // Back at registration, the new number finds her and opens the same record.
     by_id(&client, "patient-back").await.click().await.unwrap();
     by_id(&client, "token-issued").await;
@@ -112,5 +138,9 @@ async fn register_open_the_record_edit_the_mobile_and_see_it() {
     let edit = log.iter().find(|e| e.action == "patient.edit").unwrap();
     assert_eq!(edit.details["fields"], json!(["mobile"]));
     assert!(!edit.details.to_string().contains("9123456780"));
-    assert_eq!(kiosk.patient_history(&found[0].id).unwrap().len(), 1);
+    assert_eq!(found[0].abha_number.as_deref(), Some("91-2345-6789-0129"));
+    assert_eq!(kiosk.patient_visits(&found[0].id, 10).unwrap().len(), 2);
+    let (_, by_name) = kiosk.search_patients("kamla", 10).unwrap();
+    assert_eq!(by_name.len(), 1, "the merged-away record is not found");
+    assert!(log.iter().any(|e| e.action == "patient.merge"));
 }
