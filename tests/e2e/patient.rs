@@ -98,7 +98,7 @@ async fn register_open_the_record_edit_the_mobile_and_see_it() {
     screenshot(&client, "21-patient-edited").await;
 
     // The administrator merges the earlier duplicate into this record, after confirming.
-    type_into(&client, "[data-testid='merge-query']", "kamla kum").await;
+    type_css(&client, "[data-testid='merge-query']", "kamla kum").await;
     by_id(&client, "merge-search").await.click().await.unwrap();
     by_id(&client, "merge-pick").await.click().await.unwrap();
     let confirm = by_id(&client, "merge-confirm").await.text().await.unwrap();
