@@ -6,8 +6,10 @@
 //! of each record was folded; a version is never folded twice. Kinds folded:
 //!
 //! - `facility_config` (server-authored, `swagat-server facility add | publish`): the
-//!   facility's name, code, HFR id and LGD codes replace the local ones (the server decides
-//!   shared configuration). A value the kiosk's validation refuses is skipped and noted.
+//!   facility's name (English, Hindi), code, HFR id and LGD codes replace the local ones, and the
+//!   state's masters — departments and fee-waiver categories, matched by code — are added or
+//!   replaced (the server decides shared configuration). A value the kiosk's validation refuses
+//!   is skipped and noted.
 //! - `dialysis_request` (an online booking request from the state portal): the portal's patient
 //!   is matched to a kiosk patient (ABHA number or address, else mobile + name key + year of
 //!   birth) or registered; a dialysis record is created from the portal's serology if the
@@ -125,9 +127,15 @@ pub fn fold_pending(tx: &Connection) -> Result<FoldReport> {
 struct ServerFacility {
     code: Option<String>,
     name: Option<String>,
+    /// The facility's name in Hindi.
+    name_hi: Option<String>,
     hfr_id: Option<String>,
     state_lgd: Option<u32>,
     district_lgd: Option<u32>,
+    /// Masters: departments (added or replaced by code: name, room, fee, validity, active).
+    departments: Option<Vec<config::Department>>,
+    /// Masters: fee-waiver categories (added or replaced by code).
+    fee_waivers: Option<Vec<config::FeeWaiver>>,
 }
 
 fn fold_config(tx: &Connection, payload: &str) -> Result<Folded> {
@@ -164,15 +172,41 @@ fn fold_config(tx: &Connection, payload: &str) -> Result<Folded> {
                 ..Default::default()
             },
         ),
+        (
+            "name_hi",
+            ConfigPatch {
+                name_hi: f.name_hi.clone(),
+                ..Default::default()
+            },
+        ),
+        (
+            "departments",
+            ConfigPatch {
+                departments: f.departments.clone(),
+                ..Default::default()
+            },
+        ),
+        (
+            "fee_waivers",
+            ConfigPatch {
+                fee_waivers: f.fee_waivers.clone(),
+                ..Default::default()
+            },
+        ),
     ];
     let before = config::load_settings(tx)?;
+    let masters = config::load(tx)?;
+    let masters_before = (masters.departments, masters.fee_waivers);
     let mut skipped = Vec::new();
     for (name, patch) in patches {
         let empty = patch.name_en.is_none()
             && patch.facility_code.is_none()
             && patch.hfr_id.is_none()
             && patch.state_lgd.is_none()
-            && patch.district_lgd.is_none();
+            && patch.district_lgd.is_none()
+            && patch.name_hi.is_none()
+            && patch.departments.is_none()
+            && patch.fee_waivers.is_none();
         if empty {
             continue;
         }
@@ -199,6 +233,16 @@ fn fold_config(tx: &Connection, payload: &str) -> Result<Folded> {
     }
     if before.state_lgd != after.state_lgd || before.district_lgd != after.district_lgd {
         changed.push("lgd");
+    }
+    if before.name_hi != after.name_hi {
+        changed.push("name_hi");
+    }
+    let masters_after = config::load(tx)?;
+    if masters_before.0 != masters_after.departments {
+        changed.push("departments");
+    }
+    if masters_before.1 != masters_after.fee_waivers {
+        changed.push("fee_waivers");
     }
     if !changed.is_empty() {
         audit::record(
@@ -675,5 +719,31 @@ mod tests {
         );
         let log = k.audit_log(5).unwrap();
         assert!(log.iter().any(|e| e.action == "config.sync"));
+    }
+
+    #[test]
+    fn facility_config_brings_the_state_masters() {
+        let k = Kiosk::open_in_memory().unwrap();
+        pull(
+            &k,
+            &uuid::Uuid::now_v7().to_string(),
+            FACILITY_CONFIG_KIND,
+            1,
+            &serde_json::json!({ "name_hi": "शहरी प्राथमिक स्वास्थ्य केंद्र",
+                "departments": [{"code": "NCD", "name_en": "NCD clinic", "name_hi": "एनसीडी क्लिनिक",
+                    "room": "12", "fee_rupees": 0, "validity_days": 30, "active": true}],
+                "fee_waivers": [{"code": "PVTG", "name_en": "PVTG family", "name_hi": "पीवीटीजी परिवार",
+                    "active": true}] }),
+        );
+        assert_eq!(fold(&k).folded, 1);
+        let c = k.config().unwrap();
+        assert_eq!(c.settings.name_hi, "शहरी प्राथमिक स्वास्थ्य केंद्र");
+        let ncd = c.departments.iter().find(|d| d.code == "NCD").unwrap();
+        assert_eq!((ncd.room.as_str(), ncd.validity_days), ("12", 30));
+        assert!(
+            c.departments.iter().any(|d| d.code == "GEN"),
+            "the others stay"
+        );
+        assert!(c.fee_waivers.iter().any(|w| w.code == "PVTG"));
     }
 }
