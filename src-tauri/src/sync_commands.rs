@@ -13,13 +13,14 @@ fn report(e: swagat_core::CoreError) -> ErrorReport {
     ErrorReport::from(&e)
 }
 
-/// What the strip shows; no personal data, so no login needed.
-#[tauri::command]
+/// What the strip shows; no personal data, so no login needed. Off the main thread (`async`):
+/// the store it reads may be busy for a moment with a large pull.
+#[tauri::command(async)]
 pub fn sync_status(state: State<'_, AppState>) -> CmdResult<SyncView> {
     state.sync_view()
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 pub fn sync_now(state: State<'_, AppState>) -> CmdResult<SyncView> {
     state.require(&[])?;
     state.sync_now();
@@ -63,7 +64,7 @@ pub async fn sync_enroll(
     Ok(creds.into())
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 pub fn sync_dead_letters(state: State<'_, AppState>) -> CmdResult<Vec<DeadLetter>> {
     state.require(&[Role::Admin])?;
     sync_service::dead_letters(state.kiosk()?).map_err(report)
