@@ -311,6 +311,37 @@ fn portal_request_to_confirmed_booking(backend: Backend) {
     assert_eq!(bookings, 1);
     assert_eq!(s.get(&id)["status"], "confirmed");
     assert_eq!(s.get(&id)["shift"], 1, "the first answer stands");
+
+    // A revoked portal's token is refused from then on, for new requests and for status.
+    let out = run(
+        "swagat-server",
+        &["portal", "revoke", "--db", &s.db, "--portal", portal_id],
+    );
+    assert_eq!(out["revoked"], true);
+    let later = s.request("PMNDP-1099", "Meera Devi", "9876500099", &date, 2);
+    let (status, _) = s.post(&later);
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let r = s
+        .http
+        .get(format!("{url}/{id}"))
+        .bearer_auth(&s.token)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    // An unknown portal cannot be revoked.
+    let o = std::process::Command::new(swagat_tests::profile_dir().join("swagat-server"))
+        .args([
+            "portal",
+            "revoke",
+            "--db",
+            &s.db,
+            "--portal",
+            "00000000-0000-0000-0000-000000000000",
+        ])
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("unknown portal"));
 }
 
 #[test]

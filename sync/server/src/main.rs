@@ -117,6 +117,13 @@ enum PortalCmd {
         #[arg(long)]
         name: String,
     },
+    /// Revoke a portal: its token is refused (401) from then on; prints {"portal_id", "revoked"}.
+    Revoke {
+        #[arg(long)]
+        db: String,
+        #[arg(long)]
+        portal: Uuid,
+    },
 }
 
 #[derive(Subcommand)]
@@ -138,6 +145,8 @@ enum CliError {
     Io(#[from] std::io::Error),
     #[error("unknown device")]
     UnknownDevice,
+    #[error("unknown portal")]
+    UnknownPortal,
     #[error("invalid payload: {0}")]
     Payload(String),
 }
@@ -208,6 +217,15 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                 .add_portal(name, secrets::hash_secret(&secret))
                 .await?;
             print(serde_json::json!({ "portal_id": id, "token": format!("{id}.{secret}") }));
+        }
+        Cmd::Portal {
+            cmd: PortalCmd::Revoke { db, portal },
+        } => {
+            let store = DbStore::open(&db).await?;
+            if !store.revoke_portal(portal).await? {
+                return Err(CliError::UnknownPortal);
+            }
+            print(serde_json::json!({ "portal_id": portal, "revoked": true }));
         }
         Cmd::Facility {
             cmd:

@@ -354,6 +354,9 @@ pub trait Store: Send + Sync + 'static {
     /// Looks a portal up (for authentication).
     fn portal(&self, id: Uuid) -> impl Future<Output = Result<Option<Portal>, StoreError>> + Send;
 
+    /// Revokes a portal: its token is refused from then on; `false` if unknown.
+    fn revoke_portal(&self, id: Uuid) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
     /// Stores a checked online dialysis request and publishes it to the facility's kiosks as a
     /// `dialysis_request` record, in one transaction. Idempotent per (portal, reference): the
     /// stored request is returned (`false`) when the body is the same, and
@@ -480,6 +483,9 @@ impl Store for DbStore {
     }
     async fn portal(&self, id: Uuid) -> Result<Option<Portal>, StoreError> {
         delegate!(self, s => s.portal(id).await)
+    }
+    async fn revoke_portal(&self, id: Uuid) -> Result<bool, StoreError> {
+        delegate!(self, s => s.revoke_portal(id).await)
     }
     async fn submit_request(
         &self,

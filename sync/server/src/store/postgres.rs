@@ -654,6 +654,18 @@ impl Store for PgStore {
         Ok(id)
     }
 
+    async fn revoke_portal(&self, id: Uuid) -> Result<bool, StoreError> {
+        let c = self.pool.get().await.map_err(pool_err)?;
+        c.execute(
+            "UPDATE portals SET revoked_at_ms = $1 WHERE id = $2 AND revoked_at_ms IS NULL",
+            &[&now_ms(), &id],
+        )
+        .await?;
+        Ok(c.query_opt("SELECT 1 FROM portals WHERE id = $1", &[&id])
+            .await?
+            .is_some())
+    }
+
     async fn portal(&self, id: Uuid) -> Result<Option<Portal>, StoreError> {
         let c = self.pool.get().await.map_err(pool_err)?;
         Ok(c.query_opt(

@@ -665,6 +665,22 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn revoke_portal(&self, id: Uuid) -> Result<bool, StoreError> {
+        self.with(move |c| {
+            c.execute(
+                "UPDATE portals SET revoked_at_ms = ?1 WHERE id = ?2 AND revoked_at_ms IS NULL",
+                params![now_ms(), id.to_string()],
+            )?;
+            let exists: bool = c.query_row(
+                "SELECT EXISTS (SELECT 1 FROM portals WHERE id = ?1)",
+                [id.to_string()],
+                |r| r.get(0),
+            )?;
+            Ok(exists)
+        })
+        .await
+    }
+
     async fn portal(&self, id: Uuid) -> Result<Option<Portal>, StoreError> {
         self.with(move |c| {
             Ok(c.prepare_cached(
