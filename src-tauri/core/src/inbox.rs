@@ -141,75 +141,75 @@ struct ServerFacility {
 fn fold_config(tx: &Connection, payload: &str) -> Result<Folded> {
     let f: ServerFacility = serde_json::from_str(payload)
         .map_err(|e| CoreError::Corrupt(format!("facility_config: {e}")))?;
-    // One field at a time, so one value the kiosk refuses does not block the others.
-    let patches: Vec<(&str, ConfigPatch)> = vec![
-        (
-            "name_en",
-            ConfigPatch {
-                name_en: f.name.clone(),
-                ..Default::default()
-            },
-        ),
-        (
-            "facility_code",
-            ConfigPatch {
-                facility_code: f.code.clone(),
-                ..Default::default()
-            },
-        ),
-        (
-            "hfr_id",
-            ConfigPatch {
-                hfr_id: f.hfr_id.clone(),
-                ..Default::default()
-            },
-        ),
-        (
-            "lgd",
-            ConfigPatch {
-                state_lgd: f.state_lgd,
-                district_lgd: f.district_lgd,
-                ..Default::default()
-            },
-        ),
-        (
-            "name_hi",
-            ConfigPatch {
-                name_hi: f.name_hi.clone(),
-                ..Default::default()
-            },
-        ),
-        (
-            "departments",
-            ConfigPatch {
-                departments: f.departments.clone(),
-                ..Default::default()
-            },
-        ),
-        (
-            "fee_waivers",
-            ConfigPatch {
-                fee_waivers: f.fee_waivers.clone(),
-                ..Default::default()
-            },
-        ),
-    ];
-    let before = config::load_settings(tx)?;
-    let masters = config::load(tx)?;
-    let masters_before = (masters.departments, masters.fee_waivers);
+    // One field at a time, so one value the kiosk refuses does not block the others; absent
+    // fields are left alone.
+    let mut patches: Vec<(&str, ConfigPatch)> = Vec::new();
+    let mut add = |name, present: bool, patch: ConfigPatch| {
+        if present {
+            patches.push((name, patch));
+        }
+    };
+    let none = ConfigPatch::default;
+    add(
+        "name_en",
+        f.name.is_some(),
+        ConfigPatch {
+            name_en: f.name,
+            ..none()
+        },
+    );
+    add(
+        "facility_code",
+        f.code.is_some(),
+        ConfigPatch {
+            facility_code: f.code,
+            ..none()
+        },
+    );
+    add(
+        "hfr_id",
+        f.hfr_id.is_some(),
+        ConfigPatch {
+            hfr_id: f.hfr_id,
+            ..none()
+        },
+    );
+    add(
+        "lgd",
+        f.state_lgd.is_some() || f.district_lgd.is_some(),
+        ConfigPatch {
+            state_lgd: f.state_lgd,
+            district_lgd: f.district_lgd,
+            ..none()
+        },
+    );
+    add(
+        "name_hi",
+        f.name_hi.is_some(),
+        ConfigPatch {
+            name_hi: f.name_hi,
+            ..none()
+        },
+    );
+    add(
+        "departments",
+        f.departments.is_some(),
+        ConfigPatch {
+            departments: f.departments,
+            ..none()
+        },
+    );
+    add(
+        "fee_waivers",
+        f.fee_waivers.is_some(),
+        ConfigPatch {
+            fee_waivers: f.fee_waivers,
+            ..none()
+        },
+    );
+    let before = config::load(tx)?;
     let mut skipped = Vec::new();
     for (name, patch) in patches {
-        let empty = patch.name_en.is_none()
-            && patch.facility_code.is_none()
-            && patch.hfr_id.is_none()
-            && patch.state_lgd.is_none()
-            && patch.district_lgd.is_none()
-            && patch.name_hi.is_none()
-            && patch.departments.is_none()
-            && patch.fee_waivers.is_none();
-        if empty {
-            continue;
-        }
         tx.execute_batch("SAVEPOINT cfg")?;
         match config::apply(tx, &patch) {
             Ok(_) => tx.execute_batch("RELEASE cfg")?,
@@ -220,30 +220,23 @@ fn fold_config(tx: &Connection, payload: &str) -> Result<Folded> {
             Err(e) => return Err(e),
         }
     }
-    let after = config::load_settings(tx)?;
-    let mut changed = Vec::new();
-    if before.name_en != after.name_en {
-        changed.push("name_en");
-    }
-    if before.facility_code != after.facility_code {
-        changed.push("facility_code");
-    }
-    if before.hfr_id != after.hfr_id {
-        changed.push("hfr_id");
-    }
-    if before.state_lgd != after.state_lgd || before.district_lgd != after.district_lgd {
-        changed.push("lgd");
-    }
-    if before.name_hi != after.name_hi {
-        changed.push("name_hi");
-    }
-    let masters_after = config::load(tx)?;
-    if masters_before.0 != masters_after.departments {
-        changed.push("departments");
-    }
-    if masters_before.1 != masters_after.fee_waivers {
-        changed.push("fee_waivers");
-    }
+    let after = config::load(tx)?;
+    let (b, a) = (&before.settings, &after.settings);
+    let changed: Vec<&str> = [
+        ("name_en", b.name_en != a.name_en),
+        ("facility_code", b.facility_code != a.facility_code),
+        ("hfr_id", b.hfr_id != a.hfr_id),
+        (
+            "lgd",
+            b.state_lgd != a.state_lgd || b.district_lgd != a.district_lgd,
+        ),
+        ("name_hi", b.name_hi != a.name_hi),
+        ("departments", before.departments != after.departments),
+        ("fee_waivers", before.fee_waivers != after.fee_waivers),
+    ]
+    .into_iter()
+    .filter_map(|(name, differs)| differs.then_some(name))
+    .collect();
     if !changed.is_empty() {
         audit::record(
             tx,
