@@ -49,6 +49,16 @@ fn fresh() -> (tempfile::TempDir, AppState) {
     (dir, state)
 }
 
+/// First-run setup of `facility` with the administrator "Admin" / 135790 (who is then logged in).
+fn set_up_facility(win: &tauri::WebviewWindow<tauri::test::MockRuntime>, facility: Value) {
+    invoke(
+        win,
+        "first_run_setup",
+        json!({"setup": {"facility": facility, "admin_name": "Admin", "admin_secret": "135790"}}),
+    )
+    .unwrap();
+}
+
 #[test]
 fn first_run_setup_login_and_home() {
     let (_dir, state) = fresh();
@@ -87,9 +97,10 @@ fn first_run_setup_login_and_home() {
 fn settings_need_an_admin_and_validate() {
     let (_dir, state) = fresh();
     let (_app, win) = app(state);
-    invoke(&win, "first_run_setup", json!({"setup": {
-        "facility": {"name_en": "DH Jagdalpur", "name_hi": "जिला अस्पताल जगदलपुर", "kiosk_letter": "B"},
-        "admin_name": "Admin", "admin_secret": "135790"}})).unwrap();
+    set_up_facility(
+        &win,
+        json!({"name_en": "DH Jagdalpur", "name_hi": "जिला अस्पताल जगदलपुर", "kiosk_letter": "B"}),
+    );
     let r = invoke(
         &win,
         "add_staff",
@@ -139,14 +150,10 @@ fn a_database_from_a_newer_app_is_reported_not_crashed() {
 fn sync_status_enrollment_and_dead_letters_through_commands() {
     let (_dir, state) = fresh();
     let (_app, win) = app(state);
-    invoke(
+    set_up_facility(
         &win,
-        "first_run_setup",
-        json!({"setup": {
-        "facility": {"name_en": "PHC Bihta", "name_hi": "पीएचसी बिहटा", "kiosk_letter": "A"},
-        "admin_name": "Admin", "admin_secret": "135790"}}),
-    )
-    .unwrap();
+        json!({"name_en": "PHC Bihta", "name_hi": "पीएचसी बिहटा", "kiosk_letter": "A"}),
+    );
 
     // Before enrollment: local only, nothing refused; no login needed to read the strip.
     let v = invoke(&win, "sync_status", json!({})).unwrap();
@@ -207,14 +214,10 @@ fn sync_status_enrollment_and_dead_letters_through_commands() {
 fn a_dialysis_nurse_can_find_registered_patients_to_book() {
     let (_dir, state) = fresh();
     let (_app, win) = app(state);
-    invoke(
+    set_up_facility(
         &win,
-        "first_run_setup",
-        json!({"setup": {
-        "facility": {"name_en": "Sadar Hospital", "name_hi": "सदर अस्पताल", "kiosk_letter": "D"},
-        "admin_name": "Admin", "admin_secret": "135790"}}),
-    )
-    .unwrap();
+        json!({"name_en": "Sadar Hospital", "name_hi": "सदर अस्पताल", "kiosk_letter": "D"}),
+    );
     invoke(
         &win,
         "register",
@@ -247,14 +250,10 @@ fn a_dialysis_nurse_can_find_registered_patients_to_book() {
 fn patient_record_edit_and_merge_with_roles() {
     let (_dir, state) = fresh();
     let (_app, win) = app(state);
-    invoke(
+    set_up_facility(
         &win,
-        "first_run_setup",
-        json!({"setup": {
-        "facility": {"name_en": "UPHC Kankarbagh", "kiosk_letter": "A"},
-        "admin_name": "Admin", "admin_secret": "135790"}}),
-    )
-    .unwrap();
+        json!({"name_en": "UPHC Kankarbagh", "kiosk_letter": "A"}),
+    );
     invoke(
         &win,
         "add_staff",
@@ -337,14 +336,10 @@ fn patient_record_edit_and_merge_with_roles() {
 fn a_scan_shows_the_aadhaar_photo_as_png() {
     let (_dir, state) = fresh();
     let (_app, win) = app(state);
-    invoke(
+    set_up_facility(
         &win,
-        "first_run_setup",
-        json!({"setup": {
-        "facility": {"name_en": "UPHC Kankarbagh", "kiosk_letter": "A"},
-        "admin_name": "Admin", "admin_secret": "135790"}}),
-    )
-    .unwrap();
+        json!({"name_en": "UPHC Kankarbagh", "kiosk_letter": "A"}),
+    );
     let raw = include_str!("../identity/tests/data/aadhaar_secure_qr_uidai_sample_2019.txt");
     let s = invoke(&win, "scan_qr", json!({"raw": raw})).unwrap();
     assert!(s["photo_png"]
