@@ -7,7 +7,6 @@
 mod common;
 
 use common::{by_id, connect, scanner_burst, screenshot, type_into, ONE_AT_A_TIME};
-use serde_json::json;
 use swagat_tests::{app_binary, start_tauri_driver, start_xvfb};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -134,19 +133,8 @@ async fn scan_an_aadhaar_register_print_preview_and_scan_again_for_the_returning
     let app = app_binary().unwrap();
     let data = tempfile::tempdir().unwrap();
     let db = data.path().join("kiosk.db");
-    {
-        let kiosk = swagat_core::Kiosk::open(&db).unwrap();
-        kiosk
-            .first_run_setup(&swagat_core::FirstRunSetup {
-                facility: serde_json::from_value(json!({"name_en": "UPHC Kankarbagh",
-                    "name_hi": "शहरी प्राथमिक स्वास्थ्य केंद्र कंकड़बाग", "kiosk_letter": "A",
-                    "facility_code": "PTN12", "state_lgd": 10, "district_lgd": 212}))
-                .unwrap(),
-                admin_name: "Asha".into(),
-                admin_secret: "246810".into(),
-            })
-            .unwrap();
-    }
+    // Closed again before the app opens the file.
+    drop(common::seed_kankarbagh(&db));
     let qr = include_str!("../data/aadhaar_secure_qr_synthetic_v2.txt")
         .trim()
         .to_owned();

@@ -14,16 +14,13 @@ use swagat_tests::{app_binary, start_tauri_driver, start_xvfb};
 
 /// Seeds what reception would have done: the facility, a nurse's account, two registered patients.
 fn seed(db: &std::path::Path) {
-    let kiosk = Kiosk::open(db).unwrap();
-    let admin = kiosk
-        .first_run_setup(&swagat_core::FirstRunSetup {
-            facility: serde_json::from_value(json!({"name_en": "District Hospital Bhagalpur",
-                "name_hi": "सदर अस्पताल भागलपुर", "kiosk_letter": "D", "facility_code": "BGP01"}))
-            .unwrap(),
-            admin_name: "Admin".into(),
-            admin_secret: "135790".into(),
-        })
-        .unwrap();
+    let (kiosk, admin) = common::seed_facility(
+        db,
+        json!({"name_en": "District Hospital Bhagalpur",
+                "name_hi": "सदर अस्पताल भागलपुर", "kiosk_letter": "D", "facility_code": "BGP01"}),
+        "Admin",
+        "135790",
+    );
     kiosk
         .add_staff(
             &Actor::Staff(admin.id),

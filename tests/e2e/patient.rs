@@ -17,17 +17,7 @@ async fn register_open_the_record_edit_the_mobile_and_see_it() {
     let data = tempfile::tempdir().unwrap();
     let db = data.path().join("kiosk.db");
     {
-        let kiosk = swagat_core::Kiosk::open(&db).unwrap();
-        kiosk
-            .first_run_setup(&swagat_core::FirstRunSetup {
-                facility: serde_json::from_value(json!({"name_en": "UPHC Kankarbagh",
-                    "name_hi": "शहरी प्राथमिक स्वास्थ्य केंद्र कंकड़बाग", "kiosk_letter": "A",
-                    "facility_code": "PTN12", "state_lgd": 10, "district_lgd": 212}))
-                .unwrap(),
-                admin_name: "Asha".into(),
-                admin_secret: "246810".into(),
-            })
-            .unwrap();
+        let kiosk = common::seed_kankarbagh(&db);
         // The same woman, registered earlier under another spelling: the duplicate to merge.
         kiosk
             .register(

@@ -8,6 +8,39 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 use swagat_tests::artifacts_dir;
 
+/// Opens (creating) the kiosk database at `db` and runs first-run setup of `facility` (the
+/// setup form's JSON) with the administrator `admin` / `secret`, as the setup screen would.
+pub fn seed_facility(
+    db: &std::path::Path,
+    facility: serde_json::Value,
+    admin: &str,
+    secret: &str,
+) -> (swagat_core::Kiosk, swagat_core::StaffMember) {
+    let kiosk = swagat_core::Kiosk::open(db).unwrap();
+    let member = kiosk
+        .first_run_setup(&swagat_core::FirstRunSetup {
+            facility: serde_json::from_value(facility).unwrap(),
+            admin_name: admin.into(),
+            admin_secret: secret.into(),
+        })
+        .unwrap();
+    (kiosk, member)
+}
+
+/// The UPHC Kankarbagh facility (Patna, code PTN12, kiosk A) the OPD tests use, with Asha as
+/// administrator (PIN 246810).
+pub fn seed_kankarbagh(db: &std::path::Path) -> swagat_core::Kiosk {
+    seed_facility(
+        db,
+        json!({"name_en": "UPHC Kankarbagh",
+            "name_hi": "शहरी प्राथमिक स्वास्थ्य केंद्र कंकड़बाग", "kiosk_letter": "A",
+            "facility_code": "PTN12", "state_lgd": 10, "district_lgd": 212}),
+        "Asha",
+        "246810",
+    )
+    .0
+}
+
 /// One app at a time: each test starts its own Xvfb, tauri-driver and app.
 pub static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
