@@ -232,6 +232,9 @@ pub async fn enroll<S: KioskStore>(
         .enroll(&EnrollRequest {
             code: code.trim().to_string(),
             device_name: config.device_name.clone(),
+            client_secret: None,
+            install_id: None,
+            previous_device_id: None,
         })
         .await?;
     let creds = Credentials {
@@ -242,6 +245,10 @@ pub async fn enroll<S: KioskStore>(
         facility_name: resp.facility_name,
         secret: resp.secret,
         ca_cert_pem,
+        install_id: None,
+        aadhaar_key: resp.aadhaar_key,
+        aadhaar_key_id: resp.aadhaar_key_id,
+        slip_link_key: resp.slip_link_key,
     };
     let saved = creds.clone();
     blocking(&store, move |s| s.save_credentials(&saved)).await?;

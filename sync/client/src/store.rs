@@ -62,6 +62,18 @@ pub struct Credentials {
     /// state server whose certificate comes from a private CA (`enroll --ca-cert FILE`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ca_cert_pem: Option<String>,
+    /// This installation's id, sent with every request ([`swagat_sync_protocol::INSTALL_HEADER`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub install_id: Option<Uuid>,
+    /// The state's Aadhaar hashing key from enrollment (base64); the core installs it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aadhaar_key: Option<String>,
+    /// Identifier of the Aadhaar hashing key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aadhaar_key_id: Option<String>,
+    /// The facility's slip-link key from enrollment (base64).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slip_link_key: Option<String>,
 }
 
 /// A record the server refused, kept visible on the kiosk.

@@ -40,12 +40,26 @@ pub enum ErrorCode {
     BatchTooLarge,
     /// Server-side failure (storage unavailable…); retry later.
     Internal,
+    /// Record rejected: the kind is authored by the server only (see `kinds::SERVER_ONLY_KINDS`).
+    ForbiddenKind,
+    /// The batch reuses an acknowledged sequence number with other content (a kiosk restored
+    /// from a backup or a cloned disk); the kiosk must renumber its unsent records.
+    SequenceConflict,
+    /// Two installations are speaking as one device (a cloned disk): this copy must re-enroll.
+    DeviceCloned,
+    /// Too many requests or over quota; retry after the `Retry-After` header.
+    TooManyRequests,
+    /// The enrollment code has expired.
+    EnrollmentCodeExpired,
 }
 
 impl ErrorCode {
     /// Whether a request that failed with this code may succeed if simply retried later.
     pub fn is_retryable(self) -> bool {
-        matches!(self, ErrorCode::Internal | ErrorCode::SequenceGap)
+        matches!(
+            self,
+            ErrorCode::Internal | ErrorCode::SequenceGap | ErrorCode::TooManyRequests
+        )
     }
 
     /// The code as its wire string.
@@ -66,6 +80,11 @@ impl ErrorCode {
             ErrorCode::PayloadTooLarge => "payload_too_large",
             ErrorCode::BatchTooLarge => "batch_too_large",
             ErrorCode::Internal => "internal",
+            ErrorCode::ForbiddenKind => "forbidden_kind",
+            ErrorCode::SequenceConflict => "sequence_conflict",
+            ErrorCode::DeviceCloned => "device_cloned",
+            ErrorCode::TooManyRequests => "too_many_requests",
+            ErrorCode::EnrollmentCodeExpired => "enrollment_code_expired",
         }
     }
 }
@@ -99,6 +118,11 @@ mod tests {
             ErrorCode::SequenceGap,
             ErrorCode::DeviceRevoked,
             ErrorCode::NotOwner,
+            ErrorCode::ForbiddenKind,
+            ErrorCode::SequenceConflict,
+            ErrorCode::DeviceCloned,
+            ErrorCode::TooManyRequests,
+            ErrorCode::EnrollmentCodeExpired,
         ] {
             let s = serde_json::to_string(&c).unwrap();
             assert_eq!(s, format!("\"{}\"", c.as_str()));

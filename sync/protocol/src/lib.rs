@@ -7,6 +7,7 @@
 pub mod envelope;
 pub mod error;
 pub mod hlc;
+pub mod kinds;
 pub mod messages;
 pub mod wire;
 
@@ -25,3 +26,8 @@ pub const PROTOCOL_VERSION: u32 = 1;
 
 /// HTTP header carrying [`PROTOCOL_VERSION`].
 pub const PROTOCOL_HEADER: &str = "x-swagat-protocol";
+
+/// HTTP header carrying the kiosk's per-install id (a UUID created once per installation and
+/// kept in its credential) with every `/v1` request, so the server can tell a restored kiosk
+/// (same install, older state) from a cloned disk (two installs speaking as one device).
+pub const INSTALL_HEADER: &str = "x-swagat-install";

@@ -16,6 +16,17 @@ pub struct EnrollRequest {
     /// Human label for the device (e.g. host name); not personal data.
     #[serde(default)]
     pub device_name: String,
+    /// Version 2 (optional): a secret the kiosk created and persisted *before* asking, so a
+    /// retry after a lost answer proves it is the same kiosk and gets the same device back
+    /// (the code is not burnt by a dropped link). Without it the server makes the secret (v1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+    /// Version 2 (optional): the kiosk's per-install id (see [`crate::INSTALL_HEADER`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub install_id: Option<Uuid>,
+    /// Re-enrollment (optional): the device id this kiosk had before, audited by the server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_device_id: Option<Uuid>,
 }
 
 /// Answer to [`EnrollRequest`]: the device's identity and secret (shown once, stored by the kiosk).
@@ -32,6 +43,17 @@ pub struct EnrollResponse {
     /// Device secret: sent as `Authorization: Bearer <device_id>.<secret>`. The server keeps
     /// only its SHA-256.
     pub secret: String,
+    /// The state's Aadhaar hashing key (HMAC-SHA256, 32 bytes, base64 standard), so every kiosk
+    /// of the state hashes the same Aadhaar to the same value. Absent from older servers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aadhaar_key: Option<String>,
+    /// Identifier of [`Self::aadhaar_key`] (recorded beside each hash it made).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aadhaar_key_id: Option<String>,
+    /// The facility's slip-link key (HMAC-SHA256, 32 bytes, base64 standard): the `k` of the
+    /// slip QR `<base>/s/<visit>?k=<mac>` that the server's slip page checks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slip_link_key: Option<String>,
 }
 
 /// `POST /v1/push`: a batch of consecutive outbox envelopes of the authenticated device.

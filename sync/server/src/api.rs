@@ -209,6 +209,9 @@ async fn enroll<S: Store>(
         facility_code: facility.code,
         facility_name: facility.name,
         secret,
+        aadhaar_key: None,
+        aadhaar_key_id: None,
+        slip_link_key: None,
     })
 }
 
