@@ -1,0 +1,142 @@
+//! The map in ARCHITECTURE.md cannot drift: its structural claims about who depends on whom are
+//! checked here against `cargo metadata`'s resolved graph (normal and build dependencies, the
+//! ones that end up in a binary).
+//!
+//! Claims kept: only the desktop shell (`swagat`) links Tauri; nothing under `sync/` depends on
+//! a kiosk crate (`src-tauri/*`); the domain crates (`swagat-identity`, `swagat-slip`,
+//! `swagat-dialysis`) depend on no kiosk core, no sync crate and no server; the server depends on
+//! no kiosk crate. When a claim changes on purpose, change ARCHITECTURE.md and this test together.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Package name → the names of the packages it depends on (normal/build), from the resolve graph.
+fn graph() -> BTreeMap<String, BTreeSet<String>> {
+    let out = std::process::Command::new(env!("CARGO"))
+        .args(["metadata", "--format-version", "1", "--locked", "--offline"])
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .output()
+        .expect("cargo metadata runs");
+    assert!(
+        out.status.success(),
+        "cargo metadata failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let meta: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let name_of: BTreeMap<String, String> = meta["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["id"].as_str().unwrap().to_owned(),
+                p["name"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let mut g = BTreeMap::new();
+    for node in meta["resolve"]["nodes"].as_array().unwrap() {
+        let from = name_of[node["id"].as_str().unwrap()].clone();
+        let deps: BTreeSet<String> = node["deps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| {
+                d["dep_kinds"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|k| k["kind"].as_str() != Some("dev"))
+            })
+            .map(|d| name_of[d["pkg"].as_str().unwrap()].clone())
+            .collect();
+        g.entry(from).or_insert_with(BTreeSet::new).extend(deps);
+    }
+    g
+}
+
+/// Everything `pkg` pulls in, transitively.
+fn closure(g: &BTreeMap<String, BTreeSet<String>>, pkg: &str) -> BTreeSet<String> {
+    let mut seen = BTreeSet::new();
+    let mut todo = vec![pkg.to_owned()];
+    while let Some(p) = todo.pop() {
+        for d in g.get(&p).into_iter().flatten() {
+            if seen.insert(d.clone()) {
+                todo.push(d.clone());
+            }
+        }
+    }
+    seen
+}
+
+const KIOSK_CRATES: &[&str] = &[
+    "swagat",
+    "swagat-core",
+    "swagat-admin",
+    "swagat-identity",
+    "swagat-slip",
+    "swagat-dialysis",
+];
+const SYNC_CRATES: &[&str] = &[
+    "swagat-sync-protocol",
+    "swagat-sync-client",
+    "swagat-server",
+];
+const DOMAIN_CRATES: &[&str] = &["swagat-identity", "swagat-slip", "swagat-dialysis"];
+
+#[test]
+fn only_the_desktop_shell_links_tauri() {
+    let g = graph();
+    for member in KIOSK_CRATES
+        .iter()
+        .chain(SYNC_CRATES)
+        .filter(|m| **m != "swagat")
+    {
+        let c = closure(&g, member);
+        assert!(
+            !c.contains("tauri"),
+            "{member} must not depend on tauri (directly or not)"
+        );
+        assert!(
+            !c.contains("wry") && !c.contains("webkit2gtk"),
+            "{member} must link no GTK web view"
+        );
+    }
+    assert!(
+        closure(&g, "swagat").contains("tauri"),
+        "the check sees the shell's Tauri"
+    );
+}
+
+#[test]
+fn nothing_in_sync_depends_on_a_kiosk_crate() {
+    let g = graph();
+    for member in SYNC_CRATES {
+        let c = closure(&g, member);
+        for kiosk in KIOSK_CRATES {
+            assert!(!c.contains(*kiosk), "{member} must not depend on {kiosk}");
+        }
+    }
+    assert!(
+        closure(&g, "swagat-core").contains("swagat-sync-client"),
+        "the check sees the core's use of the sync client"
+    );
+}
+
+#[test]
+fn domain_crates_stay_below_the_core() {
+    let g = graph();
+    for member in DOMAIN_CRATES {
+        let c = closure(&g, member);
+        for above in [
+            "swagat-core",
+            "swagat-admin",
+            "swagat",
+            "swagat-sync-client",
+            "swagat-server",
+        ] {
+            assert!(!c.contains(above), "{member} must not depend on {above}");
+        }
+    }
+}
