@@ -99,6 +99,28 @@ pub struct PushState {
     pub rejected: Vec<Rejection>,
 }
 
+/// Most sequences one `GET /v1/push/digests` answers.
+pub const MAX_DIGEST_RANGE: u64 = 5000;
+
+/// The content hash the server holds for one of the device's sequences.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeqDigest {
+    /// Device sequence.
+    pub seq: u64,
+    /// [`crate::envelope::content_hash`] of what the server processed at `seq`; `None` when
+    /// unknown (a rejection recorded before the server kept hashes).
+    pub hash: Option<String>,
+}
+
+/// `GET /v1/push/digests?from=A&to=B`: the server's content hashes of this device's sequences
+/// `A..=B` (at most [`MAX_DIGEST_RANGE`]), in sequence order; sequences it never processed are
+/// absent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushDigests {
+    /// One entry per processed sequence of the range.
+    pub digests: Vec<SeqDigest>,
+}
+
 /// `GET /v1/pull?cursor=N&limit=M`: changes for the device's facility written elsewhere.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PullResponse {
