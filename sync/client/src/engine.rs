@@ -305,9 +305,15 @@ pub async fn enroll<S: KioskStore>(
         }
     };
     let mut client = ServerClient::new(&server_url, config)?;
+    let mut previous_acked = None;
     if let Some(prev) = &previous {
-        // Proof that this kiosk is the previous device (valid even if it was revoked).
+        // Proof that this kiosk is the previous device (valid even if it was revoked), and the
+        // install it was (a copied disk must not retire the device the other copy uses).
         client = client.with_device(prev.device_id, &prev.secret)?;
+        if let Some(install) = prev.install_id {
+            client = client.with_install(install);
+        }
+        previous_acked = Some(blocking(&store, |s| s.counts()).await?.acked_seq);
     }
     let resp = client
         .enroll(&EnrollRequest {
@@ -316,6 +322,7 @@ pub async fn enroll<S: KioskStore>(
             client_secret: Some(pending.client_secret.clone()),
             install_id: Some(pending.install_id),
             previous_device_id: previous.as_ref().map(|c| c.device_id),
+            previous_acked_seq: previous_acked,
         })
         .await?;
     let creds = Credentials {

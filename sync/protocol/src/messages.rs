@@ -27,6 +27,11 @@ pub struct EnrollRequest {
     /// Re-enrollment (optional): the device id this kiosk had before, audited by the server.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub previous_device_id: Option<Uuid>,
+    /// Re-enrollment (optional): the last acknowledgement this kiosk recorded for its previous
+    /// device. The new device starts at the smaller of it and the server's, so a copied disk
+    /// (whose sequence the server holds other records under) loses nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_acked_seq: Option<u64>,
 }
 
 /// Answer to [`EnrollRequest`]: the device's identity and secret (shown once, stored by the kiosk).

@@ -430,6 +430,11 @@ async fn enroll<S: Store>(
             secret_hash: secrets::hash_secret(&secret),
             install_id: req.install_id,
             previous_device,
+            previous_install: previous_device
+                .map(|_| install_id(&headers))
+                .transpose()?
+                .flatten(),
+            previous_acked: previous_device.and(req.previous_acked_seq),
         })
         .await;
     let enrolled = match result {

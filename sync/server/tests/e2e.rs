@@ -500,6 +500,8 @@ async fn healthz_openapi_and_protocol_version() {
         .unwrap();
     assert_eq!(o["openapi"], "3.1.0");
     assert!(o["paths"]["/v1/push"].is_object());
+    assert!(o["paths"]["/v1/push/digests"]["get"].is_object());
+    assert!(o["components"]["schemas"]["EnrollRequest"]["properties"]["client_secret"].is_object());
     assert!(o["paths"]["/api/v1/dialysis/requests"]["post"].is_object());
     assert!(o["paths"]["/api/v1/dialysis/requests/{id}"]["get"].is_object());
     let r = http

@@ -177,6 +177,17 @@ pub struct EnrollParams {
     pub install_id: Option<Uuid>,
     /// A previous device of this kiosk whose credential the caller proved (re-enrollment).
     pub previous_device: Option<Uuid>,
+    /// The install id the re-enrolling kiosk had (its request's `x-swagat-install`).
+    pub previous_install: Option<Uuid>,
+    /// The last acknowledgement the re-enrolling kiosk recorded for its previous device.
+    pub previous_acked: Option<u64>,
+}
+
+/// Where a re-enrolled device starts: the server's acknowledged sequence of the old device,
+/// or less when the kiosk recorded less (a copied disk: the server holds the other copy's
+/// records after that point, and this kiosk's own must still be sent).
+pub fn continuation_seq(server_acked: u64, kiosk_acked: Option<u64>) -> u64 {
+    kiosk_acked.map_or(server_acked, |k| k.min(server_acked))
 }
 
 /// The state's and the facility's keys handed to a kiosk at enrollment.
@@ -476,8 +487,10 @@ pub trait Store: Send + Sync + 'static {
     /// [`StoreError::InvalidEnrollmentCode`] and an expired one
     /// [`StoreError::EnrollmentCodeExpired`]. With `p.previous_device` (of the same facility,
     /// else [`StoreError::PreviousDeviceElsewhere`]) the new device continues the old one: it
-    /// starts at the old device's acknowledged sequence, the old device is revoked, and the
-    /// change of device id is recorded (`device_successions`). Creates the state's Aadhaar key
+    /// starts at the old device's acknowledged sequence (see [`continuation_seq`]), the old
+    /// device is revoked — unless the kiosk came from an install id the old device moved away
+    /// from (a copied disk: the other copy still uses it) — and the change of device id is
+    /// recorded (`device_successions`, with the starting sequence). Creates the state's Aadhaar key
     /// and the facility's slip-link key on first use.
     fn enroll(&self, p: EnrollParams) -> impl Future<Output = Result<Enrolled, StoreError>> + Send;
 

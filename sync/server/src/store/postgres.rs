@@ -132,6 +132,8 @@ CREATE TABLE device_successions (
     new_device_id UUID PRIMARY KEY REFERENCES devices(id),
     old_device_id UUID NOT NULL REFERENCES devices(id),
     facility_id UUID NOT NULL REFERENCES facilities(id),
+    start_seq BIGINT NOT NULL,
+    old_revoked BOOLEAN NOT NULL,
     at_ms BIGINT NOT NULL
 );
 CREATE TABLE server_keys (
@@ -170,7 +172,8 @@ async fn backfill_hashes(tx: &impl GenericClient) -> Result<(), StoreError> {
 }
 
 /// The device and the devices it replaced by re-enrollment (their sequences continue).
-const CHAIN: &str = "WITH RECURSIVE chain(d) AS (SELECT $1::uuid UNION SELECT s.old_device_id FROM device_successions s JOIN chain ON s.new_device_id = chain.d)";
+/// (Each old device's sequences count only up to where its successor started.)
+const CHAIN: &str = "WITH RECURSIVE chain(d, upto) AS (SELECT $1::uuid, 9223372036854775807::bigint UNION SELECT s.old_device_id, LEAST(chain.upto, s.start_seq) FROM device_successions s JOIN chain ON s.new_device_id = chain.d)";
 
 async fn digests_tx(
     c: &impl GenericClient,
@@ -181,8 +184,10 @@ async fn digests_tx(
     let rows = c
         .query(
             &format!(
-                "{CHAIN} SELECT device_seq, content_hash FROM change_log WHERE device_id IN (SELECT d FROM chain) AND device_seq BETWEEN $2 AND $3
-                 UNION ALL SELECT device_seq, content_hash FROM rejections WHERE device_id IN (SELECT d FROM chain) AND device_seq BETWEEN $2 AND $3
+                "{CHAIN} SELECT x.device_seq, x.content_hash FROM change_log x JOIN chain ON x.device_id = chain.d AND x.device_seq <= chain.upto
+                    WHERE x.device_seq BETWEEN $2 AND $3
+                 UNION ALL SELECT x.device_seq, x.content_hash FROM rejections x JOIN chain ON x.device_id = chain.d AND x.device_seq <= chain.upto
+                    WHERE x.device_seq BETWEEN $2 AND $3
                  ORDER BY 1"
             ),
             &[
@@ -585,6 +590,7 @@ impl Store for PgStore {
             return Err(StoreError::EnrollmentCodeExpired);
         }
         let mut start_seq: i64 = 0;
+        let mut revoke_old = true;
         if let Some(prev) = p.previous_device {
             let r = tx
                 .query_opt(
@@ -597,7 +603,18 @@ impl Store for PgStore {
             if pf != facility.id {
                 return Err(StoreError::PreviousDeviceElsewhere);
             }
-            start_seq = r.get(1);
+            let acked: i64 = r.get(1);
+            start_seq = super::continuation_seq(acked.max(0) as u64, p.previous_acked) as i64;
+            if let Some(install) = p.previous_install {
+                let superseded: Option<bool> = tx
+                    .query_opt(
+                        "SELECT superseded_at_ms IS NOT NULL FROM device_installs WHERE device_id = $1 AND install_id = $2",
+                        &[&prev, &install],
+                    )
+                    .await?
+                    .map(|r| r.get(0));
+                revoke_old = superseded != Some(true);
+            }
         }
         let device = Device {
             id: Uuid::now_v7(),
@@ -619,15 +636,17 @@ impl Store for PgStore {
         }
         if let Some(prev) = p.previous_device {
             tx.execute(
-                "INSERT INTO device_successions (new_device_id, old_device_id, facility_id, at_ms) VALUES ($1, $2, $3, $4)",
-                &[&device.id, &prev, &facility.id, &now],
+                "INSERT INTO device_successions (new_device_id, old_device_id, facility_id, start_seq, old_revoked, at_ms) VALUES ($1, $2, $3, $4, $5, $6)",
+                &[&device.id, &prev, &facility.id, &start_seq, &revoke_old, &now],
             )
             .await?;
-            tx.execute(
-                "UPDATE devices SET revoked_at_ms = $1 WHERE id = $2 AND revoked_at_ms IS NULL",
-                &[&now, &prev],
-            )
-            .await?;
+            if revoke_old {
+                tx.execute(
+                    "UPDATE devices SET revoked_at_ms = $1 WHERE id = $2 AND revoked_at_ms IS NULL",
+                    &[&now, &prev],
+                )
+                .await?;
+            }
         }
         tx.execute(
             "UPDATE enrollment_codes SET used_at_ms = $1, device_id = $2 WHERE code_hash = $3",

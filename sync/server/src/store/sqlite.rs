@@ -129,6 +129,8 @@ CREATE TABLE device_successions (
     new_device_id TEXT PRIMARY KEY REFERENCES devices(id),
     old_device_id TEXT NOT NULL REFERENCES devices(id),
     facility_id TEXT NOT NULL REFERENCES facilities(id),
+    start_seq INTEGER NOT NULL,
+    old_revoked INTEGER NOT NULL,
     at_ms INTEGER NOT NULL
 );
 CREATE TABLE server_keys (
@@ -176,7 +178,8 @@ fn backfill_hashes(tx: &Connection) -> Result<(), StoreError> {
 }
 
 /// The device and the devices it replaced by re-enrollment (their sequences continue).
-const CHAIN: &str = "WITH RECURSIVE chain(d) AS (SELECT ?1 UNION SELECT s.old_device_id FROM device_successions s JOIN chain ON s.new_device_id = chain.d)";
+/// (Each old device's sequences count only up to where its successor started.)
+const CHAIN: &str = "WITH RECURSIVE chain(d, upto) AS (SELECT ?1, 9223372036854775807 UNION SELECT s.old_device_id, MIN(chain.upto, s.start_seq) FROM device_successions s JOIN chain ON s.new_device_id = chain.d)";
 
 fn digests_tx(
     c: &Connection,
@@ -185,8 +188,10 @@ fn digests_tx(
     hi: u64,
 ) -> Result<Vec<SeqDigest>, StoreError> {
     let mut st = c.prepare_cached(&format!(
-        "{CHAIN} SELECT device_seq, content_hash FROM change_log WHERE device_id IN chain AND device_seq BETWEEN ?2 AND ?3
-         UNION ALL SELECT device_seq, content_hash FROM rejections WHERE device_id IN chain AND device_seq BETWEEN ?2 AND ?3
+        "{CHAIN} SELECT x.device_seq, x.content_hash FROM change_log x JOIN chain ON x.device_id = chain.d AND x.device_seq <= chain.upto
+            WHERE x.device_seq BETWEEN ?2 AND ?3
+         UNION ALL SELECT x.device_seq, x.content_hash FROM rejections x JOIN chain ON x.device_id = chain.d AND x.device_seq <= chain.upto
+            WHERE x.device_seq BETWEEN ?2 AND ?3
          ORDER BY 1"
     ))?;
     let v = st
@@ -571,6 +576,7 @@ impl Store for SqliteStore {
                 return Err(StoreError::EnrollmentCodeExpired);
             }
             let mut start_seq: i64 = 0;
+            let mut revoke_old = true;
             if let Some(prev) = p.previous_device {
                 let row = tx
                     .query_row(
@@ -583,7 +589,17 @@ impl Store for SqliteStore {
                 if pf != fid {
                     return Err(StoreError::PreviousDeviceElsewhere);
                 }
-                start_seq = acked;
+                start_seq = super::continuation_seq(acked.max(0) as u64, p.previous_acked) as i64;
+                if let Some(install) = p.previous_install {
+                    let superseded: Option<bool> = tx
+                        .query_row(
+                            "SELECT superseded_at_ms IS NOT NULL FROM device_installs WHERE device_id = ?1 AND install_id = ?2",
+                            params![prev.to_string(), install.to_string()],
+                            |r| r.get(0),
+                        )
+                        .optional()?;
+                    revoke_old = superseded != Some(true);
+                }
             }
             let device = Device {
                 id: Uuid::now_v7(),
@@ -604,13 +620,15 @@ impl Store for SqliteStore {
             }
             if let Some(prev) = p.previous_device {
                 tx.execute(
-                    "INSERT INTO device_successions (new_device_id, old_device_id, facility_id, at_ms) VALUES (?1, ?2, ?3, ?4)",
-                    params![did, prev.to_string(), fid, now],
+                    "INSERT INTO device_successions (new_device_id, old_device_id, facility_id, start_seq, old_revoked, at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    params![did, prev.to_string(), fid, start_seq, revoke_old, now],
                 )?;
-                tx.execute(
-                    "UPDATE devices SET revoked_at_ms = ?1 WHERE id = ?2 AND revoked_at_ms IS NULL",
-                    params![now, prev.to_string()],
-                )?;
+                if revoke_old {
+                    tx.execute(
+                        "UPDATE devices SET revoked_at_ms = ?1 WHERE id = ?2 AND revoked_at_ms IS NULL",
+                        params![now, prev.to_string()],
+                    )?;
+                }
             }
             tx.execute(
                 "UPDATE enrollment_codes SET used_at_ms = ?1, device_id = ?2 WHERE code_hash = ?3",
