@@ -481,13 +481,14 @@ impl<S: KioskStore> SyncEngine<S> {
         let mut from = local_acked + 1;
         while from <= hi {
             let to = hi.min(from + MAX_DIGEST_RANGE - 1);
-            let server: std::collections::HashMap<u64, Option<String>> = client
-                .digests(from, to)
-                .await?
-                .digests
-                .into_iter()
-                .map(|d| (d.seq, d.hash))
-                .collect();
+            let digests = match client.digests(from, to).await {
+                Ok(d) => d.digests,
+                // A server from before content hashes: only the numbers can tell.
+                Err(SyncError::Server { status: 404, .. }) => break,
+                Err(e) => return Err(e),
+            };
+            let server: std::collections::HashMap<u64, Option<String>> =
+                digests.into_iter().map(|d| (d.seq, d.hash)).collect();
             let n = (to - from + 1) as usize;
             let after = from - 1;
             let local = blocking(&self.store, move |s| s.pending(after, n)).await?;

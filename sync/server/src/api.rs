@@ -572,3 +572,27 @@ async fn pull<S: Store>(
     info!(device = %device.id, records = resp.records.len(), cursor = resp.cursor, "pull");
     wire(&resp)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn throttle_counts_wrong_codes_per_address_within_the_window() {
+        let t = EnrollThrottle::default();
+        let a: IpAddr = [10, 0, 0, 1].into();
+        let b: IpAddr = [10, 0, 0, 2].into();
+        let start = Instant::now();
+        for i in 0..THROTTLE_LIMIT {
+            assert!(t.check(a, start).is_ok(), "attempt {i}");
+            t.fail(a, start + Duration::from_secs(i as u64));
+        }
+        let now = start + Duration::from_secs(60);
+        let wait = t.check(a, now).unwrap_err();
+        assert_eq!(wait, THROTTLE_WINDOW - Duration::from_secs(60));
+        // Another address is not held up.
+        assert!(t.check(b, now).is_ok());
+        // Once the oldest wrong code leaves the window, one more attempt is allowed.
+        assert!(t.check(a, start + THROTTLE_WINDOW).is_ok());
+    }
+}

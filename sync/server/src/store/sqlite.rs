@@ -1105,3 +1105,45 @@ impl Store for SqliteStore {
         .await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// A database made before migration 3 gets its stored changes' content hashes back-filled,
+    /// and its old rejections stay "unknown" (a duplicate, never a conflict).
+    #[tokio::test]
+    async fn migration_3_back_fills_content_hashes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        let id = Uuid::now_v7();
+        let (dev, fac) = (Uuid::now_v7(), Uuid::now_v7());
+        {
+            let c = Connection::open(&path).unwrap();
+            for m in &MIGRATIONS[..2] {
+                c.execute_batch(m).unwrap();
+            }
+            c.pragma_update(None, "user_version", 2).unwrap();
+            c.execute(
+                "INSERT INTO change_log (record_id, kind, facility_id, device_id, device_seq, hlc, schema_version, payload, received_at_ms)
+                 VALUES (?1, 'patient', ?2, ?3, 1, 77, 1, '{\"n\":1}', 0)",
+                params![id.to_string(), fac.to_string(), dev.to_string()],
+            )
+            .unwrap();
+            c.execute(
+                "INSERT INTO rejections (device_id, device_seq, record_id, code, reason, at_ms) VALUES (?1, 2, ?2, 'invalid_kind', 'x', 0)",
+                params![dev.to_string(), Uuid::now_v7().to_string()],
+            )
+            .unwrap();
+        }
+        let store = SqliteStore::open(path.to_str().unwrap()).await.unwrap();
+        let d = store.digests(dev, 1, 2).await.unwrap();
+        assert_eq!(d.len(), 2);
+        assert_eq!(
+            d[0].hash.as_deref(),
+            Some(content_hash(id, "patient", Hlc::from_u64(77), 1, "{\"n\":1}").as_str())
+        );
+        assert_eq!(d[1].hash, None);
+    }
+}
