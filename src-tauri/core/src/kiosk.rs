@@ -153,11 +153,25 @@ impl Kiosk {
                 .map(|_| ())
                 .map_err(swagat_sync_client::StoreError::new)
         });
+        // A restore from backup (or a copied disk) detected by the engine is audited in the
+        // transaction that renumbers the outbox.
+        let restore: swagat_sync_client::sqlite::RestoreHook = Box::new(|tx, event| {
+            crate::audit::record(
+                tx,
+                &crate::audit::Actor::System,
+                "sync.restore_detected",
+                "sync",
+                None,
+                serde_json::json!(event),
+            )
+            .map_err(swagat_sync_client::StoreError::new)
+        });
         Ok(
             swagat_sync_client::sqlite::SqliteKioskStore::from_connection(
                 crate::store::open_connection(path)?,
             )
-            .with_pull_hook(hook),
+            .with_pull_hook(hook)
+            .with_restore_hook(restore),
         )
     }
 

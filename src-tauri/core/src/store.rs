@@ -29,6 +29,9 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0006_sync_dialysis.sql"),
     // 0007: patient history (edits and merges).
     include_str!("../migrations/0007_patient_versions.sql"),
+    // 0013: sync restore detection and idempotent enrollment (the sync client's RESTORE_SCHEMA;
+    // numbers 0008-0012 belong to other branches: keep this one last when merging).
+    include_str!("../migrations/0013_sync_restore.sql"),
 ];
 
 /// The schema version this build creates and understands.

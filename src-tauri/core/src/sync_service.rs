@@ -39,6 +39,8 @@ pub enum SyncProblem {
     Unauthorized,
     /// The server's TLS certificate is not trusted (wrong address, or a private CA not given).
     Certificate,
+    /// Another copy of this kiosk (a copied disk) speaks for this device: re-enroll this one.
+    Cloned,
     /// The server answered with an error.
     Server,
     /// The local database failed.
@@ -67,6 +69,8 @@ impl SyncProblem {
             Self::Revoked
         } else if starts(SyncError::Unauthorized) {
             Self::Unauthorized
+        } else if starts(SyncError::DeviceCloned) {
+            Self::Cloned
         } else if m.starts_with("the server's TLS certificate is not trusted") {
             Self::Certificate
         } else if m.starts_with("server error") {
@@ -102,6 +106,10 @@ pub struct SyncView {
     pub dead_letters: u64,
     /// Unix milliseconds of the last fully successful sync.
     pub last_sync_at_ms: Option<i64>,
+    /// How many times this kiosk found it had been restored from a backup (or copied).
+    pub restores: u64,
+    /// Unix milliseconds of the last detected restore.
+    pub last_restore_at_ms: Option<i64>,
     /// The last problem, if the last attempt failed.
     pub problem: Option<SyncProblem>,
     /// The last problem's technical text (English; no personal data).
@@ -235,6 +243,8 @@ pub fn view<S: KioskStore>(store: &S, engine: Option<&SyncStatus>) -> Result<Syn
         pending: counts.pending,
         dead_letters: counts.dead_letters,
         last_sync_at_ms: counts.last_sync_at_ms,
+        restores: counts.restores,
+        last_restore_at_ms: counts.last_restore_at_ms,
         ..SyncView::default()
     };
     if let Some(s) = engine {
@@ -334,6 +344,14 @@ pub fn error_message(e: &SyncError) -> CoreError {
             e.to_string(),
             "सर्वर प्रशासक ने इस उपकरण को हटा दिया है".to_owned(),
         ),
+        SyncError::DeviceCloned => (
+            e.to_string(),
+            "यह कियोस्क किसी दूसरे कियोस्क की प्रति है (डिस्क कॉपी); नए नामांकन कोड से इसका दोबारा नामांकन करें".to_owned(),
+        ),
+        SyncError::EnrollmentCodeExpired => (
+            e.to_string(),
+            "नामांकन कोड की अवधि समाप्त हो गई है; प्रशासक से नया कोड लें".to_owned(),
+        ),
         SyncError::Unauthorized => (
             e.to_string(),
             "सर्वर ने इस उपकरण की पहचान अस्वीकार की; दोबारा नामांकन करें".to_owned(),
@@ -383,6 +401,7 @@ mod tests {
             (SyncError::Transport("reset".into()), SyncProblem::Transport),
             (SyncError::Revoked, SyncProblem::Revoked),
             (SyncError::Unauthorized, SyncProblem::Unauthorized),
+            (SyncError::DeviceCloned, SyncProblem::Cloned),
             (
                 SyncError::Server {
                     status: 503,

@@ -5,16 +5,28 @@
 //! server which sequence it has durably processed (`/v1/push/state`) and sends from there, and
 //! the server ingests idempotently. So a crash, a lost answer or a restarted server can at worst
 //! cause a batch to be sent twice, never lost or applied twice.
+//!
+//! The one thing the server cannot know is that the kiosk itself went back in time (its disk
+//! restored from a backup, or copied): then the kiosk's new records reuse sequence numbers the
+//! server already holds with other content. The engine detects it — the server acknowledged more
+//! than the kiosk recorded and its content hashes for that range (`/v1/push/digests`) differ from
+//! the outbox, or a push answers `sequence_conflict` — and then renumbers its unsent records
+//! after the server's sequence, takes a new install id (so a second live copy is refused as
+//! `device_cloned`), and pulls back its own records the backup lacked (PROTOCOL.md §12).
 
 use crate::http::ServerClient;
 use crate::store::{Credentials, DeadLetter, KioskStore, OutboxEntry, StoreError};
+use crate::store::{PendingEnrollment, RestoreRequest};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-use swagat_sync_protocol::{EnrollRequest, Envelope, ErrorCode, PushRequest, Rejection};
+use swagat_sync_protocol::{
+    content_hash, EnrollRequest, Envelope, ErrorCode, PushRequest, Rejection, MAX_DIGEST_RANGE,
+};
 use tokio::sync::{watch, Mutex, Notify};
 use tracing::{debug, info, warn};
+use uuid::Uuid;
 
 /// Why a sync (or enrollment) did not complete.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -56,6 +68,26 @@ pub enum SyncError {
     /// The enrollment code is unknown or already used.
     #[error("enrollment code unknown or already used")]
     InvalidEnrollmentCode,
+    /// The enrollment code has expired.
+    #[error("the enrollment code has expired; ask the administrator for a new one")]
+    EnrollmentCodeExpired,
+    /// The batch reused acknowledged sequences with other content (restore or copied disk).
+    #[error("sequence conflict: server acknowledged {acked_seq}")]
+    SequenceConflict {
+        /// Server's acknowledged sequence.
+        acked_seq: u64,
+    },
+    /// Another copy of this kiosk now speaks for the device: this copy must re-enroll.
+    #[error("this kiosk is a copy of another one (device cloned): re-enroll this kiosk with a new enrollment code")]
+    DeviceCloned,
+    /// The server asked to slow down (`429`); retried after `retry_after`.
+    #[error("server busy (too many requests), retry after {retry_after:?}: {message}")]
+    TooManyRequests {
+        /// The server's `Retry-After`.
+        retry_after: Duration,
+        /// Server's message.
+        message: String,
+    },
     /// The kiosk store failed.
     #[error("{0}")]
     Store(String),
@@ -87,6 +119,8 @@ impl SyncError {
             | SyncError::Transport(_)
             | SyncError::Protocol(_)
             | SyncError::SequenceGap { .. }
+            | SyncError::SequenceConflict { .. }
+            | SyncError::TooManyRequests { .. }
             | SyncError::NoProgress => true,
             SyncError::Server { status, code, .. } => {
                 *status >= 500
@@ -165,6 +199,9 @@ pub struct SyncReport {
     pub pending: u64,
     /// Dead-lettered records in total.
     pub dead_letters: u64,
+    /// Restores from backup (or disk copies) detected during this call.
+    #[serde(default)]
+    pub restored: u64,
 }
 
 /// Live status for the UI's status strip.
@@ -212,14 +249,36 @@ async fn blocking<S: KioskStore, T: Send + 'static>(
         .map_err(SyncError::from)
 }
 
-/// Enrolls this kiosk with a one-time code and saves the credential in `store`.
+/// The code as the server hashes it: letters and digits, upper case.
+fn normalize_code(code: &str) -> String {
+    code.chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_uppercase())
+        .collect()
+}
+
+/// A new device secret chosen by the kiosk: 32 random bytes, hex.
+fn new_secret() -> String {
+    let bytes: [u8; 32] = rand::rng().random();
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Enrolls this kiosk with a one-time code and saves the credential in `store` (protocol
+/// enrollment v2, PROTOCOL.md §4).
+///
+/// The kiosk first makes its secret and install id and persists them (`pending_enrollment`), so
+/// when the answer is lost on a bad link, running the same enrollment again (same server, same
+/// code) presents the same secret and gets the same device back. An already enrolled kiosk
+/// re-enrolls: it names its previous device and proves it with that device's credential, and
+/// the server continues the old device's sequence (nothing acknowledged is sent again).
 pub async fn enroll<S: KioskStore>(
     store: Arc<S>,
     server_url: &str,
     code: &str,
     config: &EngineConfig,
 ) -> Result<Credentials, SyncError> {
-    let client = ServerClient::new(server_url, config)?;
+    let server_url = server_url.trim().trim_end_matches('/').to_string();
+    let norm = normalize_code(code);
     let ca_cert_pem = (!config.extra_root_certs_pem.is_empty()).then(|| {
         config
             .extra_root_certs_pem
@@ -228,31 +287,69 @@ pub async fn enroll<S: KioskStore>(
             .collect::<Vec<_>>()
             .join("\n")
     });
+    let previous = blocking(&store, |s| s.load_credentials())
+        .await?
+        .filter(|c| c.server_url == server_url);
+    let pending = match blocking(&store, |s| s.load_pending_enrollment()).await? {
+        Some(p) if p.server_url == server_url && p.code == norm => p,
+        _ => {
+            let p = PendingEnrollment {
+                server_url: server_url.clone(),
+                code: norm,
+                client_secret: new_secret(),
+                install_id: Uuid::now_v7(),
+            };
+            let saved = p.clone();
+            blocking(&store, move |s| s.save_pending_enrollment(Some(&saved))).await?;
+            p
+        }
+    };
+    let mut client = ServerClient::new(&server_url, config)?;
+    let mut previous_acked = None;
+    if let Some(prev) = &previous {
+        // Proof that this kiosk is the previous device (valid even if it was revoked), and the
+        // install it was (a copied disk must not retire the device the other copy uses).
+        client = client.with_device(prev.device_id, &prev.secret)?;
+        if let Some(install) = prev.install_id {
+            client = client.with_install(install);
+        }
+        previous_acked = Some(blocking(&store, |s| s.counts()).await?.acked_seq);
+    }
     let resp = client
         .enroll(&EnrollRequest {
             code: code.trim().to_string(),
             device_name: config.device_name.clone(),
-            client_secret: None,
-            install_id: None,
-            previous_device_id: None,
+            client_secret: Some(pending.client_secret.clone()),
+            install_id: Some(pending.install_id),
+            previous_device_id: previous.as_ref().map(|c| c.device_id),
+            previous_acked_seq: previous_acked,
         })
         .await?;
     let creds = Credentials {
-        server_url: server_url.trim_end_matches('/').to_string(),
+        server_url,
         device_id: resp.device_id,
         facility_id: resp.facility_id,
         facility_code: resp.facility_code,
         facility_name: resp.facility_name,
         secret: resp.secret,
         ca_cert_pem,
-        install_id: None,
+        install_id: Some(pending.install_id),
         aadhaar_key: resp.aadhaar_key,
         aadhaar_key_id: resp.aadhaar_key_id,
         slip_link_key: resp.slip_link_key,
     };
     let saved = creds.clone();
-    blocking(&store, move |s| s.save_credentials(&saved)).await?;
-    info!(device = %creds.device_id, facility = %creds.facility_id, "enrolled");
+    blocking(&store, move |s| {
+        s.save_credentials(&saved)?;
+        s.save_pending_enrollment(None)
+    })
+    .await?;
+    info!(
+        device = %creds.device_id,
+        facility = %creds.facility_id,
+        replaces = ?previous.map(|c| c.device_id),
+        "enrolled"
+    );
     Ok(creds)
 }
 
@@ -319,9 +416,15 @@ impl<S: KioskStore> SyncEngine<S> {
     }
 
     async fn server(&self) -> Result<(Credentials, ServerClient), SyncError> {
-        let creds = blocking(&self.store, |s| s.load_credentials())
+        let mut creds = blocking(&self.store, |s| s.load_credentials())
             .await?
             .ok_or(SyncError::NotEnrolled)?;
+        if creds.install_id.is_none() {
+            // Enrolled before install ids existed: this installation takes one now.
+            creds.install_id = Some(Uuid::now_v7());
+            let saved = creds.clone();
+            blocking(&self.store, move |s| s.save_credentials(&saved)).await?;
+        }
         let mut guard = self.client.lock().await;
         if let Some((c, client)) = guard.as_ref() {
             if *c == creds {
@@ -332,8 +435,11 @@ impl<S: KioskStore> SyncEngine<S> {
         if let Some(pem) = &creds.ca_cert_pem {
             config.extra_root_certs_pem.push(pem.as_bytes().to_vec());
         }
-        let client = ServerClient::new(&creds.server_url, &config)?
+        let mut client = ServerClient::new(&creds.server_url, &config)?
             .with_device(creds.device_id, &creds.secret)?;
+        if let Some(install) = creds.install_id {
+            client = client.with_install(install);
+        }
         *guard = Some((creds.clone(), client.clone()));
         Ok((creds, client))
     }
@@ -358,72 +464,161 @@ impl<S: KioskStore> SyncEngine<S> {
         .await
     }
 
+    /// Whether the kiosk was restored from a backup (or copied): the server acknowledged
+    /// `server_acked`, more than the kiosk's recorded `local_acked`, and either more than the
+    /// kiosk ever wrote or with other content than its outbox for the overlapping range. On
+    /// `Some`, the outbox sequences the server holds with the same content (kept as they are).
+    async fn restore_evidence(
+        &self,
+        client: &ServerClient,
+        local_acked: u64,
+        last_seq: u64,
+        server_acked: u64,
+    ) -> Result<Option<Vec<u64>>, SyncError> {
+        let mut restored = server_acked > last_seq;
+        let mut keep = Vec::new();
+        let hi = server_acked.min(last_seq);
+        let mut from = local_acked + 1;
+        while from <= hi {
+            let to = hi.min(from + MAX_DIGEST_RANGE - 1);
+            let digests = match client.digests(from, to).await {
+                Ok(d) => d.digests,
+                // A server from before content hashes: only the numbers can tell.
+                Err(SyncError::Server { status: 404, .. }) => break,
+                Err(e) => return Err(e),
+            };
+            let server: std::collections::HashMap<u64, Option<String>> =
+                digests.into_iter().map(|d| (d.seq, d.hash)).collect();
+            let n = (to - from + 1) as usize;
+            let after = from - 1;
+            let local = blocking(&self.store, move |s| s.pending(after, n)).await?;
+            for e in local.iter().filter(|e| e.seq <= to) {
+                let mine = content_hash(e.record_id, &e.kind, e.hlc, e.schema, e.payload.get());
+                match server.get(&e.seq) {
+                    Some(Some(h)) if *h != mine => restored = true,
+                    // Same content, or unknown to the server (kept before it stored hashes).
+                    _ => keep.push(e.seq),
+                }
+            }
+            from = to + 1;
+        }
+        Ok(restored.then_some(keep))
+    }
+
     /// One round: push everything pending, then pull until the server has nothing more.
     /// Progress made before an error is kept in `report`.
     async fn round(&self, report: &mut SyncReport) -> Result<(), SyncError> {
         let _one_at_a_time = self.round.lock().await;
-        let (creds, client) = self.server().await?;
-
-        // Push, resuming from what the server says it has.
-        let local_acked = blocking(&self.store, |s| s.counts()).await?.acked_seq;
-        let state = client.push_state(local_acked).await?;
-        self.dead_letter_all(&state.rejected).await?;
-        let mut acked = state.acked_seq;
-        blocking(&self.store, move |s| s.record_ack(acked)).await?;
-        if acked > local_acked {
-            report.pushed += acked - local_acked;
-        }
-        let mut gaps = 0;
-        loop {
-            let batch_size = self.config.batch_size;
-            let mut entries = blocking(&self.store, move |s| s.pending(acked, batch_size)).await?;
-            if entries.is_empty() {
-                break;
-            }
-            let mut bytes = 0usize;
-            let keep = entries
-                .iter()
-                .position(|e| {
-                    bytes += e.payload.get().len();
-                    bytes > self.config.max_batch_bytes
-                })
-                .unwrap_or(entries.len())
-                .max(1);
-            entries.truncate(keep);
-            let first = entries[0].seq;
-            let last = entries.iter().map(|e| e.seq).max().unwrap_or(first);
-            let envelopes: Vec<Envelope> = entries
-                .into_iter()
-                .map(|e| to_envelope(&creds, e))
-                .collect();
-            debug!(first, last, "pushing batch");
-            let resp = match client.push(&PushRequest { envelopes }).await {
-                Ok(r) => r,
-                Err(SyncError::SequenceGap { acked_seq }) if gaps < 3 => {
-                    gaps += 1;
+        let mut restarts = 0;
+        'push: loop {
+            let (creds, client) = self.server().await?;
+            // Push, resuming from what the server says it has.
+            let counts = blocking(&self.store, |s| s.counts()).await?;
+            let local_acked = counts.acked_seq;
+            let state = client.push_state(local_acked).await?;
+            let mut acked = state.acked_seq;
+            if acked > local_acked {
+                if let Some(keep) = self
+                    .restore_evidence(&client, local_acked, counts.last_seq, acked)
+                    .await?
+                {
+                    restarts += 1;
+                    if restarts > 3 {
+                        return Err(SyncError::NoProgress);
+                    }
+                    let request = RestoreRequest {
+                        server_acked_seq: acked,
+                        keep,
+                        install_id: Uuid::now_v7(),
+                        at_ms: now_ms(),
+                    };
+                    let event =
+                        blocking(&self.store, move |s| s.recover_from_restore(&request)).await?;
                     warn!(
-                        acked_seq,
-                        "server reports a sequence gap; resuming from its ack"
+                        local_acked = event.local_acked_seq,
+                        server_acked = event.server_acked_seq,
+                        renumbered = event.renumbered,
+                        "this kiosk was restored from a backup (or copied): unsent records renumbered, own records will be pulled back"
                     );
-                    acked = acked_seq;
-                    continue;
+                    report.restored += 1;
+                    // The server's rejections of the records this kiosk no longer remembers.
+                    self.dead_letter_all(&state.rejected).await?;
+                    continue 'push;
                 }
-                Err(e) => return Err(e),
-            };
-            self.dead_letter_all(&resp.rejected).await?;
-            if resp.acked_seq <= acked {
-                return Err(SyncError::NoProgress);
             }
-            report.pushed += resp.acked_seq - acked;
-            acked = resp.acked_seq;
+            self.dead_letter_all(&state.rejected).await?;
             blocking(&self.store, move |s| s.record_ack(acked)).await?;
-            self.publish(true, None).await;
+            if acked > local_acked {
+                report.pushed += acked - local_acked;
+            }
+            let mut gaps = 0;
+            loop {
+                let batch_size = self.config.batch_size;
+                let mut entries =
+                    blocking(&self.store, move |s| s.pending(acked, batch_size)).await?;
+                if entries.is_empty() {
+                    break 'push;
+                }
+                let mut bytes = 0usize;
+                let keep = entries
+                    .iter()
+                    .position(|e| {
+                        bytes += e.payload.get().len();
+                        bytes > self.config.max_batch_bytes
+                    })
+                    .unwrap_or(entries.len())
+                    .max(1);
+                entries.truncate(keep);
+                let first = entries[0].seq;
+                let last = entries.iter().map(|e| e.seq).max().unwrap_or(first);
+                let envelopes: Vec<Envelope> = entries
+                    .into_iter()
+                    .map(|e| to_envelope(&creds, e))
+                    .collect();
+                debug!(first, last, "pushing batch");
+                let resp = match client.push(&PushRequest { envelopes }).await {
+                    Ok(r) => r,
+                    Err(SyncError::SequenceGap { acked_seq }) if gaps < 3 => {
+                        gaps += 1;
+                        warn!(
+                            acked_seq,
+                            "server reports a sequence gap; resuming from its ack"
+                        );
+                        acked = acked_seq;
+                        continue;
+                    }
+                    Err(SyncError::SequenceConflict { acked_seq }) if restarts < 3 => {
+                        restarts += 1;
+                        warn!(
+                            acked_seq,
+                            "server holds other content for these sequences; checking for a restore"
+                        );
+                        continue 'push;
+                    }
+                    Err(e) => return Err(e),
+                };
+                self.dead_letter_all(&resp.rejected).await?;
+                if resp.acked_seq <= acked {
+                    return Err(SyncError::NoProgress);
+                }
+                report.pushed += resp.acked_seq - acked;
+                acked = resp.acked_seq;
+                blocking(&self.store, move |s| s.record_ack(acked)).await?;
+                self.publish(true, None).await;
+            }
         }
 
-        // Pull.
+        // Pull (after a restore: a recovery pull from the start, own records included, so the
+        // records the backup lacked come back through the same pull hook).
+        let (_, client) = self.server().await?;
+        let recovering = blocking(&self.store, |s| s.counts()).await?.recovering;
         let mut cursor = blocking(&self.store, |s| s.pull_cursor()).await?;
         loop {
-            let page = client.pull(cursor, self.config.pull_limit).await?;
+            let page = if recovering {
+                client.pull_with_own(cursor, self.config.pull_limit).await?
+            } else {
+                client.pull(cursor, self.config.pull_limit).await?
+            };
             let n = page.records.len() as u64;
             if n > 0 || page.cursor != cursor {
                 let next = page.cursor;
@@ -435,6 +630,10 @@ impl<S: KioskStore> SyncEngine<S> {
             if !page.more || n == 0 {
                 break;
             }
+        }
+        if recovering {
+            blocking(&self.store, |s| s.finish_recovery_pull()).await?;
+            info!("recovery pull after restore finished");
         }
         blocking(&self.store, |s| s.record_sync_success(now_ms())).await?;
         Ok(())
@@ -518,7 +717,11 @@ impl<S: KioskStore> SyncEngine<S> {
     /// Sleeps the backoff delay; while offline, probes the server and returns as soon as it is
     /// reachable again (or when [`SyncEngine::notify`] is called).
     async fn wait_before_retry(&self, e: &SyncError, attempt: u32) {
-        let delay = backoff_delay(&self.config, attempt);
+        let mut delay = backoff_delay(&self.config, attempt);
+        if let SyncError::TooManyRequests { retry_after, .. } = e {
+            // The server said when: never sooner (on any 429).
+            delay = delay.max(*retry_after);
+        }
         if !e.is_offline() {
             tokio::select! {
                 _ = tokio::time::sleep(delay) => {},

@@ -9,9 +9,9 @@ use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_ENCODING, C
 use serde::{de::DeserializeOwned, Serialize};
 use std::time::Duration;
 use swagat_sync_protocol::{
-    decode, encode, EnrollRequest, EnrollResponse, ErrorBody, ErrorCode, PullResponse, PushRequest,
-    PushResponse, PushState, CONTENT_ENCODING as ZSTD, CONTENT_TYPE as JSON, PROTOCOL_HEADER,
-    PROTOCOL_VERSION,
+    decode, encode, EnrollRequest, EnrollResponse, ErrorBody, ErrorCode, PullResponse, PushDigests,
+    PushRequest, PushResponse, PushState, CONTENT_ENCODING as ZSTD, CONTENT_TYPE as JSON,
+    INSTALL_HEADER, PROTOCOL_HEADER, PROTOCOL_VERSION,
 };
 use uuid::Uuid;
 
@@ -21,6 +21,7 @@ pub struct ServerClient {
     http: reqwest::Client,
     base: String,
     auth: Option<HeaderValue>,
+    install: Option<HeaderValue>,
     /// Bytes sent in request bodies (for benchmarks).
     pub bytes_sent: std::sync::Arc<std::sync::atomic::AtomicU64>,
     /// Bytes received in response bodies (for benchmarks).
@@ -58,6 +59,7 @@ impl ServerClient {
             http,
             base: base_url.trim_end_matches('/').to_string(),
             auth: None,
+            install: None,
             bytes_sent: Default::default(),
             bytes_received: Default::default(),
         })
@@ -70,6 +72,12 @@ impl ServerClient {
         v.set_sensitive(true);
         self.auth = Some(v);
         Ok(self)
+    }
+
+    /// Sends this installation's id ([`INSTALL_HEADER`]) with every request.
+    pub fn with_install(mut self, install: Uuid) -> Self {
+        self.install = HeaderValue::from_str(&install.to_string()).ok();
+        self
     }
 
     /// `GET /healthz`: whether the server is reachable.
@@ -107,6 +115,22 @@ impl ServerClient {
             .await
     }
 
+    /// `GET /v1/pull?cursor=N&limit=M&include_own=true`: the recovery pull after a restore,
+    /// with this device's own changes too.
+    pub async fn pull_with_own(&self, cursor: u64, limit: u32) -> Result<PullResponse, SyncError> {
+        self.get(&format!(
+            "/v1/pull?cursor={cursor}&limit={limit}&include_own=true"
+        ))
+        .await
+    }
+
+    /// `GET /v1/push/digests?from=A&to=B`: the server's content hashes of this device's
+    /// sequences `A..=B`.
+    pub async fn digests(&self, from: u64, to: u64) -> Result<PushDigests, SyncError> {
+        self.get(&format!("/v1/push/digests?from={from}&to={to}"))
+            .await
+    }
+
     async fn post<B: Serialize, T: DeserializeOwned>(
         &self,
         path: &str,
@@ -124,6 +148,9 @@ impl ServerClient {
         if let Some(a) = &self.auth {
             rb = rb.header(AUTHORIZATION, a.clone());
         }
+        if let Some(i) = &self.install {
+            rb = rb.header(INSTALL_HEADER, i.clone());
+        }
         self.finish(rb).await
     }
 
@@ -131,6 +158,9 @@ impl ServerClient {
         let mut rb = self.http.get(format!("{}{}", self.base, path));
         if let Some(a) = &self.auth {
             rb = rb.header(AUTHORIZATION, a.clone());
+        }
+        if let Some(i) = &self.install {
+            rb = rb.header(INSTALL_HEADER, i.clone());
         }
         self.finish(rb).await
     }
@@ -141,6 +171,12 @@ impl ServerClient {
     ) -> Result<T, SyncError> {
         let resp = rb.send().await.map_err(transport)?;
         let status = resp.status();
+        let retry_after = resp
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(|s| Duration::from_secs(s.min(3600)));
         let body = resp.bytes().await.map_err(transport)?;
         self.bytes_received
             .fetch_add(body.len() as u64, std::sync::atomic::Ordering::Relaxed);
@@ -148,6 +184,12 @@ impl ServerClient {
             return decode(&body).map_err(|e| SyncError::Protocol(format!("bad answer: {e}")));
         }
         let err: Option<ErrorBody> = decode(&body).ok();
+        if status.as_u16() == 429 {
+            return Err(SyncError::TooManyRequests {
+                retry_after: retry_after.unwrap_or(Duration::from_secs(1)),
+                message: err.map(|b| b.message).unwrap_or_default(),
+            });
+        }
         Err(match err {
             Some(ErrorBody {
                 code: ErrorCode::DeviceRevoked,
@@ -168,6 +210,21 @@ impl ServerClient {
             }) => SyncError::SequenceGap {
                 acked_seq: acked_seq.unwrap_or(0),
             },
+            Some(ErrorBody {
+                code: ErrorCode::SequenceConflict,
+                acked_seq,
+                ..
+            }) => SyncError::SequenceConflict {
+                acked_seq: acked_seq.unwrap_or(0),
+            },
+            Some(ErrorBody {
+                code: ErrorCode::DeviceCloned,
+                ..
+            }) => SyncError::DeviceCloned,
+            Some(ErrorBody {
+                code: ErrorCode::EnrollmentCodeExpired,
+                ..
+            }) => SyncError::EnrollmentCodeExpired,
             Some(b) => SyncError::Server {
                 status: status.as_u16(),
                 code: Some(b.code),

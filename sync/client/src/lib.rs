@@ -15,5 +15,8 @@ pub mod store;
 pub use sqlite as testkit;
 
 pub use engine::{enroll, EngineConfig, SyncEngine, SyncError, SyncReport, SyncStatus};
-pub use store::{Credentials, DeadLetter, KioskStore, OutboxEntry, StoreCounts, StoreError};
+pub use store::{
+    Credentials, DeadLetter, KioskStore, OutboxEntry, PendingEnrollment, RestoreEvent,
+    RestoreRequest, StoreCounts, StoreError,
+};
 pub use swagat_sync_protocol as protocol;

@@ -8,7 +8,10 @@
 //! `demo_records` table, and sample data), so all of them exercise a real SQLite file. The DDL is
 //! the one documented in `sync/PROTOCOL.md`.
 
-use crate::store::{Credentials, DeadLetter, KioskStore, OutboxEntry, StoreCounts, StoreError};
+use crate::store::{
+    Credentials, DeadLetter, KioskStore, OutboxEntry, PendingEnrollment, RestoreEvent,
+    RestoreRequest, StoreCounts, StoreError,
+};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde_json::value::RawValue;
 #[cfg(feature = "testkit")]
@@ -57,6 +60,16 @@ CREATE TABLE IF NOT EXISTS sync_inbox (
     server_cursor INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS sync_inbox_kind ON sync_inbox (kind);
+"#;
+
+/// Columns added to [`SCHEMA`]'s `sync_state` for restore detection and idempotent enrollment
+/// (the kiosk core's migration `0013_sync_restore.sql` holds the same statements; [`SCHEMA`]
+/// itself is the core's released migration 0005 and never changes).
+pub const RESTORE_SCHEMA: &str = r#"
+ALTER TABLE sync_state ADD COLUMN restore_count INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sync_state ADD COLUMN last_restore_at_ms INTEGER;
+ALTER TABLE sync_state ADD COLUMN recovery_pull INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sync_state ADD COLUMN pending_enrollment TEXT;
 "#;
 
 #[cfg(feature = "testkit")]
@@ -113,6 +126,12 @@ fn parse_uuid(s: &str) -> Result<Uuid, StoreError> {
 pub type PullHook =
     Box<dyn Fn(&rusqlite::Transaction<'_>, &[Envelope]) -> Result<(), StoreError> + Send + Sync>;
 
+/// Called by [`KioskStore::recover_from_restore`] inside its transaction, after renumbering: the
+/// kiosk core writes its `sync.restore_detected` audit entry here. An error rolls the recovery
+/// back (the engine detects the restore again at its next round).
+pub type RestoreHook =
+    Box<dyn Fn(&rusqlite::Transaction<'_>, &RestoreEvent) -> Result<(), StoreError> + Send + Sync>;
+
 /// How long acknowledged outbox rows are kept by default (PROTOCOL.md §8): 90 days.
 pub const DEFAULT_OUTBOX_RETENTION_MS: i64 = 90 * 24 * 60 * 60 * 1000;
 
@@ -120,6 +139,7 @@ pub const DEFAULT_OUTBOX_RETENTION_MS: i64 = 90 * 24 * 60 * 60 * 1000;
 pub struct SqliteKioskStore {
     conn: Mutex<Connection>,
     pull_hook: Option<PullHook>,
+    restore_hook: Option<RestoreHook>,
     outbox_retention_ms: i64,
 }
 
@@ -130,8 +150,15 @@ impl SqliteKioskStore {
         SqliteKioskStore {
             conn: Mutex::new(conn),
             pull_hook: None,
+            restore_hook: None,
             outbox_retention_ms: DEFAULT_OUTBOX_RETENTION_MS,
         }
+    }
+
+    /// Runs `hook` in the transaction that recovers from a detected restore.
+    pub fn with_restore_hook(mut self, hook: RestoreHook) -> Self {
+        self.restore_hook = Some(hook);
+        self
     }
 
     /// Folds pulled records with `hook`, in the transaction that applies each pulled page.
@@ -165,8 +192,38 @@ impl SqliteKioskStore {
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(StoreError::new)?;
         conn.execute_batch(SCHEMA).map_err(StoreError::new)?;
+        let has_restore: bool = conn
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM pragma_table_info('sync_state') WHERE name = 'restore_count')",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(StoreError::new)?;
+        if !has_restore {
+            conn.execute_batch(RESTORE_SCHEMA)
+                .map_err(StoreError::new)?;
+        }
         conn.execute_batch(DEMO_SCHEMA).map_err(StoreError::new)?;
         Ok(SqliteKioskStore::from_connection(conn))
+    }
+
+    /// Copies the whole database to `path` (a consistent snapshot, as a backup tool would take).
+    #[cfg(feature = "testkit")]
+    pub fn backup_to(&self, path: &Path) -> Result<(), StoreError> {
+        let target = path.to_string_lossy().into_owned();
+        self.with(|c| c.execute("VACUUM INTO ?1", [target]).map(|_| ()))
+    }
+
+    /// Pulled records in the inbox written by `device` (e.g. a kiosk's own, after a restore).
+    pub fn inbox_count_by(&self, device: Uuid) -> Result<u64, StoreError> {
+        self.with(|c| {
+            c.query_row(
+                "SELECT COUNT(*) FROM sync_inbox WHERE device_id = ?1",
+                [device.to_string()],
+                |r| r.get::<_, i64>(0),
+            )
+        })
+        .map(|n| n as u64)
     }
 
     fn with<T>(
@@ -338,6 +395,79 @@ fn write_pulled(tx: &Connection, records: &[Envelope], cursor: u64) -> rusqlite:
     Ok(())
 }
 
+/// The renumbering of [`KioskStore::recover_from_restore`], inside its transaction.
+fn renumber(tx: &Connection, r: &RestoreRequest) -> Result<RestoreEvent, StoreError> {
+    let e = StoreError::new;
+    let (local_acked, creds): (i64, Option<String>) = tx
+        .query_row(
+            "SELECT acked_seq, credentials FROM sync_state WHERE id = 1",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .map_err(e)?;
+    let server =
+        i64::try_from(r.server_acked_seq).map_err(|_| StoreError::msg("sequence too large"))?;
+    let keep: std::collections::HashSet<i64> = r.keep.iter().map(|s| *s as i64).collect();
+    let unsent: Vec<i64> = {
+        let mut st = tx
+            .prepare("SELECT seq FROM sync_outbox WHERE seq > ?1 ORDER BY seq")
+            .map_err(e)?;
+        let v = st
+            .query_map([local_acked], |row| row.get::<_, i64>(0))
+            .map_err(e)?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(e)?;
+        v.into_iter().filter(|s| !keep.contains(s)).collect()
+    };
+    // Move the unsent rows out of the way (far above every sequence), then to their new
+    // numbers, in their original order: nothing collides, nothing is lost.
+    const AWAY: i64 = 1 << 50;
+    for s in &unsent {
+        tx.execute(
+            "UPDATE sync_outbox SET seq = seq + ?2 WHERE seq = ?1",
+            params![s, AWAY],
+        )
+        .map_err(e)?;
+    }
+    let mut next = server;
+    for s in &unsent {
+        next += 1;
+        tx.execute(
+            "UPDATE sync_outbox SET seq = ?1 WHERE seq = ?2",
+            params![next, s + AWAY],
+        )
+        .map_err(e)?;
+    }
+    let new_last = next.max(server);
+    let mut creds: Option<Credentials> = creds
+        .map(|s| serde_json::from_str(&s))
+        .transpose()
+        .map_err(StoreError::new)?;
+    let previous_install_id = creds.as_ref().and_then(|c| c.install_id);
+    if let Some(c) = creds.as_mut() {
+        c.install_id = Some(r.install_id);
+    }
+    let creds = creds
+        .map(|c| serde_json::to_string(&c))
+        .transpose()
+        .map_err(StoreError::new)?;
+    tx.execute(
+        "UPDATE sync_state SET last_seq = ?1, acked_seq = ?2, restore_count = restore_count + 1,
+            last_restore_at_ms = ?3, recovery_pull = 1, pull_cursor = 0, credentials = ?4 WHERE id = 1",
+        params![new_last, server, r.at_ms, creds],
+    )
+    .map_err(e)?;
+    Ok(RestoreEvent {
+        local_acked_seq: local_acked.max(0) as u64,
+        server_acked_seq: r.server_acked_seq,
+        renumbered: unsent.len() as u64,
+        last_seq: new_last as u64,
+        previous_install_id,
+        install_id: r.install_id,
+        at_ms: r.at_ms,
+    })
+}
+
 /// Deletes acknowledged outbox rows created before `cutoff_ms`.
 fn prune(c: &Connection, cutoff_ms: i64) -> rusqlite::Result<usize> {
     c.execute(
@@ -469,6 +599,11 @@ impl KioskStore for SqliteKioskStore {
                 [],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
             )?;
+            let (restores, last_restore, recovering): (i64, Option<i64>, bool) = c.query_row(
+                "SELECT restore_count, last_restore_at_ms, recovery_pull <> 0 FROM sync_state WHERE id = 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )?;
             let dead: i64 = c.query_row("SELECT COUNT(*) FROM sync_dead_letters", [], |r| r.get(0))?;
             Ok(StoreCounts {
                 pending: (last_seq - acked).max(0) as u64,
@@ -477,7 +612,62 @@ impl KioskStore for SqliteKioskStore {
                 acked_seq: acked as u64,
                 pull_cursor: cursor as u64,
                 last_sync_at_ms: last_sync,
+                restores: restores.max(0) as u64,
+                last_restore_at_ms: last_restore,
+                recovering,
             })
+        })
+    }
+
+    fn recover_from_restore(&self, r: &RestoreRequest) -> Result<RestoreEvent, StoreError> {
+        let mut c = self
+            .conn
+            .lock()
+            .map_err(|_| StoreError::msg("kiosk store mutex poisoned"))?;
+        let hook = self.restore_hook.as_ref();
+        let tx = c
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(StoreError::new)?;
+        let event = renumber(&tx, r)?;
+        if let Some(hook) = hook {
+            hook(&tx, &event)?;
+        }
+        tx.commit().map_err(StoreError::new)?;
+        Ok(event)
+    }
+
+    fn finish_recovery_pull(&self) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.execute("UPDATE sync_state SET recovery_pull = 0 WHERE id = 1", [])
+                .map(|_| ())
+        })
+    }
+
+    fn load_pending_enrollment(&self) -> Result<Option<PendingEnrollment>, StoreError> {
+        let s: Option<String> = self.with(|c| {
+            c.query_row(
+                "SELECT pending_enrollment FROM sync_state WHERE id = 1",
+                [],
+                |r| r.get(0),
+            )
+            .optional()
+            .map(Option::flatten)
+        })?;
+        // An unreadable leftover is simply replaced by a fresh attempt.
+        Ok(s.and_then(|s| serde_json::from_str(&s).ok()))
+    }
+
+    fn save_pending_enrollment(&self, p: Option<&PendingEnrollment>) -> Result<(), StoreError> {
+        let s = p
+            .map(serde_json::to_string)
+            .transpose()
+            .map_err(StoreError::new)?;
+        self.with(|c| {
+            c.execute(
+                "UPDATE sync_state SET pending_enrollment = ?1 WHERE id = 1",
+                [s],
+            )
+            .map(|_| ())
         })
     }
 }

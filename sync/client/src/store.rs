@@ -104,6 +104,64 @@ pub struct StoreCounts {
     pub pull_cursor: u64,
     /// Unix ms of the last fully successful sync.
     pub last_sync_at_ms: Option<i64>,
+    /// How many times this kiosk found it had been restored from a backup (or copied).
+    #[serde(default)]
+    pub restores: u64,
+    /// Unix ms of the last detected restore.
+    #[serde(default)]
+    pub last_restore_at_ms: Option<i64>,
+    /// A recovery pull (including this device's own records) is due or under way.
+    #[serde(default)]
+    pub recovering: bool,
+}
+
+/// What the engine found when it detected a restore from backup (or a copied disk), handed to
+/// [`KioskStore::recover_from_restore`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RestoreRequest {
+    /// The server's acknowledged sequence: unsent records are renumbered after it.
+    pub server_acked_seq: u64,
+    /// Outbox sequences after the kiosk's recorded ack that the server holds with the same
+    /// content (already delivered): they keep their numbers and are not sent again.
+    pub keep: Vec<u64>,
+    /// The new install id (the old lineage is abandoned, so a second live copy is refused).
+    pub install_id: Uuid,
+    /// When (Unix ms).
+    pub at_ms: i64,
+}
+
+/// What [`KioskStore::recover_from_restore`] did (also handed to the core's restore hook, which
+/// writes the `sync.restore_detected` audit entry).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RestoreEvent {
+    /// The kiosk's own last recorded acknowledgement (from the backup).
+    pub local_acked_seq: u64,
+    /// The server's acknowledged sequence.
+    pub server_acked_seq: u64,
+    /// Unsent records renumbered after the server's sequence.
+    pub renumbered: u64,
+    /// The kiosk's `last_seq` afterwards.
+    pub last_seq: u64,
+    /// The install id before (if any) and after.
+    pub previous_install_id: Option<Uuid>,
+    /// The new install id.
+    pub install_id: Uuid,
+    /// When (Unix ms).
+    pub at_ms: i64,
+}
+
+/// An enrollment asked for but not yet answered: the secret and install id the kiosk made and
+/// persisted *before* asking, so a retry after a lost answer proves it is the same kiosk.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingEnrollment {
+    /// Server asked.
+    pub server_url: String,
+    /// The code, normalized (upper case, letters and digits only).
+    pub code: String,
+    /// The secret this kiosk chose (hex; a bearer credential, never logged).
+    pub client_secret: String,
+    /// The install id this kiosk chose.
+    pub install_id: Uuid,
 }
 
 /// What the sync engine needs from the kiosk's store. Every method is one transaction.
@@ -136,4 +194,32 @@ pub trait KioskStore: Send + Sync + 'static {
 
     /// Counts for status.
     fn counts(&self) -> Result<StoreCounts, StoreError>;
+
+    /// After a detected restore, in one transaction: renumbers the unsent outbox records (after
+    /// the recorded ack, except `r.keep`) to follow `r.server_acked_seq` in their order, sets
+    /// `last_seq` and the recorded ack accordingly, records the event (`restores`,
+    /// `last_restore_at_ms`), saves the new install id in the credential, and marks a recovery
+    /// pull as due (cursor back to 0, own records included).
+    fn recover_from_restore(&self, r: &RestoreRequest) -> Result<RestoreEvent, StoreError> {
+        let _ = r;
+        Err(StoreError::msg(
+            "this kiosk store cannot recover from a restore",
+        ))
+    }
+
+    /// Marks the recovery pull as done.
+    fn finish_recovery_pull(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    /// The enrollment asked for but not answered yet, if any.
+    fn load_pending_enrollment(&self) -> Result<Option<PendingEnrollment>, StoreError> {
+        Ok(None)
+    }
+
+    /// Saves (or clears) the enrollment being asked for.
+    fn save_pending_enrollment(&self, p: Option<&PendingEnrollment>) -> Result<(), StoreError> {
+        let _ = p;
+        Ok(())
+    }
 }

@@ -99,7 +99,37 @@ pub fn is_valid_kind(kind: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'_')
 }
 
+/// SHA-256 (hex) of a record change's content: its id, kind, HLC, schema and payload text.
+///
+/// The server stores it per `(device, seq)` (for rejected envelopes too), so the same sequence
+/// sent again with the same content is a duplicate and with other content a
+/// `sequence_conflict`; the kiosk compares it with its outbox to detect a restore from backup
+/// (`GET /v1/push/digests`). `device`, `facility` and `seq` are not part of it: they locate the
+/// change, they are not its content. The head is JSON so no field can run into the next.
+pub fn content_hash(id: Uuid, kind: &str, hlc: Hlc, schema: u32, payload: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let head =
+        serde_json::to_string(&(id.to_string(), kind, hlc.to_u64(), schema)).unwrap_or_default();
+    let mut h = Sha256::new();
+    h.update(b"swagat-content-v1\n");
+    h.update(head.as_bytes());
+    h.update(b"\n");
+    h.update(payload.as_bytes());
+    hex::encode(h.finalize())
+}
+
 impl Envelope {
+    /// This envelope's [`content_hash`].
+    pub fn content_hash(&self) -> String {
+        content_hash(
+            self.id,
+            &self.kind,
+            self.hlc,
+            self.schema,
+            self.payload.get(),
+        )
+    }
+
     /// Checks the envelope's own fields (the server additionally checks device, facility,
     /// sequence continuity and record ownership).
     pub fn validate(&self) -> Result<(), ValidationError> {
@@ -146,6 +176,22 @@ mod tests {
         assert_eq!(env("Patient").validate(), Err(ValidationError::InvalidKind));
         assert_eq!(env("").validate(), Err(ValidationError::InvalidKind));
         assert_eq!(env("9x").validate(), Err(ValidationError::InvalidKind));
+    }
+
+    #[test]
+    fn content_hash_covers_content_not_location() {
+        let a = env("patient");
+        let mut b = a.clone();
+        b.seq = 9;
+        b.device = Uuid::now_v7();
+        assert_eq!(a.content_hash(), b.content_hash());
+        let mut c = a.clone();
+        c.payload = RawValue::from_string("{\"a\":2}".into()).unwrap();
+        assert_ne!(a.content_hash(), c.content_hash());
+        let mut d = a.clone();
+        d.hlc = Hlc::new(2, 0);
+        assert_ne!(a.content_hash(), d.content_hash());
+        assert_eq!(a.content_hash().len(), 64);
     }
 
     #[test]

@@ -102,7 +102,8 @@ pub struct ErrorBody {
     pub code: ErrorCode,
     /// What went wrong, for a human (never contains personal data).
     pub message: String,
-    /// For [`ErrorCode::SequenceGap`]: the sequence the server has acknowledged.
+    /// For [`ErrorCode::SequenceGap`] and [`ErrorCode::SequenceConflict`]: the sequence the
+    /// server has acknowledged.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub acked_seq: Option<u64>,
 }

@@ -11,12 +11,12 @@ pub mod kinds;
 pub mod messages;
 pub mod wire;
 
-pub use envelope::{EntityKind, Envelope, ValidationError, MAX_PAYLOAD_BYTES};
+pub use envelope::{content_hash, EntityKind, Envelope, ValidationError, MAX_PAYLOAD_BYTES};
 pub use error::{ErrorBody, ErrorCode};
 pub use hlc::Hlc;
 pub use messages::{
-    EnrollRequest, EnrollResponse, HealthResponse, PullResponse, PushRequest, PushResponse,
-    PushState, Rejection,
+    EnrollRequest, EnrollResponse, HealthResponse, PullResponse, PushDigests, PushRequest,
+    PushResponse, PushState, Rejection, SeqDigest, MAX_DIGEST_RANGE,
 };
 pub use wire::{decode, encode, WireError, CONTENT_ENCODING, CONTENT_TYPE};
 

@@ -27,6 +27,11 @@ pub struct EnrollRequest {
     /// Re-enrollment (optional): the device id this kiosk had before, audited by the server.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub previous_device_id: Option<Uuid>,
+    /// Re-enrollment (optional): the last acknowledgement this kiosk recorded for its previous
+    /// device. The new device starts at the smaller of it and the server's, so a copied disk
+    /// (whose sequence the server holds other records under) loses nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_acked_seq: Option<u64>,
 }
 
 /// Answer to [`EnrollRequest`]: the device's identity and secret (shown once, stored by the kiosk).
@@ -97,6 +102,28 @@ pub struct PushState {
     /// Rejections with `seq > since`, so a kiosk that crashed before recording them still
     /// dead-letters them.
     pub rejected: Vec<Rejection>,
+}
+
+/// Most sequences one `GET /v1/push/digests` answers.
+pub const MAX_DIGEST_RANGE: u64 = 5000;
+
+/// The content hash the server holds for one of the device's sequences.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeqDigest {
+    /// Device sequence.
+    pub seq: u64,
+    /// [`crate::envelope::content_hash`] of what the server processed at `seq`; `None` when
+    /// unknown (a rejection recorded before the server kept hashes).
+    pub hash: Option<String>,
+}
+
+/// `GET /v1/push/digests?from=A&to=B`: the server's content hashes of this device's sequences
+/// `A..=B` (at most [`MAX_DIGEST_RANGE`]), in sequence order; sequences it never processed are
+/// absent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushDigests {
+    /// One entry per processed sequence of the range.
+    pub digests: Vec<SeqDigest>,
 }
 
 /// `GET /v1/pull?cursor=N&limit=M`: changes for the device's facility written elsewhere.

@@ -95,6 +95,9 @@ enum FacilityCmd {
         state_lgd: Option<u32>,
         #[arg(long)]
         district_lgd: Option<u32>,
+        /// Days the first enrollment code stays valid (1 to 365).
+        #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(u32).range(1..=365))]
+        valid_days: u32,
     },
     /// Issue another one-time enrollment code for a facility (one per kiosk).
     Code {
@@ -103,6 +106,9 @@ enum FacilityCmd {
         /// Facility code.
         #[arg(long)]
         code: String,
+        /// Days the code stays valid (1 to 365).
+        #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(u32).range(1..=365))]
+        valid_days: u32,
     },
 }
 
@@ -135,6 +141,21 @@ enum DeviceCmd {
         #[arg(long)]
         device: Uuid,
     },
+    /// List devices; prints {"devices": [{"device_id", "facility_code", "name", "acked_seq",
+    /// "revoked", "created_at_ms", "previous_device_id"}]} (`previous_device_id`: the device a
+    /// re-enrolled kiosk replaced, i.e. the audited change of device id).
+    List {
+        #[arg(long)]
+        db: String,
+        /// Only this facility (its code).
+        #[arg(long)]
+        facility: Option<String>,
+    },
+}
+
+/// Unix ms when a code made now for `days` days expires.
+fn expiry(days: u32) -> i64 {
+    swagat_server::store::now_ms() + i64::from(days) * 24 * 60 * 60 * 1000
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -236,12 +257,14 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                     hfr_id,
                     state_lgd,
                     district_lgd,
+                    valid_days,
                 },
         } => {
             let store = DbStore::open(&db).await?;
             let enrollment_code = secrets::new_enrollment_code();
+            let expires_at_ms = expiry(valid_days);
             let f = store
-                .add_facility(
+                .add_facility_until(
                     NewFacility {
                         code,
                         name,
@@ -250,19 +273,45 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                         district_lgd,
                     },
                     secrets::hash_enrollment_code(&enrollment_code),
+                    expires_at_ms,
                 )
                 .await?;
-            print(serde_json::json!({ "facility_id": f.id, "enrollment_code": enrollment_code }));
+            print(serde_json::json!({
+                "facility_id": f.id,
+                "enrollment_code": enrollment_code,
+                "expires_at_ms": expires_at_ms,
+            }));
         }
         Cmd::Facility {
-            cmd: FacilityCmd::Code { db, code },
+            cmd:
+                FacilityCmd::Code {
+                    db,
+                    code,
+                    valid_days,
+                },
         } => {
             let store = DbStore::open(&db).await?;
             let enrollment_code = secrets::new_enrollment_code();
+            let expires_at_ms = expiry(valid_days);
             let f = store
-                .add_enrollment_code(code, secrets::hash_enrollment_code(&enrollment_code))
+                .add_enrollment_code_until(
+                    code,
+                    secrets::hash_enrollment_code(&enrollment_code),
+                    expires_at_ms,
+                )
                 .await?;
-            print(serde_json::json!({ "facility_id": f.id, "enrollment_code": enrollment_code }));
+            print(serde_json::json!({
+                "facility_id": f.id,
+                "enrollment_code": enrollment_code,
+                "expires_at_ms": expires_at_ms,
+            }));
+        }
+        Cmd::Device {
+            cmd: DeviceCmd::List { db, facility },
+        } => {
+            let store = DbStore::open(&db).await?;
+            let devices = store.devices(facility).await?;
+            print(serde_json::json!({ "devices": devices }));
         }
         Cmd::Device {
             cmd: DeviceCmd::Revoke { db, device },

@@ -14,6 +14,8 @@ pub fn document() -> Value {
     let perr = json!({ "description": "error", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/PortalError" } } } });
     let portal = json!([{ "portal": [] }]);
     let proto = json!({ "name": "x-swagat-protocol", "in": "header", "required": true, "schema": { "type": "integer", "const": swagat_sync_protocol::PROTOCOL_VERSION } });
+    let install = json!({ "name": swagat_sync_protocol::INSTALL_HEADER, "in": "header", "required": false, "schema": { "type": "string", "format": "uuid" },
+        "description": "the kiosk's install id; a request from an install id the device moved away from (a second live copy of the disk) is refused 403 device_cloned" });
     json!({
         "openapi": "3.1.0",
         "info": {
@@ -41,10 +43,20 @@ pub fn document() -> Value {
                         "payload": { "description": "opaque JSON record (max 64 KiB)" }
                     }
                 },
-                "EnrollRequest": { "type": "object", "required": ["code"], "properties": { "code": { "type": "string" }, "device_name": { "type": "string" } } },
-                "EnrollResponse": { "type": "object", "properties": {
+                "EnrollRequest": { "type": "object", "required": ["code"], "properties": {
+                    "code": { "type": "string" }, "device_name": { "type": "string" },
+                    "client_secret": { "type": "string", "pattern": "^[A-Za-z0-9_-]{32,128}$", "description": "v2: the secret the kiosk made and persisted before asking; a retry with the same code and secret gets the same device back" },
+                    "install_id": { "type": "string", "format": "uuid", "description": "v2: the kiosk's install id" },
+                    "previous_device_id": { "type": "string", "format": "uuid", "description": "re-enrollment: the device this kiosk was; prove it with Authorization: Bearer <previous_device_id>.<old secret> (valid even if revoked). The new device continues its acknowledged sequence" } } },
+                "EnrollResponse": { "type": "object", "required": ["device_id", "facility_id", "facility_code", "facility_name", "secret"], "properties": {
                     "device_id": { "type": "string", "format": "uuid" }, "facility_id": { "type": "string", "format": "uuid" },
-                    "facility_code": { "type": "string" }, "facility_name": { "type": "string" }, "secret": { "type": "string" } } },
+                    "facility_code": { "type": "string" }, "facility_name": { "type": "string" }, "secret": { "type": "string", "description": "the device secret (v2: the kiosk's client_secret echoed)" },
+                    "aadhaar_key": { "type": "string", "contentEncoding": "base64", "description": "the state's Aadhaar HMAC-SHA256 key, 32 bytes" },
+                    "aadhaar_key_id": { "type": "string", "pattern": "^[0-9a-f]{8}$", "description": "first 8 hex characters of SHA-256 of the raw key" },
+                    "slip_link_key": { "type": "string", "contentEncoding": "base64", "description": "the facility's slip-link key, 32 bytes" } } },
+                "PushDigests": { "type": "object", "required": ["digests"], "properties": {
+                    "digests": { "type": "array", "items": { "type": "object", "required": ["seq", "hash"], "properties": {
+                        "seq": { "type": "integer" }, "hash": { "type": ["string", "null"], "description": "SHA-256 (hex) of the envelope content the server processed at seq; null when unknown (before server migration 3)" } } } } } },
                 "PushRequest": { "type": "object", "required": ["envelopes"], "properties": { "envelopes": { "type": "array", "maxItems": 5000, "items": { "$ref": "#/components/schemas/Envelope" } } } },
                 "Rejection": { "type": "object", "properties": { "seq": { "type": "integer" }, "id": { "type": "string", "format": "uuid" }, "code": { "type": "string" }, "reason": { "type": "string" } } },
                 "PushResponse": { "type": "object", "properties": {
@@ -112,7 +124,7 @@ pub fn document() -> Value {
                     "message": { "type": "string" },
                     "errors": { "type": "array", "items": { "type": "object", "properties": { "field": { "type": "string" }, "message": { "type": "string" } } } } } },
                 "ErrorBody": { "type": "object", "required": ["code", "message"], "properties": {
-                    "code": { "type": "string", "enum": ["bad_request", "protocol_version", "unauthorized", "device_revoked", "invalid_enrollment_code", "sequence_gap", "wrong_facility", "wrong_device", "not_owner", "invalid_kind", "invalid_schema", "invalid_record_id", "payload_too_large", "batch_too_large", "internal"] },
+                    "code": { "type": "string", "enum": ["bad_request", "protocol_version", "unauthorized", "device_revoked", "invalid_enrollment_code", "sequence_gap", "wrong_facility", "wrong_device", "not_owner", "invalid_kind", "invalid_schema", "invalid_record_id", "payload_too_large", "batch_too_large", "internal", "forbidden_kind", "sequence_conflict", "device_cloned", "too_many_requests", "enrollment_code_expired"] },
                     "message": { "type": "string" }, "acked_seq": { "type": "integer" } } }
             }
         },
@@ -120,21 +132,31 @@ pub fn document() -> Value {
             "/healthz": { "get": { "summary": "liveness", "responses": { "200": { "description": "ok", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/HealthResponse" } } } } } } },
             "/openapi.json": { "get": { "summary": "this document", "responses": { "200": { "description": "OpenAPI 3.1" } } } },
             "/v1/enroll": { "post": {
-                "summary": "exchange a one-time enrollment code for a device credential",
+                "summary": "exchange a one-time enrollment code for a device credential (v1: code and device_name; v2: also client_secret and install_id, idempotent; re-enrollment: previous_device_id)",
                 "parameters": [proto],
                 "requestBody": { "required": true, "content": zstd_json("EnrollRequest") },
-                "responses": { "200": { "description": "enrolled", "content": zstd_json("EnrollResponse") }, "403": err } } },
+                "responses": { "200": { "description": "enrolled (or the same device again for a v2 retry)", "content": zstd_json("EnrollResponse") },
+                    "400": err, "401": err,
+                    "403": { "description": "invalid_enrollment_code or enrollment_code_expired", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/ErrorBody" } } } },
+                    "429": { "description": "too_many_requests: this address sent 20 wrong codes within 10 minutes", "headers": { "Retry-After": { "schema": { "type": "integer" }, "description": "seconds" } },
+                        "content": { "application/json": { "schema": { "$ref": "#/components/schemas/ErrorBody" } } } } } } },
             "/v1/push": { "post": {
-                "summary": "push a batch of consecutive outbox envelopes (idempotent)",
-                "security": auth, "parameters": [proto],
+                "summary": "push a batch of consecutive outbox envelopes (idempotent; other content at an acknowledged sequence is 409 sequence_conflict; server-only kinds are rejected forbidden_kind)",
+                "security": auth, "parameters": [proto, install],
                 "requestBody": { "required": true, "content": zstd_json("PushRequest") },
                 "responses": { "200": { "description": "processed", "content": zstd_json("PushResponse") },
                     "401": err, "403": err, "409": err, "413": err, "503": err } } },
             "/v1/push/state": { "get": {
                 "summary": "acknowledged sequence and rejections after `since`",
                 "security": auth,
-                "parameters": [proto, { "name": "since", "in": "query", "schema": { "type": "integer" } }],
+                "parameters": [proto, install, { "name": "since", "in": "query", "schema": { "type": "integer" } }],
                 "responses": { "200": { "description": "state", "content": zstd_json("PushState") }, "401": err, "403": err } } },
+            "/v1/push/digests": { "get": {
+                "summary": "content hashes the server holds for this device's sequences from..=to (restore detection)",
+                "security": auth,
+                "parameters": [proto, install, { "name": "from", "in": "query", "required": true, "schema": { "type": "integer" } },
+                    { "name": "to", "in": "query", "required": true, "schema": { "type": "integer" }, "description": "at most from + 4999" }],
+                "responses": { "200": { "description": "digests", "content": zstd_json("PushDigests") }, "400": err, "401": err, "403": err } } },
             "/api/v1/dialysis/requests": { "post": {
                 "summary": "a portal asks for a dialysis session at a facility (plain JSON); the unit's kiosk allocates it at its next sync",
                 "security": portal,
@@ -149,9 +171,10 @@ pub fn document() -> Value {
                 "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "string", "format": "uuid" } }],
                 "responses": { "200": { "description": "status", "content": plain("DialysisRequestStatus") }, "401": perr, "404": perr, "503": perr } } },
             "/v1/pull": { "get": {
-                "summary": "facility changes written elsewhere, after a server cursor",
+                "summary": "facility changes written elsewhere, after a server cursor (include_own=true: this device's too, the recovery pull after a restore)",
                 "security": auth,
-                "parameters": [proto, { "name": "cursor", "in": "query", "schema": { "type": "integer" } }, { "name": "limit", "in": "query", "schema": { "type": "integer", "maximum": 5000 } }],
+                "parameters": [proto, install, { "name": "cursor", "in": "query", "schema": { "type": "integer" } }, { "name": "limit", "in": "query", "schema": { "type": "integer", "maximum": 5000 } },
+                    { "name": "include_own", "in": "query", "schema": { "type": "boolean", "default": false } }],
                 "responses": { "200": { "description": "page", "content": zstd_json("PullResponse") }, "401": err, "403": err } } }
         }
     })

@@ -16,9 +16,9 @@ use time::macros::format_description;
 use time::{Date, OffsetDateTime, UtcOffset};
 
 /// Kind of the server-authored record that carries a request to the kiosk.
-pub const REQUEST_KIND: &str = "dialysis_request";
+pub const REQUEST_KIND: &str = swagat_sync_protocol::kinds::DIALYSIS_REQUEST;
 /// Kind of the kiosk's answer record.
-pub const RESULT_KIND: &str = "dialysis_request_result";
+pub const RESULT_KIND: &str = swagat_sync_protocol::kinds::DIALYSIS_REQUEST_RESULT;
 /// Statuses a request can have (`pending` until the kiosk answers).
 pub const STATUSES: &[&str] = &["pending", "confirmed", "waitlisted", "refused", "cancelled"];
 

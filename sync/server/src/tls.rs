@@ -83,7 +83,10 @@ pub async fn serve_tls<S: Store>(
             _ = &mut shutdown => break,
         };
         let acceptor = acceptor.clone();
-        let app = app.clone();
+        // The client's address, for the enrollment throttle (as `serve` does).
+        let app = app
+            .clone()
+            .layer(axum::Extension(axum::extract::ConnectInfo(peer)));
         let watcher = graceful.watcher();
         tokio::spawn(async move {
             let tls = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {

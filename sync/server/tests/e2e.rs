@@ -316,7 +316,10 @@ async fn rejections_are_dead_lettered(backend: Backend) {
         .write_record("patient", shared, r#"{"name":"A"}"#)
         .unwrap();
     a.engine.until_idle().await.unwrap();
-    // B writes a record it does not own, a record with an invalid kind, then good records.
+    // B writes a new version of A's record (allowed: the facility owns it), a record with an
+    // invalid kind, then good records. Copy B's database first: a kiosk that will crash
+    // before it records the server's rejections.
+    let crashed = dir.path().join("c.db");
     b.store
         .write_record("patient", Uuid::now_v7(), r#"{"name":"ok1"}"#)
         .unwrap();
@@ -329,42 +332,27 @@ async fn rejections_are_dead_lettered(backend: Backend) {
     b.store
         .write_record("visit", Uuid::now_v7(), r#"{"token":1}"#)
         .unwrap();
+    b.store.backup_to(&crashed).unwrap();
     let report = b.engine.until_idle().await.unwrap();
     assert_eq!(report.pending, 0);
-    assert_eq!(report.dead_letters, 2);
+    assert_eq!(report.dead_letters, 1);
     let letters = b.store.dead_letters().unwrap();
-    assert_eq!(letters.len(), 2);
-    assert_eq!((letters[0].seq, letters[0].code), (2, ErrorCode::NotOwner));
+    assert_eq!(letters.len(), 1);
     assert_eq!(
-        (letters[1].seq, letters[1].code),
+        (letters[0].seq, letters[0].code),
         (3, ErrorCode::InvalidKind)
     );
     let stats = server.store.stats(Some(facility.clone())).await.unwrap();
     assert_eq!(stats["patients"], 2);
     assert_eq!(stats["visits"], 1);
-    // A still holds its own version of the shared record.
+    // A pulls B's records, including B's version of the shared one.
     let pulled = a.engine.until_idle().await.unwrap();
-    assert_eq!(pulled.pulled, 2);
+    assert_eq!(pulled.pulled, 3);
 
     // A kiosk that lost its dead-letter list (crash) gets the rejections again from the server.
-    let c = Kiosk::open(&dir.path().join("c.db"), fast_config());
-    c.store
-        .save_credentials(&b.store.load_credentials().unwrap().unwrap())
-        .unwrap();
-    c.store
-        .write_record("patient", Uuid::now_v7(), r#"{"name":"ok1"}"#)
-        .unwrap();
-    c.store
-        .write_record("patient", shared, r#"{"name":"B"}"#)
-        .unwrap();
-    c.store
-        .write_record("Bad Kind", Uuid::now_v7(), r#"{}"#)
-        .unwrap();
-    c.store
-        .write_record("visit", Uuid::now_v7(), r#"{"token":1}"#)
-        .unwrap();
+    let c = Kiosk::open(&crashed, fast_config());
     let r = c.engine.until_idle().await.unwrap();
-    assert_eq!((r.pending, r.dead_letters), (0, 2));
+    assert_eq!((r.pending, r.dead_letters, r.restored), (0, 1, 0));
     server.stop().await;
 }
 
@@ -512,6 +500,8 @@ async fn healthz_openapi_and_protocol_version() {
         .unwrap();
     assert_eq!(o["openapi"], "3.1.0");
     assert!(o["paths"]["/v1/push"].is_object());
+    assert!(o["paths"]["/v1/push/digests"]["get"].is_object());
+    assert!(o["components"]["schemas"]["EnrollRequest"]["properties"]["client_secret"].is_object());
     assert!(o["paths"]["/api/v1/dialysis/requests"]["post"].is_object());
     assert!(o["paths"]["/api/v1/dialysis/requests/{id}"]["get"].is_object());
     let r = http

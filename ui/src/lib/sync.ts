@@ -5,7 +5,7 @@ import { asReport } from './api';
 
 export type SyncProblem =
   | 'not_enrolled' | 'offline' | 'transport' | 'revoked' | 'unauthorized' | 'certificate' | 'server' | 'store'
-  | 'other';
+  | 'cloned' | 'other';
 
 export interface SyncView {
   enrolled: boolean;
@@ -15,6 +15,9 @@ export interface SyncView {
   pending: number;
   dead_letters: number;
   last_sync_at_ms: number | null;
+  /** Times this kiosk found it had been restored from a backup (or copied). */
+  restores: number;
+  last_restore_at_ms: number | null;
   problem: SyncProblem | null;
   detail: string | null;
 }

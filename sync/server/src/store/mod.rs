@@ -13,7 +13,9 @@ pub use crate::portal::{RequestRow, ValidRequest};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
-use swagat_sync_protocol::{Envelope, ErrorCode, PullResponse, PushResponse, PushState, Rejection};
+use swagat_sync_protocol::{
+    kinds, Envelope, ErrorCode, PullResponse, PushResponse, PushState, Rejection, SeqDigest,
+};
 use uuid::Uuid;
 
 /// The kiosks' answers to online dialysis requests among accepted envelopes, in sequence order:
@@ -57,6 +59,18 @@ pub enum StoreError {
     /// Enrollment code unknown or already used.
     #[error("invalid or used enrollment code")]
     InvalidEnrollmentCode,
+    /// Enrollment code past its expiry.
+    #[error("enrollment code expired")]
+    EnrollmentCodeExpired,
+    /// Re-enrollment named a previous device of another facility.
+    #[error("the previous device belongs to another facility")]
+    PreviousDeviceElsewhere,
+    /// The batch reuses an acknowledged sequence with other content (restore or clone).
+    #[error("sequence conflict: server acknowledged {acked_seq}")]
+    SequenceConflict {
+        /// What the server has acknowledged.
+        acked_seq: u64,
+    },
     /// The batch does not continue the device's sequence.
     #[error("sequence gap: server acknowledged {acked_seq}")]
     SequenceGap {
@@ -129,14 +143,132 @@ pub struct Device {
     pub revoked: bool,
 }
 
+/// What the server knows of an already-stored record id (for the ownership check).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecordFacts {
+    /// Facility the record belongs to.
+    pub facility: Uuid,
+    /// The device that first wrote it; the facility id for server-authored records.
+    pub owner: Uuid,
+}
+
 /// Facts a backend reads (under lock) before planning an ingest.
 #[derive(Debug, Clone, Default)]
 pub struct IngestFacts {
     /// The device's acknowledged sequence.
     pub acked_seq: u64,
-    /// Owner device of each already-stored record id of the batch.
-    pub owners: HashMap<Uuid, Uuid>,
+    /// Already-stored record ids of the batch's new envelopes.
+    pub records: HashMap<Uuid, RecordFacts>,
+    /// Content hashes already stored for the batch's sequences `<= acked_seq` (`None`: stored
+    /// before the server kept hashes, treated as the same content).
+    pub hashes: HashMap<u64, Option<String>>,
 }
+
+/// Parameters of an enrollment (see [`Store::enroll`]).
+#[derive(Debug, Clone)]
+pub struct EnrollParams {
+    /// SHA-256 of the presented code.
+    pub code_hash: String,
+    /// Device label.
+    pub device_name: String,
+    /// SHA-256 of the device secret (the kiosk's own in v2, the server's in v1).
+    pub secret_hash: String,
+    /// The kiosk's install id (v2), remembered as the device's current install.
+    pub install_id: Option<Uuid>,
+    /// A previous device of this kiosk whose credential the caller proved (re-enrollment).
+    pub previous_device: Option<Uuid>,
+    /// The install id the re-enrolling kiosk had (its request's `x-swagat-install`).
+    pub previous_install: Option<Uuid>,
+    /// The last acknowledgement the re-enrolling kiosk recorded for its previous device.
+    pub previous_acked: Option<u64>,
+}
+
+/// Where a re-enrolled device starts: the server's acknowledged sequence of the old device,
+/// or less when the kiosk recorded less (a copied disk: the server holds the other copy's
+/// records after that point, and this kiosk's own must still be sent).
+pub fn continuation_seq(server_acked: u64, kiosk_acked: Option<u64>) -> u64 {
+    kiosk_acked.map_or(server_acked, |k| k.min(server_acked))
+}
+
+/// The state's and the facility's keys handed to a kiosk at enrollment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnrollKeys {
+    /// The state's Aadhaar HMAC key (32 bytes, base64 standard).
+    pub aadhaar_key: String,
+    /// Its id: the first 8 hex characters of SHA-256 of the raw key.
+    pub aadhaar_key_id: String,
+    /// The facility's slip-link key (32 bytes, base64 standard).
+    pub slip_link_key: String,
+}
+
+/// Result of [`Store::enroll`].
+#[derive(Debug, Clone)]
+pub struct Enrolled {
+    /// The device (new, or the same one again for a v2 retry).
+    pub device: Device,
+    /// Its facility.
+    pub facility: Facility,
+    /// Keys to hand to the kiosk.
+    pub keys: EnrollKeys,
+    /// Whether this was a retry answered with the device made before.
+    pub retried: bool,
+}
+
+/// A device as listed by `swagat-server device list`.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeviceInfo {
+    /// Device id.
+    pub device_id: Uuid,
+    /// Its facility's code.
+    pub facility_code: String,
+    /// Label given at enrollment.
+    pub name: String,
+    /// Acknowledged sequence.
+    pub acked_seq: u64,
+    /// Whether it is revoked.
+    pub revoked: bool,
+    /// Unix ms of enrollment.
+    pub created_at_ms: i64,
+    /// The device it replaced by re-enrollment (audited change of device id).
+    pub previous_device_id: Option<Uuid>,
+}
+
+/// Outcome of [`Store::check_install`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InstallCheck {
+    /// The install id is the device's current one (or became it).
+    Current,
+    /// The device has moved away from this install id: a second live copy (cloned disk).
+    Superseded,
+}
+
+/// A fresh 32-byte key, base64 (standard).
+pub fn new_key() -> String {
+    use base64::Engine;
+    let bytes: [u8; 32] = rand::random();
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// Id of a base64 key: the first 8 hex characters of SHA-256 of the raw bytes.
+pub fn key_id(key_b64: &str) -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(key_b64)
+        .unwrap_or_default();
+    hex::encode(sha2::Sha256::digest(&raw))[..8].to_string()
+}
+
+/// Name of the state's Aadhaar key in `server_keys`.
+pub const AADHAAR_KEY_NAME: &str = "aadhaar";
+
+/// Name of a facility's slip-link key in `server_keys`.
+pub fn slip_key_name(facility: Uuid) -> String {
+    format!("slip:{facility}")
+}
+
+/// Default lifetime of an enrollment code: 7 days.
+pub const DEFAULT_CODE_VALID_MS: i64 = 7 * 24 * 60 * 60 * 1000;
 
 /// What to do with a batch: computed by [`plan_ingest`], written by the backend.
 #[derive(Debug, Default)]
@@ -145,6 +277,8 @@ pub struct IngestPlan {
     pub accepted: Vec<Envelope>,
     /// New envelopes refused (recorded, acknowledged, never applied).
     pub rejected: Vec<Rejection>,
+    /// Content hash of each of `rejected`, in the same order.
+    pub rejected_hashes: Vec<String>,
     /// Already-processed envelopes (acknowledged again).
     pub duplicates: u64,
     /// Sequences already processed that appear in the batch (to re-report their rejections).
@@ -155,10 +289,14 @@ pub struct IngestPlan {
 
 /// Decides the fate of each envelope of a push: the heart of idempotent ingest.
 ///
-/// Envelopes with `seq <= acked` are duplicates. The rest must continue the sequence without
+/// Envelopes with `seq <= acked` are duplicates when their content hash is the one stored for
+/// that sequence, and make the whole batch a [`StoreError::SequenceConflict`] when it is not (a
+/// restored or cloned kiosk reusing sequences). The rest must continue the sequence without
 /// gaps (`acked + 1`, `acked + 2`, …) or the whole batch is refused with
 /// [`StoreError::SequenceGap`]. Each new envelope is then accepted or rejected on its own:
-/// wrong device, wrong facility, invalid fields, or a record id owned by another device.
+/// wrong device, wrong facility, invalid fields, a server-only kind (`forbidden_kind`), or a
+/// record id of another facility or authored by the server (`not_owner`). Any device of the
+/// facility may write a new version of any of the facility's kiosk records.
 pub fn plan_ingest(
     device: &Device,
     mut envelopes: Vec<Envelope>,
@@ -169,10 +307,16 @@ pub fn plan_ingest(
         new_acked: facts.acked_seq,
         ..IngestPlan::default()
     };
-    let mut owners_in_batch: HashMap<Uuid, Uuid> = HashMap::new();
     for e in envelopes {
         if e.seq <= plan.new_acked {
             if e.seq <= facts.acked_seq {
+                if let Some(Some(stored)) = facts.hashes.get(&e.seq) {
+                    if *stored != e.content_hash() {
+                        return Err(StoreError::SequenceConflict {
+                            acked_seq: facts.acked_seq,
+                        });
+                    }
+                }
                 plan.duplicates += 1;
                 plan.duplicate_range = Some(match plan.duplicate_range {
                     None => (e.seq, e.seq),
@@ -188,57 +332,70 @@ pub fn plan_ingest(
             });
         }
         plan.new_acked = e.seq;
-        let reject = |code: ErrorCode, reason: String| Rejection {
-            seq: e.seq,
-            id: e.id,
-            code,
-            reason,
-        };
-        if e.device != device.id {
-            plan.rejected.push(reject(
-                ErrorCode::WrongDevice,
-                "envelope names another device".into(),
-            ));
-            continue;
-        }
-        if e.facility != device.facility_id {
-            plan.rejected.push(reject(
-                ErrorCode::WrongFacility,
-                "device is not enrolled in this facility".into(),
-            ));
-            continue;
-        }
-        if let Err(v) = e.validate() {
-            plan.rejected.push(reject(v.code(), v.to_string()));
-            continue;
-        }
-        let owner = owners_in_batch
-            .get(&e.id)
-            .or_else(|| facts.owners.get(&e.id))
-            .copied();
-        if let Some(owner) = owner {
-            if owner != device.id {
-                plan.rejected.push(reject(
-                    ErrorCode::NotOwner,
-                    "record is owned by another device".into(),
-                ));
-                continue;
+        match refusal(device, &e, facts) {
+            Some((code, reason)) => {
+                plan.rejected_hashes.push(e.content_hash());
+                plan.rejected.push(Rejection {
+                    seq: e.seq,
+                    id: e.id,
+                    code,
+                    reason,
+                });
             }
+            None => plan.accepted.push(e),
         }
-        owners_in_batch.insert(e.id, device.id);
-        plan.accepted.push(e);
     }
     Ok(plan)
 }
 
-/// Latest version per record id among `accepted` (highest seq wins; same device).
+/// Why a new envelope of `device` is refused, if it is.
+fn refusal(device: &Device, e: &Envelope, facts: &IngestFacts) -> Option<(ErrorCode, String)> {
+    if e.device != device.id {
+        return Some((
+            ErrorCode::WrongDevice,
+            "envelope names another device".into(),
+        ));
+    }
+    if e.facility != device.facility_id {
+        return Some((
+            ErrorCode::WrongFacility,
+            "device is not enrolled in this facility".into(),
+        ));
+    }
+    if let Err(v) = e.validate() {
+        return Some((v.code(), v.to_string()));
+    }
+    if kinds::is_server_only(&e.kind) {
+        return Some((
+            ErrorCode::ForbiddenKind,
+            "this kind is authored by the state server only".into(),
+        ));
+    }
+    if let Some(r) = facts.records.get(&e.id) {
+        if r.facility != device.facility_id {
+            return Some((
+                ErrorCode::NotOwner,
+                "record belongs to another facility".into(),
+            ));
+        }
+        if r.owner == device.facility_id {
+            return Some((
+                ErrorCode::NotOwner,
+                "record is authored by the state server".into(),
+            ));
+        }
+    }
+    None
+}
+
+/// Latest version per record id among `accepted` (greatest HLC, then sequence; one device).
 pub fn latest_per_record(accepted: &[Envelope]) -> Vec<&Envelope> {
     let mut latest: HashMap<Uuid, &Envelope> = HashMap::new();
     for e in accepted {
         latest
             .entry(e.id)
             .and_modify(|cur| {
-                if e.seq > cur.seq {
+                if (e.hlc, e.seq) > (cur.hlc, cur.seq) {
                     *cur = e;
                 }
             })
@@ -247,6 +404,14 @@ pub fn latest_per_record(accepted: &[Envelope]) -> Vec<&Envelope> {
     let mut v: Vec<&Envelope> = latest.into_values().collect();
     v.sort_by_key(|e| e.seq);
     v
+}
+
+/// Unix time in milliseconds.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
 }
 
 /// Stats key for an entity kind: its plural (`patient` → `patients`).
@@ -270,7 +435,7 @@ pub fn stats_map(rows: impl IntoIterator<Item = (String, u64)>) -> BTreeMap<Stri
 }
 
 /// Kind of the server-authored facility configuration record pulled by every kiosk.
-pub const FACILITY_CONFIG_KIND: &str = "facility_config";
+pub const FACILITY_CONFIG_KIND: &str = kinds::FACILITY_CONFIG;
 
 /// The narrow storage contract of the state server.
 ///
@@ -281,27 +446,76 @@ pub trait Store: Send + Sync + 'static {
     fn backend(&self) -> &'static str;
 
     /// Creates a facility, its configuration record and a first one-time enrollment code
-    /// (stored hashed as `code_hash`).
+    /// (stored hashed as `code_hash`), valid for [`DEFAULT_CODE_VALID_MS`].
     fn add_facility(
         &self,
         f: NewFacility,
         code_hash: String,
+    ) -> impl Future<Output = Result<Facility, StoreError>> + Send {
+        self.add_facility_until(f, code_hash, now_ms() + DEFAULT_CODE_VALID_MS)
+    }
+
+    /// [`Store::add_facility`] with the code valid until `expires_at_ms` (Unix ms).
+    fn add_facility_until(
+        &self,
+        f: NewFacility,
+        code_hash: String,
+        expires_at_ms: i64,
     ) -> impl Future<Output = Result<Facility, StoreError>> + Send;
 
-    /// Adds another one-time enrollment code to an existing facility.
+    /// Adds another one-time enrollment code to an existing facility, valid for
+    /// [`DEFAULT_CODE_VALID_MS`].
     fn add_enrollment_code(
         &self,
         facility_code: String,
         code_hash: String,
+    ) -> impl Future<Output = Result<Facility, StoreError>> + Send {
+        self.add_enrollment_code_until(facility_code, code_hash, now_ms() + DEFAULT_CODE_VALID_MS)
+    }
+
+    /// [`Store::add_enrollment_code`] valid until `expires_at_ms` (Unix ms).
+    fn add_enrollment_code_until(
+        &self,
+        facility_code: String,
+        code_hash: String,
+        expires_at_ms: i64,
     ) -> impl Future<Output = Result<Facility, StoreError>> + Send;
 
-    /// Consumes a one-time code and registers a device with the given secret hash.
-    fn enroll(
+    /// Enrolls a device with a one-time code, in one transaction. A code already used by a
+    /// device whose secret hash is `p.secret_hash` answers that same device again (an idempotent
+    /// v2 retry after a lost answer); otherwise a used or unknown code is
+    /// [`StoreError::InvalidEnrollmentCode`] and an expired one
+    /// [`StoreError::EnrollmentCodeExpired`]. With `p.previous_device` (of the same facility,
+    /// else [`StoreError::PreviousDeviceElsewhere`]) the new device continues the old one: it
+    /// starts at the old device's acknowledged sequence (see [`continuation_seq`]), the old
+    /// device is revoked — unless the kiosk came from an install id the old device moved away
+    /// from (a copied disk: the other copy still uses it) — and the change of device id is
+    /// recorded (`device_successions`, with the starting sequence). Creates the state's Aadhaar key
+    /// and the facility's slip-link key on first use.
+    fn enroll(&self, p: EnrollParams) -> impl Future<Output = Result<Enrolled, StoreError>> + Send;
+
+    /// Checks the install id a device's request carries: the first one seen becomes current; a
+    /// new one replaces the current one (a kiosk that renumbered after a restore); one the
+    /// device moved away from is [`InstallCheck::Superseded`] (a second live copy).
+    fn check_install(
         &self,
-        code_hash: String,
-        device_name: String,
-        secret_hash: String,
-    ) -> impl Future<Output = Result<(Device, Facility), StoreError>> + Send;
+        device: Uuid,
+        install: Uuid,
+    ) -> impl Future<Output = Result<InstallCheck, StoreError>> + Send;
+
+    /// Content hashes of `device`'s processed sequences `from..=to`, in order.
+    fn digests(
+        &self,
+        device: Uuid,
+        from: u64,
+        to: u64,
+    ) -> impl Future<Output = Result<Vec<SeqDigest>, StoreError>> + Send;
+
+    /// Devices (optionally of one facility code), with the device each one replaced.
+    fn devices(
+        &self,
+        facility_code: Option<String>,
+    ) -> impl Future<Output = Result<Vec<DeviceInfo>, StoreError>> + Send;
 
     /// Publishes a server-authored record (facility configuration, masters, decisions on
     /// shared state) for `facility_code`: appended to the change log as a change by the
@@ -335,13 +549,15 @@ pub trait Store: Send + Sync + 'static {
         since: u64,
     ) -> impl Future<Output = Result<PushState, StoreError>> + Send;
 
-    /// Changes of `facility` not written by `device`, after `cursor`, at most `limit`.
+    /// Changes of `facility` not written by `device` (all of them with `include_own`, for a
+    /// kiosk's recovery pull after a restore), after `cursor`, at most `limit`.
     fn pull(
         &self,
         facility: Uuid,
         device: Uuid,
         cursor: u64,
         limit: u32,
+        include_own: bool,
     ) -> impl Future<Output = Result<PullResponse, StoreError>> + Send;
 
     /// Registers a booking portal with the hash of its token secret; returns its id.
@@ -373,6 +589,12 @@ pub trait Store: Send + Sync + 'static {
         portal: Uuid,
         id: Uuid,
     ) -> impl Future<Output = Result<Option<RequestRow>, StoreError>> + Send;
+
+    /// The latest state of a record: (device that wrote the kept version, its HLC, payload).
+    fn latest_record(
+        &self,
+        id: Uuid,
+    ) -> impl Future<Output = Result<Option<(Uuid, swagat_sync_protocol::Hlc, String)>, StoreError>> + Send;
 
     /// Distinct record count per entity kind (stats key), optionally for one facility code.
     fn stats(
@@ -416,27 +638,38 @@ impl Store for DbStore {
     fn backend(&self) -> &'static str {
         delegate!(self, s => s.backend())
     }
-    async fn add_facility(
+    async fn add_facility_until(
         &self,
         f: NewFacility,
         code_hash: String,
+        expires_at_ms: i64,
     ) -> Result<Facility, StoreError> {
-        delegate!(self, s => s.add_facility(f, code_hash).await)
+        delegate!(self, s => s.add_facility_until(f, code_hash, expires_at_ms).await)
     }
-    async fn add_enrollment_code(
+    async fn add_enrollment_code_until(
         &self,
         facility_code: String,
         code_hash: String,
+        expires_at_ms: i64,
     ) -> Result<Facility, StoreError> {
-        delegate!(self, s => s.add_enrollment_code(facility_code, code_hash).await)
+        delegate!(self, s => s.add_enrollment_code_until(facility_code, code_hash, expires_at_ms).await)
     }
-    async fn enroll(
+    async fn enroll(&self, p: EnrollParams) -> Result<Enrolled, StoreError> {
+        delegate!(self, s => s.enroll(p).await)
+    }
+    async fn check_install(&self, device: Uuid, install: Uuid) -> Result<InstallCheck, StoreError> {
+        delegate!(self, s => s.check_install(device, install).await)
+    }
+    async fn digests(
         &self,
-        code_hash: String,
-        device_name: String,
-        secret_hash: String,
-    ) -> Result<(Device, Facility), StoreError> {
-        delegate!(self, s => s.enroll(code_hash, device_name, secret_hash).await)
+        device: Uuid,
+        from: u64,
+        to: u64,
+    ) -> Result<Vec<SeqDigest>, StoreError> {
+        delegate!(self, s => s.digests(device, from, to).await)
+    }
+    async fn devices(&self, facility_code: Option<String>) -> Result<Vec<DeviceInfo>, StoreError> {
+        delegate!(self, s => s.devices(facility_code).await)
     }
     async fn publish(
         &self,
@@ -469,8 +702,9 @@ impl Store for DbStore {
         device: Uuid,
         cursor: u64,
         limit: u32,
+        include_own: bool,
     ) -> Result<PullResponse, StoreError> {
-        delegate!(self, s => s.pull(facility, device, cursor, limit).await)
+        delegate!(self, s => s.pull(facility, device, cursor, limit, include_own).await)
     }
     async fn stats(
         &self,
@@ -496,6 +730,12 @@ impl Store for DbStore {
     }
     async fn request(&self, portal: Uuid, id: Uuid) -> Result<Option<RequestRow>, StoreError> {
         delegate!(self, s => s.request(portal, id).await)
+    }
+    async fn latest_record(
+        &self,
+        id: Uuid,
+    ) -> Result<Option<(Uuid, swagat_sync_protocol::Hlc, String)>, StoreError> {
+        delegate!(self, s => s.latest_record(id).await)
     }
 }
 
@@ -531,23 +771,40 @@ mod tests {
     fn duplicates_gaps_and_rejections() {
         let d = dev();
         let other = Uuid::now_v7();
+        let other_facility = Uuid::now_v7();
         let owned_elsewhere = Uuid::now_v7();
+        let peer_record = Uuid::now_v7();
         let mut facts = IngestFacts {
             acked_seq: 2,
             ..Default::default()
         };
-        facts.owners.insert(owned_elsewhere, other);
+        facts.records.insert(
+            owned_elsewhere,
+            RecordFacts {
+                facility: other_facility,
+                owner: other,
+            },
+        );
+        // Written by another kiosk of the same facility: any of its devices may edit it.
+        facts.records.insert(
+            peer_record,
+            RecordFacts {
+                facility: d.facility_id,
+                owner: other,
+            },
+        );
         let batch = vec![
             env(&d, 2, Uuid::now_v7()),
             env(&d, 3, Uuid::now_v7()),
             env(&d, 4, owned_elsewhere),
-            env(&d, 5, Uuid::now_v7()),
+            env(&d, 5, peer_record),
         ];
         let plan = plan_ingest(&d, batch, &facts).unwrap();
         assert_eq!(plan.duplicates, 1);
         assert_eq!(plan.accepted.len(), 2);
         assert_eq!(plan.rejected.len(), 1);
         assert_eq!(plan.rejected[0].code, ErrorCode::NotOwner);
+        assert_eq!(plan.rejected_hashes.len(), 1);
         assert_eq!(plan.new_acked, 5);
 
         let gap = plan_ingest(&d, vec![env(&d, 4, Uuid::now_v7())], &facts);
@@ -573,6 +830,70 @@ mod tests {
             vec![ErrorCode::WrongFacility, ErrorCode::WrongDevice]
         );
         assert_eq!((plan.accepted.len(), plan.new_acked), (1, 3));
+    }
+
+    #[test]
+    fn same_sequence_other_content_is_a_conflict_not_a_duplicate() {
+        let d = dev();
+        let first = env(&d, 1, Uuid::now_v7());
+        let mut facts = IngestFacts {
+            acked_seq: 1,
+            ..Default::default()
+        };
+        facts.hashes.insert(1, Some(first.content_hash()));
+        let again = plan_ingest(&d, vec![first.clone()], &facts).unwrap();
+        assert_eq!((again.duplicates, again.accepted.len()), (1, 0));
+        let other = env(&d, 1, Uuid::now_v7());
+        assert!(matches!(
+            plan_ingest(&d, vec![other.clone()], &facts),
+            Err(StoreError::SequenceConflict { acked_seq: 1 })
+        ));
+        // Unknown stored content (before hashes were kept) stays a duplicate.
+        facts.hashes.insert(1, None);
+        assert_eq!(plan_ingest(&d, vec![other], &facts).unwrap().duplicates, 1);
+    }
+
+    #[test]
+    fn server_only_kinds_and_server_records_are_refused() {
+        let d = dev();
+        let mut facts = IngestFacts::default();
+        let mut batch = Vec::new();
+        for (i, k) in kinds::SERVER_ONLY_KINDS.iter().enumerate() {
+            let mut e = env(&d, i as u64 + 1, Uuid::now_v7());
+            e.kind = (*k).to_string();
+            batch.push(e);
+        }
+        let server_record = Uuid::now_v7();
+        facts.records.insert(
+            server_record,
+            RecordFacts {
+                facility: d.facility_id,
+                owner: d.facility_id,
+            },
+        );
+        let mut e = env(&d, batch.len() as u64 + 1, server_record);
+        e.kind = "master_department".into();
+        batch.push(e);
+        let n = batch.len();
+        let plan = plan_ingest(&d, batch, &facts).unwrap();
+        assert!(plan.accepted.is_empty());
+        let codes: Vec<ErrorCode> = plan.rejected.iter().map(|r| r.code).collect();
+        let mut want = vec![ErrorCode::ForbiddenKind; n - 1];
+        want.push(ErrorCode::NotOwner);
+        assert_eq!(codes, want);
+    }
+
+    #[test]
+    fn latest_version_is_the_greatest_hlc() {
+        let d = dev();
+        let id = Uuid::now_v7();
+        let mut a = env(&d, 1, id);
+        a.hlc = Hlc::new(50, 0);
+        let b = env(&d, 2, id); // hlc (2, 0): older although later in sequence
+        let v = vec![a, b];
+        assert_eq!(latest_per_record(&v)[0].seq, 1);
+        let k = key_id(&new_key());
+        assert_eq!(k.len(), 8);
     }
 
     #[test]

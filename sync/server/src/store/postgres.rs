@@ -8,14 +8,17 @@
 //! are safe.
 
 use super::{
-    latest_per_record, plan_ingest, request_results, stats_map, Device, Facility, IngestFacts,
-    NewFacility, Portal, RequestRow, Store, StoreError, ValidRequest, FACILITY_CONFIG_KIND,
+    key_id, latest_per_record, new_key, plan_ingest, request_results, slip_key_name, stats_map,
+    Device, DeviceInfo, EnrollKeys, EnrollParams, Enrolled, Facility, IngestFacts, InstallCheck,
+    NewFacility, Portal, RecordFacts, RequestRow, Store, StoreError, ValidRequest,
+    AADHAAR_KEY_NAME, FACILITY_CONFIG_KIND,
 };
 use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use serde_json::value::RawValue;
 use std::collections::BTreeMap;
 use swagat_sync_protocol::{
-    Envelope, ErrorCode, Hlc, PullResponse, PushResponse, PushState, Rejection,
+    content_hash, Envelope, ErrorCode, Hlc, PullResponse, PushResponse, PushState, Rejection,
+    SeqDigest,
 };
 use tokio_postgres::NoTls;
 use uuid::Uuid;
@@ -108,7 +111,127 @@ CREATE TABLE dialysis_requests (
     UNIQUE (portal_id, reference)
 );
 "#,
+    // 3: content hash per (device, seq); last-writer-wins latest state; code expiry; install
+    // ids (clone detection); re-enrollment audit; the state's and facilities' keys.
+    r#"
+ALTER TABLE change_log ADD COLUMN content_hash TEXT;
+ALTER TABLE rejections ADD COLUMN content_hash TEXT;
+ALTER TABLE records ADD COLUMN writer_device UUID;
+UPDATE records SET writer_device = owner_device;
+ALTER TABLE records ALTER COLUMN writer_device SET NOT NULL;
+ALTER TABLE enrollment_codes ADD COLUMN expires_at_ms BIGINT;
+UPDATE enrollment_codes SET expires_at_ms = created_at_ms + 604800000;
+CREATE TABLE device_installs (
+    device_id UUID NOT NULL REFERENCES devices(id),
+    install_id UUID NOT NULL,
+    first_seen_ms BIGINT NOT NULL,
+    superseded_at_ms BIGINT,
+    PRIMARY KEY (device_id, install_id)
+);
+CREATE TABLE device_successions (
+    new_device_id UUID PRIMARY KEY REFERENCES devices(id),
+    old_device_id UUID NOT NULL REFERENCES devices(id),
+    facility_id UUID NOT NULL REFERENCES facilities(id),
+    start_seq BIGINT NOT NULL,
+    old_revoked BOOLEAN NOT NULL,
+    at_ms BIGINT NOT NULL
+);
+CREATE TABLE server_keys (
+    name TEXT PRIMARY KEY,
+    key TEXT NOT NULL,
+    key_id TEXT NOT NULL,
+    created_at_ms BIGINT NOT NULL
+);
+"#,
 ];
+
+/// Migration 3 back-fills the content hash of every change stored before it (rejections keep
+/// NULL: their content was never stored, and NULL is read as "unknown", i.e. a duplicate).
+async fn backfill_hashes(tx: &impl GenericClient) -> Result<(), StoreError> {
+    let rows = tx
+        .query(
+            "SELECT id, record_id, kind, hlc, schema_version, payload FROM change_log WHERE content_hash IS NULL",
+            &[],
+        )
+        .await?;
+    for r in rows {
+        let h = content_hash(
+            r.get(1),
+            r.get(2),
+            Hlc::from_u64(r.get::<_, i64>(3) as u64),
+            r.get::<_, i32>(4) as u32,
+            r.get(5),
+        );
+        tx.execute(
+            "UPDATE change_log SET content_hash = $1 WHERE id = $2",
+            &[&h, &r.get::<_, i64>(0)],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// The device and the devices it replaced by re-enrollment (their sequences continue).
+/// (Each old device's sequences count only up to where its successor started.)
+const CHAIN: &str = "WITH RECURSIVE chain(d, upto) AS (SELECT $1::uuid, 9223372036854775807::bigint UNION SELECT s.old_device_id, LEAST(chain.upto, s.start_seq) FROM device_successions s JOIN chain ON s.new_device_id = chain.d)";
+
+async fn digests_tx(
+    c: &impl GenericClient,
+    device: Uuid,
+    lo: u64,
+    hi: u64,
+) -> Result<Vec<SeqDigest>, StoreError> {
+    let rows = c
+        .query(
+            &format!(
+                "{CHAIN} SELECT x.device_seq, x.content_hash FROM change_log x JOIN chain ON x.device_id = chain.d AND x.device_seq <= chain.upto
+                    WHERE x.device_seq BETWEEN $2 AND $3
+                 UNION ALL SELECT x.device_seq, x.content_hash FROM rejections x JOIN chain ON x.device_id = chain.d AND x.device_seq <= chain.upto
+                    WHERE x.device_seq BETWEEN $2 AND $3
+                 ORDER BY 1"
+            ),
+            &[
+                &device,
+                &(lo.min(i64::MAX as u64) as i64),
+                &(hi.min(i64::MAX as u64) as i64),
+            ],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| SeqDigest {
+            seq: r.get::<_, i64>(0) as u64,
+            hash: r.get(1),
+        })
+        .collect())
+}
+
+/// The key named `name`, created (32 random bytes) on first use.
+async fn ensure_key(tx: &impl GenericClient, name: &str) -> Result<(String, String), StoreError> {
+    let k = new_key();
+    tx.execute(
+        "INSERT INTO server_keys (name, key, key_id, created_at_ms) VALUES ($1, $2, $3, $4) ON CONFLICT (name) DO NOTHING",
+        &[&name, &k, &key_id(&k), &now_ms()],
+    )
+    .await?;
+    let r = tx
+        .query_one(
+            "SELECT key, key_id FROM server_keys WHERE name = $1",
+            &[&name],
+        )
+        .await?;
+    Ok((r.get(0), r.get(1)))
+}
+
+async fn enroll_keys(tx: &impl GenericClient, facility: Uuid) -> Result<EnrollKeys, StoreError> {
+    let (aadhaar_key, aadhaar_key_id) = ensure_key(tx, AADHAAR_KEY_NAME).await?;
+    let (slip_link_key, _) = ensure_key(tx, &slip_key_name(facility)).await?;
+    Ok(EnrollKeys {
+        aadhaar_key,
+        aadhaar_key_id,
+        slip_link_key,
+    })
+}
 
 const MIGRATION_LOCK: i64 = 0x5357_4147_4154_0001;
 
@@ -172,6 +295,9 @@ impl PgStore {
         let done: i32 = row.get(0);
         for (i, m) in MIGRATIONS.iter().enumerate().skip(done.max(0) as usize) {
             tx.batch_execute(m).await?;
+            if i == 2 {
+                backfill_hashes(&tx).await?;
+            }
             tx.execute(
                 "INSERT INTO schema_migrations (version) VALUES ($1)",
                 &[&((i + 1) as i32)],
@@ -273,10 +399,17 @@ async fn publish_tx(
         &[&record_id, &kind, &f.id, &seq, &hlc, &payload, &now],
     )
     .await?;
+    let hash = content_hash(record_id, kind, Hlc::from_u64(hlc as u64), 1, payload);
     tx.execute(
-        "INSERT INTO records (record_id, facility_id, kind, owner_device, device_seq, hlc, schema_version, payload, updated_at_ms)
-         VALUES ($1, $2, $3, $2, $4, $5, 1, $6, $7)
+        "UPDATE change_log SET content_hash = $1 WHERE device_id = $2 AND device_seq = $3",
+        &[&hash, &f.id, &seq],
+    )
+    .await?;
+    tx.execute(
+        "INSERT INTO records (record_id, facility_id, kind, owner_device, writer_device, device_seq, hlc, schema_version, payload, updated_at_ms)
+         VALUES ($1, $2, $3, $2, $2, $4, $5, 1, $6, $7)
          ON CONFLICT (record_id) DO UPDATE SET kind = excluded.kind, device_seq = excluded.device_seq,
+            writer_device = excluded.writer_device,
             hlc = excluded.hlc, payload = excluded.payload, updated_at_ms = excluded.updated_at_ms",
         &[&record_id, &f.id, &kind, &seq, &hlc, &payload, &now],
     )
@@ -321,10 +454,11 @@ impl Store for PgStore {
         "postgres"
     }
 
-    async fn add_facility(
+    async fn add_facility_until(
         &self,
         f: NewFacility,
         code_hash: String,
+        expires_at_ms: i64,
     ) -> Result<Facility, StoreError> {
         let mut c = self.pool.get().await.map_err(pool_err)?;
         let tx = c.transaction().await?;
@@ -342,8 +476,8 @@ impl Store for PgStore {
         )
         .await?;
         tx.execute(
-            "INSERT INTO enrollment_codes (code_hash, facility_id, created_at_ms) VALUES ($1, $2, $3)",
-            &[&code_hash, &id, &now],
+            "INSERT INTO enrollment_codes (code_hash, facility_id, created_at_ms, expires_at_ms) VALUES ($1, $2, $3, $4)",
+            &[&code_hash, &id, &now, &expires_at_ms],
         )
         .await?;
         let payload = serde_json::to_string(&f).map_err(|e| StoreError::Corrupt(e.to_string()))?;
@@ -356,9 +490,21 @@ impl Store for PgStore {
         )
         .await?;
         tx.execute(
-            "INSERT INTO records (record_id, facility_id, kind, owner_device, device_seq, hlc, schema_version, payload, updated_at_ms)
-             VALUES ($1, $2, $3, $2, 1, $4, 1, $5, $6)",
+            "INSERT INTO records (record_id, facility_id, kind, owner_device, writer_device, device_seq, hlc, schema_version, payload, updated_at_ms)
+             VALUES ($1, $2, $3, $2, $2, 1, $4, 1, $5, $6)",
             &[&record_id, &id, &FACILITY_CONFIG_KIND, &hlc, &payload, &now],
+        )
+        .await?;
+        let hash = content_hash(
+            record_id,
+            FACILITY_CONFIG_KIND,
+            Hlc::from_u64(hlc as u64),
+            1,
+            &payload,
+        );
+        tx.execute(
+            "UPDATE change_log SET content_hash = $1 WHERE device_id = $2 AND device_seq = 1",
+            &[&hash, &id],
         )
         .await?;
         tx.commit().await?;
@@ -369,10 +515,11 @@ impl Store for PgStore {
         })
     }
 
-    async fn add_enrollment_code(
+    async fn add_enrollment_code_until(
         &self,
         facility_code: String,
         code_hash: String,
+        expires_at_ms: i64,
     ) -> Result<Facility, StoreError> {
         let mut c = self.pool.get().await.map_err(pool_err)?;
         let tx = c.transaction().await?;
@@ -380,27 +527,23 @@ impl Store for PgStore {
             .await?
             .ok_or(StoreError::UnknownFacility)?;
         tx.execute(
-            "INSERT INTO enrollment_codes (code_hash, facility_id, created_at_ms) VALUES ($1, $2, $3)",
-            &[&code_hash, &f.id, &now_ms()],
+            "INSERT INTO enrollment_codes (code_hash, facility_id, created_at_ms, expires_at_ms) VALUES ($1, $2, $3, $4)",
+            &[&code_hash, &f.id, &now_ms(), &expires_at_ms],
         )
         .await?;
         tx.commit().await?;
         Ok(f)
     }
 
-    async fn enroll(
-        &self,
-        code_hash: String,
-        device_name: String,
-        secret_hash: String,
-    ) -> Result<(Device, Facility), StoreError> {
+    async fn enroll(&self, p: EnrollParams) -> Result<Enrolled, StoreError> {
         let mut c = self.pool.get().await.map_err(pool_err)?;
         let tx = c.transaction().await?;
         let row = tx
             .query_opt(
-                "SELECT f.id, f.code, f.name FROM enrollment_codes e JOIN facilities f ON f.id = e.facility_id
-                 WHERE e.code_hash = $1 AND e.used_at_ms IS NULL FOR UPDATE OF e",
-                &[&code_hash],
+                "SELECT f.id, f.code, f.name, e.used_at_ms, e.device_id, e.expires_at_ms
+                 FROM enrollment_codes e JOIN facilities f ON f.id = e.facility_id
+                 WHERE e.code_hash = $1 FOR UPDATE OF e",
+                &[&p.code_hash],
             )
             .await?
             .ok_or(StoreError::InvalidEnrollmentCode)?;
@@ -409,25 +552,184 @@ impl Store for PgStore {
             code: row.get(1),
             name: row.get(2),
         };
+        let used: Option<i64> = row.get(3);
+        let used_by: Option<Uuid> = row.get(4);
+        let expires: Option<i64> = row.get(5);
+        let now = now_ms();
+        if used.is_some() {
+            // A v2 retry: the same kiosk (same secret) gets the same device back.
+            let Some(dev) = used_by else {
+                return Err(StoreError::InvalidEnrollmentCode);
+            };
+            let same: Option<bool> = tx
+                .query_opt(
+                    "SELECT secret_hash = $2 FROM devices WHERE id = $1",
+                    &[&dev, &p.secret_hash],
+                )
+                .await?
+                .map(|r| r.get(0));
+            if same != Some(true) {
+                return Err(StoreError::InvalidEnrollmentCode);
+            }
+            let keys = enroll_keys(&tx, facility.id).await?;
+            tx.commit().await?;
+            let device = Device {
+                id: dev,
+                facility_id: facility.id,
+                secret_hash: p.secret_hash,
+                revoked: false,
+            };
+            return Ok(Enrolled {
+                device,
+                facility,
+                keys,
+                retried: true,
+            });
+        }
+        if expires.is_some_and(|t| t <= now) {
+            return Err(StoreError::EnrollmentCodeExpired);
+        }
+        let mut start_seq: i64 = 0;
+        let mut revoke_old = true;
+        if let Some(prev) = p.previous_device {
+            let r = tx
+                .query_opt(
+                    "SELECT facility_id, acked_seq FROM devices WHERE id = $1 FOR UPDATE",
+                    &[&prev],
+                )
+                .await?
+                .ok_or(StoreError::InvalidEnrollmentCode)?;
+            let pf: Uuid = r.get(0);
+            if pf != facility.id {
+                return Err(StoreError::PreviousDeviceElsewhere);
+            }
+            let acked: i64 = r.get(1);
+            start_seq = super::continuation_seq(acked.max(0) as u64, p.previous_acked) as i64;
+            if let Some(install) = p.previous_install {
+                let superseded: Option<bool> = tx
+                    .query_opt(
+                        "SELECT superseded_at_ms IS NOT NULL FROM device_installs WHERE device_id = $1 AND install_id = $2",
+                        &[&prev, &install],
+                    )
+                    .await?
+                    .map(|r| r.get(0));
+                revoke_old = superseded != Some(true);
+            }
+        }
         let device = Device {
             id: Uuid::now_v7(),
             facility_id: facility.id,
-            secret_hash,
+            secret_hash: p.secret_hash,
             revoked: false,
         };
-        let now = now_ms();
         tx.execute(
-            "INSERT INTO devices (id, facility_id, name, secret_hash, created_at_ms) VALUES ($1, $2, $3, $4, $5)",
-            &[&device.id, &facility.id, &device_name, &device.secret_hash, &now],
+            "INSERT INTO devices (id, facility_id, name, secret_hash, acked_seq, created_at_ms) VALUES ($1, $2, $3, $4, $5, $6)",
+            &[&device.id, &facility.id, &p.device_name, &device.secret_hash, &start_seq, &now],
         )
         .await?;
+        if let Some(install) = p.install_id {
+            tx.execute(
+                "INSERT INTO device_installs (device_id, install_id, first_seen_ms) VALUES ($1, $2, $3)",
+                &[&device.id, &install, &now],
+            )
+            .await?;
+        }
+        if let Some(prev) = p.previous_device {
+            tx.execute(
+                "INSERT INTO device_successions (new_device_id, old_device_id, facility_id, start_seq, old_revoked, at_ms) VALUES ($1, $2, $3, $4, $5, $6)",
+                &[&device.id, &prev, &facility.id, &start_seq, &revoke_old, &now],
+            )
+            .await?;
+            if revoke_old {
+                tx.execute(
+                    "UPDATE devices SET revoked_at_ms = $1 WHERE id = $2 AND revoked_at_ms IS NULL",
+                    &[&now, &prev],
+                )
+                .await?;
+            }
+        }
         tx.execute(
             "UPDATE enrollment_codes SET used_at_ms = $1, device_id = $2 WHERE code_hash = $3",
-            &[&now, &device.id, &code_hash],
+            &[&now, &device.id, &p.code_hash],
         )
         .await?;
+        let keys = enroll_keys(&tx, facility.id).await?;
         tx.commit().await?;
-        Ok((device, facility))
+        Ok(Enrolled {
+            device,
+            facility,
+            keys,
+            retried: false,
+        })
+    }
+
+    async fn check_install(&self, device: Uuid, install: Uuid) -> Result<InstallCheck, StoreError> {
+        let mut c = self.pool.get().await.map_err(pool_err)?;
+        let seen = c
+            .query_opt(
+                "SELECT superseded_at_ms FROM device_installs WHERE device_id = $1 AND install_id = $2",
+                &[&device, &install],
+            )
+            .await?
+            .map(|r| r.get::<_, Option<i64>>(0));
+        match seen {
+            Some(Some(_)) => Ok(InstallCheck::Superseded),
+            Some(None) => Ok(InstallCheck::Current),
+            None => {
+                let tx = c.transaction().await?;
+                tx.execute("SELECT 1 FROM devices WHERE id = $1 FOR UPDATE", &[&device])
+                    .await?;
+                let now = now_ms();
+                tx.execute(
+                    "UPDATE device_installs SET superseded_at_ms = $1 WHERE device_id = $2 AND superseded_at_ms IS NULL",
+                    &[&now, &device],
+                )
+                .await?;
+                tx.execute(
+                    "INSERT INTO device_installs (device_id, install_id, first_seen_ms) VALUES ($1, $2, $3)
+                     ON CONFLICT (device_id, install_id) DO UPDATE SET superseded_at_ms = NULL",
+                    &[&device, &install, &now],
+                )
+                .await?;
+                tx.commit().await?;
+                Ok(InstallCheck::Current)
+            }
+        }
+    }
+
+    async fn digests(
+        &self,
+        device: Uuid,
+        from: u64,
+        to: u64,
+    ) -> Result<Vec<SeqDigest>, StoreError> {
+        let c = self.pool.get().await.map_err(pool_err)?;
+        digests_tx(&c, device, from, to).await
+    }
+
+    async fn devices(&self, facility_code: Option<String>) -> Result<Vec<DeviceInfo>, StoreError> {
+        let c = self.pool.get().await.map_err(pool_err)?;
+        let rows = c
+            .query(
+                "SELECT d.id, f.code, d.name, d.acked_seq, d.revoked_at_ms IS NOT NULL, d.created_at_ms, s.old_device_id
+                 FROM devices d JOIN facilities f ON f.id = d.facility_id
+                 LEFT JOIN device_successions s ON s.new_device_id = d.id
+                 WHERE $1::text IS NULL OR f.code = $1 ORDER BY d.created_at_ms, d.id",
+                &[&facility_code],
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| DeviceInfo {
+                device_id: r.get(0),
+                facility_code: r.get(1),
+                name: r.get(2),
+                acked_seq: r.get::<_, i64>(3) as u64,
+                revoked: r.get(4),
+                created_at_ms: r.get(5),
+                previous_device_id: r.get(6),
+            })
+            .collect())
     }
 
     async fn publish(
@@ -505,43 +807,62 @@ impl Store for PgStore {
         if !new_ids.is_empty() {
             for r in tx
                 .query(
-                    "SELECT record_id, owner_device FROM records WHERE record_id = ANY($1)",
+                    "SELECT record_id, facility_id, owner_device FROM records WHERE record_id = ANY($1)",
                     &[&new_ids],
                 )
                 .await?
             {
-                facts.owners.insert(r.get(0), r.get(1));
+                facts.records.insert(
+                    r.get(0),
+                    RecordFacts {
+                        facility: r.get(1),
+                        owner: r.get(2),
+                    },
+                );
+            }
+        }
+        let dups = envelopes
+            .iter()
+            .map(|e| e.seq)
+            .filter(|s| *s <= facts.acked_seq);
+        if let (Some(lo), Some(hi)) = (dups.clone().min(), dups.max()) {
+            for d in digests_tx(&tx, device.id, lo, hi).await? {
+                facts.hashes.insert(d.seq, d.hash);
             }
         }
         let plan = plan_ingest(&device, envelopes, &facts)?;
         let now = now_ms();
         if !plan.accepted.is_empty() {
             let cols = Columns::of(plan.accepted.iter());
+            let hashes: Vec<String> = plan.accepted.iter().map(|e| e.content_hash()).collect();
             tx.execute(
-                "INSERT INTO change_log (record_id, kind, facility_id, device_id, device_seq, hlc, schema_version, payload, received_at_ms)
-                 SELECT r, k, $3, $4, s, h, v, p, $9
-                 FROM unnest($1::uuid[], $2::text[], $5::int8[], $6::int8[], $7::int4[], $8::text[]) AS t(r, k, s, h, v, p)",
-                &[&cols.ids, &cols.kinds, &device.facility_id, &device.id, &cols.seqs, &cols.hlcs, &cols.schemas, &cols.payloads, &now],
+                "INSERT INTO change_log (record_id, kind, facility_id, device_id, device_seq, hlc, schema_version, payload, received_at_ms, content_hash)
+                 SELECT r, k, $3, $4, s, h, v, p, $9, c
+                 FROM unnest($1::uuid[], $2::text[], $5::int8[], $6::int8[], $7::int4[], $8::text[], $10::text[]) AS t(r, k, s, h, v, p, c)",
+                &[&cols.ids, &cols.kinds, &device.facility_id, &device.id, &cols.seqs, &cols.hlcs, &cols.schemas, &cols.payloads, &now, &hashes],
             )
             .await?;
             let latest = Columns::of(latest_per_record(&plan.accepted).into_iter());
+            // The latest state keeps the version with the greatest (HLC, device id), whatever
+            // order versions from the facility's kiosks arrive in.
             tx.execute(
-                "INSERT INTO records (record_id, facility_id, kind, owner_device, device_seq, hlc, schema_version, payload, updated_at_ms)
-                 SELECT r, $3, k, $4, s, h, v, p, $9
+                "INSERT INTO records (record_id, facility_id, kind, owner_device, writer_device, device_seq, hlc, schema_version, payload, updated_at_ms)
+                 SELECT r, $3, k, $4, $4, s, h, v, p, $9
                  FROM unnest($1::uuid[], $2::text[], $5::int8[], $6::int8[], $7::int4[], $8::text[]) AS t(r, k, s, h, v, p)
                  ON CONFLICT (record_id) DO UPDATE SET
-                    kind = excluded.kind, device_seq = excluded.device_seq, hlc = excluded.hlc,
+                    kind = excluded.kind, writer_device = excluded.writer_device,
+                    device_seq = excluded.device_seq, hlc = excluded.hlc,
                     schema_version = excluded.schema_version, payload = excluded.payload,
                     updated_at_ms = excluded.updated_at_ms
-                 WHERE excluded.device_seq > records.device_seq",
+                 WHERE (excluded.hlc, excluded.writer_device) > (records.hlc, records.writer_device)",
                 &[&latest.ids, &latest.kinds, &device.facility_id, &device.id, &latest.seqs, &latest.hlcs, &latest.schemas, &latest.payloads, &now],
             )
             .await?;
         }
-        for r in &plan.rejected {
+        for (r, h) in plan.rejected.iter().zip(&plan.rejected_hashes) {
             tx.execute(
-                "INSERT INTO rejections (device_id, device_seq, record_id, code, reason, at_ms)
-                 VALUES ($1, $2, $3, $4, $5, $6)",
+                "INSERT INTO rejections (device_id, device_seq, record_id, code, reason, at_ms, content_hash)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
                 &[
                     &device.id,
                     &(r.seq as i64),
@@ -549,6 +870,7 @@ impl Store for PgStore {
                     &r.code.as_str(),
                     &r.reason,
                     &now,
+                    h,
                 ],
             )
             .await?;
@@ -599,18 +921,20 @@ impl Store for PgStore {
         device: Uuid,
         cursor: u64,
         limit: u32,
+        include_own: bool,
     ) -> Result<PullResponse, StoreError> {
         let c = self.pool.get().await.map_err(pool_err)?;
         let rows = c
             .query(
                 "SELECT id, record_id, kind, device_id, device_seq, hlc, schema_version, payload
-                 FROM change_log WHERE facility_id = $1 AND id > $2 AND device_id <> $3
+                 FROM change_log WHERE facility_id = $1 AND id > $2 AND (device_id <> $3 OR $5)
                  ORDER BY id LIMIT $4",
                 &[
                     &facility,
                     &(cursor.min(i64::MAX as u64) as i64),
                     &device,
                     &(i64::from(limit) + 1),
+                    &include_own,
                 ],
             )
             .await?;
@@ -738,6 +1062,16 @@ impl Store for PgStore {
     async fn request(&self, portal: Uuid, id: Uuid) -> Result<Option<RequestRow>, StoreError> {
         let c = self.pool.get().await.map_err(pool_err)?;
         find_request(&c, "r.id = $1 AND r.portal_id = $2", &id, &portal).await
+    }
+
+    async fn latest_record(&self, id: Uuid) -> Result<Option<(Uuid, Hlc, String)>, StoreError> {
+        let c = self.pool.get().await.map_err(pool_err)?;
+        Ok(c.query_opt(
+            "SELECT writer_device, hlc, payload FROM records WHERE record_id = $1",
+            &[&id],
+        )
+        .await?
+        .map(|r| (r.get(0), Hlc::from_u64(r.get::<_, i64>(1) as u64), r.get(2))))
     }
 
     async fn stats(

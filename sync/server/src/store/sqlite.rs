@@ -6,16 +6,18 @@
 //! acknowledged batch must survive a power cut: the kiosk will never send it again.
 
 use super::{
-    latest_per_record, plan_ingest, request_results, stats_map, Device, Facility, IngestFacts,
-    NewFacility, Portal, RequestRow, Store, StoreError, ValidRequest, FACILITY_CONFIG_KIND,
+    key_id, latest_per_record, new_key, plan_ingest, request_results, slip_key_name, stats_map,
+    Device, DeviceInfo, EnrollKeys, EnrollParams, Enrolled, Facility, IngestFacts, InstallCheck,
+    NewFacility, Portal, RecordFacts, RequestRow, Store, StoreError, ValidRequest,
+    AADHAAR_KEY_NAME, FACILITY_CONFIG_KIND,
 };
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde_json::value::RawValue;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
-use std::time::{SystemTime, UNIX_EPOCH};
 use swagat_sync_protocol::{
-    Envelope, ErrorCode, Hlc, PullResponse, PushResponse, PushState, Rejection,
+    content_hash, Envelope, ErrorCode, Hlc, PullResponse, PushResponse, PushState, Rejection,
+    SeqDigest,
 };
 use uuid::Uuid;
 
@@ -107,13 +109,135 @@ CREATE TABLE dialysis_requests (
     UNIQUE (portal_id, reference)
 );
 "#,
+    // 3: content hash per (device, seq); last-writer-wins latest state; code expiry; install
+    // ids (clone detection); re-enrollment audit; the state's and facilities' keys.
+    r#"
+ALTER TABLE change_log ADD COLUMN content_hash TEXT;
+ALTER TABLE rejections ADD COLUMN content_hash TEXT;
+ALTER TABLE records ADD COLUMN writer_device TEXT;
+UPDATE records SET writer_device = owner_device;
+ALTER TABLE enrollment_codes ADD COLUMN expires_at_ms INTEGER;
+UPDATE enrollment_codes SET expires_at_ms = created_at_ms + 604800000;
+CREATE TABLE device_installs (
+    device_id TEXT NOT NULL REFERENCES devices(id),
+    install_id TEXT NOT NULL,
+    first_seen_ms INTEGER NOT NULL,
+    superseded_at_ms INTEGER,
+    PRIMARY KEY (device_id, install_id)
+);
+CREATE TABLE device_successions (
+    new_device_id TEXT PRIMARY KEY REFERENCES devices(id),
+    old_device_id TEXT NOT NULL REFERENCES devices(id),
+    facility_id TEXT NOT NULL REFERENCES facilities(id),
+    start_seq INTEGER NOT NULL,
+    old_revoked INTEGER NOT NULL,
+    at_ms INTEGER NOT NULL
+);
+CREATE TABLE server_keys (
+    name TEXT PRIMARY KEY,
+    key TEXT NOT NULL,
+    key_id TEXT NOT NULL,
+    created_at_ms INTEGER NOT NULL
+);
+"#,
 ];
 
+/// Migration 3 back-fills the content hash of every change stored before it (rejections keep
+/// NULL: their content was never stored, and NULL is read as "unknown", i.e. a duplicate).
+fn backfill_hashes(tx: &Connection) -> Result<(), StoreError> {
+    let rows = {
+        let mut st = tx.prepare(
+            "SELECT id, record_id, kind, hlc, schema_version, payload FROM change_log WHERE content_hash IS NULL",
+        )?;
+        let v = st
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, i64>(3)?,
+                    r.get::<_, u32>(4)?,
+                    r.get::<_, String>(5)?,
+                ))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        v
+    };
+    let mut up = tx.prepare("UPDATE change_log SET content_hash = ?1 WHERE id = ?2")?;
+    for (id, rid, kind, hlc, schema, payload) in rows {
+        let h = content_hash(
+            parse_uuid(&rid)?,
+            &kind,
+            Hlc::from_u64(hlc as u64),
+            schema,
+            &payload,
+        );
+        up.execute(params![h, id])?;
+    }
+    Ok(())
+}
+
+/// The device and the devices it replaced by re-enrollment (their sequences continue).
+/// (Each old device's sequences count only up to where its successor started.)
+const CHAIN: &str = "WITH RECURSIVE chain(d, upto) AS (SELECT ?1, 9223372036854775807 UNION SELECT s.old_device_id, MIN(chain.upto, s.start_seq) FROM device_successions s JOIN chain ON s.new_device_id = chain.d)";
+
+fn digests_tx(
+    c: &Connection,
+    device: Uuid,
+    lo: u64,
+    hi: u64,
+) -> Result<Vec<SeqDigest>, StoreError> {
+    let mut st = c.prepare_cached(&format!(
+        "{CHAIN} SELECT x.device_seq, x.content_hash FROM change_log x JOIN chain ON x.device_id = chain.d AND x.device_seq <= chain.upto
+            WHERE x.device_seq BETWEEN ?2 AND ?3
+         UNION ALL SELECT x.device_seq, x.content_hash FROM rejections x JOIN chain ON x.device_id = chain.d AND x.device_seq <= chain.upto
+            WHERE x.device_seq BETWEEN ?2 AND ?3
+         ORDER BY 1"
+    ))?;
+    let v = st
+        .query_map(
+            params![
+                device.to_string(),
+                lo.min(i64::MAX as u64) as i64,
+                hi.min(i64::MAX as u64) as i64
+            ],
+            |r| {
+                Ok(SeqDigest {
+                    seq: r.get::<_, i64>(0)? as u64,
+                    hash: r.get(1)?,
+                })
+            },
+        )?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(v)
+}
+
+/// The key named `name`, created (32 random bytes) on first use.
+fn ensure_key(tx: &Connection, name: &str) -> Result<(String, String), StoreError> {
+    let k = new_key();
+    tx.execute(
+        "INSERT OR IGNORE INTO server_keys (name, key, key_id, created_at_ms) VALUES (?1, ?2, ?3, ?4)",
+        params![name, k, key_id(&k), now_ms()],
+    )?;
+    Ok(tx.query_row(
+        "SELECT key, key_id FROM server_keys WHERE name = ?1",
+        [name],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?)
+}
+
+fn enroll_keys(tx: &Connection, facility: Uuid) -> Result<EnrollKeys, StoreError> {
+    let (aadhaar_key, aadhaar_key_id) = ensure_key(tx, AADHAAR_KEY_NAME)?;
+    let (slip_link_key, _) = ensure_key(tx, &slip_key_name(facility))?;
+    Ok(EnrollKeys {
+        aadhaar_key,
+        aadhaar_key_id,
+        slip_link_key,
+    })
+}
+
 pub(crate) fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
+    super::now_ms()
 }
 
 fn parse_uuid(s: &str) -> Result<Uuid, StoreError> {
@@ -144,6 +268,9 @@ impl SqliteStore {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Exclusive)?;
             for (i, m) in MIGRATIONS.iter().enumerate().skip(version.max(0) as usize) {
                 tx.execute_batch(m)?;
+                if i == 2 {
+                    backfill_hashes(&tx)?;
+                }
                 tx.pragma_update(None, "user_version", (i + 1) as i64)?;
             }
             tx.commit()?;
@@ -267,10 +394,16 @@ fn publish_tx(
          VALUES (?1, ?2, ?3, ?3, ?4, ?5, 1, ?6, ?7)",
         params![record_id.to_string(), kind, fid, seq, hlc, payload, now],
     )?;
+    let hash = content_hash(record_id, kind, Hlc::from_u64(hlc as u64), 1, payload);
     tx.execute(
-        "INSERT INTO records (record_id, facility_id, kind, owner_device, device_seq, hlc, schema_version, payload, updated_at_ms)
-         VALUES (?1, ?2, ?3, ?2, ?4, ?5, 1, ?6, ?7)
+        "UPDATE change_log SET content_hash = ?1 WHERE device_id = ?2 AND device_seq = ?3",
+        params![hash, fid, seq],
+    )?;
+    tx.execute(
+        "INSERT INTO records (record_id, facility_id, kind, owner_device, writer_device, device_seq, hlc, schema_version, payload, updated_at_ms)
+         VALUES (?1, ?2, ?3, ?2, ?2, ?4, ?5, 1, ?6, ?7)
          ON CONFLICT (record_id) DO UPDATE SET kind = excluded.kind, device_seq = excluded.device_seq,
+            writer_device = excluded.writer_device,
             hlc = excluded.hlc, payload = excluded.payload, updated_at_ms = excluded.updated_at_ms",
         params![record_id.to_string(), fid, kind, seq, hlc, payload, now],
     )?;
@@ -322,10 +455,11 @@ impl Store for SqliteStore {
         "sqlite"
     }
 
-    async fn add_facility(
+    async fn add_facility_until(
         &self,
         f: NewFacility,
         code_hash: String,
+        expires_at_ms: i64,
     ) -> Result<Facility, StoreError> {
         self.with(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -340,8 +474,8 @@ impl Store for SqliteStore {
                 params![id.to_string(), f.code, f.name, f.hfr_id, f.state_lgd, f.district_lgd, now],
             )?;
             tx.execute(
-                "INSERT INTO enrollment_codes (code_hash, facility_id, created_at_ms) VALUES (?1, ?2, ?3)",
-                params![code_hash, id.to_string(), now],
+                "INSERT INTO enrollment_codes (code_hash, facility_id, created_at_ms, expires_at_ms) VALUES (?1, ?2, ?3, ?4)",
+                params![code_hash, id.to_string(), now, expires_at_ms],
             )?;
             // The facility configuration is a server-authored record every kiosk pulls.
             let payload = serde_json::to_string(&f).map_err(|e| StoreError::Corrupt(e.to_string()))?;
@@ -353,9 +487,16 @@ impl Store for SqliteStore {
                 params![record_id.to_string(), FACILITY_CONFIG_KIND, id.to_string(), hlc, payload, now],
             )?;
             tx.execute(
-                "INSERT INTO records (record_id, facility_id, kind, owner_device, device_seq, hlc, schema_version, payload, updated_at_ms)
-                 VALUES (?1, ?2, ?3, ?2, 1, ?4, 1, ?5, ?6)",
+                "INSERT INTO records (record_id, facility_id, kind, owner_device, writer_device, device_seq, hlc, schema_version, payload, updated_at_ms)
+                 VALUES (?1, ?2, ?3, ?2, ?2, 1, ?4, 1, ?5, ?6)",
                 params![record_id.to_string(), id.to_string(), FACILITY_CONFIG_KIND, hlc, payload, now],
+            )?;
+            tx.execute(
+                "UPDATE change_log SET content_hash = ?1 WHERE device_id = ?2 AND device_seq = 1",
+                params![
+                    content_hash(record_id, FACILITY_CONFIG_KIND, Hlc::from_u64(hlc as u64), 1, &payload),
+                    id.to_string()
+                ],
             )?;
             tx.commit()?;
             Ok(Facility { id, code: f.code, name: f.name })
@@ -363,17 +504,18 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn add_enrollment_code(
+    async fn add_enrollment_code_until(
         &self,
         facility_code: String,
         code_hash: String,
+        expires_at_ms: i64,
     ) -> Result<Facility, StoreError> {
         self.with(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let f = facility_by_code(&tx, &facility_code)?.ok_or(StoreError::UnknownFacility)?;
             tx.execute(
-                "INSERT INTO enrollment_codes (code_hash, facility_id, created_at_ms) VALUES (?1, ?2, ?3)",
-                params![code_hash, f.id.to_string(), now_ms()],
+                "INSERT INTO enrollment_codes (code_hash, facility_id, created_at_ms, expires_at_ms) VALUES (?1, ?2, ?3, ?4)",
+                params![code_hash, f.id.to_string(), now_ms(), expires_at_ms],
             )?;
             tx.commit()?;
             Ok(f)
@@ -381,41 +523,198 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn enroll(
-        &self,
-        code_hash: String,
-        device_name: String,
-        secret_hash: String,
-    ) -> Result<(Device, Facility), StoreError> {
+    async fn enroll(&self, p: EnrollParams) -> Result<Enrolled, StoreError> {
         self.with(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let row = tx
                 .query_row(
-                    "SELECT f.id, f.code, f.name FROM enrollment_codes e JOIN facilities f ON f.id = e.facility_id
-                     WHERE e.code_hash = ?1 AND e.used_at_ms IS NULL",
-                    [&code_hash],
-                    |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)),
+                    "SELECT f.id, f.code, f.name, e.used_at_ms, e.device_id, e.expires_at_ms
+                     FROM enrollment_codes e JOIN facilities f ON f.id = e.facility_id WHERE e.code_hash = ?1",
+                    [&p.code_hash],
+                    |r| {
+                        Ok((
+                            r.get::<_, String>(0)?,
+                            r.get::<_, String>(1)?,
+                            r.get::<_, String>(2)?,
+                            r.get::<_, Option<i64>>(3)?,
+                            r.get::<_, Option<String>>(4)?,
+                            r.get::<_, Option<i64>>(5)?,
+                        ))
+                    },
                 )
                 .optional()?;
-            let (fid, code, name) = row.ok_or(StoreError::InvalidEnrollmentCode)?;
+            let (fid, code, name, used, used_by, expires) =
+                row.ok_or(StoreError::InvalidEnrollmentCode)?;
             let facility = Facility { id: parse_uuid(&fid)?, code, name };
+            let now = now_ms();
+            if used.is_some() {
+                // A v2 retry: the same kiosk (same secret) gets the same device back.
+                let Some(dev) = used_by else {
+                    return Err(StoreError::InvalidEnrollmentCode);
+                };
+                let same: Option<bool> = tx
+                    .query_row(
+                        "SELECT secret_hash = ?2 FROM devices WHERE id = ?1",
+                        params![dev, p.secret_hash],
+                        |r| r.get(0),
+                    )
+                    .optional()?;
+                if same != Some(true) {
+                    return Err(StoreError::InvalidEnrollmentCode);
+                }
+                let keys = enroll_keys(&tx, facility.id)?;
+                tx.commit()?;
+                let device = Device {
+                    id: parse_uuid(&dev)?,
+                    facility_id: facility.id,
+                    secret_hash: p.secret_hash,
+                    revoked: false,
+                };
+                return Ok(Enrolled { device, facility, keys, retried: true });
+            }
+            if expires.is_some_and(|t| t <= now) {
+                return Err(StoreError::EnrollmentCodeExpired);
+            }
+            let mut start_seq: i64 = 0;
+            let mut revoke_old = true;
+            if let Some(prev) = p.previous_device {
+                let row = tx
+                    .query_row(
+                        "SELECT facility_id, acked_seq FROM devices WHERE id = ?1",
+                        [prev.to_string()],
+                        |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)),
+                    )
+                    .optional()?;
+                let (pf, acked) = row.ok_or(StoreError::InvalidEnrollmentCode)?;
+                if pf != fid {
+                    return Err(StoreError::PreviousDeviceElsewhere);
+                }
+                start_seq = super::continuation_seq(acked.max(0) as u64, p.previous_acked) as i64;
+                if let Some(install) = p.previous_install {
+                    let superseded: Option<bool> = tx
+                        .query_row(
+                            "SELECT superseded_at_ms IS NOT NULL FROM device_installs WHERE device_id = ?1 AND install_id = ?2",
+                            params![prev.to_string(), install.to_string()],
+                            |r| r.get(0),
+                        )
+                        .optional()?;
+                    revoke_old = superseded != Some(true);
+                }
+            }
             let device = Device {
                 id: Uuid::now_v7(),
                 facility_id: facility.id,
-                secret_hash,
+                secret_hash: p.secret_hash,
                 revoked: false,
             };
-            let now = now_ms();
+            let did = device.id.to_string();
             tx.execute(
-                "INSERT INTO devices (id, facility_id, name, secret_hash, created_at_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![device.id.to_string(), fid, device_name, device.secret_hash, now],
+                "INSERT INTO devices (id, facility_id, name, secret_hash, acked_seq, created_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![did, fid, p.device_name, device.secret_hash, start_seq, now],
             )?;
+            if let Some(install) = p.install_id {
+                tx.execute(
+                    "INSERT INTO device_installs (device_id, install_id, first_seen_ms) VALUES (?1, ?2, ?3)",
+                    params![did, install.to_string(), now],
+                )?;
+            }
+            if let Some(prev) = p.previous_device {
+                tx.execute(
+                    "INSERT INTO device_successions (new_device_id, old_device_id, facility_id, start_seq, old_revoked, at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    params![did, prev.to_string(), fid, start_seq, revoke_old, now],
+                )?;
+                if revoke_old {
+                    tx.execute(
+                        "UPDATE devices SET revoked_at_ms = ?1 WHERE id = ?2 AND revoked_at_ms IS NULL",
+                        params![now, prev.to_string()],
+                    )?;
+                }
+            }
             tx.execute(
                 "UPDATE enrollment_codes SET used_at_ms = ?1, device_id = ?2 WHERE code_hash = ?3",
-                params![now, device.id.to_string(), code_hash],
+                params![now, did, p.code_hash],
             )?;
+            let keys = enroll_keys(&tx, facility.id)?;
             tx.commit()?;
-            Ok((device, facility))
+            Ok(Enrolled { device, facility, keys, retried: false })
+        })
+        .await
+    }
+
+    async fn check_install(&self, device: Uuid, install: Uuid) -> Result<InstallCheck, StoreError> {
+        self.with(move |c| {
+            let (d, i) = (device.to_string(), install.to_string());
+            let seen: Option<Option<i64>> = c
+                .prepare_cached(
+                    "SELECT superseded_at_ms FROM device_installs WHERE device_id = ?1 AND install_id = ?2",
+                )?
+                .query_row(params![d, i], |r| r.get(0))
+                .optional()?;
+            match seen {
+                Some(Some(_)) => Ok(InstallCheck::Superseded),
+                Some(None) => Ok(InstallCheck::Current),
+                None => {
+                    let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                    let now = now_ms();
+                    tx.execute(
+                        "UPDATE device_installs SET superseded_at_ms = ?1 WHERE device_id = ?2 AND superseded_at_ms IS NULL",
+                        params![now, d],
+                    )?;
+                    tx.execute(
+                        "INSERT INTO device_installs (device_id, install_id, first_seen_ms) VALUES (?1, ?2, ?3)",
+                        params![d, i, now],
+                    )?;
+                    tx.commit()?;
+                    Ok(InstallCheck::Current)
+                }
+            }
+        })
+        .await
+    }
+
+    async fn digests(
+        &self,
+        device: Uuid,
+        from: u64,
+        to: u64,
+    ) -> Result<Vec<SeqDigest>, StoreError> {
+        self.with(move |c| digests_tx(c, device, from, to)).await
+    }
+
+    async fn devices(&self, facility_code: Option<String>) -> Result<Vec<DeviceInfo>, StoreError> {
+        self.with(move |c| {
+            let mut st = c.prepare(
+                "SELECT d.id, f.code, d.name, d.acked_seq, d.revoked_at_ms IS NOT NULL, d.created_at_ms, s.old_device_id
+                 FROM devices d JOIN facilities f ON f.id = d.facility_id
+                 LEFT JOIN device_successions s ON s.new_device_id = d.id
+                 WHERE ?1 IS NULL OR f.code = ?1 ORDER BY d.created_at_ms, d.id",
+            )?;
+            let rows = st
+                .query_map([facility_code], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, i64>(3)?,
+                        r.get::<_, bool>(4)?,
+                        r.get::<_, i64>(5)?,
+                        r.get::<_, Option<String>>(6)?,
+                    ))
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            rows.into_iter()
+                .map(|(id, code, name, acked, revoked, created, prev)| {
+                    Ok(DeviceInfo {
+                        device_id: parse_uuid(&id)?,
+                        facility_code: code,
+                        name,
+                        acked_seq: acked as u64,
+                        revoked,
+                        created_at_ms: created,
+                        previous_device_id: prev.as_deref().map(parse_uuid).transpose()?,
+                    })
+                })
+                .collect()
         })
         .await
     }
@@ -486,22 +785,28 @@ impl Store for SqliteStore {
             )?;
             let mut facts = IngestFacts { acked_seq: acked as u64, ..Default::default() };
             {
-                let mut st = tx.prepare_cached("SELECT owner_device FROM records WHERE record_id = ?1")?;
+                let mut st = tx.prepare_cached("SELECT facility_id, owner_device FROM records WHERE record_id = ?1")?;
                 for e in envelopes.iter().filter(|e| e.seq > facts.acked_seq) {
-                    if let Some(owner) = st
-                        .query_row([e.id.to_string()], |r| r.get::<_, String>(0))
+                    if let Some((f, owner)) = st
+                        .query_row([e.id.to_string()], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
                         .optional()?
                     {
-                        facts.owners.insert(e.id, parse_uuid(&owner)?);
+                        facts.records.insert(e.id, RecordFacts { facility: parse_uuid(&f)?, owner: parse_uuid(&owner)? });
                     }
+                }
+            }
+            let dups = envelopes.iter().map(|e| e.seq).filter(|s| *s <= facts.acked_seq);
+            if let (Some(lo), Some(hi)) = (dups.clone().min(), dups.max()) {
+                for d in digests_tx(&tx, device.id, lo, hi)? {
+                    facts.hashes.insert(d.seq, d.hash);
                 }
             }
             let plan = plan_ingest(&device, envelopes, &facts)?;
             let now = now_ms();
             {
                 let mut ins = tx.prepare_cached(
-                    "INSERT INTO change_log (record_id, kind, facility_id, device_id, device_seq, hlc, schema_version, payload, received_at_ms)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                    "INSERT INTO change_log (record_id, kind, facility_id, device_id, device_seq, hlc, schema_version, payload, received_at_ms, content_hash)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                 )?;
                 for e in &plan.accepted {
                     ins.execute(params![
@@ -513,17 +818,21 @@ impl Store for SqliteStore {
                         e.hlc.to_u64() as i64,
                         e.schema,
                         e.payload.get(),
-                        now
+                        now,
+                        e.content_hash()
                     ])?;
                 }
+                // The latest state keeps the version with the greatest (HLC, device id), whatever
+                // order versions from the facility's kiosks arrive in.
                 let mut up = tx.prepare_cached(
-                    "INSERT INTO records (record_id, facility_id, kind, owner_device, device_seq, hlc, schema_version, payload, updated_at_ms)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                    "INSERT INTO records (record_id, facility_id, kind, owner_device, writer_device, device_seq, hlc, schema_version, payload, updated_at_ms)
+                     VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6, ?7, ?8, ?9)
                      ON CONFLICT (record_id) DO UPDATE SET
-                        kind = excluded.kind, device_seq = excluded.device_seq, hlc = excluded.hlc,
+                        kind = excluded.kind, writer_device = excluded.writer_device,
+                        device_seq = excluded.device_seq, hlc = excluded.hlc,
                         schema_version = excluded.schema_version, payload = excluded.payload,
                         updated_at_ms = excluded.updated_at_ms
-                     WHERE excluded.device_seq > records.device_seq",
+                     WHERE (excluded.hlc, excluded.writer_device) > (records.hlc, records.writer_device)",
                 )?;
                 for e in latest_per_record(&plan.accepted) {
                     up.execute(params![
@@ -539,11 +848,11 @@ impl Store for SqliteStore {
                     ])?;
                 }
                 let mut rej = tx.prepare_cached(
-                    "INSERT INTO rejections (device_id, device_seq, record_id, code, reason, at_ms)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    "INSERT INTO rejections (device_id, device_seq, record_id, code, reason, at_ms, content_hash)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 )?;
-                for r in &plan.rejected {
-                    rej.execute(params![dev, r.seq as i64, r.id.to_string(), r.code.as_str(), r.reason, now])?;
+                for (r, h) in plan.rejected.iter().zip(&plan.rejected_hashes) {
+                    rej.execute(params![dev, r.seq as i64, r.id.to_string(), r.code.as_str(), r.reason, now, h])?;
                 }
             }
             for (request, status, answer) in request_results(&plan.accepted) {
@@ -595,11 +904,12 @@ impl Store for SqliteStore {
         device: Uuid,
         cursor: u64,
         limit: u32,
+        include_own: bool,
     ) -> Result<PullResponse, StoreError> {
         self.with(move |c| {
             let mut st = c.prepare_cached(
                 "SELECT id, record_id, kind, device_id, device_seq, hlc, schema_version, payload
-                 FROM change_log WHERE facility_id = ?1 AND id > ?2 AND device_id <> ?3
+                 FROM change_log WHERE facility_id = ?1 AND id > ?2 AND (device_id <> ?3 OR ?5)
                  ORDER BY id LIMIT ?4",
             )?;
             let rows = st.query_map(
@@ -607,7 +917,8 @@ impl Store for SqliteStore {
                     facility.to_string(),
                     cursor.min(i64::MAX as u64) as i64,
                     device.to_string(),
-                    limit + 1
+                    limit + 1,
+                    include_own
                 ],
                 |r| {
                     Ok((
@@ -743,6 +1054,27 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn latest_record(&self, id: Uuid) -> Result<Option<(Uuid, Hlc, String)>, StoreError> {
+        self.with(move |c| {
+            let row = c
+                .query_row(
+                    "SELECT writer_device, hlc, payload FROM records WHERE record_id = ?1",
+                    [id.to_string()],
+                    |r| {
+                        Ok((
+                            r.get::<_, String>(0)?,
+                            r.get::<_, i64>(1)?,
+                            r.get::<_, String>(2)?,
+                        ))
+                    },
+                )
+                .optional()?;
+            row.map(|(d, h, p)| Ok((parse_uuid(&d)?, Hlc::from_u64(h as u64), p)))
+                .transpose()
+        })
+        .await
+    }
+
     async fn stats(
         &self,
         facility_code: Option<String>,
@@ -771,5 +1103,47 @@ impl Store for SqliteStore {
             Ok(stats_map(rows))
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// A database made before migration 3 gets its stored changes' content hashes back-filled,
+    /// and its old rejections stay "unknown" (a duplicate, never a conflict).
+    #[tokio::test]
+    async fn migration_3_back_fills_content_hashes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        let id = Uuid::now_v7();
+        let (dev, fac) = (Uuid::now_v7(), Uuid::now_v7());
+        {
+            let c = Connection::open(&path).unwrap();
+            for m in &MIGRATIONS[..2] {
+                c.execute_batch(m).unwrap();
+            }
+            c.pragma_update(None, "user_version", 2).unwrap();
+            c.execute(
+                "INSERT INTO change_log (record_id, kind, facility_id, device_id, device_seq, hlc, schema_version, payload, received_at_ms)
+                 VALUES (?1, 'patient', ?2, ?3, 1, 77, 1, '{\"n\":1}', 0)",
+                params![id.to_string(), fac.to_string(), dev.to_string()],
+            )
+            .unwrap();
+            c.execute(
+                "INSERT INTO rejections (device_id, device_seq, record_id, code, reason, at_ms) VALUES (?1, 2, ?2, 'invalid_kind', 'x', 0)",
+                params![dev.to_string(), Uuid::now_v7().to_string()],
+            )
+            .unwrap();
+        }
+        let store = SqliteStore::open(path.to_str().unwrap()).await.unwrap();
+        let d = store.digests(dev, 1, 2).await.unwrap();
+        assert_eq!(d.len(), 2);
+        assert_eq!(
+            d[0].hash.as_deref(),
+            Some(content_hash(id, "patient", Hlc::from_u64(77), 1, "{\"n\":1}").as_str())
+        );
+        assert_eq!(d[1].hash, None);
     }
 }
