@@ -29,6 +29,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0006_sync_dialysis.sql"),
     // 0007: patient history (edits and merges).
     include_str!("../migrations/0007_patient_versions.sql"),
+    // 0008: peer records folded, field clocks, which key made each Aadhaar hash.
+    include_str!("../migrations/0008_facility_records.sql"),
 ];
 
 /// The schema version this build creates and understands.

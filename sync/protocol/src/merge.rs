@@ -49,7 +49,10 @@ impl Stamp {
     }
 
     fn to_json(&self) -> Value {
-        Value::Array(vec![Value::from(self.hlc), Value::from(self.device.clone())])
+        Value::Array(vec![
+            Value::from(self.hlc),
+            Value::from(self.device.clone()),
+        ])
     }
 
     fn from_json(v: &Value) -> Option<Stamp> {
@@ -243,10 +246,18 @@ mod tests {
     #[test]
     fn later_field_wins_and_other_fields_survive() {
         let base = stamp_local(None, &json!({"name": "Sita", "mobile": null}), &s(1, "a")).unwrap();
-        let at_a = stamp_local(Some(&base), &json!({"name": "Sita", "mobile": "98"}), &s(5, "a"))
-            .unwrap();
-        let at_b = stamp_local(Some(&base), &json!({"name": "Seeta", "mobile": null}), &s(4, "b"))
-            .unwrap();
+        let at_a = stamp_local(
+            Some(&base),
+            &json!({"name": "Sita", "mobile": "98"}),
+            &s(5, "a"),
+        )
+        .unwrap();
+        let at_b = stamp_local(
+            Some(&base),
+            &json!({"name": "Seeta", "mobile": null}),
+            &s(4, "b"),
+        )
+        .unwrap();
         let m1 = merge(&at_a, &at_b).unwrap();
         let m2 = merge(&at_b, &at_a).unwrap();
         assert_eq!(m1, m2);
@@ -270,7 +281,10 @@ mod tests {
         let old = json!({"name": "Ram", "mobile": "1"});
         let held = stamp_local(None, &json!({"name": "Raam", "mobile": "1"}), &s(10, "k")).unwrap();
         let m = merge_incoming(Some(&held), &old, &s(20, "p")).unwrap();
-        assert_eq!(m["name"], "Ram", "the envelope (20) is newer than the held field (10)");
+        assert_eq!(
+            m["name"], "Ram",
+            "the envelope (20) is newer than the held field (10)"
+        );
         let m = merge_incoming(Some(&held), &old, &s(5, "p")).unwrap();
         assert_eq!(m["name"], "Raam");
         assert_eq!(fields(&m).len(), 2);
@@ -313,10 +327,16 @@ mod tests {
         let mut order = vec![0, 1, 2, 3, 4];
         for _ in 0..120 {
             // Next permutation (lexicographic).
-            let Some(i) = (0..order.len() - 1).rev().find(|&i| order[i] < order[i + 1]) else {
+            let Some(i) = (0..order.len() - 1)
+                .rev()
+                .find(|&i| order[i] < order[i + 1])
+            else {
                 break;
             };
-            let j = (i + 1..order.len()).rev().find(|&j| order[j] > order[i]).unwrap();
+            let j = (i + 1..order.len())
+                .rev()
+                .find(|&j| order[j] > order[i])
+                .unwrap();
             order.swap(i, j);
             order[i + 1..].reverse();
             let mut with_replay = order.clone();
