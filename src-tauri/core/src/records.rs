@@ -164,24 +164,12 @@ fn visit_payload(conn: &Connection, id: &str) -> Result<Value> {
 /// Stamps what changed in `payload` against the state held, keeps the new state and queues it.
 fn queue_shared(conn: &Connection, kind: &str, id: &str, mut payload: Value) -> Result<u64> {
     let held = held(conn, kind, id)?;
-    if let Some(h) = &held {
-        // A row that shows the resolved form of the held reference (a merge cycle resolved, a
-        // visit following its patient's root) is not a new write of that field.
-        let field = if kind == kinds::PATIENT {
-            "merged_into"
-        } else {
-            "patient_id"
-        };
-        if let Some(raw) = h.get(field).and_then(Value::as_str) {
-            let projected = if kind == kinds::PATIENT {
-                let root = root_of(conn, id);
-                (root != id).then_some(root)
-            } else {
-                Some(root_of(conn, raw))
-            };
-            if payload.get(field).and_then(Value::as_str) == projected.as_deref() {
-                payload[field] = Value::from(raw);
-            }
+    if kind == kinds::PATIENT && payload.get("merged_into").is_some_and(Value::is_null) {
+        // Only a merge writes `merged_into`, and always to a record. A row showing none while
+        // the held state has one is the kept record of a merge cycle, or waits for its target
+        // to arrive: an edit of it is not an unmerge.
+        if let Some(raw) = held.as_ref().and_then(|h| h.get("merged_into")) {
+            payload["merged_into"] = raw.clone();
         }
     }
     let at = next_stamp(conn)?;
