@@ -32,11 +32,26 @@ use crate::clock;
 use crate::config::{self, ConfigPatch};
 use crate::error::{CoreError, Result};
 use crate::opd::{self, patients, PatientInput};
+use swagat_sync_protocol::kinds;
+use swagat_sync_protocol::merge::Stamp;
 
 /// Kind of the server-authored facility configuration record.
-pub const FACILITY_CONFIG_KIND: &str = "facility_config";
+pub const FACILITY_CONFIG_KIND: &str = kinds::FACILITY_CONFIG;
 /// Kind of an online dialysis request from the state portal.
-pub const DIALYSIS_REQUEST_KIND: &str = "dialysis_request";
+pub const DIALYSIS_REQUEST_KIND: &str = kinds::DIALYSIS_REQUEST;
+
+/// Kinds folded, in the order a page is folded: the configuration first (it may bring the
+/// departments visits refer to), then patients before the visits and dialysis records that name
+/// them, machines before bookings, and the portal's requests last.
+const FOLD_ORDER: &[&str] = &[
+    kinds::FACILITY_CONFIG,
+    kinds::PATIENT,
+    kinds::VISIT,
+    kinds::DIALYSIS_MACHINE,
+    kinds::DIALYSIS_PATIENT,
+    kinds::DIALYSIS_BOOKING,
+    kinds::DIALYSIS_REQUEST,
+];
 
 /// What one fold did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,6 +60,8 @@ enum Folded {
     Done(String),
     /// Not applicable yet; try again later.
     Deferred(String),
+    /// Never applied (a server-only kind from a device); kept in the inbox for the record.
+    Refused(String),
 }
 
 /// Counts of one [`fold_pending`] run.
@@ -56,34 +73,143 @@ pub struct FoldReport {
     pub deferred: usize,
     /// Records whose fold failed (kept, retried at the next pull).
     pub failed: usize,
+    /// Records refused: a server-only kind whose envelope was not written by the server.
+    pub refused: usize,
 }
 
 fn now_ms() -> i64 {
     clock::now_utc().unix_timestamp_nanos() as i64 / 1_000_000
 }
 
-/// Folds every inbox record of a known kind whose current version is not folded yet (new
-/// records, deferred and failed ones), in server order with the configuration first, then
-/// queues what the folds changed. Call inside the transaction that applied the pull.
-pub fn fold_pending(tx: &Connection) -> Result<FoldReport> {
-    let todo: Vec<(String, String, i64, String)> = tx
-        .prepare_cached(
-            "SELECT i.record_id, i.kind, i.hlc, i.payload FROM sync_inbox i \
-             LEFT JOIN sync_folds f ON f.record_id = i.record_id \
-             WHERE i.kind IN (?1, ?2) AND (f.record_id IS NULL OR f.hlc < i.hlc OR f.status <> 'folded') \
-             ORDER BY CASE i.kind WHEN ?1 THEN 0 ELSE 1 END, i.hlc, i.record_id",
+/// Installs the state's keys from the stored credential if the core does not have them yet (a
+/// kiosk enrolled by an older build, or enrolled through the engine alone).
+pub fn install_credential_keys(tx: &Connection) -> Result<bool> {
+    let row: Option<(Option<String>, Option<String>, Option<String>)> = tx
+        .query_row(
+            "SELECT json_extract(credentials, '$.aadhaar_key'), json_extract(credentials, '$.aadhaar_key_id'), \
+             json_extract(credentials, '$.slip_link_key') FROM sync_state WHERE id = 1 AND credentials IS NOT NULL",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    let Some((aadhaar, aadhaar_id, slip)) = row else {
+        return Ok(false);
+    };
+    let mut changed = false;
+    if let Some(k) = aadhaar {
+        changed |= opd::secrets::install_state_key(tx, &k, aadhaar_id.as_deref())?;
+    }
+    if let Some(k) = slip {
+        changed |= crate::slip::install_facility_link_key(tx, &k)?;
+    }
+    if changed {
+        audit::record(
+            tx,
+            &Actor::System,
+            "sync.keys",
+            "facility",
+            None,
+            serde_json::json!({ "aadhaar_key_id": opd::secrets::stored_key_id(tx)? }),
+        )?;
+    }
+    Ok(changed)
+}
+
+/// Kiosk kinds folded from the facility's other kiosks (and from the kiosk's own past, in a
+/// recovery pull): every version is staged in `sync_fold_queue` and merged.
+const PEER_KINDS: &[&str] = &[
+    kinds::PATIENT,
+    kinds::VISIT,
+    kinds::DIALYSIS_MACHINE,
+    kinds::DIALYSIS_PATIENT,
+    kinds::DIALYSIS_BOOKING,
+];
+
+/// The pull hook: stages every version of a pulled page's kiosk records (the inbox keeps only the
+/// newest per record, but concurrent versions from two counters must all be merged), then folds
+/// what is pending ([`fold_pending`]). Call inside the transaction that applied the page.
+pub fn fold_page(tx: &Connection, page: &[swagat_sync_protocol::Envelope]) -> Result<FoldReport> {
+    for e in page
+        .iter()
+        .filter(|e| PEER_KINDS.contains(&e.kind.as_str()))
+    {
+        tx.prepare_cached(
+            "INSERT OR IGNORE INTO sync_fold_queue (record_id, kind, device_id, hlc, payload) \
+             VALUES (?1, ?2, ?3, ?4, ?5)",
         )?
-        .query_map(params![FACILITY_CONFIG_KIND, DIALYSIS_REQUEST_KIND], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        .execute(params![
+            e.id.to_string(),
+            e.kind,
+            e.device.to_string(),
+            e.hlc.to_u64() as i64,
+            e.payload.get()
+        ])?;
+    }
+    fold_pending(tx)
+}
+
+/// One thing to fold: a server record from the inbox, or a staged kiosk record version.
+struct Todo {
+    record_id: String,
+    kind: String,
+    device: String,
+    hlc: i64,
+    payload: String,
+    staged: bool,
+}
+
+/// Folds every pending record: server-authored ones from the inbox whose current version is not
+/// folded yet (new, deferred and failed ones), and every staged version of the facility's kiosk
+/// records, in kind order (configuration first, patients before visits and dialysis records)
+/// and HLC order; then queues what the folds changed (the kiosk's own answers only). Call inside
+/// the transaction that applied the pull.
+pub fn fold_pending(tx: &Connection) -> Result<FoldReport> {
+    install_credential_keys(tx)?;
+    let facility = crate::records::enrollment(tx)?.map(|(_, f)| f);
+    let list = |ks: &mut dyn Iterator<Item = &&str>| {
+        ks.map(|k| format!("'{k}'")).collect::<Vec<_>>().join(", ")
+    };
+    let peer = list(&mut PEER_KINDS.iter());
+    // Kiosk records put straight into the inbox (pulled before this build) are staged too.
+    tx.execute_batch(&format!(
+        "INSERT OR IGNORE INTO sync_fold_queue (record_id, kind, device_id, hlc, payload) \
+         SELECT i.record_id, i.kind, i.device_id, i.hlc, i.payload FROM sync_inbox i \
+         LEFT JOIN sync_folds f ON f.record_id = i.record_id \
+         WHERE i.kind IN ({peer}) AND (f.record_id IS NULL OR f.hlc < i.hlc)"
+    ))?;
+    let order = FOLD_ORDER
+        .iter()
+        .enumerate()
+        .map(|(i, k)| format!("WHEN '{k}' THEN {i}"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let server = list(&mut kinds::SERVER_ONLY_KINDS.iter());
+    let todo: Vec<Todo> = tx
+        .prepare_cached(&format!(
+            "SELECT record_id, kind, device_id, hlc, payload, staged FROM ( \
+               SELECT i.record_id, i.kind, i.device_id, i.hlc, i.payload, 0 AS staged FROM sync_inbox i \
+               LEFT JOIN sync_folds f ON f.record_id = i.record_id \
+               WHERE i.kind IN ({server}) \
+                 AND (f.record_id IS NULL OR f.hlc < i.hlc OR f.status NOT IN ('folded', 'refused')) \
+               UNION ALL \
+               SELECT record_id, kind, device_id, hlc, payload, 1 FROM sync_fold_queue) \
+             ORDER BY CASE kind {order} ELSE 99 END, hlc, record_id, device_id"
+        ))?
+        .query_map([], |r| {
+            Ok(Todo {
+                record_id: r.get(0)?,
+                kind: r.get(1)?,
+                device: r.get(2)?,
+                hlc: r.get(3)?,
+                payload: r.get(4)?,
+                staged: r.get(5)?,
+            })
         })?
         .collect::<rusqlite::Result<_>>()?;
     let mut report = FoldReport::default();
-    for (record_id, kind, hlc, payload) in todo {
+    for t in todo {
         tx.execute_batch("SAVEPOINT fold")?;
-        let res = match kind.as_str() {
-            FACILITY_CONFIG_KIND => fold_config(tx, &payload),
-            _ => fold_request(tx, &record_id, &payload),
-        };
+        let res = fold_one(tx, facility.as_deref(), &t);
         let (status, detail) = match res {
             Ok(Folded::Done(note)) => {
                 tx.execute_batch("RELEASE fold")?;
@@ -95,20 +221,47 @@ pub fn fold_pending(tx: &Connection) -> Result<FoldReport> {
                 report.deferred += 1;
                 ("deferred", note)
             }
+            Ok(Folded::Refused(note)) => {
+                tx.execute_batch("RELEASE fold")?;
+                report.refused += 1;
+                ("refused", note)
+            }
             Err(e) => {
                 tx.execute_batch("ROLLBACK TO fold; RELEASE fold")?;
                 report.failed += 1;
-                tracing::warn!(record = %record_id, kind = %kind, "folding a pulled record failed; will retry");
+                tracing::warn!(record = %t.record_id, kind = %t.kind, "folding a pulled record failed; will retry");
                 ("failed", e.to_string())
             }
         };
+        if t.staged {
+            if status == "failed" {
+                tx.prepare_cached(
+                    "UPDATE sync_fold_queue SET detail = ?4 \
+                     WHERE record_id = ?1 AND device_id = ?2 AND hlc = ?3",
+                )?
+                .execute(params![t.record_id, t.device, t.hlc, detail])?;
+            } else {
+                tx.prepare_cached(
+                    "DELETE FROM sync_fold_queue WHERE record_id = ?1 AND device_id = ?2 AND hlc = ?3",
+                )?
+                .execute(params![t.record_id, t.device, t.hlc])?;
+            }
+        }
         tx.prepare_cached(
             "INSERT INTO sync_folds (record_id, kind, hlc, status, detail, at_ms) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
-             ON CONFLICT (record_id) DO UPDATE SET kind = excluded.kind, hlc = excluded.hlc, \
+             ON CONFLICT (record_id) DO UPDATE SET kind = excluded.kind, \
+             hlc = max(sync_folds.hlc, excluded.hlc), \
              status = excluded.status, detail = excluded.detail, at_ms = excluded.at_ms",
         )?
-        .execute(params![record_id, kind, hlc, status, detail, now_ms()])?;
+        .execute(params![
+            t.record_id,
+            t.kind,
+            t.hlc,
+            status,
+            detail,
+            now_ms()
+        ])?;
     }
     crate::outbox::flush_changed(tx)?;
     if report != FoldReport::default() {
@@ -116,10 +269,55 @@ pub fn fold_pending(tx: &Connection) -> Result<FoldReport> {
             folded = report.folded,
             deferred = report.deferred,
             failed = report.failed,
+            refused = report.refused,
             "folded pulled records"
         );
     }
     Ok(report)
+}
+
+fn fold_one(tx: &Connection, facility: Option<&str>, t: &Todo) -> Result<Folded> {
+    let stamp = Stamp::new(t.hlc as u64, t.device.clone());
+    if kinds::is_server_only(&t.kind) {
+        if facility != Some(t.device.as_str()) {
+            // Only the server speaks for the facility: a device's record of a server-only kind
+            // is never applied, whoever relayed it. No personal data in the log.
+            tracing::warn!(record = %t.record_id, kind = %t.kind, "refused a server-only record not written by the server");
+            return Ok(Folded::Refused(
+                "server-only kind from a device: never applied".to_owned(),
+            ));
+        }
+        return match t.kind.as_str() {
+            kinds::FACILITY_CONFIG => fold_config(tx, &t.payload),
+            kinds::DIALYSIS_REQUEST => fold_request(tx, &t.record_id, &t.payload),
+            // Server-only kinds this kiosk does not fold yet stay in the inbox.
+            _ => Ok(Folded::Deferred("not folded by this kiosk".to_owned())),
+        };
+    }
+    match t.kind.as_str() {
+        kinds::PATIENT | kinds::VISIT => {
+            let f = crate::records::fold_shared(tx, &t.kind, &t.record_id, &stamp, &t.payload)?;
+            Ok(Folded::Done(
+                match f {
+                    crate::records::SharedFold::Created => "created",
+                    crate::records::SharedFold::Updated => "merged",
+                    crate::records::SharedFold::Unchanged => "unchanged",
+                }
+                .to_owned(),
+            ))
+        }
+        _ => {
+            let applied = crate::records::fold_dialysis(tx, &t.kind, &stamp, &t.payload)?;
+            Ok(Folded::Done(
+                if applied {
+                    "applied"
+                } else {
+                    "older than held"
+                }
+                .to_owned(),
+            ))
+        }
+    }
 }
 
 /// `facility_config` as the server publishes it.
@@ -430,7 +628,7 @@ fn patient_for(tx: &Connection, p: &PortalPatient) -> Result<String> {
         serde_json::json!({ "source": "online_request" }),
     )?;
     let created = patients::get(tx, &id)?;
-    crate::outbox::queue(tx, "patient", &created.id, &created)?;
+    crate::outbox::queue_patient(tx, &created.id)?;
     Ok(id)
 }
 
@@ -574,17 +772,51 @@ mod tests {
     use crate::Kiosk;
     use swagat_dialysis::Pool;
 
-    fn pull(k: &Kiosk, id: &str, kind: &str, hlc: i64, payload: &serde_json::Value) {
+    /// The facility id the test kiosks are enrolled to (the server's author id).
+    const FACILITY: &str = "0190a000-0000-7000-8000-0000000000f0";
+
+    fn enrolled() -> Kiosk {
+        let k = Kiosk::open_in_memory().unwrap();
+        let creds = serde_json::json!({
+            "server_url": "http://127.0.0.1:9", "device_id": "0190a000-0000-7000-8000-0000000000d1",
+            "facility_id": FACILITY, "facility_code": "PTN12", "facility_name": "UPHC", "secret": "s"
+        });
         k.store()
             .write(|tx| {
                 tx.execute(
-                    "INSERT INTO sync_inbox (record_id, kind, device_id, seq, hlc, schema_version, payload, server_cursor) \
-                     VALUES (?1, ?2, 'f', 1, ?3, 1, ?4, 1) ON CONFLICT (record_id) DO UPDATE SET hlc = excluded.hlc, payload = excluded.payload",
-                    params![id, kind, hlc, payload.to_string()],
+                    "UPDATE sync_state SET credentials = ?1 WHERE id = 1",
+                    [creds.to_string()],
                 )?;
                 Ok(())
             })
             .unwrap();
+        k
+    }
+
+    fn pull_from(
+        k: &Kiosk,
+        device: &str,
+        id: &str,
+        kind: &str,
+        hlc: i64,
+        payload: &serde_json::Value,
+    ) {
+        k.store()
+            .write(|tx| {
+                tx.execute(
+                    "INSERT INTO sync_inbox (record_id, kind, device_id, seq, hlc, schema_version, payload, server_cursor) \
+                     VALUES (?1, ?2, ?3, 1, ?4, 1, ?5, 1) ON CONFLICT (record_id) DO UPDATE SET hlc = excluded.hlc, \
+                     payload = excluded.payload, device_id = excluded.device_id",
+                    params![id, kind, device, hlc, payload.to_string()],
+                )?;
+                Ok(())
+            })
+            .unwrap();
+    }
+
+    /// A record the server wrote (device = the facility).
+    fn pull(k: &Kiosk, id: &str, kind: &str, hlc: i64, payload: &serde_json::Value) {
+        pull_from(k, FACILITY, id, kind, hlc, payload);
     }
 
     fn fold(k: &Kiosk) -> FoldReport {
@@ -607,7 +839,7 @@ mod tests {
 
     #[test]
     fn requests_wait_for_machines_then_fold_once_and_queue_their_answer() {
-        let k = Kiosk::open_in_memory().unwrap();
+        let k = enrolled();
         let id = uuid::Uuid::now_v7().to_string();
         pull(&k, &id, DIALYSIS_REQUEST_KIND, 10, &request("9876543210"));
         pull(&k, "x", "something_else", 10, &serde_json::json!({}));
@@ -696,7 +928,7 @@ mod tests {
 
     #[test]
     fn facility_config_updates_the_settings_and_skips_what_it_refuses() {
-        let k = Kiosk::open_in_memory().unwrap();
+        let k = enrolled();
         pull(
             &k,
             &uuid::Uuid::now_v7().to_string(),
@@ -716,7 +948,7 @@ mod tests {
 
     #[test]
     fn facility_config_brings_the_state_masters() {
-        let k = Kiosk::open_in_memory().unwrap();
+        let k = enrolled();
         pull(
             &k,
             &uuid::Uuid::now_v7().to_string(),

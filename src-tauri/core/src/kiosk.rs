@@ -148,8 +148,8 @@ impl Kiosk {
                 "मेमोरी वाला कियोस्क सिंक नहीं कर सकता",
             )
         })?;
-        let hook: swagat_sync_client::sqlite::PullHook = Box::new(|tx, _page| {
-            crate::inbox::fold_pending(tx)
+        let hook: swagat_sync_client::sqlite::PullHook = Box::new(|tx, page| {
+            crate::inbox::fold_page(tx, page)
                 .map(|_| ())
                 .map_err(swagat_sync_client::StoreError::new)
         });

@@ -2,7 +2,8 @@
 //! writes it, so nothing can be written without being queued, and a power cut loses neither.
 //!
 //! The sync client owns the outbox schema and the append (gap-free per-device sequence, hybrid
-//! logical clock); this module is the core's one door to it. Queued today: patients (on create,
+//! logical clock); this module is the core's one door to it. Only this kiosk's own writes are
+//! queued: records folded from the facility's other kiosks never are. Queued today: patients (on create,
 //! edit and merge: a merged-away patient goes with `merged_into` set) and visits (on create,
 //! cancel, and when a merge moves them), explicitly; the dialysis unit's bookings, patients,
 //! machines and answers to online requests through triggers (migration 0006) that list changed
@@ -15,7 +16,18 @@ use serde::Serialize;
 
 use crate::error::{CoreError, Result};
 
-/// Queues the current state of record `id` of `kind` (`patient`, `visit`, ...).
+/// Queues patient `id` as now stored, with its field clocks (see [`crate::records`]).
+pub fn queue_patient(conn: &Connection, id: &str) -> Result<u64> {
+    crate::records::queue_patient(conn, id)
+}
+
+/// Queues visit `id` as now stored, with its field clocks (see [`crate::records`]).
+pub fn queue_visit(conn: &Connection, id: &str) -> Result<u64> {
+    crate::records::queue_visit(conn, id)
+}
+
+/// Queues the current state of record `id` of a kind that does not merge by field (patients and
+/// visits go through [`queue_patient`] and [`queue_visit`]).
 pub fn queue<T: Serialize>(conn: &Connection, kind: &str, id: &str, record: &T) -> Result<u64> {
     let record_id = uuid::Uuid::parse_str(id)
         .map_err(|_| CoreError::Corrupt(format!("{kind} id is not a UUID")))?;
@@ -34,16 +46,12 @@ pub fn pending(conn: &Connection) -> Result<i64> {
     )?)
 }
 
-/// Outbox kinds of the dialysis unit's records (queued by triggers, see [`flush_changed`]).
+/// Outbox kinds of the dialysis unit's records (queued by triggers, see [`flush_changed`]): the
+/// protocol's one list.
 pub mod kinds {
-    /// A booking (single session), with its status changes.
-    pub const DIALYSIS_BOOKING: &str = "dialysis_booking";
-    /// A dialysis patient's record: serology with test dates, access, dry weight, eligibility.
-    pub const DIALYSIS_PATIENT: &str = "dialysis_patient";
-    /// A machine, its pool and its maintenance periods.
-    pub const DIALYSIS_MACHINE: &str = "dialysis_machine";
-    /// The unit's answer to an online request from the state portal.
-    pub const DIALYSIS_REQUEST_RESULT: &str = "dialysis_request_result";
+    pub use swagat_sync_protocol::kinds::{
+        DIALYSIS_BOOKING, DIALYSIS_MACHINE, DIALYSIS_PATIENT, DIALYSIS_REQUEST_RESULT,
+    };
 }
 
 /// The outbox record id for a local record: its own id when that is a UUIDv7, else a UUIDv7
@@ -92,7 +100,18 @@ pub fn flush_changed(conn: &Connection) -> Result<usize> {
             continue;
         };
         let record_id = record_id_for(conn, kind, local_id)?;
-        swagat_sync_client::sqlite::append_outbox(conn, kind, record_id, &payload)?;
+        let seq = swagat_sync_client::sqlite::append_outbox(conn, kind, record_id, &payload)?;
+        if kind != kinds::DIALYSIS_REQUEST_RESULT {
+            // The version this kiosk now holds: an older peer version will not overwrite it.
+            let hlc: i64 = conn
+                .prepare_cached("SELECT hlc FROM sync_outbox WHERE seq = ?1")?
+                .query_row([seq as i64], |r| r.get(0))?;
+            let stamp = swagat_sync_protocol::merge::Stamp::new(
+                hlc as u64,
+                crate::records::own_device(conn)?,
+            );
+            crate::records::note_dialysis_stamp(conn, kind, local_id, &stamp)?;
+        }
         queued += 1;
     }
     conn.execute("DELETE FROM sync_changed", [])?;

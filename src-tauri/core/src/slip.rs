@@ -64,8 +64,60 @@ fn age_text(p: &Patient, on: &str) -> String {
     format!("{age} / {}", p.gender)
 }
 
-/// The short link key, generated once per facility database.
+/// Settings key of the facility's slip-link key from enrollment (hex of its bytes).
+const FACILITY_LINK_KEY: &str = "facility_slip_link_key";
+
+/// Installs the facility's slip-link key delivered at enrollment (base64). From then on every
+/// slip's link is `<base>/s/<visit>?k=<HMAC-SHA256(key bytes, visit id), first 6 bytes in hex>`,
+/// which the state server can check for any counter of the facility. Returns whether it changed.
+pub fn install_facility_link_key(conn: &Connection, key_b64: &str) -> Result<bool> {
+    use base64::Engine as _;
+    let key = base64::engine::general_purpose::STANDARD
+        .decode(key_b64.trim())
+        .ok()
+        .filter(|k| k.len() >= 16)
+        .ok_or_else(|| {
+            CoreError::invalid(
+                "slip_link_key",
+                "the facility's slip-link key from enrollment is not valid base64",
+                "नामांकन से मिली पर्ची-लिंक कुंजी मान्य नहीं है",
+            )
+        })?;
+    let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
+    let stored: Option<String> = rusqlite::OptionalExtension::optional(conn.query_row(
+        "SELECT value FROM settings WHERE key = ?1",
+        [FACILITY_LINK_KEY],
+        |r| r.get(0),
+    ))?;
+    if stored.as_deref() == Some(hex.as_str()) {
+        return Ok(false);
+    }
+    conn.execute(
+        "INSERT INTO settings (key, value) VALUES (?1, ?2) \
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        [FACILITY_LINK_KEY, &hex],
+    )?;
+    Ok(true)
+}
+
+/// The link key: the facility's from enrollment (its bytes), else this kiosk's own, generated
+/// once per database (before enrollment only this kiosk could check its links).
 fn link_key(conn: &Connection) -> Result<Vec<u8>> {
+    let facility: Option<String> = rusqlite::OptionalExtension::optional(conn.query_row(
+        "SELECT value FROM settings WHERE key = ?1",
+        [FACILITY_LINK_KEY],
+        |r| r.get(0),
+    ))?;
+    if let Some(hex) = facility {
+        let bytes: Option<Vec<u8>> = (0..hex.len())
+            .step_by(2)
+            .map(|i| {
+                hex.get(i..i + 2)
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+            })
+            .collect();
+        return bytes.ok_or_else(|| CoreError::Corrupt("facility slip-link key".into()));
+    }
     let stored: Option<String> = rusqlite::OptionalExtension::optional(conn.query_row(
         "SELECT value FROM settings WHERE key = 'slip_link_key'",
         [],

@@ -29,6 +29,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0006_sync_dialysis.sql"),
     // 0007: patient history (edits and merges).
     include_str!("../migrations/0007_patient_versions.sql"),
+    // 0008: peer records folded, field clocks, which key made each Aadhaar hash.
+    include_str!("../migrations/0008_facility_records.sql"),
     // 0013: sync restore detection and idempotent enrollment (the sync client's RESTORE_SCHEMA;
     // numbers 0008-0012 belong to other branches: keep this one last when merging).
     include_str!("../migrations/0013_sync_restore.sql"),

@@ -286,7 +286,8 @@ pub fn enroll<S: KioskStore>(
     .unwrap_or_else(|_| Err(SyncError::Config("enrollment thread panicked".into())))
 }
 
-/// Enrolls `kiosk` (see [`enroll`]) and, if the facility code is not set yet, takes the
+/// Enrolls `kiosk` (see [`enroll`]), installs the keys enrollment delivered (the state's Aadhaar
+/// hashing key, the facility's slip-link key) and, if the facility code is not set yet, takes the
 /// server's: UHIDs start with the facility's state-wide code from then on. Audited as a
 /// configuration change by `actor`.
 pub fn enroll_kiosk(
@@ -305,6 +306,10 @@ pub fn enroll_kiosk(
     }
     let creds = enroll(Arc::new(kiosk.sync_store()?), server, code, config)
         .map_err(|e| error_message(&e))?;
+    // The state's Aadhaar key and the facility's slip-link key, from the credential just saved.
+    kiosk
+        .store()
+        .write(|tx| crate::inbox::install_credential_keys(tx))?;
     if kiosk.config()?.settings.facility_code.is_none() {
         let patch = crate::config::ConfigPatch {
             facility_code: Some(creds.facility_code.clone()),

@@ -8,6 +8,7 @@ pub mod envelope;
 pub mod error;
 pub mod hlc;
 pub mod kinds;
+pub mod merge;
 pub mod messages;
 pub mod wire;
 

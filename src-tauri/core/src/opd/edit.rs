@@ -201,6 +201,10 @@ fn changed_fields(before: &Patient, after: &Patient) -> Vec<String> {
 /// Refuses an edit that would give this patient an ABHA or Aadhaar already held by another
 /// (unmerged) patient: that is a duplicate, to be merged by an administrator instead.
 fn check_identifiers_free(conn: &Connection, id: &str, v: &patients::ValidPatient) -> Result<()> {
+    let key_id = match &v.aadhaar_key_id {
+        Some(k) => k.clone(),
+        None => secrets::current_key_id(conn)?,
+    };
     let probes: [(&str, Option<&String>, &str); 3] = [
         ("abha_number", v.abha_number.as_ref(), "आभा नंबर"),
         ("abha_address", v.abha_address.as_ref(), "आभा पता"),
@@ -215,9 +219,10 @@ fn check_identifiers_free(conn: &Connection, id: &str, v: &patients::ValidPatien
         };
         let other: Option<String> = rusqlite::OptionalExtension::optional(
             conn.prepare_cached(&format!(
-                "SELECT uhid FROM patients WHERE {col} = ?1 AND id <> ?2 AND merged_into IS NULL LIMIT 1"
+                "SELECT uhid FROM patients WHERE {col} = ?1 AND id <> ?2 AND merged_into IS NULL \
+                 AND (?3 = 'aadhaar_hash' AND aadhaar_key_id = ?4 OR ?3 <> 'aadhaar_hash') LIMIT 1"
             ))?
-            .query_row(params![value, id], |r| r.get(0)),
+            .query_row(params![value, id, col, key_id], |r| r.get(0)),
         )?;
         if let Some(uhid) = other {
             return Err(CoreError::invalid(
@@ -256,6 +261,10 @@ pub fn edit(
     let now = clock::now_utc();
     let today = clock::local_date(now, settings.utc_offset_minutes);
     let mut valid = patients::validate(&input, &key, today)?;
+    if valid.aadhaar_hash.is_some() && valid.aadhaar_hash == base.aadhaar_hash {
+        // The hash kept as stored keeps the id of the key that made it.
+        valid.aadhaar_key_id = patients::stored_aadhaar_key_id(conn, id)?;
+    }
     let touches_birth = ["dob", "age_years", "age_months"]
         .iter()
         .any(|k| patch.0.contains_key(*k));
@@ -289,7 +298,7 @@ pub fn edit(
         Some(id),
         serde_json::json!({ "fields": changed }),
     )?;
-    crate::outbox::queue(conn, "patient", id, &after)?;
+    crate::outbox::queue_patient(conn, id)?;
     Ok(EditedPatient {
         patient: after,
         changed_fields: changed,

@@ -17,7 +17,6 @@ use crate::clock;
 use crate::error::{CoreError, Result};
 use crate::opd::edit::keep_version;
 use crate::opd::patients::{self, Patient};
-use crate::opd::visits;
 
 /// What a merge did.
 #[derive(Debug, Clone, Serialize)]
@@ -164,8 +163,8 @@ pub fn merge(
         }
     }
     let n = conn.execute(
-        "UPDATE patients SET (aadhaar_last4, aadhaar_hash, aadhaar_consent, consent_notice) = \
-           (SELECT aadhaar_last4, aadhaar_hash, aadhaar_consent, consent_notice FROM patients WHERE id = ?2) \
+        "UPDATE patients SET (aadhaar_last4, aadhaar_hash, aadhaar_key_id, aadhaar_consent, consent_notice) = \
+           (SELECT aadhaar_last4, aadhaar_hash, aadhaar_key_id, aadhaar_consent, consent_notice FROM patients WHERE id = ?2) \
          WHERE id = ?1 AND aadhaar_last4 IS NULL \
            AND (SELECT aadhaar_last4 FROM patients WHERE id = ?2) IS NOT NULL",
         params![keep_id, duplicate_id],
@@ -216,18 +215,13 @@ pub fn merge(
         }),
     )?;
     let kept = patients::get(conn, keep_id)?;
-    crate::outbox::queue(conn, "patient", keep_id, &kept)?;
-    crate::outbox::queue(
-        conn,
-        "patient",
-        duplicate_id,
-        &patients::get(conn, duplicate_id)?,
-    )?;
+    crate::outbox::queue_patient(conn, keep_id)?;
+    crate::outbox::queue_patient(conn, duplicate_id)?;
     for id in &earlier {
-        crate::outbox::queue(conn, "patient", id, &patients::get(conn, id)?)?;
+        crate::outbox::queue_patient(conn, id)?;
     }
     for id in &moved {
-        crate::outbox::queue(conn, "visit", id, &visits::get(conn, id)?)?;
+        crate::outbox::queue_visit(conn, id)?;
     }
     Ok(MergeOutcome {
         kept: keep_id.to_owned(),

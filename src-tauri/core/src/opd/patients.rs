@@ -165,6 +165,8 @@ pub struct ValidPatient {
     pub(crate) address: PatientAddress,
     pub(crate) aadhaar_last4: Option<String>,
     pub(crate) aadhaar_hash: Option<String>,
+    /// Which key made `aadhaar_hash` (None: the current key).
+    pub(crate) aadhaar_key_id: Option<String>,
     pub(crate) abha_number: Option<String>,
     pub(crate) abha_address: Option<String>,
     pub(crate) category: String,
@@ -494,9 +496,9 @@ pub fn insert(
          year_of_birth, guardian_relation, guardian_name, mobile, house, street, landmark, locality, \
          vtc, post_office, sub_district, district, state, state_lgd, district_lgd, pincode, \
          aadhaar_last4, aadhaar_hash, abha_number, abha_address, category, aadhaar_consent, \
-         consent_notice, created_at, created_by, updated_at, updated_by) VALUES \
+         consent_notice, created_at, created_by, updated_at, updated_by, aadhaar_key_id) VALUES \
          (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, \
-          ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?32, ?33)",
+          ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?32, ?33, ?34)",
     )?
     .execute(params![
         id,
@@ -532,8 +534,18 @@ pub fn insert(
         p.aadhaar_consent.then_some(CONSENT_NOTICE_VERSION),
         now,
         actor,
+        hash_key_id(conn, p)?,
     ])?;
     Ok(())
+}
+
+/// The key id to store beside `p`'s Aadhaar hash (none without a hash).
+fn hash_key_id(conn: &Connection, p: &ValidPatient) -> Result<Option<String>> {
+    Ok(match (&p.aadhaar_hash, &p.aadhaar_key_id) {
+        (None, _) => None,
+        (Some(_), Some(k)) => Some(k.clone()),
+        (Some(_), None) => Some(crate::opd::secrets::current_key_id(conn)?),
+    })
 }
 
 /// Rewrites the stored fields of patient `id` with `p` (name key and search index follow; the FTS
@@ -547,7 +559,7 @@ pub fn update(conn: &Connection, id: &str, p: &ValidPatient, actor: &str, now: &
          district_lgd = ?22, pincode = ?23, aadhaar_last4 = ?24, aadhaar_hash = ?25, \
          abha_number = ?26, abha_address = ?27, category = ?28, aadhaar_consent = ?29, \
          consent_notice = CASE WHEN ?29 THEN coalesce(consent_notice, ?30) ELSE NULL END, \
-         updated_at = ?31, updated_by = ?32 WHERE id = ?1",
+         updated_at = ?31, updated_by = ?32, aadhaar_key_id = ?33 WHERE id = ?1",
     )?
     .execute(params![
         id,
@@ -582,8 +594,18 @@ pub fn update(conn: &Connection, id: &str, p: &ValidPatient, actor: &str, now: &
         CONSENT_NOTICE_VERSION,
         now,
         actor,
+        hash_key_id(conn, p)?,
     ])?;
     Ok(())
+}
+
+/// The id of the key that made patient `id`'s stored Aadhaar hash.
+pub fn stored_aadhaar_key_id(conn: &Connection, id: &str) -> Result<Option<String>> {
+    Ok(conn
+        .prepare_cached("SELECT aadhaar_key_id FROM patients WHERE id = ?1")?
+        .query_row([id], |r| r.get(0))
+        .optional()?
+        .flatten())
 }
 
 /// The stored Aadhaar keyed hash of patient `id` (never shown; used to re-validate an edit).
@@ -653,10 +675,9 @@ pub fn resolve(conn: &Connection, id: &str) -> Result<Patient> {
 /// Finds an existing patient who is certainly the same person: same ABHA number, ABHA address or
 /// Aadhaar hash; or same Aadhaar last 4 + year of birth + name key.
 pub fn find_same_person(conn: &Connection, p: &ValidPatient) -> Result<Option<Patient>> {
-    let probes: [(&str, Option<&String>); 3] = [
+    let probes: [(&str, Option<&String>); 2] = [
         ("abha_number", p.abha_number.as_ref()),
         ("abha_address", p.abha_address.as_ref()),
-        ("aadhaar_hash", p.aadhaar_hash.as_ref()),
     ];
     for (col, val) in probes {
         if let Some(v) = val {
@@ -666,6 +687,19 @@ pub fn find_same_person(conn: &Connection, p: &ValidPatient) -> Result<Option<Pa
                 ))?
                 .query_row([v], from_row)
                 .optional()?;
+            if found.is_some() {
+                return Ok(found);
+            }
+        }
+    }
+    if let Some(h) = &p.aadhaar_hash {
+        // Like with like: only hashes made by the same key are compared.
+        let key_id = match &p.aadhaar_key_id {
+            Some(k) => Some(k.clone()),
+            None => crate::opd::secrets::stored_key_id(conn)?,
+        };
+        if let Some(key_id) = key_id {
+            let found = by_aadhaar_hash(conn, h, &key_id, 1)?.into_iter().next();
             if found.is_some() {
                 return Ok(found);
             }
@@ -683,6 +717,21 @@ pub fn find_same_person(conn: &Connection, p: &ValidPatient) -> Result<Option<Pa
         return Ok(found);
     }
     Ok(None)
+}
+
+/// Unmerged patients whose Aadhaar hash is `hash`, made by key `key_id`, newest first.
+pub fn by_aadhaar_hash(
+    conn: &Connection,
+    hash: &str,
+    key_id: &str,
+    limit: u32,
+) -> Result<Vec<Patient>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM patients WHERE aadhaar_hash = ?1 AND aadhaar_key_id = ?2 \
+         AND merged_into IS NULL ORDER BY updated_at DESC LIMIT ?3"
+    ))?;
+    let rows = stmt.query_map(params![hash, key_id, limit], from_row)?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
 }
 
 /// Patients who might be the same person (same name key and year of birth, and same locality or
@@ -764,10 +813,11 @@ pub fn search(
         }
         if digits.len() == 12 {
             if let Ok(n) = AadhaarNumber::parse(&digits) {
-                return Ok((
-                    QueryKind::Aadhaar,
-                    by("aadhaar_hash", &n.keyed_hash(hash_key))?,
-                ));
+                let found = match crate::opd::secrets::stored_key_id(conn)? {
+                    Some(key_id) => by_aadhaar_hash(conn, &n.keyed_hash(hash_key), &key_id, limit)?,
+                    None => Vec::new(),
+                };
+                return Ok((QueryKind::Aadhaar, found));
             }
         }
         if let Ok(m) = IndianMobile::parse(q) {

@@ -155,7 +155,7 @@ pub fn register(conn: &Connection, actor: &Actor, req: &RegisterRequest) -> Resu
                         serde_json::json!({}),
                     )?;
                     let created = patients::get(conn, &id)?;
-                    crate::outbox::queue(conn, "patient", &created.id, &created)?;
+                    crate::outbox::queue_patient(conn, &created.id)?;
                     (created, false)
                 }
             }
@@ -231,7 +231,7 @@ pub fn register(conn: &Connection, actor: &Actor, req: &RegisterRequest) -> Resu
         now_db,
         actor.as_db(),
     ])?;
-    crate::outbox::queue(conn, "visit", &visit_id, &visits::get(conn, &visit_id)?)?;
+    crate::outbox::queue_visit(conn, &visit_id)?;
     audit::record(
         conn,
         actor,
@@ -273,7 +273,7 @@ pub fn cancel(conn: &Connection, actor: &Actor, visit_id: &str, reason: &str) ->
             what: format!("active visit {visit_id}"),
         });
     }
-    crate::outbox::queue(conn, "visit", visit_id, &visits::get(conn, visit_id)?)?;
+    crate::outbox::queue_visit(conn, visit_id)?;
     audit::record(
         conn,
         actor,
