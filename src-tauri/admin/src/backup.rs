@@ -64,7 +64,7 @@ pub fn run(action: BackupCmd, db: &Path) -> Result<Value, CliError> {
             for d in &dirs {
                 backups.extend(backup::list(d)?);
             }
-            backups.sort_by(|a, b| b.name.cmp(&a.name));
+            backups.sort_by(|a, b| b.local_time.cmp(&a.local_time).then(b.name.cmp(&a.name)));
             Ok(json!({
                 "dir": dirs.first().map(|d| d.to_string_lossy().into_owned()),
                 "backups": backups,

@@ -249,8 +249,18 @@ fn file_name(local: OffsetDateTime) -> String {
 /// The local time in a backup's file name.
 fn parse_name(name: &str) -> Option<PrimitiveDateTime> {
     let stamp = name.strip_prefix(PREFIX)?.strip_suffix(SUFFIX)?;
-    let (d, t) = stamp.split_once('-')?;
-    if d.len() != 8 || t.len() != 6 || !d.bytes().chain(t.bytes()).all(|b| b.is_ascii_digit()) {
+    let (d, rest) = stamp.split_once('-')?;
+    // A second backup within the same second gets `-N` after the time.
+    let (t, n) = rest.split_once('-').unwrap_or((rest, "0"));
+    if d.len() != 8
+        || t.len() != 6
+        || n.is_empty()
+        || !d
+            .bytes()
+            .chain(t.bytes())
+            .chain(n.bytes())
+            .all(|b| b.is_ascii_digit())
+    {
         return None;
     }
     let n = |s: &str| s.parse::<u32>().ok();
@@ -267,6 +277,17 @@ fn parse_name(name: &str) -> Option<PrimitiveDateTime> {
     )
     .ok()?;
     Some(PrimitiveDateTime::new(date, time))
+}
+
+/// Orders backups by the time in their names, then by the `-N` of a same-second one.
+fn sort_key(name: &str) -> (Option<PrimitiveDateTime>, u32) {
+    let n = name
+        .strip_suffix(SUFFIX)
+        .and_then(|s| s.rsplit_once('-'))
+        .filter(|(head, _)| head.len() > PREFIX.len() + 8)
+        .and_then(|(_, n)| n.parse().ok())
+        .unwrap_or(0);
+    (parse_name(name), n)
 }
 
 /// The verified backups in `dir`, newest first (temporary and foreign files are ignored).
@@ -298,7 +319,7 @@ pub fn list(dir: &Path) -> Result<Vec<BackupFile>> {
             bytes: meta.len(),
         });
     }
-    out.sort_by(|a, b| b.name.cmp(&a.name));
+    out.sort_by_key(|b| std::cmp::Reverse(sort_key(&b.name)));
     Ok(out)
 }
 
@@ -480,8 +501,23 @@ fn write_backup(src: &Connection, dir: &Path, local: OffsetDateTime) -> Result<B
         let mut dst = Connection::open(&tmp)?;
         {
             let backup = rusqlite::backup::Backup::new(src, &mut dst)?;
-            // One step under one read transaction: a consistent snapshot; writers go on (WAL).
-            backup.run_to_completion(-1, StdDuration::ZERO, None)?;
+            // One step of all pages under one read transaction: a consistent snapshot; writers
+            // go on (WAL). Busy (a checkpoint holding a lock) is retried for a while.
+            let mut tries = 0;
+            loop {
+                match backup.step(-1)? {
+                    rusqlite::backup::StepResult::Done => break,
+                    _ if tries < 200 => {
+                        tries += 1;
+                        std::thread::sleep(StdDuration::from_millis(50));
+                    }
+                    _ => {
+                        return Err(CoreError::Corrupt(
+                            "the database stayed busy; the backup will be retried".into(),
+                        ))
+                    }
+                }
+            }
         }
         let _: String =
             dst.pragma_update_and_check(None, "journal_mode", "DELETE", |r| r.get(0))?;
@@ -674,7 +710,7 @@ pub fn latest_verified(db: &Path) -> Option<BackupFile> {
         .filter_map(|d| list(d).ok())
         .flatten()
         .collect();
-    all.sort_by(|a, b| b.name.cmp(&a.name));
+    all.sort_by_key(|b| std::cmp::Reverse(sort_key(&b.name)));
     all.into_iter()
         .find(|b| verify(Path::new(&b.file)).is_ok_and(|v| v.ok))
 }
@@ -875,6 +911,13 @@ mod tests {
             Some(time::macros::datetime!(2026-12-01 18:05:09))
         );
         assert_eq!(parse_name("swagat-2026120-180509.db"), None);
+        assert_eq!(
+            parse_name("swagat-20261201-180509-2.db"),
+            Some(time::macros::datetime!(2026-12-01 18:05:09))
+        );
+        assert_eq!(parse_name("swagat-20261201-180509-.db"), None);
+        assert!(sort_key("swagat-20261201-180509-2.db") > sort_key("swagat-20261201-180509.db"));
+        assert!(sort_key("swagat-20261201-180509.db") > sort_key("swagat-20261201-180508-9.db"));
         assert_eq!(parse_name(".swagat-20261201-180509.db.partial"), None);
         assert_eq!(parse_hhmm("18:00"), Some(time::macros::time!(18:00)));
         assert_eq!(parse_hhmm("7:30"), Some(time::macros::time!(7:30)));

@@ -58,6 +58,13 @@ pub fn space(path: &Path) -> Result<DiskSpace> {
     })
 }
 
+/// Whether the filesystem holding `path` is mounted read-only (SQLite then answers "unable to
+/// open database file", which alone does not say why).
+pub fn read_only(path: &Path) -> bool {
+    rustix::fs::statvfs(existing_dir(path))
+        .is_ok_and(|st| st.f_flag.contains(rustix::fs::StatVfsMountFlags::RDONLY))
+}
+
 /// The app's hold on its database: an exclusive advisory lock on `<db>.app-lock`, kept while the
 /// value lives. `swagat-admin backup restore` refuses while someone holds it.
 #[derive(Debug)]

@@ -114,8 +114,17 @@ impl Store {
             migrate(&mut conn)?;
             Ok(conn)
         };
+        let conn = open().map_err(|e| {
+            let cannot_open = matches!(&e, CoreError::Database(rusqlite::Error::SqliteFailure(f, _))
+                if f.code == rusqlite::ErrorCode::CannotOpen);
+            if cannot_open && crate::disk::read_only(path) {
+                CoreError::storage(crate::error::StorageProblem::ReadOnly)
+            } else {
+                e.classify()
+            }
+        })?;
         Ok(Self {
-            conn: Mutex::new(open().map_err(CoreError::classify)?),
+            conn: Mutex::new(conn),
             path: Some(path.to_path_buf()),
         })
     }

@@ -343,10 +343,12 @@ mod tests {
                     (None, None, false),
                     "consent {consent:?}: nothing kept"
                 );
-                assert!(
+                // Refused: the operator knows; not recorded: the operator is told.
+                assert_eq!(
                     r.warnings
                         .iter()
                         .any(|w| w.en.contains("not kept") && w.hi.contains("सहमति")),
+                    consent.is_none(),
                     "{:?}",
                     r.warnings
                 );
