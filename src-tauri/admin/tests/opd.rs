@@ -144,11 +144,18 @@ fn without_consent_the_cli_keeps_no_aadhaar() {
         r#"{"mobile":"9876543210","aadhaar_consent":false}"#,
     )
     .unwrap();
-    for extra in [vec![], vec!["--json", fields.to_str().unwrap()]] {
+    for (extra, told) in [
+        (vec![], true),
+        (vec!["--json", fields.to_str().unwrap()], false),
+    ] {
         let mut args = vec!["register", "--department", "GYN", "--qr", &qr];
         args.extend(extra);
         let r = ok(admin(&db, &args));
-        assert!(r["warnings"].to_string().contains("not kept"), "{r}");
+        assert_eq!(
+            r["warnings"].to_string().contains("not kept"),
+            told,
+            "missing consent is told, a refusal is not: {r}"
+        );
         let p = ok(admin(
             &db,
             &["patients", "show", r["patient_id"].as_str().unwrap()],
