@@ -5,6 +5,7 @@
 //! and Hindi message) for the UI to show. Commands are registered by [`builder`], which is generic
 //! over the runtime so the tests drive them through Tauri's mock runtime without a display.
 
+mod admin_commands;
 mod commands;
 mod dialysis_commands;
 mod state;
@@ -68,6 +69,16 @@ pub fn builder_on<R: Runtime>(builder: Builder<R>) -> Builder<R> {
         sync_commands::sync_now,
         sync_commands::sync_enroll,
         sync_commands::sync_dead_letters,
+        admin_commands::staff_accounts,
+        admin_commands::staff_set_active,
+        admin_commands::staff_reset_pin,
+        admin_commands::staff_unlock,
+        admin_commands::backup_status,
+        admin_commands::backup_now,
+        admin_commands::disk_space,
+        admin_commands::recovery_status,
+        admin_commands::recovery_restore,
+        admin_commands::restart_app,
     ])
 }
 
@@ -78,6 +89,7 @@ pub fn run() {
     tracing::info!("starting Swagat {}", env!("CARGO_PKG_VERSION"));
     let state = AppState::open(&db);
     state.start_sync();
+    state.start_backups();
     let result = builder().manage(state).run(tauri::generate_context!());
     if let Err(e) = result {
         tracing::error!("the app stopped with an error: {e}");

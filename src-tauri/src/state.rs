@@ -1,6 +1,12 @@
 //! What the running app holds: the kiosk core (or why it could not open) and the login session.
+//!
+//! Before opening the kiosk the app checks its database (`PRAGMA quick_check`,
+//! [`swagat_core::backup::startup_check`]); a damaged file is not opened at all: the UI shows the
+//! recovery screen with the newest verified backup instead. The app also holds the database's
+//! [`swagat_core::disk::AppLock`] (so `swagat-admin backup restore` refuses while it runs) and
+//! runs the backup schedule on its own thread.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -13,25 +19,96 @@ pub struct AppState {
     kiosk: Result<Kiosk, ErrorReport>,
     session: SessionSlot,
     sync: Mutex<Option<SyncService>>,
+    db: Option<PathBuf>,
+    startup: swagat_core::backup::StartupCheck,
+    backups: Mutex<Option<swagat_core::backup::BackupService>>,
+    _lock: Option<swagat_core::disk::AppLock>,
 }
 
 impl AppState {
     /// Opens the kiosk database at `db`. A failure (say, a database from a newer Swagat) is kept
     /// and shown by the UI instead of crashing the window.
+    ///
+    /// A database that fails `quick_check` is not opened: [`AppState::startup`] tells the UI to
+    /// show the recovery screen.
     pub fn open(db: &Path) -> Self {
-        let kiosk = Kiosk::open(db).map_err(|e| {
-            tracing::error!("cannot open the kiosk database: {e}");
-            ErrorReport::from(&e)
-        });
-        Self::from_kiosk(kiosk)
+        let lock = match swagat_core::disk::AppLock::acquire(db) {
+            Ok(Some(l)) => Some(l),
+            Ok(None) => {
+                tracing::warn!("another Swagat app holds this database");
+                None
+            }
+            Err(e) => {
+                tracing::warn!("cannot take the database lock: {e}");
+                None
+            }
+        };
+        let startup = swagat_core::backup::startup_check(db);
+        let kiosk = if startup.ok {
+            Kiosk::open(db).map_err(|e| {
+                tracing::error!("cannot open the kiosk database: {e}");
+                ErrorReport::from(&e)
+            })
+        } else {
+            let problem = startup
+                .problem
+                .unwrap_or(swagat_core::StorageProblem::Corrupt);
+            tracing::error!(?problem, "the kiosk database failed its start-up check");
+            Err(ErrorReport::from(&CoreError::storage(problem)))
+        };
+        swagat_core::staff::warm_up();
+        Self {
+            db: Some(db.to_path_buf()),
+            startup,
+            _lock: lock,
+            ..Self::from_kiosk(kiosk)
+        }
     }
 
     /// Wraps an already opened kiosk (tests).
     pub fn from_kiosk(kiosk: Result<Kiosk, ErrorReport>) -> Self {
+        let db = kiosk
+            .as_ref()
+            .ok()
+            .and_then(|k| k.store().path().map(Path::to_path_buf));
         Self {
             kiosk,
             session: SessionSlot::new(),
             sync: Mutex::new(None),
+            db,
+            startup: swagat_core::backup::StartupCheck {
+                ok: true,
+                problem: None,
+                message: None,
+                latest_backup: None,
+            },
+            backups: Mutex::new(None),
+            _lock: None,
+        }
+    }
+
+    /// The database file the app was started on.
+    pub fn db_path(&self) -> Option<&Path> {
+        self.db.as_deref()
+    }
+
+    /// What the start-up check found (the recovery screen's facts).
+    pub fn startup(&self) -> &swagat_core::backup::StartupCheck {
+        &self.startup
+    }
+
+    /// Starts the automatic backup schedule (the app does this at launch, the tests do not).
+    pub fn start_backups(&self) {
+        let (Ok(_), Some(db)) = (self.kiosk.as_ref(), self.db.as_deref()) else {
+            return;
+        };
+        match swagat_core::backup::BackupService::start(db, Duration::from_secs(60)) {
+            Ok(service) => {
+                if let Ok(mut slot) = self.backups.lock() {
+                    *slot = Some(service);
+                }
+            }
+            Err(e) => tracing::error!("the backup schedule did not start: {e}"),
         }
     }
 

@@ -104,7 +104,7 @@ fn settings_need_an_admin_and_validate() {
     let r = invoke(
         &win,
         "add_staff",
-        json!({"staff": {"name": "Sunita", "role": "reception", "secret": "2468"}}),
+        json!({"staff": {"name": "Sunita", "role": "reception", "secret": "246802"}}),
     )
     .unwrap();
     assert_eq!(r["role"], "reception");
@@ -125,7 +125,7 @@ fn settings_need_an_admin_and_validate() {
     assert_eq!(cfg["idle_lock_minutes"], 10);
 
     invoke(&win, "logout", json!({})).unwrap();
-    invoke(&win, "login", json!({"name": "Sunita", "secret": "2468"})).unwrap();
+    invoke(&win, "login", json!({"name": "Sunita", "secret": "246802"})).unwrap();
     let err = invoke(&win, "update_config", json!({"patch": {"address": "x"}})).unwrap_err();
     assert_eq!(err["kind"], "auth", "reception may not change settings");
     assert!(invoke(&win, "list_staff", json!({})).is_err());
@@ -191,11 +191,11 @@ fn sync_status_enrollment_and_dead_letters_through_commands() {
     invoke(
         &win,
         "add_staff",
-        json!({"staff": {"name": "Rani", "role": "reception", "secret": "2468"}}),
+        json!({"staff": {"name": "Rani", "role": "reception", "secret": "246802"}}),
     )
     .unwrap();
     invoke(&win, "logout", json!({})).unwrap();
-    invoke(&win, "login", json!({"name": "Rani", "secret": "2468"})).unwrap();
+    invoke(&win, "login", json!({"name": "Rani", "secret": "246802"})).unwrap();
     let err = invoke(
         &win,
         "sync_enroll",
@@ -228,11 +228,11 @@ fn a_dialysis_nurse_can_find_registered_patients_to_book() {
     invoke(
         &win,
         "add_staff",
-        json!({"staff": {"name": "Meena", "role": "dialysis_nurse", "secret": "2468"}}),
+        json!({"staff": {"name": "Meena", "role": "dialysis_nurse", "secret": "246802"}}),
     )
     .unwrap();
     invoke(&win, "logout", json!({})).unwrap();
-    invoke(&win, "login", json!({"name": "Meena", "secret": "2468"})).unwrap();
+    invoke(&win, "login", json!({"name": "Meena", "secret": "246802"})).unwrap();
     let found = invoke(&win, "search_patients", json!({"query": "ramesh"})).unwrap();
     assert_eq!(found["patients"][0]["name"], "Ramesh Yadav", "{found}");
     // Registration itself stays with reception.
@@ -257,11 +257,11 @@ fn patient_record_edit_and_merge_with_roles() {
     invoke(
         &win,
         "add_staff",
-        json!({"staff": {"name": "Reena", "role": "reception", "secret": "2468"}}),
+        json!({"staff": {"name": "Reena", "role": "reception", "secret": "246802"}}),
     )
     .unwrap();
     invoke(&win, "logout", json!({})).unwrap();
-    invoke(&win, "login", json!({"name": "Reena", "secret": "2468"})).unwrap();
+    invoke(&win, "login", json!({"name": "Reena", "secret": "246802"})).unwrap();
 
     let reg = |p: Value| {
         invoke(

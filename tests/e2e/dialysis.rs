@@ -27,7 +27,7 @@ fn seed(db: &std::path::Path) {
             &NewStaff {
                 name: "Meena".into(),
                 role: Role::DialysisNurse,
-                secret: "2468".into(),
+                secret: "246802".into(),
             },
         )
         .unwrap();
@@ -93,7 +93,7 @@ async fn a_nurse_sets_up_the_unit_books_checks_in_and_completes_a_session() {
     .unwrap();
     let c = connect(port, &app).await;
     type_into(&c, "login-name", "Meena").await;
-    type_into(&c, "login-pin", "2468").await;
+    type_into(&c, "login-pin", "246802").await;
     click(&c, "login-submit").await;
     click(&c, "home-dialysis").await;
     by_id(&c, "dialysis").await;

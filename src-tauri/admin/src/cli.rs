@@ -130,6 +130,11 @@ enum Command {
         #[arg(long)]
         reason: String,
     },
+    /// Backups of the kiosk database: create, list, verify, restore.
+    Backup {
+        #[command(subcommand)]
+        action: crate::backup::BackupCmd,
+    },
     /// Seed realistic synthetic patients and visits (demos, benchmarks).
     DemoData {
         /// How many patients.
@@ -211,12 +216,63 @@ enum StaffCmd {
         /// reception, dialysis_nurse or admin.
         #[arg(long, value_parser = parse_role)]
         role: Role,
-        /// PIN (4-8 digits) or passphrase (8+ characters); or set SWAGAT_STAFF_SECRET.
+        /// PIN (6-12 digits) or passphrase (8+ characters); or set SWAGAT_STAFF_SECRET.
         #[arg(long, env = "SWAGAT_STAFF_SECRET", hide_env_values = true)]
         secret: String,
     },
-    /// List accounts.
+    /// List accounts (with failed attempts and lockout).
     List,
+    /// Disable an account: it can no longer log in (audited as staff.disable).
+    Disable {
+        #[command(flatten)]
+        who: StaffWho,
+    },
+    /// Enable a disabled account again (audited as staff.enable).
+    Enable {
+        #[command(flatten)]
+        who: StaffWho,
+    },
+    /// Set a new PIN (6-12 digits) or passphrase and lift any lockout (audited as staff.reset_pin).
+    ResetPin {
+        #[command(flatten)]
+        who: StaffWho,
+        /// The new PIN or passphrase; or set SWAGAT_STAFF_SECRET.
+        #[arg(
+            long,
+            alias = "pin",
+            env = "SWAGAT_STAFF_SECRET",
+            hide_env_values = true
+        )]
+        secret: String,
+    },
+    /// Lift a lockout after wrong PINs (audited as staff.unlock).
+    Unlock {
+        #[command(flatten)]
+        who: StaffWho,
+    },
+}
+
+/// Which account: by login name or by id.
+#[derive(Debug, clap::Args)]
+#[group(required = true, multiple = false)]
+struct StaffWho {
+    /// The login name.
+    #[arg(long)]
+    name: Option<String>,
+    /// The account id.
+    #[arg(long)]
+    id: Option<String>,
+}
+
+impl StaffWho {
+    fn resolve(&self, kiosk: &Kiosk) -> Result<String, CliError> {
+        let key = self
+            .id
+            .as_deref()
+            .or(self.name.as_deref())
+            .unwrap_or_default();
+        Ok(kiosk.staff_id(key)?)
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -239,6 +295,10 @@ pub fn run(cli: Cli, db: &Path) -> Result<Value, CliError> {
     if let Command::DecodeQr { file, uidai_certs } = &cli.command {
         // Decoding needs no database: nothing is stored.
         return crate::opd::decode_qr(file.as_deref(), uidai_certs.as_deref());
+    }
+    if let Command::Backup { action } = cli.command {
+        // Before opening the kiosk: a damaged database can still be listed, checked and restored.
+        return crate::backup::run(action, db);
     }
     let kiosk = Kiosk::open(db)?;
     match cli.command {
@@ -276,7 +336,19 @@ pub fn run(cli: Cli, db: &Path) -> Result<Value, CliError> {
         } => to_json(&kiosk.add_staff(&Actor::Cli, &NewStaff { name, role, secret })?),
         Command::Staff {
             action: StaffCmd::List,
-        } => Ok(json!({ "staff": kiosk.staff()? })),
+        } => Ok(json!({ "staff": kiosk.staff_accounts()? })),
+        Command::Staff {
+            action: StaffCmd::Disable { who },
+        } => to_json(&kiosk.set_staff_active(&Actor::Cli, &who.resolve(&kiosk)?, false)?),
+        Command::Staff {
+            action: StaffCmd::Enable { who },
+        } => to_json(&kiosk.set_staff_active(&Actor::Cli, &who.resolve(&kiosk)?, true)?),
+        Command::Staff {
+            action: StaffCmd::ResetPin { who, secret },
+        } => to_json(&kiosk.reset_staff_secret(&Actor::Cli, &who.resolve(&kiosk)?, &secret)?),
+        Command::Staff {
+            action: StaffCmd::Unlock { who },
+        } => to_json(&kiosk.unlock_staff(&Actor::Cli, &who.resolve(&kiosk)?)?),
         Command::Audit {
             action: AuditCmd::List { limit },
         } => Ok(json!({ "entries": kiosk.audit_log(limit)? })),
@@ -286,7 +358,9 @@ pub fn run(cli: Cli, db: &Path) -> Result<Value, CliError> {
             json: fields,
             waiver,
         } => crate::opd::register(&kiosk, department, qr.as_deref(), fields.as_deref(), waiver),
-        Command::DecodeQr { .. } => Err(CliError::Other("unreachable".into())),
+        Command::DecodeQr { .. } | Command::Backup { .. } => {
+            Err(CliError::Other("unreachable".into()))
+        }
         Command::Patients {
             action: PatientsCmd::Search { query, limit },
         } => {

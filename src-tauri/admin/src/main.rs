@@ -5,6 +5,7 @@
 //! errors on stderr; exit codes 0 ok, 1 usage, 2 invalid input, 3 other failure; never a panic on
 //! user input. Links no GTK.
 
+mod backup;
 mod cli;
 mod dialysis;
 mod opd;

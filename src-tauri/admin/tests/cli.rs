@@ -62,7 +62,7 @@ fn init_set_and_staff_round_trip() {
             "--admin-name",
             "Admin",
             "--admin-secret",
-            "24680",
+            "246800",
         ],
         Some(facility),
     ));
@@ -92,7 +92,7 @@ fn init_set_and_staff_round_trip() {
             "--role",
             "reception",
             "--secret",
-            "1357",
+            "135702",
         ],
         None,
     ));

@@ -17,7 +17,7 @@ fn register_from_json_then_returning_from_the_same_aadhaar() {
     let db = dir.path().join("k.db");
     let fields = dir.path().join("p.json");
     std::fs::write(&fields, r#"{"name":"Sunita Devi","gender":"F","dob":"23-05-1984","mobile":"+91 98765 43210",
-        "aadhaar":"2345 6789 0124","guardian":"W/O Ramesh Kumar","category":"general",
+        "aadhaar":"2345 6789 0124","aadhaar_consent":true,"guardian":"W/O Ramesh Kumar","category":"general",
         "address":{"locality":"Kankarbagh","vtc":"Patna","district":"Patna","state":"Bihar","pincode":"800020"}}"#).unwrap();
     let f = fields.to_str().unwrap();
     let a = ok(admin(
@@ -89,15 +89,35 @@ fn register_from_a_secure_qr_and_land_on_the_same_patient_again() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("k.db");
     let qr = data("aadhaar_secure_qr_synthetic_v2.txt");
+    // Consent recorded as given is what keeps the Aadhaar's last 4 (and so finds her again).
+    let consent = dir.path().join("consent.json");
+    std::fs::write(&consent, r#"{"aadhaar_consent": true}"#).unwrap();
+    let consent = consent.to_str().unwrap();
     let a = ok(admin(
         &db,
-        &["register", "--department", "GYN", "--qr", &qr],
+        &[
+            "register",
+            "--department",
+            "GYN",
+            "--qr",
+            &qr,
+            "--json",
+            consent,
+        ],
     ));
     assert_eq!(a["returning"], false);
     assert_eq!(a["qr"]["kind"], "aadhaar_secure_qr");
     let b = ok(admin(
         &db,
-        &["register", "--department", "GYN", "--qr", &qr],
+        &[
+            "register",
+            "--department",
+            "GYN",
+            "--qr",
+            &qr,
+            "--json",
+            consent,
+        ],
     ));
     assert_eq!(b["returning"], true);
     assert_eq!(b["patient_id"], a["patient_id"]);
@@ -111,6 +131,42 @@ fn register_from_a_secure_qr_and_land_on_the_same_patient_again() {
         .unwrap()
         .starts_with("4321"));
     assert_eq!(p["visits"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn without_consent_the_cli_keeps_no_aadhaar() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("k.db");
+    let qr = data("aadhaar_secure_qr_synthetic_v2.txt");
+    let fields = dir.path().join("p.json");
+    std::fs::write(
+        &fields,
+        r#"{"mobile":"9876543210","aadhaar_consent":false}"#,
+    )
+    .unwrap();
+    for (extra, told) in [
+        (vec![], true),
+        (vec!["--json", fields.to_str().unwrap()], false),
+    ] {
+        let mut args = vec!["register", "--department", "GYN", "--qr", &qr];
+        args.extend(extra);
+        let r = ok(admin(&db, &args));
+        assert_eq!(
+            r["warnings"].to_string().contains("not kept"),
+            told,
+            "missing consent is told, a refusal is not: {r}"
+        );
+        let p = ok(admin(
+            &db,
+            &["patients", "show", r["patient_id"].as_str().unwrap()],
+        ));
+        assert_eq!(
+            p["patient"]["aadhaar_last4"],
+            serde_json::Value::Null,
+            "{p}"
+        );
+        assert_eq!(p["patient"]["aadhaar_consent"], false);
+    }
 }
 
 #[test]
@@ -194,7 +250,7 @@ fn slip_pdf_and_png_carry_the_visit() {
     let fields = dir.path().join("p.json");
     std::fs::write(
         &fields,
-        r#"{"name":"Sunita Devi","gender":"F","age_years":34,"aadhaar":"234567890124",
+        r#"{"name":"Sunita Devi","gender":"F","age_years":34,"aadhaar":"234567890124","aadhaar_consent":true,
         "address":{"vtc":"Patna","district":"Patna","pincode":"800020"}}"#,
     )
     .unwrap();

@@ -95,6 +95,16 @@ pub struct FacilitySettings {
     /// Minutes of inactivity after which the app locks.
     #[serde(default = "default_idle")]
     pub idle_lock_minutes: u32,
+    /// Where automatic backups go (e.g. a USB stick's folder); unset: `backups/` beside the
+    /// database. See [`crate::backup`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backup_dir: Option<String>,
+    /// Hours between automatic backups (0: only the end-of-day one); unset: 4.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backup_every_hours: Option<u32>,
+    /// Facility-local time of the end-of-day backup, `HH:MM` (empty: none); unset: `18:00`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backup_end_of_day: Option<String>,
 }
 
 /// The whole facility configuration, as `config show` prints it.
@@ -145,6 +155,12 @@ pub struct ConfigPatch {
     pub utc_offset_minutes: Option<i32>,
     /// New idle-lock time in minutes.
     pub idle_lock_minutes: Option<u32>,
+    /// New backup folder (an absolute path; empty string: back to the default beside the database).
+    pub backup_dir: Option<String>,
+    /// New hours between automatic backups (0 to 24; 0: only the end-of-day backup).
+    pub backup_every_hours: Option<u32>,
+    /// New end-of-day backup time, `HH:MM` facility-local (empty string: none).
+    pub backup_end_of_day: Option<String>,
     /// Departments to add or replace, matched by code.
     pub departments: Option<Vec<Department>>,
     /// Fee waivers to add or replace, matched by code.
@@ -313,6 +329,30 @@ pub fn apply(conn: &Connection, patch: &ConfigPatch) -> Result<FacilityConfig> {
             ));
         }
         s.idle_lock_minutes = v;
+    }
+    if let Some(v) = &patch.backup_dir {
+        s.backup_dir = crate::backup::validate_dir_setting(v)?;
+    }
+    if let Some(v) = patch.backup_every_hours {
+        if v > 24 {
+            return Err(CoreError::invalid(
+                "backup_every_hours",
+                "must be between 0 and 24 hours",
+                "0 से 24 घंटे के बीच होना चाहिए",
+            ));
+        }
+        s.backup_every_hours = Some(v);
+    }
+    if let Some(v) = &patch.backup_end_of_day {
+        let v = v.trim();
+        if !v.is_empty() && crate::backup::parse_hhmm(v).is_none() {
+            return Err(CoreError::invalid(
+                "backup_end_of_day",
+                "give the time as HH:MM, e.g. 18:00",
+                "समय HH:MM के रूप में दें, जैसे 18:00",
+            ));
+        }
+        s.backup_end_of_day = Some(v.to_owned());
     }
     let json = serde_json::to_string(&s).map_err(|e| CoreError::Corrupt(e.to_string()))?;
     conn.execute(

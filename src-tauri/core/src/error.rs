@@ -113,6 +113,77 @@ pub enum CoreError {
         /// What went wrong, in both languages.
         msg: Msg,
     },
+    /// The disk refused: full, read-only, failing, or the database file is damaged. Nothing of the
+    /// action was kept (its transaction was rolled back); the message says what to do.
+    #[error("{}", msg.en)]
+    Storage {
+        /// Which problem.
+        problem: StorageProblem,
+        /// What happened and what to do, in both languages.
+        msg: Msg,
+    },
+}
+
+/// What is wrong with the disk or the database file ([`CoreError::Storage`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StorageProblem {
+    /// No space left (SQLITE_FULL, ENOSPC).
+    DiskFull,
+    /// The file or the disk is read-only (SQLITE_READONLY, EROFS).
+    ReadOnly,
+    /// The disk failed to read or write (SQLITE_IOERR, EIO).
+    Io,
+    /// The database file is damaged or not a database (SQLITE_CORRUPT, SQLITE_NOTADB).
+    Corrupt,
+}
+
+impl StorageProblem {
+    /// The operator's message for this problem.
+    pub fn msg(self) -> Msg {
+        match self {
+            Self::DiskFull => Msg::new(
+                "The disk is full: nothing was saved. Free some space (or ask the administrator), then try again.",
+                "डिस्क भर गई है: कुछ भी सहेजा नहीं गया। कुछ जगह खाली करें (या व्यवस्थापक से कहें), फिर दोबारा प्रयास करें।",
+            ),
+            Self::ReadOnly => Msg::new(
+                "The database cannot be written (the disk or file is read-only): nothing was saved. Ask the administrator to check the disk.",
+                "डेटाबेस में लिखा नहीं जा सकता (डिस्क या फ़ाइल केवल-पढ़ने योग्य है): कुछ भी सहेजा नहीं गया। व्यवस्थापक से डिस्क जँचवाएँ।",
+            ),
+            Self::Io => Msg::new(
+                "The disk failed to read or write: nothing was saved. Try again; if it repeats, ask the administrator to check the disk.",
+                "डिस्क पढ़ने या लिखने में विफल रही: कुछ भी सहेजा नहीं गया। दोबारा प्रयास करें; बार-बार हो तो व्यवस्थापक से डिस्क जँचवाएँ।",
+            ),
+            Self::Corrupt => Msg::new(
+                "The database file is damaged. Restore the latest verified backup (Settings or swagat-admin backup restore).",
+                "डेटाबेस फ़ाइल खराब हो गई है। नवीनतम जाँचा हुआ बैकअप वापस लाएँ (सेटिंग्स या swagat-admin backup restore)।",
+            ),
+        }
+    }
+
+    fn of_sqlite(code: rusqlite::ErrorCode) -> Option<Self> {
+        use rusqlite::ErrorCode as C;
+        match code {
+            C::DiskFull => Some(Self::DiskFull),
+            C::ReadOnly => Some(Self::ReadOnly),
+            C::SystemIoFailure => Some(Self::Io),
+            C::DatabaseCorrupt | C::NotADatabase => Some(Self::Corrupt),
+            _ => None,
+        }
+    }
+
+    fn of_io(e: &std::io::Error) -> Option<Self> {
+        match e.kind() {
+            std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded => {
+                Some(Self::DiskFull)
+            }
+            std::io::ErrorKind::ReadOnlyFilesystem => Some(Self::ReadOnly),
+            _ => match e.raw_os_error() {
+                Some(5) => Some(Self::Io), // EIO
+                _ => None,
+            },
+        }
+    }
 }
 
 impl From<swagat_dialysis::DialysisError> for CoreError {
@@ -151,6 +222,45 @@ impl CoreError {
         }
     }
 
+    /// A disk problem named for the operator.
+    pub fn storage(problem: StorageProblem) -> Self {
+        Self::Storage {
+            problem,
+            msg: problem.msg(),
+        }
+    }
+
+    /// Turns a raw SQLite or file error that is really a disk problem (full, read-only, failing,
+    /// damaged file) into [`CoreError::Storage`] with its bilingual message; anything else is
+    /// returned unchanged. The store applies it to every result, so each use case reports a full
+    /// disk the same way.
+    pub fn classify(self) -> Self {
+        let problem = match &self {
+            Self::Database(rusqlite::Error::SqliteFailure(f, _)) => {
+                StorageProblem::of_sqlite(f.code)
+            }
+            Self::Io(e) => StorageProblem::of_io(e),
+            Self::Migration(m) if m.contains("disk is full") => Some(StorageProblem::DiskFull),
+            Self::Migration(m) if m.contains("readonly") => Some(StorageProblem::ReadOnly),
+            _ => None,
+        };
+        match problem {
+            Some(p) => {
+                tracing::error!(problem = ?p, "storage failure: {self}");
+                Self::storage(p)
+            }
+            None => self,
+        }
+    }
+
+    /// The disk problem behind this error, if it is one.
+    pub fn storage_problem(&self) -> Option<StorageProblem> {
+        match self {
+            Self::Storage { problem, .. } => Some(*problem),
+            _ => None,
+        }
+    }
+
     /// The kind of failure.
     pub fn kind(&self) -> ErrorKind {
         match self {
@@ -166,9 +276,13 @@ impl CoreError {
         match (self, lang) {
             (Self::Invalid { field, msg }, Lang::En) => format!("{field}: {}", msg.en),
             (Self::Invalid { msg, .. }, Lang::Hi) => msg.hi.clone(),
-            (Self::Auth { msg } | Self::Device { msg } | Self::Sync { msg }, l) => {
-                msg.get(l).to_owned()
-            }
+            (
+                Self::Auth { msg }
+                | Self::Device { msg }
+                | Self::Sync { msg }
+                | Self::Storage { msg, .. },
+                l,
+            ) => msg.get(l).to_owned(),
             (Self::NotFound { .. }, Lang::Hi) => "रिकॉर्ड नहीं मिला".to_owned(),
             (Self::SchemaTooNew { .. }, Lang::Hi) => {
                 "डेटाबेस इस ऐप से नए संस्करण का है; स्वागत का नया संस्करण लगाएँ".to_owned()
@@ -232,6 +346,62 @@ mod tests {
         assert_eq!(e.message(Lang::Hi), "एक अक्षर A-Z होना चाहिए");
         let r = ErrorReport::from(&e);
         assert_eq!(r.field.as_deref(), Some("kiosk_letter"));
+    }
+
+    #[test]
+    fn disk_problems_become_storage_errors_in_both_languages() {
+        let sqlite = |code| {
+            CoreError::Database(rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(code),
+                None,
+            ))
+            .classify()
+        };
+        for (code, problem, en, hi) in [
+            (
+                rusqlite::ffi::SQLITE_FULL,
+                StorageProblem::DiskFull,
+                "disk is full",
+                "डिस्क भर गई",
+            ),
+            (
+                rusqlite::ffi::SQLITE_READONLY,
+                StorageProblem::ReadOnly,
+                "read-only",
+                "केवल-पढ़ने",
+            ),
+            (
+                rusqlite::ffi::SQLITE_IOERR,
+                StorageProblem::Io,
+                "failed to read or write",
+                "विफल",
+            ),
+            (
+                rusqlite::ffi::SQLITE_CORRUPT,
+                StorageProblem::Corrupt,
+                "damaged",
+                "खराब",
+            ),
+            (
+                rusqlite::ffi::SQLITE_NOTADB,
+                StorageProblem::Corrupt,
+                "backup",
+                "बैकअप",
+            ),
+        ] {
+            let e = sqlite(code);
+            assert_eq!(e.storage_problem(), Some(problem));
+            assert!(e.message(Lang::En).contains(en), "{e}");
+            assert!(e.message(Lang::Hi).contains(hi), "{e}");
+        }
+        let e = CoreError::Io(std::io::Error::from_raw_os_error(28)).classify();
+        assert_eq!(e.storage_problem(), Some(StorageProblem::DiskFull));
+        let e = CoreError::Io(std::io::Error::from_raw_os_error(30)).classify();
+        assert_eq!(e.storage_problem(), Some(StorageProblem::ReadOnly));
+        // Anything else stays as it was.
+        let e = sqlite(rusqlite::ffi::SQLITE_CONSTRAINT);
+        assert!(e.storage_problem().is_none());
+        assert!(matches!(e, CoreError::Database(_)));
     }
 
     #[test]

@@ -266,6 +266,71 @@ impl Kiosk {
         self.store.read(staff::list)
     }
 
+    /// All staff accounts with their lockout state (the administrator's staff list).
+    pub fn staff_accounts(&self) -> Result<Vec<staff::StaffAccount>> {
+        self.store.read(staff::accounts)
+    }
+
+    /// The id of the account with this id or login name.
+    pub fn staff_id(&self, name_or_id: &str) -> Result<String> {
+        self.store.read(|c| staff::find_id(c, name_or_id))
+    }
+
+    /// Disables (`active = false`) or enables an account (administrators only; audited).
+    pub fn set_staff_active(
+        &self,
+        actor: &Actor,
+        staff_id: &str,
+        active: bool,
+    ) -> Result<staff::StaffAccount> {
+        self.store
+            .write(|tx| staff::set_active(tx, actor, staff_id, active))
+    }
+
+    /// Sets a new PIN or passphrase and lifts any lockout (administrators only; audited).
+    pub fn reset_staff_secret(
+        &self,
+        actor: &Actor,
+        staff_id: &str,
+        secret: &str,
+    ) -> Result<staff::StaffAccount> {
+        self.store
+            .write(|tx| staff::reset_secret(tx, actor, staff_id, secret))
+    }
+
+    /// Lifts an account's lockout (administrators only; audited).
+    pub fn unlock_staff(&self, actor: &Actor, staff_id: &str) -> Result<staff::StaffAccount> {
+        self.store.write(|tx| staff::unlock(tx, actor, staff_id))
+    }
+
+    /// Makes a verified backup now (into `dir`, else the configured backup folder) and rotates
+    /// the folder; audited as `backup.create`.
+    pub fn backup_now(&self, actor: &Actor, dir: Option<&Path>) -> Result<crate::backup::Created> {
+        let db = self.file()?;
+        crate::backup::create(db, actor, crate::backup::BackupReason::Manual, dir)
+    }
+
+    /// The backup section of Settings: folder, schedule, last good backup, stale warning.
+    pub fn backup_status(&self) -> Result<crate::backup::BackupStatus> {
+        let db = self.file()?;
+        self.store.read(|c| crate::backup::status(c, db))
+    }
+
+    /// Free space where the database lives (the status strip warns below 500 MB).
+    pub fn disk_space(&self) -> Result<crate::disk::DiskSpace> {
+        crate::disk::space(self.file()?)
+    }
+
+    fn file(&self) -> Result<&Path> {
+        self.store.path().ok_or_else(|| {
+            CoreError::invalid(
+                "db",
+                "an in-memory kiosk has no file",
+                "मेमोरी वाले कियोस्क की कोई फ़ाइल नहीं है",
+            )
+        })
+    }
+
     /// The newest audit entries.
     pub fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>> {
         self.store.read(|c| audit::recent(c, limit))

@@ -5,9 +5,11 @@
 //! with no display.
 
 pub mod audit;
+pub mod backup;
 pub mod clock;
 pub mod config;
 pub mod demo;
+pub mod disk;
 pub mod error;
 pub mod inbox;
 pub mod kiosk;
@@ -25,6 +27,6 @@ pub mod store;
 pub mod sync_service;
 
 pub use audit::Actor;
-pub use error::{CoreError, ErrorKind, ErrorReport, Lang, Msg, Result};
+pub use error::{CoreError, ErrorKind, ErrorReport, Lang, Msg, Result, StorageProblem};
 pub use kiosk::{FirstRunSetup, HomeSummary, Kiosk, KioskStatus};
 pub use staff::{NewStaff, Role, StaffMember};

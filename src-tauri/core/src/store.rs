@@ -31,6 +31,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0007_patient_versions.sql"),
     // 0008: peer records folded, field clocks, which key made each Aadhaar hash.
     include_str!("../migrations/0008_facility_records.sql"),
+    // 0009: backup runs (0008 belongs to another branch; merge it before this one).
+    include_str!("../migrations/0009_backups.sql"),
     // 0013: sync restore detection and idempotent enrollment (the sync client's RESTORE_SCHEMA;
     // numbers 0008-0012 belong to other branches: keep this one last when merging).
     include_str!("../migrations/0013_sync_restore.sql"),
@@ -112,8 +114,20 @@ impl std::fmt::Debug for Store {
 impl Store {
     /// Opens (creating if needed) and migrates the database at `path`.
     pub fn open(path: &Path) -> Result<Self> {
-        let mut conn = open_connection(path)?;
-        migrate(&mut conn)?;
+        let open = || -> Result<Connection> {
+            let mut conn = open_connection(path)?;
+            migrate(&mut conn)?;
+            Ok(conn)
+        };
+        let conn = open().map_err(|e| {
+            let cannot_open = matches!(&e, CoreError::Database(rusqlite::Error::SqliteFailure(f, _))
+                if f.code == rusqlite::ErrorCode::CannotOpen);
+            if cannot_open && crate::disk::read_only(path) {
+                CoreError::storage(crate::error::StorageProblem::ReadOnly)
+            } else {
+                e.classify()
+            }
+        })?;
         Ok(Self {
             conn: Mutex::new(conn),
             path: Some(path.to_path_buf()),
@@ -143,21 +157,34 @@ impl Store {
     }
 
     /// Runs `f` with the connection (reads, or single-statement writes).
+    /// A disk problem (full, read-only, failing, damaged) comes back as [`CoreError::Storage`].
     pub fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
         let conn = self.lock();
-        f(&conn)
+        f(&conn).map_err(CoreError::classify)
     }
 
     /// Runs `f` inside one immediate transaction, committed only if `f` succeeds. Records the
     /// transaction changed that sync through triggers (the dialysis unit's) are queued to the
     /// outbox before the commit ([`crate::outbox::flush_changed`]).
+    ///
+    /// A disk that fills up or turns read-only mid-transaction rolls the whole transaction back
+    /// (nothing half-written) and comes back as [`CoreError::Storage`] with its bilingual message;
+    /// the next write works again once the disk is fixed.
     pub fn write<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
         let mut conn = self.lock();
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let out = f(&tx)?;
-        crate::outbox::flush_changed(&tx)?;
-        tx.commit()?;
-        Ok(out)
+        let run = |conn: &mut Connection| -> Result<T> {
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let out = f(&tx)?;
+            crate::outbox::flush_changed(&tx)?;
+            tx.commit()?;
+            Ok(out)
+        };
+        let out = run(&mut conn);
+        if out.is_err() && !conn.is_autocommit() {
+            // A failed COMMIT (disk full at the last moment) can leave the transaction open.
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+        out.map_err(CoreError::classify)
     }
 }
 

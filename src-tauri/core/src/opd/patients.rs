@@ -491,6 +491,7 @@ pub fn insert(
     actor: &str,
     now: &str,
 ) -> Result<()> {
+    let (aadhaar_last4, aadhaar_hash) = consented_aadhaar(p);
     conn.prepare_cached(
         "INSERT INTO patients (id, uhid, name, name_hi, name_key, gender, dob, dob_approximate, \
          year_of_birth, guardian_relation, guardian_name, mobile, house, street, landmark, locality, \
@@ -525,8 +526,8 @@ pub fn insert(
         p.address.state_lgd,
         p.address.district_lgd,
         p.address.pincode,
-        p.aadhaar_last4,
-        p.aadhaar_hash,
+        aadhaar_last4,
+        aadhaar_hash,
         p.abha_number,
         p.abha_address,
         p.category,
@@ -541,16 +542,33 @@ pub fn insert(
 
 /// The key id to store beside `p`'s Aadhaar hash (none without a hash).
 fn hash_key_id(conn: &Connection, p: &ValidPatient) -> Result<Option<String>> {
-    Ok(match (&p.aadhaar_hash, &p.aadhaar_key_id) {
+    // No consent, no stored hash (see `consented_aadhaar`), so no key id beside it either.
+    let hash = consented_aadhaar(p).1;
+    Ok(match (hash, &p.aadhaar_key_id) {
         (None, _) => None,
         (Some(_), Some(k)) => Some(k.clone()),
         (Some(_), None) => Some(crate::opd::secrets::current_key_id(conn)?),
     })
+/// The Aadhaar last 4 and keyed hash to store: only with consent recorded as *given*. Consent
+/// refused or simply not recorded keeps nothing of the Aadhaar (matching a returning patient by it
+/// still works for the moment of the registration; storing it does not happen).
+fn consented_aadhaar(p: &ValidPatient) -> (Option<&str>, Option<&str>) {
+    if p.aadhaar_consent {
+        (p.aadhaar_last4.as_deref(), p.aadhaar_hash.as_deref())
+    } else {
+        (None, None)
+    }
+}
+
+/// Whether `p` carries an Aadhaar that will not be kept for want of consent.
+pub fn aadhaar_dropped_for_consent(p: &ValidPatient) -> bool {
+    !p.aadhaar_consent && (p.aadhaar_last4.is_some() || p.aadhaar_hash.is_some())
 }
 
 /// Rewrites the stored fields of patient `id` with `p` (name key and search index follow; the FTS
 /// triggers reindex the names).
 pub fn update(conn: &Connection, id: &str, p: &ValidPatient, actor: &str, now: &str) -> Result<()> {
+    let (aadhaar_last4, aadhaar_hash) = consented_aadhaar(p);
     conn.prepare_cached(
         "UPDATE patients SET name = ?2, name_hi = ?3, name_key = ?4, gender = ?5, dob = ?6, \
          dob_approximate = ?7, year_of_birth = ?8, guardian_relation = ?9, guardian_name = ?10, \
@@ -585,8 +603,8 @@ pub fn update(conn: &Connection, id: &str, p: &ValidPatient, actor: &str, now: &
         p.address.state_lgd,
         p.address.district_lgd,
         p.address.pincode,
-        p.aadhaar_last4,
-        p.aadhaar_hash,
+        aadhaar_last4,
+        aadhaar_hash,
         p.abha_number,
         p.abha_address,
         p.category,

@@ -124,6 +124,12 @@ pub fn register(conn: &Connection, actor: &Actor, req: &RegisterRequest) -> Resu
         (None, Some(input)) => {
             let valid = patients::validate(input, &hash_key, today)?;
             warnings.extend(valid.warnings.iter().cloned());
+            if patients::aadhaar_dropped_for_consent(&valid) {
+                warnings.push(Msg::new(
+                    "The Aadhaar was not kept: the patient's consent was not recorded.",
+                    "आधार नहीं रखा गया: मरीज़ की सहमति दर्ज नहीं की गई।",
+                ));
+            }
             match patients::find_same_person(conn, &valid)? {
                 Some(existing) => (existing, true),
                 None => {
@@ -303,6 +309,62 @@ mod tests {
             patient: Some(input(p)),
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn an_aadhaar_is_kept_only_with_consent_given() {
+        let store = Store::open_in_memory().unwrap();
+        let stored = |id: &str| -> (Option<String>, Option<String>, bool) {
+            store
+                .read(|c| {
+                    Ok(c.query_row(
+                        "SELECT aadhaar_last4, aadhaar_hash, aadhaar_consent FROM patients WHERE id = ?1",
+                        [id],
+                        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                    )?)
+                })
+                .unwrap()
+        };
+        for (i, consent) in [None, Some(false), Some(true)].into_iter().enumerate() {
+            let mut p = serde_json::json!({"name": format!("Kamla Devi {}", ["A", "B", "C"][i]),
+                "gender": "F", "age_years": 40 + i, "aadhaar": "234567890124"});
+            if let Some(c) = consent {
+                p["aadhaar_consent"] = serde_json::json!(c);
+            }
+            let r = reg(&store, req("GEN", p)).unwrap();
+            let (l4, hash, given) = stored(&r.patient_id);
+            if consent == Some(true) {
+                assert_eq!(l4.as_deref(), Some("0124"));
+                assert!(hash.is_some() && given);
+                assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+            } else {
+                assert_eq!(
+                    (l4, hash, given),
+                    (None, None, false),
+                    "consent {consent:?}: nothing kept"
+                );
+                // Refused: the operator knows; not recorded: the operator is told.
+                assert_eq!(
+                    r.warnings
+                        .iter()
+                        .any(|w| w.en.contains("not kept") && w.hi.contains("सहमति")),
+                    consent.is_none(),
+                    "{:?}",
+                    r.warnings
+                );
+            }
+        }
+        // A Secure QR's last 4 (no full number) follow the same rule.
+        let r = reg(
+            &store,
+            req(
+                "GEN",
+                serde_json::json!({"name": "Phool Kumari", "gender": "F", "age_years": 30,
+                "aadhaar_last4": "4321"}),
+            ),
+        )
+        .unwrap();
+        assert_eq!(stored(&r.patient_id).0, None);
     }
 
     #[test]
