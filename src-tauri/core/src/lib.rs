@@ -16,6 +16,7 @@ pub mod logging;
 pub mod opd;
 pub mod outbox;
 pub mod paths;
+pub mod reports;
 pub mod scan;
 pub mod session;
 pub mod slip;

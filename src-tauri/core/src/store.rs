@@ -29,6 +29,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0006_sync_dialysis.sql"),
     // 0007: patient history (edits and merges).
     include_str!("../migrations/0007_patient_versions.sql"),
+    // 0010: report figures per day (triggers), the register's index.
+    include_str!("../migrations/0010_reports.sql"),
 ];
 
 /// The schema version this build creates and understands.
