@@ -9,9 +9,7 @@
 
 use std::path::PathBuf;
 
-use swagat_core::reports::{
-    CashSheet, ExportFormat, Monthly, Register, ReportKind, Summary,
-};
+use swagat_core::reports::{CashSheet, ExportFormat, Monthly, Register, ReportKind, Summary};
 use swagat_core::{Actor, CoreError, ErrorReport, Role};
 use tauri::State;
 

@@ -40,7 +40,12 @@ fn invoke(win: &Win, cmd: &str, body: Value) -> Result<Value, Value> {
 
 /// A facility with an administrator (logged in), a receptionist and a dialysis nurse, and two
 /// registrations today (one cancelled).
-fn set_up() -> (tempfile::TempDir, tauri::App<tauri::test::MockRuntime>, Win, String) {
+fn set_up() -> (
+    tempfile::TempDir,
+    tauri::App<tauri::test::MockRuntime>,
+    Win,
+    String,
+) {
     let dir = tempfile::tempdir().unwrap();
     let (app, win) = app(AppState::open(&dir.path().join("k.db")));
     invoke(
@@ -50,9 +55,16 @@ fn set_up() -> (tempfile::TempDir, tauri::App<tauri::test::MockRuntime>, Win, St
             "kiosk_letter": "A"}, "admin_name": "Admin", "admin_secret": "135790"}}),
     )
     .unwrap();
-    for (name, role, pin) in [("Sunita", "reception", "246802"), ("Nurse", "dialysis_nurse", "864200")] {
-        invoke(&win, "add_staff", json!({"staff": {"name": name, "role": role, "secret": pin}}))
-            .unwrap();
+    for (name, role, pin) in [
+        ("Sunita", "reception", "246802"),
+        ("Nurse", "dialysis_nurse", "864200"),
+    ] {
+        invoke(
+            &win,
+            "add_staff",
+            json!({"staff": {"name": name, "role": role, "secret": pin}}),
+        )
+        .unwrap();
     }
     let mut visits = Vec::new();
     for name in ["Ram Kumar", "Sita Devi"] {
@@ -135,8 +147,12 @@ fn export_writes_the_chosen_file_and_is_audited() {
         .count();
     assert_eq!(exports, 2);
     // Printing the day sheet with no slip printer set up is a clear error, not a crash.
-    let err = invoke(&win, "report_print", json!({"kind": "day_sheet", "date": today}))
-        .unwrap_err();
+    let err = invoke(
+        &win,
+        "report_print",
+        json!({"kind": "day_sheet", "date": today}),
+    )
+    .unwrap_err();
     assert_eq!(err["field"], "printer");
 }
 

@@ -64,7 +64,11 @@ async fn reports_screen_shows_today_and_exports_a_csv() {
     let n = wait_text(&client, "reports-registrations", |t| t == "2").await;
     assert_eq!(n, "2");
     assert_eq!(
-        by_id(&client, "reports-cancelled").await.text().await.unwrap(),
+        by_id(&client, "reports-cancelled")
+            .await
+            .text()
+            .await
+            .unwrap(),
         "1"
     );
     let table = wait_text(&client, "reports-register", |t| t.contains(&tokens[2])).await;
@@ -103,14 +107,19 @@ async fn reports_screen_shows_today_and_exports_a_csv() {
             "const done = arguments[arguments.length - 1];
              window.__TAURI_INTERNALS__.invoke('report_export', arguments[0])
                .then((r) => done({ ok: r }), (e) => done({ err: e }));",
-            vec![json!({"kind": "register", "format": "csv", "from": today, "to": today,
-                        "path": out})],
+            vec![
+                json!({"kind": "register", "format": "csv", "from": today, "to": today,
+                        "path": out}),
+            ],
         )
         .await
         .unwrap();
     assert!(r.get("ok").is_some(), "export failed: {r}");
     let bytes = std::fs::read(&out).unwrap();
-    assert!(bytes.starts_with(b"\xEF\xBB\xBF"), "CSV starts with the BOM");
+    assert!(
+        bytes.starts_with(b"\xEF\xBB\xBF"),
+        "CSV starts with the BOM"
+    );
     let text = String::from_utf8(bytes[3..].to_vec()).unwrap();
     for tok in &tokens {
         assert!(text.contains(tok.as_str()), "{tok} in CSV");

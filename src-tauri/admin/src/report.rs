@@ -110,13 +110,14 @@ pub fn run(cmd: ReportCmd, kiosk: &Kiosk) -> Result<Value, CliError> {
                             &date,
                         )?;
                         write(&path, doc.to_string().as_bytes())?;
-                        Ok(json!({ "date": reg.from, "format": "json", "out": path, "rows": reg.rows.len() }))
+                        Ok(
+                            json!({ "date": reg.from, "format": "json", "out": path, "rows": reg.rows.len() }),
+                        )
                     }
                 };
             }
-            let path = out.ok_or_else(|| {
-                CliError::Input(format!("--format {format} needs --out FILE"))
-            })?;
+            let path =
+                out.ok_or_else(|| CliError::Input(format!("--format {format} needs --out FILE")))?;
             let fmt = if format == "csv" {
                 ExportFormat::Csv
             } else {
@@ -125,7 +126,9 @@ pub fn run(cmd: ReportCmd, kiosk: &Kiosk) -> Result<Value, CliError> {
             let bytes = kiosk.report_export(&actor, ReportKind::Register, fmt, &date, &date)?;
             write(&path, &bytes)?;
             let rows = kiosk.report_register(&date)?.rows.len();
-            Ok(json!({ "date": date, "format": format, "out": path, "bytes": bytes.len(), "rows": rows }))
+            Ok(
+                json!({ "date": date, "format": format, "out": path, "bytes": bytes.len(), "rows": rows }),
+            )
         }
         ReportCmd::Summary { from, to } => to_json(&kiosk.report_summary(&from, &to)?),
         ReportCmd::Cash { date, format, out } => {

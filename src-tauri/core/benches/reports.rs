@@ -117,18 +117,31 @@ fn main() {
         .unwrap();
 
     let actor = Actor::Cli;
-    let (mut pdf_t, mut csv_t, mut sum_t, mut cash_t) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut pdf_t, mut csv_t, mut sum_t, mut cash_t) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut pdf_bytes = 0;
     for _ in 0..25 {
         let t = Instant::now();
         let pdf = kiosk
-            .report_export(&actor, ReportKind::Register, ExportFormat::Pdf, BUSY_DAY, BUSY_DAY)
+            .report_export(
+                &actor,
+                ReportKind::Register,
+                ExportFormat::Pdf,
+                BUSY_DAY,
+                BUSY_DAY,
+            )
             .unwrap();
         pdf_t.push(t.elapsed());
         pdf_bytes = pdf.len();
         let t = Instant::now();
         kiosk
-            .report_export(&actor, ReportKind::Register, ExportFormat::Csv, BUSY_DAY, BUSY_DAY)
+            .report_export(
+                &actor,
+                ReportKind::Register,
+                ExportFormat::Csv,
+                BUSY_DAY,
+                BUSY_DAY,
+            )
             .unwrap();
         csv_t.push(t.elapsed());
         let t = Instant::now();

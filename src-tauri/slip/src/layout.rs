@@ -407,7 +407,14 @@ impl Builder<'_> {
     }
 
     /// Places `lines` from `y` downwards in the column [`x`, `x + w`]; returns the new `y`.
-    pub(crate) fn place(&mut self, lines: Vec<Line>, x: f32, w: f32, align: Align, mut y: f32) -> f32 {
+    pub(crate) fn place(
+        &mut self,
+        lines: Vec<Line>,
+        x: f32,
+        w: f32,
+        align: Align,
+        mut y: f32,
+    ) -> f32 {
         for line in lines {
             let baseline = y + line.ascent;
             let mut pen = match align {

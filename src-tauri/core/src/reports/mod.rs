@@ -43,7 +43,7 @@ use crate::config;
 use crate::error::{CoreError, Result};
 use crate::kiosk::Kiosk;
 
-pub use cash::{CashShift, CashSheet, CashStaff, CashTotals, Refund};
+pub use cash::{CashSheet, CashShift, CashStaff, CashTotals, Refund};
 pub use hmis::{HmisItem, Monthly};
 pub use register::{DeptTotal, Register, RegisterRow};
 pub use summary::{
@@ -303,40 +303,54 @@ impl Kiosk {
                 "यह रिपोर्ट इस प्रारूप में निर्यात नहीं हो सकती",
             )
         };
-        let bytes = self.store().write(|tx| {
+        use swagat_slip::report::Orientation;
+        // Audited and read in one transaction; PDFs are rendered after the store is released, so
+        // the counter is never kept waiting by an export.
+        let payload = self.store().write(|tx| {
             require_report_role(tx, actor)?;
             audit_report(tx, actor, "report.export", kind, format, f, t)?;
             Ok(match (kind, format) {
-                (ReportKind::Register, ExportFormat::Csv) => register::load(tx, f, t)?.to_csv(),
-                (ReportKind::Register, ExportFormat::Json) => to_json(&register::load(tx, f, t)?)?,
-                (ReportKind::Register, ExportFormat::Pdf) => {
-                    let doc = paper::register_doc(tx, &register::load(tx, f, t)?, f, t)?;
-                    swagat_slip::report::render_table_pdf(
-                        &doc,
-                        swagat_slip::report::Orientation::A4Landscape,
-                    )
-                    .map_err(render_err)?
+                (ReportKind::Register, ExportFormat::Csv) => {
+                    Payload::Bytes(register::load(tx, f, t)?.to_csv())
                 }
-                (ReportKind::Cash, ExportFormat::Csv) => cash::load(tx, f)?.to_csv(),
-                (ReportKind::Cash, ExportFormat::Json) => to_json(&cash::load(tx, f)?)?,
-                (ReportKind::Cash, ExportFormat::Pdf) => {
-                    let doc = paper::cash_doc(tx, &cash::load(tx, f)?)?;
-                    swagat_slip::report::render_table_pdf(
-                        &doc,
-                        swagat_slip::report::Orientation::A4Portrait,
-                    )
-                    .map_err(render_err)?
+                (ReportKind::Register, ExportFormat::Json) => {
+                    Payload::Bytes(to_json(&register::load(tx, f, t)?)?)
                 }
-                (ReportKind::Cash | ReportKind::DaySheet, ExportFormat::Pdf80mm) => {
-                    let sheet = paper::day_sheet(tx, &summary::load(tx, f, f)?, &cash::load(tx, f)?)?;
-                    swagat_slip::report::render_roll_pdf(&sheet).map_err(render_err)?
+                (ReportKind::Register, ExportFormat::Pdf) => Payload::Table(
+                    paper::register_doc(tx, &register::load(tx, f, t)?, f, t)?,
+                    Orientation::A4Landscape,
+                ),
+                (ReportKind::Cash, ExportFormat::Csv) => {
+                    Payload::Bytes(cash::load(tx, f)?.to_csv())
                 }
-                (ReportKind::Summary, ExportFormat::Json) => to_json(&summary::load(tx, f, t)?)?,
-                (ReportKind::Summary, ExportFormat::Csv) => summary::load(tx, f, t)?.to_csv(),
+                (ReportKind::Cash, ExportFormat::Json) => {
+                    Payload::Bytes(to_json(&cash::load(tx, f)?)?)
+                }
+                (ReportKind::Cash, ExportFormat::Pdf) => Payload::Table(
+                    paper::cash_doc(tx, &cash::load(tx, f)?)?,
+                    Orientation::A4Portrait,
+                ),
+                (ReportKind::Cash | ReportKind::DaySheet, ExportFormat::Pdf80mm) => Payload::Roll(
+                    paper::day_sheet(tx, &summary::load(tx, f, f)?, &cash::load(tx, f)?)?,
+                ),
+                (ReportKind::Summary, ExportFormat::Json) => {
+                    Payload::Bytes(to_json(&summary::load(tx, f, t)?)?)
+                }
+                (ReportKind::Summary, ExportFormat::Csv) => {
+                    Payload::Bytes(summary::load(tx, f, t)?.to_csv())
+                }
                 _ => return Err(unsupported()),
             })
         })?;
-        Ok(bytes)
+        match payload {
+            Payload::Bytes(b) => Ok(b),
+            Payload::Table(doc, o) => {
+                swagat_slip::report::render_table_pdf(&doc, o).map_err(render_err)
+            }
+            Payload::Roll(sheet) => {
+                swagat_slip::report::render_roll_pdf(&sheet).map_err(render_err)
+            }
+        }
     }
 
     /// Prints a report on paper, audited as `report.print`: the register or the cash sheet as A4
@@ -355,24 +369,20 @@ impl Kiosk {
         let (format, job) = self.store().read(|tx| {
             require_report_role(tx, actor)?;
             Ok(match kind {
-                ReportKind::Register => {
-                    let doc = paper::register_doc(tx, &register::load(tx, d, d)?, d, d)?;
-                    let pdf = swagat_slip::report::render_table_pdf(
-                        &doc,
+                ReportKind::Register => (
+                    ExportFormat::Pdf,
+                    Job::A4(
+                        paper::register_doc(tx, &register::load(tx, d, d)?, d, d)?,
                         swagat_slip::report::Orientation::A4Landscape,
-                    )
-                    .map_err(render_err)?;
-                    (ExportFormat::Pdf, Job::A4(pdf))
-                }
-                ReportKind::Cash => {
-                    let doc = paper::cash_doc(tx, &cash::load(tx, d)?)?;
-                    let pdf = swagat_slip::report::render_table_pdf(
-                        &doc,
+                    ),
+                ),
+                ReportKind::Cash => (
+                    ExportFormat::Pdf,
+                    Job::A4(
+                        paper::cash_doc(tx, &cash::load(tx, d)?)?,
                         swagat_slip::report::Orientation::A4Portrait,
-                    )
-                    .map_err(render_err)?;
-                    (ExportFormat::Pdf, Job::A4(pdf))
-                }
+                    ),
+                ),
                 ReportKind::DaySheet | ReportKind::Summary => {
                     let sheet =
                         paper::day_sheet(tx, &summary::load(tx, d, d)?, &cash::load(tx, d)?)?;
@@ -394,7 +404,9 @@ impl Kiosk {
         printer: Option<&str>,
     ) -> Result<Option<String>> {
         match job {
-            Job::A4(pdf) => {
+            Job::A4(doc, orientation) => {
+                let pdf =
+                    swagat_slip::report::render_table_pdf(&doc, orientation).map_err(render_err)?;
                 let queue = match printer.map(str::trim).filter(|p| !p.is_empty()) {
                     Some(p) => p.to_owned(),
                     None => swagat_slip::printing::list_printers()
@@ -445,9 +457,22 @@ fn to_json<T: Serialize>(v: &T) -> Result<Vec<u8>> {
     serde_json::to_vec_pretty(v).map_err(|e| CoreError::Corrupt(e.to_string()))
 }
 
+/// An export: ready bytes, or a document still to render.
+enum Payload {
+    Bytes(Vec<u8>),
+    Table(
+        swagat_slip::report::TableDoc,
+        swagat_slip::report::Orientation,
+    ),
+    Roll(swagat_slip::report::RollSheet),
+}
+
 /// What goes to a printer.
 enum Job {
-    A4(Vec<u8>),
+    A4(
+        swagat_slip::report::TableDoc,
+        swagat_slip::report::Orientation,
+    ),
     Roll(swagat_slip::report::RollSheet),
 }
 

@@ -91,7 +91,12 @@ pub(crate) fn register_doc(
         .rows
         .iter()
         .map(|r| {
-            let name = match r.name_hi.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+            let name = match r
+                .name_hi
+                .as_deref()
+                .map(str::trim)
+                .filter(|n| !n.is_empty())
+            {
                 Some(hi) => format!("{hi}\n{}", r.name),
                 None => r.name.clone(),
             };
@@ -124,7 +129,9 @@ pub(crate) fn register_doc(
         })
         .collect();
     let totals = Table {
-        caption: Some("विभागवार योग / Totals by department (रद्द को छोड़कर / cancelled excluded)".into()),
+        caption: Some(
+            "विभागवार योग / Totals by department (रद्द को छोड़कर / cancelled excluded)".into(),
+        ),
         columns: vec![
             col("विभाग / Department", 160.0, false),
             col("पंजीकरण\nRegistrations", 60.0, true),
@@ -282,9 +289,7 @@ pub(crate) fn cash_doc(conn: &Connection, cash: &CashSheet) -> Result<TableDoc> 
         .iter()
         .map(|s| format!("{} — हस्ताक्षर / Signature: ______________________", s.staff))
         .collect();
-    closing.push(
-        "हस्ताक्षर प्रभारी / Signature of in-charge: ______________________".into(),
-    );
+    closing.push("हस्ताक्षर प्रभारी / Signature of in-charge: ______________________".into());
     Ok(TableDoc {
         heading,
         title: "कर्मचारीवार नकद / Cash by staff".into(),
@@ -312,7 +317,10 @@ pub(crate) fn day_sheet(conn: &Connection, sum: &Summary, cash: &CashSheet) -> R
             kv("रद्द / Cancelled", sum.cancelled.to_string()),
             kv(
                 "पुरुष / महिला / अन्य — M / F / O",
-                format!("{} / {} / {}", sum.by_gender.M, sum.by_gender.F, sum.by_gender.O),
+                format!(
+                    "{} / {} / {}",
+                    sum.by_gender.M, sum.by_gender.F, sum.by_gender.O
+                ),
             ),
             kv(
                 "आभा से जुड़े / ABHA-linked",

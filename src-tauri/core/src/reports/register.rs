@@ -93,7 +93,11 @@ fn age(dob: Option<&str>, year_of_birth: Option<i32>, on: Date) -> String {
         let v: Vec<i32> = s.split('-').filter_map(|x| x.parse().ok()).collect();
         (v.len() == 3).then(|| (v[0], v[1], v[2]))
     };
-    let (y, m, d) = (on.year(), i32::from(u8::from(on.month())), i32::from(on.day()));
+    let (y, m, d) = (
+        on.year(),
+        i32::from(u8::from(on.month())),
+        i32::from(on.day()),
+    );
     match (dob.and_then(parse), year_of_birth) {
         (Some((by, bm, bd)), _) => {
             let months = (y - by) * 12 + (m - bm) - i32::from(d < bd);
@@ -149,10 +153,7 @@ pub(crate) fn load(conn: &Connection, from: Date, to: Date) -> Result<Register> 
             uhid: r.get(4)?,
             name: r.get(5)?,
             name_hi: r.get(6)?,
-            age_sex: format!(
-                "{} / {gender}",
-                age(dob.as_deref(), r.get(9)?, on)
-            ),
+            age_sex: format!("{} / {gender}", age(dob.as_deref(), r.get(9)?, on)),
             guardian: match (relation, guardian) {
                 (Some(rel), Some(g)) => format!("{rel} {g}"),
                 (None, Some(g)) => g,

@@ -147,10 +147,9 @@ pub(crate) fn counts(conn: &Connection, from: Date, to: Date) -> Result<Counts> 
         "SELECT dim, key, sum(active), sum(cancelled), sum(fees) FROM report_counts \
          WHERE visit_date BETWEEN ?1 AND ?2 GROUP BY dim, key",
     )?;
-    let rows = stmt.query_map(
-        rusqlite::params![from.to_string(), to.to_string()],
-        |r| Ok(((r.get(0)?, r.get(1)?), (r.get(2)?, r.get(3)?, r.get(4)?))),
-    )?;
+    let rows = stmt.query_map(rusqlite::params![from.to_string(), to.to_string()], |r| {
+        Ok(((r.get(0)?, r.get(1)?), (r.get(2)?, r.get(3)?, r.get(4)?)))
+    })?;
     Ok(rows.collect::<rusqlite::Result<Counts>>()?)
 }
 
@@ -178,10 +177,13 @@ fn dialysis(conn: &Connection, from: Date, to: Date) -> Result<Dialysis> {
          WHERE b.date BETWEEN ?1 AND ?2 AND b.status IN ('completed', 'no_show', 'cancelled') \
          GROUP BY 1, 2",
     )?;
-    let rows = stmt.query_map(
-        rusqlite::params![from.to_string(), to.to_string()],
-        |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?)),
-    )?;
+    let rows = stmt.query_map(rusqlite::params![from.to_string(), to.to_string()], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, i64>(2)?,
+        ))
+    })?;
     let mut out = Dialysis::default();
     for row in rows {
         let (pool, status, n) = row?;
@@ -205,8 +207,12 @@ fn dialysis(conn: &Connection, from: Date, to: Date) -> Result<Dialysis> {
         };
     }
     const ORDER: [&str; 5] = ["negative", "hbv", "hcv", "hiv", "unknown"];
-    out.by_pool
-        .sort_by_key(|p| ORDER.iter().position(|o| *o == p.pool).unwrap_or(ORDER.len()));
+    out.by_pool.sort_by_key(|p| {
+        ORDER
+            .iter()
+            .position(|o| *o == p.pool)
+            .unwrap_or(ORDER.len())
+    });
     Ok(out)
 }
 
@@ -348,7 +354,11 @@ impl Summary {
             line("waiver", &w.code, w.count.to_string());
         }
         for h in &self.by_hour {
-            line("hour", &format!("{:02}", h.hour), h.registrations.to_string());
+            line(
+                "hour",
+                &format!("{:02}", h.hour),
+                h.registrations.to_string(),
+            );
         }
         line("dialysis", "completed", self.dialysis.completed.to_string());
         line("dialysis", "no_show", self.dialysis.no_show.to_string());

@@ -28,7 +28,13 @@ pub(crate) fn kiosk() -> (Kiosk, Actor) {
     (k, Actor::Staff(admin.id))
 }
 
-fn register(k: &Kiosk, actor: &Actor, dept: &str, patient: serde_json::Value, waiver: Option<&str>) -> String {
+fn register(
+    k: &Kiosk,
+    actor: &Actor,
+    dept: &str,
+    patient: serde_json::Value,
+    waiver: Option<&str>,
+) -> String {
     k.register(
         actor,
         &RegisterRequest {
@@ -107,8 +113,12 @@ fn recount(k: &Kiosk, from: &str, to: &str) -> Recount {
                 let age = match dob {
                     Some(d) => {
                         let d = parse_date("d", &d).unwrap();
-                        visit.year() - d.year()
-                            - i32::from((u8::from(visit.month()), visit.day()) < (u8::from(d.month()), d.day()))
+                        visit.year()
+                            - d.year()
+                            - i32::from(
+                                (u8::from(visit.month()), visit.day())
+                                    < (u8::from(d.month()), d.day()),
+                            )
                     }
                     None => visit.year() - r.get::<_, i32>(10)?,
                 };
@@ -123,7 +133,11 @@ fn recount(k: &Kiosk, from: &str, to: &str) -> Recount {
 }
 
 fn from_summary(s: &Summary) -> Recount {
-    let nz = |v: Vec<(String, i64)>| v.into_iter().filter(|(_, n)| *n != 0).collect::<BTreeMap<_, _>>();
+    let nz = |v: Vec<(String, i64)>| {
+        v.into_iter()
+            .filter(|(_, n)| *n != 0)
+            .collect::<BTreeMap<_, _>>()
+    };
     Recount {
         registrations: s.registrations,
         new: s.new,
@@ -131,14 +145,26 @@ fn from_summary(s: &Summary) -> Recount {
         cancelled: s.cancelled,
         fees: s.fees_collected,
         abha: s.abha_linked,
-        dept: nz(s.by_department.iter().map(|d| (d.code.clone(), d.registrations)).collect()),
+        dept: nz(s
+            .by_department
+            .iter()
+            .map(|d| (d.code.clone(), d.registrations))
+            .collect()),
         gender: nz(vec![
             ("M".into(), s.by_gender.M),
             ("F".into(), s.by_gender.F),
             ("O".into(), s.by_gender.O),
         ]),
-        band: nz(s.by_age_band.iter().map(|b| (b.band.clone(), b.registrations)).collect()),
-        waiver: nz(s.waivers.iter().map(|w| (w.code.clone(), w.count)).collect()),
+        band: nz(s
+            .by_age_band
+            .iter()
+            .map(|b| (b.band.clone(), b.registrations))
+            .collect()),
+        waiver: nz(s
+            .waivers
+            .iter()
+            .map(|w| (w.code.clone(), w.count))
+            .collect()),
         hour: s
             .by_hour
             .iter()
@@ -255,24 +281,60 @@ proptest! {
 #[test]
 fn cancelled_visits_are_listed_not_counted() {
     let (k, admin) = kiosk();
-    let a = register(&k, &admin, "GEN", json!({"name": "Ram", "gender": "M", "age_years": 40}), None);
-    let _b = register(&k, &admin, "GEN", json!({"name": "Shyam", "gender": "M", "age_years": 3}), Some("BPL"));
+    let a = register(
+        &k,
+        &admin,
+        "GEN",
+        json!({"name": "Ram", "gender": "M", "age_years": 40}),
+        None,
+    );
+    let _b = register(
+        &k,
+        &admin,
+        "GEN",
+        json!({"name": "Shyam", "gender": "M", "age_years": 3}),
+        Some("BPL"),
+    );
     k.cancel_visit(&admin, &a, "duplicate").unwrap();
     let today = k.home_summary().unwrap().date;
     let s = k.report_summary(&today, &today).unwrap();
     assert_eq!((s.registrations, s.cancelled, s.fees_collected), (1, 1, 0));
-    assert_eq!(s.by_age_band.iter().find(|b| b.band == "0-4").unwrap().registrations, 1);
-    assert_eq!(s.by_age_band.iter().find(|b| b.band == "30-44").unwrap().registrations, 0);
+    assert_eq!(
+        s.by_age_band
+            .iter()
+            .find(|b| b.band == "0-4")
+            .unwrap()
+            .registrations,
+        1
+    );
+    assert_eq!(
+        s.by_age_band
+            .iter()
+            .find(|b| b.band == "30-44")
+            .unwrap()
+            .registrations,
+        0
+    );
     assert_eq!(s.waivers.iter().find(|w| w.code == "BPL").unwrap().count, 1);
     let reg = k.report_register(&today).unwrap();
     assert_eq!(reg.rows.len(), 2);
     assert!(reg.rows[0].cancelled && !reg.rows[1].cancelled);
     let total = reg.totals.last().unwrap();
-    assert_eq!((total.registrations, total.cancelled, total.waived), (1, 1, 1));
+    assert_eq!(
+        (total.registrations, total.cancelled, total.waived),
+        (1, 1, 1)
+    );
     let cash = k.report_cash(&today).unwrap();
     assert_eq!(cash.staff.len(), 1);
     assert_eq!(cash.staff[0].staff, "Admin");
-    assert_eq!((cash.staff[0].visits, cash.staff[0].refunds, cash.staff[0].refunded), (1, 1, 10));
+    assert_eq!(
+        (
+            cash.staff[0].visits,
+            cash.staff[0].refunds,
+            cash.staff[0].refunded
+        ),
+        (1, 1, 10)
+    );
     assert_eq!(cash.refunds.len(), 1);
 }
 
@@ -290,10 +352,34 @@ fn every_visit_belongs_to_one_staff_entry_and_the_cli_has_its_own() {
         )
         .unwrap();
     let sunita = Actor::Staff(nurse.id);
-    register(&k, &admin, "GEN", json!({"name": "A", "gender": "M", "age_years": 40}), None);
-    register(&k, &sunita, "GEN", json!({"name": "B", "gender": "F", "age_years": 30}), None);
-    register(&k, &sunita, "PED", json!({"name": "C", "gender": "F", "age_years": 3}), Some("JSSK"));
-    register(&k, &Actor::Cli, "GEN", json!({"name": "D", "gender": "M", "age_years": 50}), None);
+    register(
+        &k,
+        &admin,
+        "GEN",
+        json!({"name": "A", "gender": "M", "age_years": 40}),
+        None,
+    );
+    register(
+        &k,
+        &sunita,
+        "GEN",
+        json!({"name": "B", "gender": "F", "age_years": 30}),
+        None,
+    );
+    register(
+        &k,
+        &sunita,
+        "PED",
+        json!({"name": "C", "gender": "F", "age_years": 3}),
+        Some("JSSK"),
+    );
+    register(
+        &k,
+        &Actor::Cli,
+        "GEN",
+        json!({"name": "D", "gender": "M", "age_years": 50}),
+        None,
+    );
     let today = k.home_summary().unwrap().date;
     let cash = k.report_cash(&today).unwrap();
     let names: Vec<&str> = cash.staff.iter().map(|s| s.staff.as_str()).collect();
@@ -316,17 +402,29 @@ fn csv_starts_with_the_bom_and_quotes_what_it_must() {
     );
     let today = k.home_summary().unwrap().date;
     let csv = k
-        .report_export(&admin, ReportKind::Register, ExportFormat::Csv, &today, &today)
+        .report_export(
+            &admin,
+            ReportKind::Register,
+            ExportFormat::Csv,
+            &today,
+            &today,
+        )
         .unwrap();
     assert!(csv.starts_with(b"\xEF\xBB\xBF"), "BOM");
     let text = String::from_utf8(csv[3..].to_vec()).unwrap();
     assert!(text.starts_with("serial,date,time,token,uhid,name,name_hi"));
-    assert!(text.contains("\"Ram, \"\"Bablu\"\" Kumar\",राम कुमार"), "{text}");
+    assert!(
+        text.contains("\"Ram, \"\"Bablu\"\" Kumar\",राम कुमार"),
+        "{text}"
+    );
     let audit = k.audit_log(5).unwrap();
     let e = audit.iter().find(|e| e.action == "report.export").unwrap();
     assert_eq!(e.details["report"], "register");
     assert_eq!(e.details["format"], "csv");
-    assert!(!e.details.to_string().contains("Ram"), "no personal data in the audit");
+    assert!(
+        !e.details.to_string().contains("Ram"),
+        "no personal data in the audit"
+    );
 }
 
 #[test]
@@ -343,8 +441,14 @@ fn bad_dates_and_ranges_are_refused_in_both_languages() {
     assert_eq!(e.kind(), crate::ErrorKind::Invalid);
     assert!(e.message(crate::Lang::Hi).contains("तारीख"));
     assert!(k.report_summary("2026-05-02", "2026-05-01").is_err());
-    assert!(k.report_summary("2020-01-01", "2026-01-01").is_err(), "too long");
-    assert!(k.report_summary("2026-01-01", "2026-12-31").is_ok(), "a year");
+    assert!(
+        k.report_summary("2020-01-01", "2026-01-01").is_err(),
+        "too long"
+    );
+    assert!(
+        k.report_summary("2026-01-01", "2026-12-31").is_ok(),
+        "a year"
+    );
     assert!(k.report_monthly("2026-02").is_ok());
     assert!(k.report_monthly("2026-2x").is_err());
 }
@@ -352,8 +456,20 @@ fn bad_dates_and_ranges_are_refused_in_both_languages() {
 #[test]
 fn monthly_items_follow_the_visits() {
     let (k, admin) = kiosk();
-    register(&k, &admin, "DEN", json!({"name": "A", "gender": "F", "age_years": 40}), None);
-    register(&k, &admin, "GEN", json!({"name": "B", "gender": "M", "age_years": 2}), None);
+    register(
+        &k,
+        &admin,
+        "DEN",
+        json!({"name": "A", "gender": "F", "age_years": 40}),
+        None,
+    );
+    register(
+        &k,
+        &admin,
+        "GEN",
+        json!({"name": "B", "gender": "M", "age_years": 2}),
+        None,
+    );
     let today = k.home_summary().unwrap().date;
     let m = k.report_monthly(&today[..7]).unwrap();
     let v = |key: &str| m.items.iter().find(|i| i.key == key).unwrap().value;
