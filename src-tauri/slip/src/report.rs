@@ -527,5 +527,24 @@ mod tests {
             .lines
             .extend((0..20).map(|i| (format!("line {i}"), "1".to_owned())));
         assert!(roll_layout(&sheet).unwrap().height > short + 100.0);
+        // The thermal printer gets the same sheet as a 576-dot raster in ESC/POS.
+        let raster = render_roll_raster(&sheet).unwrap();
+        assert_eq!(raster.width(), crate::RASTER_WIDTH);
+        assert!(raster.height() as f32 > (short + 100.0) * 8.0 / PT_PER_MM);
+        assert!(
+            raster.bits().iter().any(|&b| b != 0),
+            "something is printed"
+        );
+        assert!(raster.to_escpos().len() > raster.bits().len());
+        let pdf = render_roll_pdf(&sheet).unwrap();
+        assert!(pdf.starts_with(b"%PDF-"));
+    }
+
+    #[test]
+    fn register_pdf_renders_many_pages() {
+        let small = render_table_pdf(&doc(5), Orientation::A4Portrait).unwrap();
+        let big = render_table_pdf(&doc(300), Orientation::A4Landscape).unwrap();
+        assert!(small.starts_with(b"%PDF-") && big.starts_with(b"%PDF-"));
+        assert!(big.len() > small.len(), "300 rows take more than 5");
     }
 }
