@@ -8,6 +8,7 @@
 mod admin_commands;
 mod commands;
 mod dialysis_commands;
+mod report_commands;
 mod state;
 mod sync_commands;
 
@@ -65,6 +66,12 @@ pub fn builder_on<R: Runtime>(builder: Builder<R>) -> Builder<R> {
         dialysis_commands::dialysis_add_holiday,
         dialysis_commands::dialysis_remove_holiday,
         dialysis_commands::dialysis_online_requests,
+        report_commands::report_register,
+        report_commands::report_summary,
+        report_commands::report_cash,
+        report_commands::report_monthly,
+        report_commands::report_export,
+        report_commands::report_print,
         sync_commands::sync_status,
         sync_commands::sync_now,
         sync_commands::sync_enroll,
@@ -90,7 +97,10 @@ pub fn run() {
     let state = AppState::open(&db);
     state.start_sync();
     state.start_backups();
-    let result = builder().manage(state).run(tauri::generate_context!());
+    let result = builder()
+        .plugin(tauri_plugin_dialog::init())
+        .manage(state)
+        .run(tauri::generate_context!());
     if let Err(e) = result {
         tracing::error!("the app stopped with an error: {e}");
         eprintln!("Swagat could not start: {e}");

@@ -135,6 +135,11 @@ enum Command {
         #[command(subcommand)]
         action: crate::backup::BackupCmd,
     },
+    /// The counter's books: the day's register, summaries, cash by staff, monthly figures.
+    Report {
+        #[command(subcommand)]
+        action: crate::report::ReportCmd,
+    },
     /// Seed realistic synthetic patients and visits (demos, benchmarks).
     DemoData {
         /// How many patients.
@@ -407,6 +412,7 @@ pub fn run(cli: Cli, db: &Path) -> Result<Value, CliError> {
             kiosk.cancel_visit(&Actor::Cli, &visit, &reason)?;
             Ok(json!({ "visit_id": visit, "status": "cancelled" }))
         }
+        Command::Report { action } => crate::report::run(action, &kiosk),
         Command::DemoData { patients, seed } => {
             let (p, v) = swagat_core::demo::seed(&kiosk, patients, seed)?;
             Ok(json!({ "patients": p, "visits": v }))

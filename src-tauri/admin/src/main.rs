@@ -10,6 +10,7 @@ mod cli;
 mod dialysis;
 mod opd;
 mod output;
+mod report;
 mod sync;
 
 use std::process::ExitCode;

@@ -19,6 +19,7 @@ pub mod opd;
 pub mod outbox;
 pub mod paths;
 pub mod records;
+pub mod reports;
 pub mod scan;
 pub mod session;
 pub mod slip;

@@ -33,6 +33,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0008_facility_records.sql"),
     // 0009: backup runs (0008 belongs to another branch; merge it before this one).
     include_str!("../migrations/0009_backups.sql"),
+    // 0010: report figures per day (triggers), the register's index.
+    include_str!("../migrations/0010_reports.sql"),
     // 0013: sync restore detection and idempotent enrollment (the sync client's RESTORE_SCHEMA;
     // numbers 0008-0012 belong to other branches: keep this one last when merging).
     include_str!("../migrations/0013_sync_restore.sql"),

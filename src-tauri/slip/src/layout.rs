@@ -67,22 +67,22 @@ pub(crate) struct Params {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Align {
+pub(crate) enum Align {
     Left,
     Center,
 }
 
 /// One line of text ready to place: runs, size and extent in points.
-struct Line {
-    runs: Vec<ShapedRun>,
-    size: f32,
-    width: f32,
-    ascent: f32,
-    descent: f32,
+pub(crate) struct Line {
+    pub(crate) runs: Vec<ShapedRun>,
+    pub(crate) size: f32,
+    pub(crate) width: f32,
+    pub(crate) ascent: f32,
+    pub(crate) descent: f32,
 }
 
 /// Extra space between lines, as a fraction of the font size.
-const LEADING: f32 = 0.12;
+pub(crate) const LEADING: f32 = 0.12;
 
 /// Smallest uniform shrink applied to make a slip fit its page.
 const MIN_SCALE: f32 = 0.6;
@@ -106,10 +106,10 @@ pub(crate) fn layout(data: &SlipData, params: &Params) -> Result<Layout, SlipErr
     }
 }
 
-struct Builder<'f> {
-    fonts: &'f Fonts,
-    width: f32,
-    items: Vec<Item>,
+pub(crate) struct Builder<'f> {
+    pub(crate) fonts: &'f Fonts,
+    pub(crate) width: f32,
+    pub(crate) items: Vec<Item>,
 }
 
 fn build(fonts: &Fonts, d: &SlipData, p: &Params, s: f32, qr: &qr::QrMatrix) -> Layout {
@@ -324,7 +324,7 @@ fn labels_from(mut lines: Vec<Line>, ascent: f32) -> Vec<Line> {
 impl Builder<'_> {
     /// Breaks `text` into lines no wider than `max_w` (at spaces; inside a word only where no
     /// Devanagari syllable is split) and shapes them.
-    fn wrap(&self, text: &str, size: f32, weight: Weight, max_w: f32) -> Vec<Line> {
+    pub(crate) fn wrap(&self, text: &str, size: f32, weight: Weight, max_w: f32) -> Vec<Line> {
         let text = text.trim();
         if text.is_empty() {
             return Vec::new();
@@ -389,7 +389,7 @@ impl Builder<'_> {
         lines
     }
 
-    fn line(&self, runs: Vec<ShapedRun>, size: f32) -> Line {
+    pub(crate) fn line(&self, runs: Vec<ShapedRun>, size: f32) -> Line {
         let (mut ascent, mut descent) = (0.0f32, 0.0f32);
         for run in &runs {
             let face = self.fonts.face(run.font);
@@ -407,7 +407,14 @@ impl Builder<'_> {
     }
 
     /// Places `lines` from `y` downwards in the column [`x`, `x + w`]; returns the new `y`.
-    fn place(&mut self, lines: Vec<Line>, x: f32, w: f32, align: Align, mut y: f32) -> f32 {
+    pub(crate) fn place(
+        &mut self,
+        lines: Vec<Line>,
+        x: f32,
+        w: f32,
+        align: Align,
+        mut y: f32,
+    ) -> f32 {
         for line in lines {
             let baseline = y + line.ascent;
             let mut pen = match align {
@@ -479,7 +486,7 @@ impl Builder<'_> {
         y + h
     }
 
-    fn rule(&mut self, y: f32, thickness: f32) {
+    pub(crate) fn rule(&mut self, y: f32, thickness: f32) {
         self.items.push(Item::Rects(vec![Rect {
             x: 0.0,
             y,

@@ -18,6 +18,7 @@ mod pdf_font;
 pub mod printing;
 mod qr;
 mod raster;
+pub mod report;
 mod script_runs;
 mod shaping;
 

@@ -28,6 +28,27 @@ pub(crate) fn write(
     margin_x: f32,
     margin_y: f32,
 ) -> Result<Vec<u8>, SlipError> {
+    write_pages(
+        "OPD slip",
+        std::slice::from_ref(layout),
+        page_w,
+        page_h,
+        margin_x,
+        margin_y,
+    )
+}
+
+/// Writes one page per layout (the reports' A4 sheets), each `page_w`×`page_h` points with the
+/// content offset by (`margin_x`, `margin_y`). `title` is the document title printer queues show:
+/// never personal data.
+pub(crate) fn write_pages(
+    title: &str,
+    pages: &[Layout],
+    page_w: f32,
+    page_h: f32,
+    margin_x: f32,
+    margin_y: f32,
+) -> Result<Vec<u8>, SlipError> {
     let fonts = Fonts::get()?;
     let settings = SerializeSettings {
         xmp_metadata: false,
@@ -35,39 +56,40 @@ pub(crate) fn write(
         ..SerializeSettings::default()
     };
     let mut doc = Document::new_with(settings);
-    // Title without personal data: printer queues and file managers show it.
     doc.set_metadata(
         Metadata::new()
-            .title("OPD slip".to_owned())
+            .title(title.to_owned())
             .creator("Swagat".to_owned()),
     );
     let size = Size::from_wh(page_w, page_h)
         .ok_or_else(|| SlipError::Pdf(format!("invalid page size {page_w}x{page_h}")))?;
-    let mut page = doc.start_page_with(PageSettings::new(size));
-    let mut surface = page.surface();
-    for item in &layout.items {
-        match item {
-            Item::Text {
-                x,
-                baseline,
-                size,
-                run,
-            } => {
-                let glyphs = pdf_glyphs(fonts, run);
-                surface.draw_glyphs(
-                    Point::from_xy(margin_x + x, margin_y + baseline),
-                    &glyphs,
-                    fonts.face(run.font).pdf.clone(),
-                    &run.text,
-                    *size,
-                    false,
-                );
+    for layout in pages {
+        let mut page = doc.start_page_with(PageSettings::new(size));
+        let mut surface = page.surface();
+        for item in &layout.items {
+            match item {
+                Item::Text {
+                    x,
+                    baseline,
+                    size,
+                    run,
+                } => {
+                    let glyphs = pdf_glyphs(fonts, run);
+                    surface.draw_glyphs(
+                        Point::from_xy(margin_x + x, margin_y + baseline),
+                        &glyphs,
+                        fonts.face(run.font).pdf.clone(),
+                        &run.text,
+                        *size,
+                        false,
+                    );
+                }
+                Item::Rects(rects) => fill_rects(&mut surface, rects, margin_x, margin_y),
             }
-            Item::Rects(rects) => fill_rects(&mut surface, rects, margin_x, margin_y),
         }
+        surface.finish();
+        page.finish();
     }
-    surface.finish();
-    page.finish();
     doc.finish().map_err(|e| SlipError::Pdf(format!("{e:?}")))
 }
 

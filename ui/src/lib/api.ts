@@ -245,3 +245,92 @@ export const patients = {
   merge: (keepId: string, duplicateId: string) =>
     call<MergeOutcome>('merge_patients', { keepId, duplicateId }),
 };
+
+// The counter's books (Reports screen): register, summary, cash by staff, monthly figures,
+// export to a file the operator chose, print.
+export interface RegisterRow {
+  serial: number;
+  visit_id: string;
+  date: string;
+  time: string;
+  token: string;
+  uhid: string;
+  name: string;
+  name_hi: string | null;
+  age_sex: string;
+  guardian: string;
+  locality: string;
+  department: string;
+  visit_type: 'new' | 'follow_up';
+  fee: number;
+  waiver: string | null;
+  cancelled: boolean;
+  staff: string;
+}
+
+export interface DeptTotal {
+  code: string;
+  name_en: string;
+  name_hi: string;
+  registrations: number;
+  new: number;
+  follow_up: number;
+  cancelled: number;
+  fees_collected: number;
+  waived: number;
+}
+
+export interface DayRegister {
+  from: string;
+  to: string;
+  rows: RegisterRow[];
+  totals: DeptTotal[];
+}
+
+export interface ReportSummary {
+  from: string;
+  to: string;
+  registrations: number;
+  new: number;
+  follow_up: number;
+  cancelled: number;
+  by_department: { code: string; name_en: string; name_hi: string; registrations: number; cancelled: number; fees_collected: number }[];
+  by_gender: { M: number; F: number; O: number };
+  by_age_band: { band: string; registrations: number }[];
+  fees_collected: number;
+  waivers: { code: string; name_en: string; name_hi: string; count: number }[];
+  abha_linked: number;
+  abha_linked_pct: number;
+  dialysis: { completed: number; no_show: number; cancelled: number; by_pool: { pool: string; completed: number; no_show: number; cancelled: number }[] };
+  by_hour: { hour: number; registrations: number }[];
+}
+
+export interface CashSheet {
+  date: string;
+  staff: { staff: string; actor: string; visits: number; fees_collected: number; waived: number; refunds: number; refunded: number;
+    shifts: { shift: string; visits: number; fees_collected: number; waived: number }[] }[];
+  refunds: { visit_id: string; token: string; department: string; time: string; fee: number; staff: string }[];
+  totals: { visits: number; fees_collected: number; waived: number; refunds: number; refunded: number };
+}
+
+export interface MonthlyFigures {
+  month: string;
+  from: string;
+  to: string;
+  items: { key: string; label_en: string; label_hi: string; value: number }[];
+}
+
+export type ReportKind = 'register' | 'cash' | 'day_sheet' | 'summary';
+export type ExportFormat = 'csv' | 'pdf' | 'json' | 'pdf80mm';
+
+export const reports = {
+  register: (date: string) => call<DayRegister>('report_register', { date }),
+  summary: (from: string, to: string) => call<ReportSummary>('report_summary', { from, to }),
+  cash: (date: string) => call<CashSheet>('report_cash', { date }),
+  monthly: (month: string) => call<MonthlyFigures>('report_monthly', { month }),
+  /** Writes the report to `path` (from the save dialog, or a test's explicit path). */
+  export: (kind: ReportKind, format: ExportFormat, from: string, to: string, path: string) =>
+    call<{ path: string; bytes: number }>('report_export', { kind, format, from, to, path }),
+  print: (kind: ReportKind, date: string, printer?: string) =>
+    call<string | null>('report_print', { kind, date, printer: printer ?? null }),
+};

@@ -549,6 +549,8 @@ fn hash_key_id(conn: &Connection, p: &ValidPatient) -> Result<Option<String>> {
         (Some(_), Some(k)) => Some(k.clone()),
         (Some(_), None) => Some(crate::opd::secrets::current_key_id(conn)?),
     })
+}
+
 /// The Aadhaar last 4 and keyed hash to store: only with consent recorded as *given*. Consent
 /// refused or simply not recorded keeps nothing of the Aadhaar (matching a returning patient by it
 /// still works for the moment of the registration; storing it does not happen).
