@@ -124,14 +124,22 @@ pub fn register(
 pub struct SearchResult {
     kind: swagat_core::opd::QueryKind,
     patients: Vec<swagat_core::opd::Patient>,
+    /// More patients match than are shown: the counter asks for a longer query.
+    more: bool,
 }
 
 /// Finds returning patients.
 #[tauri::command]
 pub fn search_patients(state: State<'_, AppState>, query: String) -> CmdResult<SearchResult> {
     state.require(&[Role::Reception, Role::DialysisNurse])?;
-    let (kind, patients) = state.kiosk()?.search_patients(&query, 20).map_err(report)?;
-    Ok(SearchResult { kind, patients })
+    let (kind, mut patients) = state.kiosk()?.search_patients(&query, 21).map_err(report)?;
+    let more = patients.len() > 20;
+    patients.truncate(20);
+    Ok(SearchResult {
+        kind,
+        patients,
+        more,
+    })
 }
 
 /// One visit with its patient (the slip preview).

@@ -6,6 +6,7 @@
 //! over the runtime so the tests drive them through Tauri's mock runtime without a display.
 
 mod commands;
+mod counter_commands;
 mod dialysis_commands;
 mod state;
 mod sync_commands;
@@ -43,6 +44,10 @@ pub fn builder_on<R: Runtime>(builder: Builder<R>) -> Builder<R> {
         commands::patient_record,
         commands::edit_patient,
         commands::merge_patients,
+        counter_commands::check_registration,
+        counter_commands::login_names,
+        counter_commands::list_printers,
+        counter_commands::test_print,
         dialysis_commands::dialysis_day,
         dialysis_commands::dialysis_week,
         dialysis_commands::dialysis_waitlist,

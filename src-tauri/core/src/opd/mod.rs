@@ -24,3 +24,5 @@ pub use visits::Visit;
 
 #[cfg(test)]
 mod edit_merge_tests;
+#[cfg(test)]
+mod counter_tests;
