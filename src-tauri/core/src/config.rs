@@ -95,6 +95,8 @@ pub struct FacilitySettings {
     /// Minutes of inactivity after which the app locks.
     #[serde(default = "default_idle")]
     pub idle_lock_minutes: u32,
+    /// Print the slip as soon as the token is issued (the token screen then offers a reprint).
+    pub auto_print: bool,
 }
 
 /// The whole facility configuration, as `config show` prints it.
@@ -145,6 +147,8 @@ pub struct ConfigPatch {
     pub utc_offset_minutes: Option<i32>,
     /// New idle-lock time in minutes.
     pub idle_lock_minutes: Option<u32>,
+    /// Print the slip on issue.
+    pub auto_print: Option<bool>,
     /// Departments to add or replace, matched by code.
     pub departments: Option<Vec<Department>>,
     /// Fee waivers to add or replace, matched by code.
@@ -313,6 +317,9 @@ pub fn apply(conn: &Connection, patch: &ConfigPatch) -> Result<FacilityConfig> {
             ));
         }
         s.idle_lock_minutes = v;
+    }
+    if let Some(v) = patch.auto_print {
+        s.auto_print = v;
     }
     let json = serde_json::to_string(&s).map_err(|e| CoreError::Corrupt(e.to_string()))?;
     conn.execute(
