@@ -84,7 +84,13 @@ export interface HomeSummary {
 export interface LgdState {
   state_code: number;
   state_name: string;
-  districts: { district_code: number; district_name: string }[];
+  state_name_hi?: string | null;
+  districts: { district_code: number; district_name: string; district_name_hi?: string | null }[];
+}
+
+/** "PASHCHIM CHAMPARAN" → "Pashchim Champaran" (LGD writes names in capitals). */
+export function titleCase(s: string): string {
+  return s.toLowerCase().replace(/(^|[\s(-])(\p{L})/gu, (_m, p: string, c: string) => p + c.toUpperCase());
 }
 
 export function asReport(e: unknown): ErrorReport {
