@@ -81,6 +81,19 @@ describe('ScanDetector', () => {
     expect(f.value).toBe('Suni');
   });
 
+  it('gives held keys back at once when the person taps elsewhere', () => {
+    const f = field('');
+    const d = new ScanDetector(() => {}, noTimers);
+    const at = f as unknown as EventTarget;
+    d.handle({ key: '1', timeStamp: 1000, target: at, preventDefault: () => {} });
+    f.value += '1';
+    f.selectionStart = f.selectionEnd = 1;
+    for (const [i, k] of ['3', '5', '7'].entries()) d.handle({ key: k, timeStamp: 1005 + i * 5, target: at, preventDefault: () => {} });
+    expect(f.value).toBe('1');
+    d.flush();
+    expect(f.value).toBe('1357');
+  });
+
   it('ignores a short fast burst (autorepeat, paste of a few characters)', () => {
     const scans: string[] = [];
     const d = new ScanDetector((s) => scans.push(s), noTimers);

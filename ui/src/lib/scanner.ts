@@ -219,6 +219,13 @@ export class ScanDetector {
     return false;
   }
 
+  /** Gives held keys back now (a tap or a focus change: the person moved on before the timer). */
+  flush() {
+    if (!this.held) return;
+    this.giveBack();
+    this.reset();
+  }
+
   /** Feed every keyup (capture phase): a swallowed key's keyup is swallowed too (a button a
    * space or Enter would press never sees it). */
   handleUp(ev: KeyLike): boolean {
