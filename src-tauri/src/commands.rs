@@ -141,7 +141,12 @@ pub fn search_patients(state: State<'_, AppState>, query: String) -> CmdResult<S
     let kiosk = state.kiosk()?;
     let mut last_visits = std::collections::HashMap::new();
     for p in &patients {
-        if let Some(v) = kiosk.patient_visits(&p.id, 1).map_err(report)?.into_iter().next() {
+        if let Some(v) = kiosk
+            .patient_visits(&p.id, 1)
+            .map_err(report)?
+            .into_iter()
+            .next()
+        {
             last_visits.insert(p.id.clone(), v.visit_date);
         }
     }

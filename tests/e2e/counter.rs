@@ -229,7 +229,10 @@ async fn the_counter_on_one_screen_at_1366_by_768() {
     seed(&db);
     let (c, _xvfb, _driver) = start(&db, data.path()).await;
     let (_, height) = viewport(&c).await;
-    assert!(height <= 768.0, "the window is the counter's screen: {height}");
+    assert!(
+        height <= 768.0,
+        "the window is the counter's screen: {height}"
+    );
 
     // Login by tapping one's name.
     let (mut taps, mut keys) = (0, 0);
@@ -262,10 +265,21 @@ async fn the_counter_on_one_screen_at_1366_by_768() {
     taps += 1;
     let ms = submit_to_token(&c).await.unwrap();
     println!("TASK new patient from an Aadhaar scan: {taps} taps, {keys} keystrokes; submit → token {ms:.0} ms");
-    assert_eq!(by_id(&c, "issued-token").await.text().await.unwrap(), "A-001");
+    assert_eq!(
+        by_id(&c, "issued-token").await.text().await.unwrap(),
+        "A-001"
+    );
     let dept = by_id(&c, "issued-department").await.text().await.unwrap();
-    assert!(dept.contains("GYN"), "the department beside the token: {dept}");
-    assert!(by_id(&c, "issued-room").await.text().await.unwrap().contains('2'));
+    assert!(
+        dept.contains("GYN"),
+        "the department beside the token: {dept}"
+    );
+    assert!(by_id(&c, "issued-room")
+        .await
+        .text()
+        .await
+        .unwrap()
+        .contains('2'));
     screenshot(&c, "31-counter-token").await;
 
     // The next patient's card scanned on the token screen, with the print button focused (a real
@@ -315,7 +329,10 @@ async fn the_counter_on_one_screen_at_1366_by_768() {
     println!(
         "TASK returning patient from a scan: {taps} taps, {keys} keystrokes; submit → token {ms:.0} ms"
     );
-    assert_eq!(by_id(&c, "issued-token").await.text().await.unwrap(), "A-001");
+    assert_eq!(
+        by_id(&c, "issued-token").await.text().await.unwrap(),
+        "A-001"
+    );
     tap(&c, "next-patient", &mut 0).await;
     by_id(&c, "register").await;
 
@@ -370,7 +387,12 @@ async fn the_counter_on_one_screen_at_1366_by_768() {
     by_id(&c, "issued-token").await;
     println!("TASK new patient typed (duplicate offered, taken): {taps} taps, {keys} keystrokes");
     assert_eq!(count_patients(&db), patients_before, "no new record");
-    assert!(by_id(&c, "token-issued").await.text().await.unwrap().contains("GEN"));
+    assert!(by_id(&c, "token-issued")
+        .await
+        .text()
+        .await
+        .unwrap()
+        .contains("GEN"));
     tap(&c, "next-patient", &mut 0).await;
 
     // A typed new patient with no duplicate: the plain case.
@@ -403,7 +425,12 @@ async fn the_counter_on_one_screen_at_1366_by_768() {
     );
     screenshot(&c, "33-counter-errors").await;
     // A card that cannot be read: the message is in the viewport (a fixed toast).
-    burst(&c, r#"{"not":"a card at all","x":"yyyyyyyyyyyyyyyyyyyy"}"#, 0).await;
+    burst(
+        &c,
+        r#"{"not":"a card at all","x":"yyyyyyyyyyyyyyyyyyyy"}"#,
+        0,
+    )
+    .await;
     assert_in_view(&c, "toast").await;
 
     // Cross-script search: a Devanagari query finds a Latin name and the reverse.
@@ -476,7 +503,54 @@ fn count_visits(db: &std::path::Path) -> i64 {
         .unwrap()
 }
 
-/// The same tasks on an older UI (`SWAGAT_APP=…`, `SWAGAT_BASELINE=1`): figures only.
+/// Seeds through an older `swagat-admin` (its schema is the older app's): the facility and
+/// Reena, nothing else.
+fn seed_with_cli(admin: &std::path::Path, db: &std::path::Path) {
+    let dir = db.parent().unwrap();
+    let facility = dir.join("facility.json");
+    std::fs::write(
+        &facility,
+        json!({"name_en": "UPHC Kankarbagh", "name_hi": "शहरी प्राथमिक स्वास्थ्य केंद्र कंकड़बाग",
+            "kiosk_letter": "A", "facility_code": "PTN12", "state_lgd": 10, "district_lgd": 212})
+        .to_string(),
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(admin)
+            .arg("--db")
+            .arg(db)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    run(&[
+        "init",
+        "--file",
+        facility.to_str().unwrap(),
+        "--admin-name",
+        "Asha",
+        "--admin-secret",
+        "246810",
+    ]);
+    run(&[
+        "staff",
+        "add",
+        "--name",
+        "Reena",
+        "--role",
+        "reception",
+        "--secret",
+        "135792",
+    ]);
+}
+
+/// The same tasks on an older UI (`SWAGAT_APP=…`, `SWAGAT_BASELINE=1`, and
+/// `SWAGAT_BASELINE_ADMIN` = that build's `swagat-admin`): figures only.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn baseline_taps_keystrokes_and_timings() {
     if std::env::var_os("SWAGAT_BASELINE").is_none() {
@@ -486,7 +560,10 @@ async fn baseline_taps_keystrokes_and_timings() {
     let _one = ONE_AT_A_TIME.lock().await;
     let data = tempfile::tempdir().unwrap();
     let db = data.path().join("kiosk.db");
-    seed(&db);
+    match std::env::var_os("SWAGAT_BASELINE_ADMIN") {
+        Some(admin) => seed_with_cli(std::path::Path::new(&admin), &db),
+        None => seed(&db),
+    }
     let (c, _xvfb, _driver) = start(&db, data.path()).await;
     let (mut taps, mut keys) = (0, 0);
     login(&c, false, &mut taps, &mut keys).await;

@@ -283,7 +283,10 @@ impl Kiosk {
 
     /// Checks a registration before it is made (every field problem, possible duplicates, a
     /// second token today); writes nothing.
-    pub fn check_registration(&self, req: &RegisterRequest) -> Result<opd::register::RegistrationCheck> {
+    pub fn check_registration(
+        &self,
+        req: &RegisterRequest,
+    ) -> Result<opd::register::RegistrationCheck> {
         self.store.read(|c| opd::register::check(c, req))
     }
 

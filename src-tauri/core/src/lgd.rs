@@ -122,8 +122,14 @@ mod tests {
             }
         }
         assert_eq!(state(10).unwrap().state_name_hi.as_deref(), Some("बिहार"));
-        assert_eq!(district(10, 212).unwrap().district_name_hi.as_deref(), Some("पटना"));
-        assert_eq!(district(22, 374).unwrap().district_name_hi.as_deref(), Some("बस्तर"));
+        assert_eq!(
+            district(10, 212).unwrap().district_name_hi.as_deref(),
+            Some("पटना")
+        );
+        assert_eq!(
+            district(22, 374).unwrap().district_name_hi.as_deref(),
+            Some("बस्तर")
+        );
     }
 
     #[test]

@@ -227,7 +227,10 @@ mod tests {
         let hits: i64 = conn
             .query_row(
                 "SELECT count(*) FROM patients_fts WHERE patients_fts MATCH ?1",
-                [format!("search_key : \"{}\"*", crate::opd::names::name_key("यादव"))],
+                [format!(
+                    "search_key : \"{}\"*",
+                    crate::opd::names::name_key("यादव")
+                )],
                 |r| r.get(0),
             )
             .unwrap();

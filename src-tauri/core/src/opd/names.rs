@@ -169,7 +169,10 @@ fn to_latin(text: &str) -> String {
             if c == 'ज' && chars.get(j) == Some(&'\u{094D}') && chars.get(j + 1) == Some(&'ञ') {
                 out.push_str("gy");
                 i = j + 2;
-                if !chars.get(i).is_some_and(|&n| is_vowel_sign(n) || n == '\u{094D}') {
+                if !chars
+                    .get(i)
+                    .is_some_and(|&n| is_vowel_sign(n) || n == '\u{094D}')
+                {
                     out.push('a');
                 }
                 continue;
