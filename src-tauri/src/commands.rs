@@ -124,14 +124,38 @@ pub fn register(
 pub struct SearchResult {
     kind: swagat_core::opd::QueryKind,
     patients: Vec<swagat_core::opd::Patient>,
+    /// More patients match than are shown: the counter asks for a longer query.
+    more: bool,
+    /// Each patient's last visit date (`YYYY-MM-DD`), by patient id: rows that look alike are
+    /// told apart by it.
+    last_visits: std::collections::HashMap<String, String>,
 }
 
 /// Finds returning patients.
 #[tauri::command]
 pub fn search_patients(state: State<'_, AppState>, query: String) -> CmdResult<SearchResult> {
     state.require(&[Role::Reception, Role::DialysisNurse])?;
-    let (kind, patients) = state.kiosk()?.search_patients(&query, 20).map_err(report)?;
-    Ok(SearchResult { kind, patients })
+    let (kind, mut patients) = state.kiosk()?.search_patients(&query, 21).map_err(report)?;
+    let more = patients.len() > 20;
+    patients.truncate(20);
+    let kiosk = state.kiosk()?;
+    let mut last_visits = std::collections::HashMap::new();
+    for p in &patients {
+        if let Some(v) = kiosk
+            .patient_visits(&p.id, 1)
+            .map_err(report)?
+            .into_iter()
+            .next()
+        {
+            last_visits.insert(p.id.clone(), v.visit_date);
+        }
+    }
+    Ok(SearchResult {
+        kind,
+        patients,
+        more,
+        last_visits,
+    })
 }
 
 /// One visit with its patient (the slip preview).

@@ -7,6 +7,7 @@
 
 mod admin_commands;
 mod commands;
+mod counter_commands;
 mod dialysis_commands;
 mod report_commands;
 mod state;
@@ -45,6 +46,10 @@ pub fn builder_on<R: Runtime>(builder: Builder<R>) -> Builder<R> {
         commands::patient_record,
         commands::edit_patient,
         commands::merge_patients,
+        counter_commands::check_registration,
+        counter_commands::login_names,
+        counter_commands::list_printers,
+        counter_commands::test_print,
         dialysis_commands::dialysis_day,
         dialysis_commands::dialysis_week,
         dialysis_commands::dialysis_waitlist,

@@ -203,6 +203,12 @@ async fn scan_an_aadhaar_register_print_preview_and_scan_again_for_the_returning
         .click()
         .await
         .unwrap();
+    // A second GYN token today: the counter asks first.
+    by_id(&client, "repeat-confirm")
+        .await
+        .click()
+        .await
+        .unwrap();
     assert_eq!(
         by_id(&client, "issued-token").await.text().await.unwrap(),
         "A-002"

@@ -112,6 +112,8 @@ async fn a_nurse_sets_up_the_unit_books_checks_in_and_completes_a_session() {
         click(&c, "unit-machine-add").await;
         by_id(&c, &format!("unit-machine-{name}")).await;
     }
+    // One time per shift; the typed list is behind "type the times".
+    click(&c, "unit-shift-typed").await;
     type_into(&c, "unit-shift-times", "06:00,10:30").await;
     click(&c, "unit-shifts-save").await;
     by_id(&c, "dialysis-notice").await;

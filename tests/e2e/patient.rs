@@ -48,6 +48,8 @@ async fn register_open_the_record_edit_the_mobile_and_see_it() {
     by_id(&client, "reg-gender-F").await.click().await.unwrap();
     type_css(&client, "[data-testid='reg-age']", "52").await;
     type_css(&client, "#r-mobile", "9876543210").await;
+    // The locality is an optional field, behind "More details".
+    by_id(&client, "reg-more").await.click().await.unwrap();
     type_css(&client, "#r-loc", "Kankarbagh").await;
     by_id(&client, "dept-GEN").await.click().await.unwrap();
     by_id(&client, "register-submit")

@@ -77,6 +77,12 @@ pub fn wait_for_port(port: u16, timeout: Duration) -> bool {
 
 /// Starts a private Xvfb display and returns its name (`:N`) with the process guard.
 pub fn start_xvfb() -> Result<(String, Guard), String> {
+    start_xvfb_sized(1280, 800)
+}
+
+/// Like [`start_xvfb`], with a `width`×`height` screen (the counter's 1366×768 touchscreen).
+pub fn start_xvfb_sized(width: u32, height: u32) -> Result<(String, Guard), String> {
+    let screen = format!("{width}x{height}x24");
     for n in 90..130 {
         if Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
             || Path::new(&format!("/tmp/.X{n}-lock")).exists()
@@ -85,7 +91,7 @@ pub fn start_xvfb() -> Result<(String, Guard), String> {
         }
         let display = format!(":{n}");
         let child = own_group(&mut Command::new("Xvfb"))
-            .args([&display, "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
+            .args([&display, "-screen", "0", &screen, "-nolisten", "tcp"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

@@ -73,6 +73,8 @@ pub fn register(
         "valid_until": reg.valid_until,
         "warnings": reg.warnings,
         "possible_duplicates": reg.possible_duplicates,
+        "repeat_today": reg.repeat_today,
+        "department": reg.department.code,
     });
     if !qr_info.is_null() {
         out["qr"] = qr_info;

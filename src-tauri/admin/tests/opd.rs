@@ -29,6 +29,7 @@ fn register_from_json_then_returning_from_the_same_aadhaar() {
     }
     assert_eq!(a["returning"], false);
     assert_eq!(a["token"], "A-001");
+    assert_eq!(a["repeat_today"], false);
     let b = ok(admin(
         &db,
         &["register", "--department", "GEN", "--json", f],
@@ -36,6 +37,11 @@ fn register_from_json_then_returning_from_the_same_aadhaar() {
     assert_eq!(b["returning"], true);
     assert_eq!(b["patient_id"], a["patient_id"]);
     assert_eq!(b["token"], "A-002");
+    // The CLI registers a second token the same day as before, and says so.
+    assert_eq!(b["repeat_today"], true);
+    // Search across scripts: the Devanagari spelling finds the Latin name.
+    let s = ok(admin(&db, &["patients", "search", "सुनीता"]));
+    assert_eq!(s["patients"].as_array().unwrap().len(), 1, "{s}");
 
     let s = ok(admin(&db, &["patients", "search", "9876543210"]));
     assert_eq!(s["query_kind"], "mobile");

@@ -105,6 +105,8 @@ pub struct FacilitySettings {
     /// Facility-local time of the end-of-day backup, `HH:MM` (empty: none); unset: `18:00`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub backup_end_of_day: Option<String>,
+    /// Print the slip as soon as the token is issued (the token screen then offers a reprint).
+    pub auto_print: bool,
 }
 
 /// The whole facility configuration, as `config show` prints it.
@@ -161,6 +163,8 @@ pub struct ConfigPatch {
     pub backup_every_hours: Option<u32>,
     /// New end-of-day backup time, `HH:MM` facility-local (empty string: none).
     pub backup_end_of_day: Option<String>,
+    /// Print the slip on issue.
+    pub auto_print: Option<bool>,
     /// Departments to add or replace, matched by code.
     pub departments: Option<Vec<Department>>,
     /// Fee waivers to add or replace, matched by code.
@@ -353,6 +357,9 @@ pub fn apply(conn: &Connection, patch: &ConfigPatch) -> Result<FacilityConfig> {
             ));
         }
         s.backup_end_of_day = Some(v.to_owned());
+    }
+    if let Some(v) = patch.auto_print {
+        s.auto_print = v;
     }
     let json = serde_json::to_string(&s).map_err(|e| CoreError::Corrupt(e.to_string()))?;
     conn.execute(

@@ -360,6 +360,15 @@ impl Kiosk {
         Ok((reg, bytes))
     }
 
+    /// Checks a registration before it is made (every field problem, possible duplicates, a
+    /// second token today); writes nothing.
+    pub fn check_registration(
+        &self,
+        req: &RegisterRequest,
+    ) -> Result<opd::register::RegistrationCheck> {
+        self.store.read(|c| opd::register::check(c, req))
+    }
+
     /// Searches patients by UHID, mobile, ABHA number/address, Aadhaar number or name.
     pub fn search_patients(&self, query: &str, limit: u32) -> Result<(QueryKind, Vec<Patient>)> {
         self.store.read(|c| {
@@ -481,22 +490,72 @@ impl Kiosk {
             _ => SlipFormat::PdfA6,
         };
         let bytes = self.slip_for_print(actor, visit_id, format)?;
-        let device = |e: swagat_slip::PrintError| {
-            let text = e.to_string();
-            let (en, hi) = text.split_once(" / ").unwrap_or((&text, &text));
-            CoreError::Device {
-                msg: crate::Msg::new(en, hi),
+        send_to_printer(&printer, format, &bytes)
+    }
+
+    /// Staff who may log in (active accounts), for the login screen's list of names to tap: names
+    /// and roles only, never anything about their PINs.
+    pub fn login_names(&self) -> Result<Vec<LoginName>> {
+        Ok(self
+            .staff()?
+            .into_iter()
+            .filter(|s| s.active)
+            .map(|s| LoginName {
+                name: s.name,
+                role: s.role,
+            })
+            .collect())
+    }
+
+    /// The CUPS print queues on this PC (`lpstat -e`), the default one marked, for Settings'
+    /// printer choice.
+    pub fn printers(&self) -> Result<Vec<PrinterChoice>> {
+        Ok(swagat_slip::printing::list_printers()
+            .map_err(device_error)?
+            .into_iter()
+            .map(|p| PrinterChoice {
+                name: p.name,
+                is_default: p.is_default,
+            })
+            .collect())
+    }
+
+    /// Prints a sample slip (marked as a test, no patient) on `printer` in `format` (`pdf_a6`,
+    /// `pdf_80mm`, `escpos`), so Settings can check a printer before saving it. Audited.
+    pub fn test_print(&self, actor: &Actor, printer: &str, format: &str) -> Result<Option<String>> {
+        use crate::slip::SlipFormat;
+        let format = match format {
+            "escpos" => SlipFormat::EscPos,
+            "pdf_80mm" => SlipFormat::Pdf80mm,
+            "pdf_a6" | "" => SlipFormat::PdfA6,
+            other => {
+                return Err(CoreError::invalid(
+                    "printer_format",
+                    format!("unknown slip format {other}"),
+                    format!("अज्ञात पर्ची प्रारूप {other}"),
+                ))
             }
         };
-        if format == SlipFormat::EscPos {
-            let target: swagat_slip::printing::RawTarget = printer.parse().map_err(device)?;
-            swagat_slip::printing::print_raw(&target, &bytes).map_err(device)?;
-            Ok(None)
-        } else {
-            swagat_slip::printing::print_pdf(&printer, &bytes)
-                .map(Some)
-                .map_err(device)
-        }
+        let s = self.store.read(config::load_settings)?;
+        let mut data = swagat_slip::SlipData::example();
+        data.facility_name_en = s.name_en;
+        data.facility_name_hi = s.name_hi;
+        data.patient_name_en = "TEST PRINT".into();
+        data.patient_name_hi = Some("परीक्षण प्रिंट".into());
+        data.reprint = Some("TEST / परीक्षण".into());
+        let bytes = crate::slip::render(&data, format)?;
+        let job = send_to_printer(printer.trim(), format, &bytes)?;
+        self.store.write(|tx| {
+            audit::record(
+                tx,
+                actor,
+                "slip.test_print",
+                "printer",
+                None,
+                serde_json::json!({ "printer": printer.trim() }),
+            )
+        })?;
+        Ok(job)
     }
 
     /// The home screen's figures.
@@ -584,5 +643,56 @@ mod tests {
             crate::ErrorKind::Invalid
         );
         assert!(k.status().unwrap().first_run, "nothing was half-saved");
+    }
+}
+
+/// A name on the login screen.
+#[derive(Debug, Clone, Serialize)]
+pub struct LoginName {
+    /// The staff member's name (what `login` takes).
+    pub name: String,
+    /// Their role.
+    pub role: Role,
+}
+
+/// A CUPS queue found on this PC.
+#[derive(Debug, Clone, Serialize)]
+pub struct PrinterChoice {
+    /// Queue name.
+    pub name: String,
+    /// The system's default queue.
+    pub is_default: bool,
+}
+
+fn device_error(e: swagat_slip::PrintError) -> CoreError {
+    let text = e.to_string();
+    let (en, hi) = text.split_once(" / ").unwrap_or((&text, &text));
+    CoreError::Device {
+        msg: crate::Msg::new(en, hi),
+    }
+}
+
+/// Sends rendered slip bytes to `printer`: raw ESC/POS to a queue, device or socket; PDFs through
+/// CUPS (returns the job id).
+fn send_to_printer(
+    printer: &str,
+    format: crate::slip::SlipFormat,
+    bytes: &[u8],
+) -> Result<Option<String>> {
+    if printer.is_empty() {
+        return Err(CoreError::invalid(
+            "printer",
+            "choose a printer",
+            "प्रिंटर चुनें",
+        ));
+    }
+    if format == crate::slip::SlipFormat::EscPos {
+        let target: swagat_slip::printing::RawTarget = printer.parse().map_err(device_error)?;
+        swagat_slip::printing::print_raw(&target, bytes).map_err(device_error)?;
+        Ok(None)
+    } else {
+        swagat_slip::printing::print_pdf(printer, bytes)
+            .map(Some)
+            .map_err(device_error)
     }
 }

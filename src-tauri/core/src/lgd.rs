@@ -15,6 +15,9 @@ pub struct District {
     pub district_code: u32,
     /// District name as LGD spells it.
     pub district_name: String,
+    /// The district's Hindi name, where Swagat ships one (Bihar, Chhattisgarh).
+    #[serde(default)]
+    pub district_name_hi: Option<String>,
 }
 
 /// A state with its districts.
@@ -24,6 +27,9 @@ pub struct State {
     pub state_code: u32,
     /// State name as LGD spells it.
     pub state_name: String,
+    /// The state's Hindi name, where Swagat ships one (Bihar, Chhattisgarh).
+    #[serde(default)]
+    pub state_name_hi: Option<String>,
     /// The state's districts.
     pub districts: Vec<District>,
 }
@@ -35,14 +41,57 @@ struct Directory {
 
 static STATES: OnceLock<Vec<State>> = OnceLock::new();
 
+/// Hindi names by code (`assets/lgd/names_hi.json`): LGD's list is English only.
+#[derive(Deserialize)]
+struct HindiNames {
+    states: Vec<HindiState>,
+}
+
+#[derive(Deserialize)]
+struct HindiState {
+    state_code: u32,
+    name_hi: String,
+    districts: Vec<HindiDistrict>,
+}
+
+#[derive(Deserialize)]
+struct HindiDistrict {
+    district_code: u32,
+    name_hi: String,
+}
+
+fn add_hindi_names(states: &mut [State]) {
+    let raw = include_str!("../../../assets/lgd/names_hi.json");
+    let Ok(names) = serde_json::from_str::<HindiNames>(raw) else {
+        return;
+    };
+    for hs in names.states {
+        let Some(s) = states.iter_mut().find(|s| s.state_code == hs.state_code) else {
+            continue;
+        };
+        s.state_name_hi = Some(hs.name_hi);
+        for hd in hs.districts {
+            if let Some(d) = s
+                .districts
+                .iter_mut()
+                .find(|d| d.district_code == hd.district_code)
+            {
+                d.district_name_hi = Some(hd.name_hi);
+            }
+        }
+    }
+}
+
 /// Every state, with districts, in the embedded list's order.
 pub fn states() -> &'static [State] {
     STATES.get_or_init(|| {
         let raw = include_str!("../../../assets/lgd/lgd_states_districts.json");
         // The asset is checked by a unit test; a broken one yields an empty list, never a panic.
-        serde_json::from_str::<Directory>(raw)
+        let mut states = serde_json::from_str::<Directory>(raw)
             .map(|d| d.states)
-            .unwrap_or_default()
+            .unwrap_or_default();
+        add_hindi_names(&mut states);
+        states
     })
 }
 
@@ -62,6 +111,26 @@ pub fn district(state_code: u32, district: u32) -> Option<&'static District> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bihar_and_chhattisgarh_have_hindi_names_for_every_district() {
+        for code in [10, 22] {
+            let s = state(code).unwrap();
+            assert!(s.state_name_hi.is_some(), "{}", s.state_name);
+            for d in &s.districts {
+                assert!(d.district_name_hi.is_some(), "{}", d.district_name);
+            }
+        }
+        assert_eq!(state(10).unwrap().state_name_hi.as_deref(), Some("बिहार"));
+        assert_eq!(
+            district(10, 212).unwrap().district_name_hi.as_deref(),
+            Some("पटना")
+        );
+        assert_eq!(
+            district(22, 374).unwrap().district_name_hi.as_deref(),
+            Some("बस्तर")
+        );
+    }
 
     #[test]
     fn embedded_list_has_bihar_and_chhattisgarh() {

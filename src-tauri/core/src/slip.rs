@@ -224,7 +224,9 @@ pub fn slip_data(conn: &Connection, visit: &Visit, reprint: Option<u32>) -> Resu
         department_en: dept.name_en.clone(),
         department_hi: dept.name_hi.clone(),
         room: dept.room.clone(),
-        token: visit.token.clone(),
+        // The department code with the token ("GEN A-017"): two patients in one hall holding
+        // "A-017" for different departments are never confused.
+        token: format!("{} {}", dept.code, visit.token),
         visit_datetime: format!(
             "{:02}-{:02}-{} {:02}:{:02}",
             local.day(),

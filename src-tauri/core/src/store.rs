@@ -35,6 +35,9 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0009_backups.sql"),
     // 0010: report figures per day (triggers), the register's index.
     include_str!("../migrations/0010_reports.sql"),
+    // 0012: cross-script name keys and search index (numbered for its branch; 0008–0011 come
+    // from parallel work and sit before it when merged).
+    include_str!("../migrations/0012_cross_script_names.sql"),
     // 0013: sync restore detection and idempotent enrollment (the sync client's RESTORE_SCHEMA;
     // numbers 0008-0012 belong to other branches: keep this one last when merging).
     include_str!("../migrations/0013_sync_restore.sql"),
@@ -76,6 +79,27 @@ fn configure(conn: &Connection) -> Result<()> {
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.set_prepared_statement_cache_capacity(256);
+    register_functions(conn)?;
+    Ok(())
+}
+
+/// SQL functions the migrations need: the name keys, computed by the same Rust code as new rows
+/// (migration 0012 recomputes every stored key with them).
+fn register_functions(conn: &Connection) -> Result<()> {
+    use rusqlite::functions::FunctionFlags;
+    let flags = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
+    conn.create_scalar_function("swagat_name_key", 1, flags, |ctx| {
+        let name: Option<String> = ctx.get(0)?;
+        Ok(crate::opd::names::name_key(name.as_deref().unwrap_or("")))
+    })?;
+    conn.create_scalar_function("swagat_search_key", 2, flags, |ctx| {
+        let name: Option<String> = ctx.get(0)?;
+        let name_hi: Option<String> = ctx.get(1)?;
+        Ok(crate::opd::names::search_key(
+            name.as_deref().unwrap_or(""),
+            name_hi.as_deref(),
+        ))
+    })?;
     Ok(())
 }
 
@@ -208,6 +232,44 @@ pub fn schema_dump(conn: &Connection) -> Result<Vec<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn migration_0012_recomputes_name_keys_and_indexes_both_scripts() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = open_connection(&dir.path().join("k.db")).unwrap();
+        let before = MIGRATIONS.len() - 1;
+        migrations().to_version(&mut conn, before).unwrap();
+        // Two patients as an older Swagat stored them: Latin-only keys, none for Devanagari.
+        conn.execute_batch(
+            "INSERT INTO patients (id, uhid, name, name_key, name_hi, gender, created_at, created_by, \
+             updated_at, updated_by) VALUES \
+             ('p1', 'U1', 'Sunita Yadav', 'sunit iadav', NULL, 'F', 't', 'a', 't', 'a'), \
+             ('p2', 'U2', 'फूलमती', '', 'फूलमती', 'F', 't', 'a', 't', 'a');",
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let keys: Vec<(String, String)> = conn
+            .prepare("SELECT name_key, search_key FROM patients ORDER BY id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect();
+        assert_eq!(keys[0].0, crate::opd::names::name_key("Sunita Yadav"));
+        assert_eq!(keys[1].0, crate::opd::names::name_key("Phulmati"));
+        assert_eq!(keys[1].1, crate::opd::names::name_key("Phulmati"));
+        let hits: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM patients_fts WHERE patients_fts MATCH ?1",
+                [format!(
+                    "search_key : \"{}\"*",
+                    crate::opd::names::name_key("यादव")
+                )],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(hits, 1, "the Devanagari query's key finds the Latin name");
+    }
 
     #[test]
     fn fresh_database_gets_pragmas_and_latest_schema() {

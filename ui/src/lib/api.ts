@@ -60,6 +60,8 @@ export interface FacilityConfig {
   printer_format: string | null;
   utc_offset_minutes: number;
   idle_lock_minutes: number;
+  /** Print the slip as soon as the token is issued. */
+  auto_print: boolean;
   state_name: string | null;
   district_name: string | null;
   departments: Department[];
@@ -82,7 +84,13 @@ export interface HomeSummary {
 export interface LgdState {
   state_code: number;
   state_name: string;
-  districts: { district_code: number; district_name: string }[];
+  state_name_hi?: string | null;
+  districts: { district_code: number; district_name: string; district_name_hi?: string | null }[];
+}
+
+/** "PASHCHIM CHAMPARAN" → "Pashchim Champaran" (LGD writes names in capitals). */
+export function titleCase(s: string): string {
+  return s.toLowerCase().replace(/(^|[\s(-])(\p{L})/gu, (_m, p: string, c: string) => p + c.toUpperCase());
 }
 
 export function asReport(e: unknown): ErrorReport {
@@ -112,6 +120,9 @@ export const api = {
   addStaff: (staff: { name: string; role: Role; secret: string }) =>
     call<StaffMember>('add_staff', { staff }),
   lgdStates: () => call<LgdState[]>('lgd_states'),
+  loginNames: () => call<{ name: string; role: Role }[]>('login_names'),
+  listPrinters: () => call<{ name: string; is_default: boolean }[]>('list_printers'),
+  testPrint: (printer: string, format: string) => call<string | null>('test_print', { printer, format }),
 };
 
 export interface PatientAddress {
@@ -194,6 +205,41 @@ export interface Registration {
   valid_until: string;
   warnings: { en: string; hi: string }[];
   possible_duplicates: { patient_id: string; uhid: string; name: string; year_of_birth: number | null }[];
+  /** The patient already had a token for this department today. */
+  repeat_today: boolean;
+  /** Where the token sends the patient (shown with the token everywhere). */
+  department: { code: string; name_en: string; name_hi: string; room: string };
+}
+
+export type MatchReason = 'abha' | 'aadhaar' | 'mobile' | 'name_year_place';
+
+export interface Candidate {
+  patient: Patient;
+  reasons: MatchReason[];
+  last_visit: string | null;
+  /** Registering would pick this patient by itself (same ABHA or Aadhaar). */
+  certain: boolean;
+}
+
+export interface FieldProblem {
+  field: string;
+  en: string;
+  hi: string;
+}
+
+export interface RegistrationCheck {
+  problems: FieldProblem[];
+  candidates: Candidate[];
+  repeat_today: boolean;
+}
+
+export interface SearchResult {
+  kind: string;
+  patients: Patient[];
+  /** More patients match than are shown. */
+  more: boolean;
+  /** Last visit date by patient id. */
+  last_visits: Record<string, string>;
 }
 
 export interface Visit {
@@ -212,7 +258,9 @@ export const opd = {
   scan: (raw: string) => call<Scanned>('scan_qr', { raw }),
   register: (request: { department: string; patient?: PatientInput; patient_id?: string; waiver?: string }) =>
     call<Registration>('register', { request }),
-  search: (query: string) => call<{ kind: string; patients: Patient[] }>('search_patients', { query }),
+  search: (query: string) => call<SearchResult>('search_patients', { query }),
+  check: (request: { department: string; patient?: PatientInput; patient_id?: string }) =>
+    call<RegistrationCheck>('check_registration', { request }),
   slipPreview: (visitId: string) => call<string>('slip_preview', { visitId }),
   printSlip: (visitId: string) => call<string | null>('print_slip', { visitId }),
   visitDetail: (visitId: string) => call<{ visit: Visit; patient: Patient }>('visit_detail', { visitId }),

@@ -1,5 +1,6 @@
 // Dialysis unit: typed wrappers over the dialysis_* Tauri commands, and helpers for the screen.
 // Its strings live in the shared catalogs under `dialysis.*`.
+import { facilityToday } from './dates';
 import { invoke } from '@tauri-apps/api/core';
 import { asReport } from './api';
 import { t, ui } from './i18n.svelte';
@@ -155,10 +156,23 @@ export const dialysisApi = {
     call<ChangeOutcome>('dialysis_complete', { bookingId, postWeightKg: postWeightKg ?? null, preWeightKg: preWeightKg ?? null }),
 };
 
-/** Today in the kiosk's local calendar, `YYYY-MM-DD`. */
+/** Today at the facility (IST), `YYYY-MM-DD`: the same "today" as the OPD's, whatever the PC's
+ * time zone. */
 export function localToday(now: Date = new Date()): string {
-  const d = new Date(now.getTime() - now.getTimezoneOffset() * 60000);
-  return d.toISOString().slice(0, 10);
+  return facilityToday(now);
+}
+
+/** Waitlist priority as named levels (the core keeps the number; higher is served first). */
+export const PRIORITIES = [
+  { value: 0, key: 'priority_normal' },
+  { value: 5, key: 'priority_urgent' },
+  { value: 10, key: 'priority_emergency' },
+] as const;
+
+/** The named level of a priority number. */
+export function priorityKey(p: number | null | undefined): string {
+  const n = p ?? 0;
+  return n >= 10 ? 'priority_emergency' : n >= 5 ? 'priority_urgent' : 'priority_normal';
 }
 
 /** `YYYY-MM-DD` plus `days`. */

@@ -2,6 +2,7 @@
 // (the core validates it like a registration; untouched fields, such as an age-derived date of
 // birth, are left exactly as stored).
 import type { Patient, PatientPatch } from './api';
+import { dmy } from './dates';
 
 export type PatientForm = Record<string, string>;
 
@@ -13,7 +14,7 @@ const ADDRESS: readonly string[] = ['house', 'street', 'locality', 'vtc', 'distr
 export function toForm(p: Patient): PatientForm {
   const a = p.address as Record<string, string | null | undefined>;
   const f: PatientForm = {
-    name: p.name, name_hi: p.name_hi ?? '', gender: p.gender, dob: p.dob ?? '',
+    name: p.name, name_hi: p.name_hi ?? '', gender: p.gender, dob: dmy(p.dob ?? ''), // shown and typed DD-MM-YYYY
     guardian_relation: p.guardian_relation ?? 'S/O', guardian_name: p.guardian_name ?? '',
     mobile: p.mobile ?? '', abha_number: p.abha_number ?? '', abha_address: p.abha_address ?? '',
     category: p.category,

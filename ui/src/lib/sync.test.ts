@@ -25,10 +25,12 @@ describe('syncState', () => {
 });
 
 describe('lastSyncText', () => {
-  it('shows only the time for today and the date before', () => {
-    const now = new Date(2026, 10, 22, 15, 0);
-    expect(lastSyncText(new Date(2026, 10, 22, 10, 42).getTime(), now)).toMatch(/10:42/);
-    expect(lastSyncText(new Date(2026, 10, 21, 10, 42).getTime(), now)).toMatch(/21 Nov/);
+  it('shows only the time for today and the date before, on the facility clock (IST)', () => {
+    const now = new Date(Date.UTC(2026, 10, 22, 9, 30)); // 15:00 IST
+    expect(lastSyncText(Date.UTC(2026, 10, 22, 5, 12), now)).toBe('10:42');
+    expect(lastSyncText(Date.UTC(2026, 10, 21, 5, 12), now)).toBe('21-11-2026 10:42');
+    // 20:00 UTC on the 21st is already the 22nd in India: today.
+    expect(lastSyncText(Date.UTC(2026, 10, 21, 20, 0), now)).toBe('01:30');
     expect(lastSyncText(null, now)).toBe('');
   });
 });

@@ -1,5 +1,6 @@
 // Sync with the state server: the status strip's view, "sync now", enrollment and the list of
 // records the server refused. Typed wrappers over the Rust core's sync commands.
+import { dmy, facilityTime, facilityToday } from './dates';
 import { invoke } from '@tauri-apps/api/core';
 import { asReport } from './api';
 
@@ -62,11 +63,12 @@ export function syncState(v: SyncView | null): SyncState {
   return v.online ? 'online' : 'offline';
 }
 
-/** "10:42" for today, "21 Nov 10:42" before; empty when never. */
+/** "10:42" for today, "21-11-2026 10:42" before (the facility's clock, not the PC's); empty
+ * when never. */
 export function lastSyncText(ms: number | null, now = new Date()): string {
   if (ms === null) return '';
   const d = new Date(ms);
-  const time = d.toLocaleTimeString('en-IN', { hour: '2-digit', minute: '2-digit' });
-  if (d.toDateString() === now.toDateString()) return time;
-  return `${d.toLocaleDateString('en-IN', { day: 'numeric', month: 'short' })} ${time}`;
+  const time = facilityTime(d);
+  if (facilityToday(d) === facilityToday(now)) return time;
+  return `${dmy(facilityToday(d))} ${time}`;
 }

@@ -23,4 +23,6 @@ pub use register::{RegisterRequest, Registration};
 pub use visits::Visit;
 
 #[cfg(test)]
+mod counter_tests;
+#[cfg(test)]
 mod edit_merge_tests;

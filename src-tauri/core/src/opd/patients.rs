@@ -252,15 +252,10 @@ pub fn validate(input: &PatientInput, hash_key: &[u8], today: time::Date) -> Res
         name_hi: text("name_hi", input.name_hi.as_deref(), 80)?,
         ..Default::default()
     };
-    if names::name_key(&out.name).is_empty() && out.name_hi.is_none() {
-        // A Devanagari-only name goes to name_hi; the English field keeps what was typed.
-        if out
-            .name
-            .chars()
-            .any(|c| ('\u{0900}'..='\u{097F}').contains(&c))
-        {
-            out.name_hi = Some(out.name.clone());
-        }
+    if !names::has_latin(&out.name) && out.name_hi.is_none() && names::has_devanagari(&out.name) {
+        // A Devanagari-only name goes to name_hi too; the name field keeps what was typed (its
+        // phonetic key is computed from the Devanagari, so it is found by either script).
+        out.name_hi = Some(out.name.clone());
     }
     out.gender = Gender::parse(&input.gender)
         .map_err(|_| {
@@ -406,6 +401,91 @@ pub fn validate(input: &PatientInput, hash_key: &[u8], today: time::Date) -> Res
     Ok(out)
 }
 
+/// Validates like [`validate`] but finds every field problem, not just the first: each failing
+/// field is set aside (emptied, or given a harmless stand-in when it is required) and the rest is
+/// checked again, so the counter shows all problems at once, each beside its field. Returns the
+/// valid patient only when there is no problem.
+pub fn validate_all(
+    input: &PatientInput,
+    hash_key: &[u8],
+    today: time::Date,
+) -> (Option<ValidPatient>, Vec<(String, crate::Msg)>) {
+    let mut probe = input.clone();
+    let mut problems: Vec<(String, crate::Msg)> = Vec::new();
+    for _ in 0..32 {
+        match validate(&probe, hash_key, today) {
+            Ok(v) => return (problems.is_empty().then_some(v), problems),
+            Err(CoreError::Invalid { field, msg }) => {
+                if problems.iter().any(|(f, _)| *f == field) {
+                    return (None, problems);
+                }
+                let known = set_aside(&mut probe, &field);
+                problems.push((field, msg));
+                if !known {
+                    return (None, problems);
+                }
+            }
+            Err(e) => {
+                let msg = crate::Msg::new(e.to_string(), e.to_string());
+                problems.push((String::new(), msg));
+                return (None, problems);
+            }
+        }
+    }
+    (None, problems)
+}
+
+/// Takes `field` out of the way for [`validate_all`]; false for a field it does not know.
+fn set_aside(p: &mut PatientInput, field: &str) -> bool {
+    let a = &mut p.address;
+    match field {
+        "name" => p.name = "X".to_owned(),
+        "name_hi" => p.name_hi = None,
+        "gender" => p.gender = "O".to_owned(),
+        "dob" | "age_years" => {
+            p.dob = None;
+            p.age_years = Some(30);
+            p.age_months = None;
+        }
+        "guardian" => p.guardian = None,
+        "mobile" => p.mobile = None,
+        "aadhaar" | "aadhaar_last4" | "aadhaar_hash" => {
+            p.aadhaar = None;
+            p.aadhaar_last4 = None;
+            p.aadhaar_hash = None;
+        }
+        "abha_number" => p.abha_number = None,
+        "abha_address" => p.abha_address = None,
+        "category" => p.category = None,
+        "address.pincode" => a.pincode = None,
+        "address.house" => a.house = None,
+        "address.street" => a.street = None,
+        "address.landmark" => a.landmark = None,
+        "address.locality" => a.locality = None,
+        "address.vtc" => a.vtc = None,
+        "address.post_office" => a.post_office = None,
+        "address.sub_district" => a.sub_district = None,
+        "address.district" => a.district = None,
+        "address.state" => a.state = None,
+        f if f.starts_with("address.") => {
+            a.state_lgd = None;
+            a.district_lgd = None;
+        }
+        _ => return false,
+    }
+    true
+}
+
+/// Patients with this (normalised) mobile number, newest first.
+pub fn by_mobile(conn: &Connection, mobile: &str, limit: u32) -> Result<Vec<Patient>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM patients WHERE mobile = ?1 AND merged_into IS NULL \
+         ORDER BY updated_at DESC LIMIT ?2"
+    ))?;
+    let rows = stmt.query_map(params![mobile, limit], from_row)?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
 fn validate_address(a: &PatientAddress) -> Result<PatientAddress> {
     let pincode = match a.pincode.as_deref().filter(|p| !p.trim().is_empty()) {
         Some(p) => Some(
@@ -497,9 +577,9 @@ pub fn insert(
          year_of_birth, guardian_relation, guardian_name, mobile, house, street, landmark, locality, \
          vtc, post_office, sub_district, district, state, state_lgd, district_lgd, pincode, \
          aadhaar_last4, aadhaar_hash, abha_number, abha_address, category, aadhaar_consent, \
-         consent_notice, created_at, created_by, updated_at, updated_by, aadhaar_key_id) VALUES \
-         (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, \
-          ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?32, ?33, ?34)",
+         consent_notice, created_at, created_by, updated_at, updated_by, aadhaar_key_id, search_key) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, \
+          ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?32, ?33, ?34, ?35)",
     )?
     .execute(params![
         id,
@@ -536,6 +616,7 @@ pub fn insert(
         now,
         actor,
         hash_key_id(conn, p)?,
+        names::search_key(&p.name, p.name_hi.as_deref()),
     ])?;
     Ok(())
 }
@@ -579,7 +660,7 @@ pub fn update(conn: &Connection, id: &str, p: &ValidPatient, actor: &str, now: &
          district_lgd = ?22, pincode = ?23, aadhaar_last4 = ?24, aadhaar_hash = ?25, \
          abha_number = ?26, abha_address = ?27, category = ?28, aadhaar_consent = ?29, \
          consent_notice = CASE WHEN ?29 THEN coalesce(consent_notice, ?30) ELSE NULL END, \
-         updated_at = ?31, updated_by = ?32, aadhaar_key_id = ?33 WHERE id = ?1",
+         updated_at = ?31, updated_by = ?32, aadhaar_key_id = ?33, search_key = ?34 WHERE id = ?1",
     )?
     .execute(params![
         id,
@@ -615,6 +696,7 @@ pub fn update(conn: &Connection, id: &str, p: &ValidPatient, actor: &str, now: &
         now,
         actor,
         hash_key_id(conn, p)?,
+        names::search_key(&p.name, p.name_hi.as_deref()),
     ])?;
     Ok(())
 }
@@ -858,20 +940,25 @@ fn search_names(conn: &Connection, q: &str, limit: u32) -> Result<Vec<Patient>> 
             }
         })
         .collect();
-    let has_devanagari = q.chars().any(|c| ('\u{0900}'..='\u{097F}').contains(&c));
-    if has_devanagari {
+    let mut out: Vec<Patient> = Vec::new();
+    if names::has_devanagari(q) {
+        // The Devanagari spelling itself first (an exact prefix of the stored Hindi name)…
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT {COLUMNS} FROM patients WHERE name_hi >= ?1 AND name_hi < ?1 || x'F48FBFBF' \
              AND merged_into IS NULL ORDER BY name_hi LIMIT ?2"
         ))?;
-        let rows = stmt.query_map(params![q, limit], from_row)?;
-        return Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?);
+        let rows = stmt.query_map(params![q.trim(), limit], from_row)?;
+        out = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+        if out.len() >= limit as usize {
+            return Ok(out);
+        }
     }
-    // Match the typed spelling or its phonetic key, each word as a prefix. FTS5 walks its prefix
-    // indexes (2 to 5 characters) lazily from the newest row; a longer prefix would make it
-    // gather every match first, so words are cut to 5 characters for the index and the full
-    // words are checked on the candidates.
-    let key = names::name_key(&latin);
+    // …then the typed Latin spelling or the phonetic key (from either script, so "यादव" finds
+    // "Yadav" and the reverse), each word as a prefix. FTS5 walks its prefix indexes (2 to 5
+    // characters) lazily from the newest row; a longer prefix would make it gather every match
+    // first, so words are cut to 5 characters for the index and the full words are checked on
+    // the candidates.
+    let key = names::name_key(q);
     let cut = |words: &str| -> String {
         words
             .split_whitespace()
@@ -882,9 +969,10 @@ fn search_names(conn: &Connection, q: &str, limit: u32) -> Result<Vec<Patient>> 
     let spelled = names::fts_prefix_query(&cut(&latin));
     let keyed = names::fts_prefix_query(&cut(&key));
     let fts = match (spelled, keyed) {
-        (Some(s), Some(k)) => format!("(name : {s}) OR (name_key : {k})"),
+        (Some(s), Some(k)) => format!("(name : {s}) OR (search_key : {k})"),
         (Some(s), None) => format!("name : {s}"),
-        _ => return Ok(Vec::new()),
+        (None, Some(k)) => format!("search_key : {k}"),
+        (None, None) => return Ok(out),
     };
     let truncated = latin
         .split_whitespace()
@@ -895,7 +983,7 @@ fn search_names(conn: &Connection, q: &str, limit: u32) -> Result<Vec<Patient>> 
     // can wait.
     let candidates = if truncated { limit * 8 } else { limit * 4 };
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {cols}, name_key FROM patients WHERE rowid IN \
+        "SELECT {cols}, search_key FROM patients WHERE rowid IN \
          (SELECT rowid FROM patients_fts WHERE patients_fts MATCH ?1 ORDER BY rowid DESC LIMIT ?2) \
          AND merged_into IS NULL ORDER BY rowid DESC",
         cols = COLUMNS
@@ -906,16 +994,19 @@ fn search_names(conn: &Connection, q: &str, limit: u32) -> Result<Vec<Patient>> 
         .collect();
     let key_words: Vec<&str> = key.split_whitespace().collect();
     let mut rows = stmt.query(params![fts, candidates])?;
-    let mut out = Vec::new();
     while let Some(row) = rows.next()? {
         if out.len() >= limit as usize {
             break;
         }
         let p = from_row(row)?;
+        if out.iter().any(|o| o.id == p.id) {
+            continue;
+        }
         if truncated {
             let stored_key: String = row.get(31)?;
             let name = p.name.to_lowercase();
-            if !(words_prefixed(&name, &latin_words) || words_prefixed(&stored_key, &key_words)) {
+            let spelled_ok = !latin_words.is_empty() && words_prefixed(&name, &latin_words);
+            if !(spelled_ok || words_prefixed(&stored_key, &key_words)) {
                 continue;
             }
         }

@@ -70,6 +70,25 @@ pub struct Registration {
     pub warnings: Vec<Msg>,
     /// Existing patients who may be the same person.
     pub possible_duplicates: Vec<DuplicateHint>,
+    /// The patient already had a token for this department today (the counter asks first; the
+    /// CLI registers and says so).
+    pub repeat_today: bool,
+    /// The department's code, names and room: shown with the token wherever it appears, so two
+    /// patients holding "A-001" in one hall are never confused.
+    pub department: DepartmentBrief,
+}
+
+/// Where a token sends the patient.
+#[derive(Debug, Clone, Serialize)]
+pub struct DepartmentBrief {
+    /// Code, e.g. `GEN`.
+    pub code: String,
+    /// English name.
+    pub name_en: String,
+    /// Hindi name.
+    pub name_hi: String,
+    /// Room.
+    pub room: String,
 }
 
 fn waiver_for_category(category: &str) -> Option<&'static str> {
@@ -175,6 +194,7 @@ pub fn register(conn: &Connection, actor: &Actor, req: &RegisterRequest) -> Resu
         }
     };
 
+    let repeat_today = visits::today_visit(conn, &patient.id, &dept.code, &today_s)?.is_some();
     let earlier = visits::valid_visit(conn, &patient.id, &dept.code, &today_s)?;
     let (visit_type, valid_until) = match &earlier {
         Some(v) => ("follow_up", v.valid_until.clone()),
@@ -244,7 +264,7 @@ pub fn register(conn: &Connection, actor: &Actor, req: &RegisterRequest) -> Resu
         "visit.create",
         "visit",
         Some(&visit_id),
-        serde_json::json!({ "patient_id": patient.id, "department": dept.code, "returning": returning }),
+        serde_json::json!({ "patient_id": patient.id, "department": dept.code, "returning": returning, "repeat_today": repeat_today }),
     )?;
     Ok(Registration {
         patient_id: patient.id,
@@ -257,7 +277,142 @@ pub fn register(conn: &Connection, actor: &Actor, req: &RegisterRequest) -> Resu
         valid_until,
         warnings,
         possible_duplicates: duplicates,
+        repeat_today,
+        department: DepartmentBrief {
+            code: dept.code,
+            name_en: dept.name_en,
+            name_hi: dept.name_hi,
+            room: dept.room,
+        },
     })
+}
+
+/// Why an existing patient is offered as possibly the one at the counter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MatchReason {
+    /// Same ABHA number or address.
+    Abha,
+    /// Same Aadhaar (keyed hash, or last 4 + year + name).
+    Aadhaar,
+    /// Same mobile number.
+    Mobile,
+    /// Same name key and year of birth (±1), and same locality or village when known.
+    NameYearPlace,
+}
+
+/// An existing patient shown before submit: "this is the patient" or "new patient".
+#[derive(Debug, Clone, Serialize)]
+pub struct Candidate {
+    /// The patient.
+    pub patient: Patient,
+    /// Why they are offered.
+    pub reasons: Vec<MatchReason>,
+    /// Their last visit date (`YYYY-MM-DD`), if any.
+    pub last_visit: Option<String>,
+    /// Registering would pick this patient by itself (same ABHA or Aadhaar).
+    pub certain: bool,
+}
+
+/// One field's problem.
+#[derive(Debug, Clone, Serialize)]
+pub struct FieldProblem {
+    /// The field (`name`, `gender`, `dob`, `mobile`, `address.pincode`…).
+    pub field: String,
+    /// English.
+    pub en: String,
+    /// Hindi.
+    pub hi: String,
+}
+
+/// What the counter should know before it registers: every field problem at once, the existing
+/// patients who may be this one, and whether the patient already has a token for the department
+/// today. Nothing is written.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct RegistrationCheck {
+    /// Every field problem (empty when the details are valid).
+    pub problems: Vec<FieldProblem>,
+    /// Possible matches, certain ones first.
+    pub candidates: Vec<Candidate>,
+    /// The patient (chosen, or certainly matched) already has a token for this department today.
+    pub repeat_today: bool,
+}
+
+/// Checks a registration without writing anything (see [`RegistrationCheck`]).
+pub fn check(conn: &Connection, req: &RegisterRequest) -> Result<RegistrationCheck> {
+    let settings = config::load_settings(conn)?;
+    let today = clock::local_date(clock::now_utc(), settings.utc_offset_minutes);
+    let today_s = today.to_string();
+    let dept_code = req.department.trim().to_ascii_uppercase();
+    let mut out = RegistrationCheck::default();
+    let repeat = |id: &str| -> Result<bool> {
+        Ok(!dept_code.is_empty() && visits::today_visit(conn, id, &dept_code, &today_s)?.is_some())
+    };
+    if let Some(id) = &req.patient_id {
+        let p = patients::resolve(conn, id)?;
+        out.repeat_today = repeat(&p.id)?;
+        return Ok(out);
+    }
+    let Some(input) = &req.patient else {
+        return Ok(out);
+    };
+    let hash_key = secrets::stored_key(conn)?.unwrap_or_default();
+    let (valid, problems) = patients::validate_all(input, &hash_key, today);
+    out.problems = problems
+        .into_iter()
+        .map(|(field, msg)| FieldProblem {
+            field,
+            en: msg.en,
+            hi: msg.hi,
+        })
+        .collect();
+    let Some(valid) = valid else {
+        return Ok(out);
+    };
+    let mut add = |p: Patient, reason: MatchReason, certain: bool| -> Result<()> {
+        if let Some(c) = out.candidates.iter_mut().find(|c| c.patient.id == p.id) {
+            if !c.reasons.contains(&reason) {
+                c.reasons.push(reason);
+            }
+            c.certain |= certain;
+            return Ok(());
+        }
+        let last_visit = visits::for_patient(conn, &p.id, 1)?
+            .into_iter()
+            .next()
+            .map(|v| v.visit_date);
+        out.candidates.push(Candidate {
+            patient: p,
+            reasons: vec![reason],
+            last_visit,
+            certain,
+        });
+        Ok(())
+    };
+    if let Some(same) = patients::find_same_person(conn, &valid)? {
+        let reason = if valid.abha_number.is_some() && same.abha_number == valid.abha_number
+            || valid.abha_address.is_some() && same.abha_address == valid.abha_address
+        {
+            MatchReason::Abha
+        } else {
+            MatchReason::Aadhaar
+        };
+        add(same, reason, true)?;
+    }
+    for p in patients::possible_duplicates(conn, &valid)? {
+        add(p, MatchReason::NameYearPlace, false)?;
+    }
+    if let Some(m) = &valid.mobile {
+        for p in patients::by_mobile(conn, m, 5)? {
+            add(p, MatchReason::Mobile, false)?;
+        }
+    }
+    out.candidates.sort_by_key(|c| !c.certain);
+    if let Some(c) = out.candidates.iter().find(|c| c.certain) {
+        let id = c.patient.id.clone();
+        out.repeat_today = repeat(&id)?;
+    }
+    Ok(out)
 }
 
 /// Cancels a visit (audited with the reason).

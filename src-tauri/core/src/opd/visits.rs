@@ -103,6 +103,22 @@ pub fn valid_visit(
         .optional()?)
 }
 
+/// The patient's active visit to `department` on `date` (a second token that day is asked first).
+pub fn today_visit(
+    conn: &Connection,
+    patient_id: &str,
+    department: &str,
+    date: &str,
+) -> Result<Option<Visit>> {
+    Ok(conn
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM visits WHERE patient_id = ?1 AND department = ?2 \
+             AND status = 'active' AND visit_date = ?3 ORDER BY created_at DESC LIMIT 1"
+        ))?
+        .query_row(params![patient_id, department, date], from_row)
+        .optional()?)
+}
+
 /// A patient's visits, newest first.
 pub fn for_patient(conn: &Connection, patient_id: &str, limit: u32) -> Result<Vec<Visit>> {
     let mut stmt = conn.prepare_cached(&format!(
