@@ -7,6 +7,7 @@
 
 mod commands;
 mod dialysis_commands;
+mod share_commands;
 mod state;
 mod sync_commands;
 
@@ -68,6 +69,10 @@ pub fn builder_on<R: Runtime>(builder: Builder<R>) -> Builder<R> {
         sync_commands::sync_now,
         sync_commands::sync_enroll,
         sync_commands::sync_dead_letters,
+        share_commands::shares_list,
+        share_commands::shares_register,
+        share_commands::shares_counter_qr,
+        share_commands::shares_print_poster,
     ])
 }
 

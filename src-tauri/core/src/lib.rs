@@ -18,6 +18,7 @@ pub mod outbox;
 pub mod paths;
 pub mod scan;
 pub mod session;
+pub mod shares;
 pub mod slip;
 pub mod staff;
 pub mod store;

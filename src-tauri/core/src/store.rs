@@ -29,6 +29,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0006_sync_dialysis.sql"),
     // 0007: patient history (edits and merges).
     include_str!("../migrations/0007_patient_versions.sql"),
+    // 0011: ABHA scan-and-share registrations (numbers 0008-0010 are other branches').
+    include_str!("../migrations/0011_abha_shares.sql"),
 ];
 
 /// The schema version this build creates and understands.

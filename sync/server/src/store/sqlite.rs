@@ -107,6 +107,10 @@ CREATE TABLE dialysis_requests (
     UNIQUE (portal_id, reference)
 );
 "#,
+    // migration 3: reserved for sync10-wire (content hashes)
+    "SELECT 1;",
+    // migration 4: ABHA scan-and-share (shares, per-counter tokens, the on-share queue)
+    crate::abdm::store::SQLITE_MIGRATION,
 ];
 
 pub(crate) fn now_ms() -> i64 {
@@ -156,7 +160,7 @@ impl SqliteStore {
         })
     }
 
-    async fn with<T: Send + 'static>(
+    pub(crate) async fn with<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
@@ -172,7 +176,7 @@ impl SqliteStore {
     }
 }
 
-fn facility_by_code(c: &Connection, code: &str) -> Result<Option<Facility>, StoreError> {
+pub(crate) fn facility_by_code(c: &Connection, code: &str) -> Result<Option<Facility>, StoreError> {
     let row = c
         .query_row(
             "SELECT id, code, name FROM facilities WHERE code = ?1",
@@ -236,7 +240,7 @@ fn read_rejections(
 
 /// Appends a server-authored record for facility `f` (change log + latest state) inside the
 /// caller's transaction; see [`Store::publish`].
-fn publish_tx(
+pub(crate) fn publish_tx(
     tx: &Connection,
     f: &Facility,
     kind: &str,
@@ -552,6 +556,13 @@ impl Store for SqliteStore {
                      WHERE id = ?4 AND facility_id = ?5",
                 )?
                 .execute(params![status, answer, now, request.to_string(), device.facility_id.to_string()])?;
+            }
+            for (share, visit) in crate::abdm::profile::share_results(&plan.accepted) {
+                tx.prepare_cached(
+                    "UPDATE abha_shares SET visit_id = ?1, registered_at_ms = ?2
+                     WHERE id = ?3 AND facility_id = ?4 AND visit_id IS NULL",
+                )?
+                .execute(params![visit.to_string(), now, share.to_string(), device.facility_id.to_string()])?;
             }
             tx.execute(
                 "UPDATE devices SET acked_seq = ?1, last_seen_ms = ?2 WHERE id = ?3",
