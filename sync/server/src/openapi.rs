@@ -14,7 +14,7 @@ pub fn document() -> Value {
     let perr = json!({ "description": "error", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/PortalError" } } } });
     let portal = json!([{ "portal": [] }]);
     let proto = json!({ "name": "x-swagat-protocol", "in": "header", "required": true, "schema": { "type": "integer", "const": swagat_sync_protocol::PROTOCOL_VERSION } });
-    json!({
+    let mut doc = json!({
         "openapi": "3.1.0",
         "info": {
             "title": "Swagat state server sync API",
@@ -154,5 +154,7 @@ pub fn document() -> Value {
                 "parameters": [proto, { "name": "cursor", "in": "query", "schema": { "type": "integer" } }, { "name": "limit", "in": "query", "schema": { "type": "integer", "maximum": 5000 } }],
                 "responses": { "200": { "description": "page", "content": zstd_json("PullResponse") }, "401": err, "403": err } } }
         }
-    })
+    });
+    crate::abdm::api::document_callback(&mut doc);
+    doc
 }

@@ -138,3 +138,62 @@ async fn share<S: Store>(
         }
     }
 }
+
+/// Adds the share callback (path, schemas, security) to the OpenAPI document.
+pub fn document_callback(doc: &mut serde_json::Value) {
+    use serde_json::json;
+    let text = json!({ "type": ["string", "null"] });
+    doc["components"]["securitySchemes"]["abdmGateway"] = json!({
+        "type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+        "description": "the ABDM gateway's RS256 JWT, verified against its JWKS (GET {HIECM base}/gateway/v3/certs) by kid; exp must be in the future"
+    });
+    doc["components"]["schemas"]["AbhaProfileShare"] = json!({
+        "type": "object",
+        "required": ["intent", "metaData", "profile"],
+        "properties": {
+            "intent": { "const": "PROFILE_SHARE" },
+            "metaData": { "type": "object", "required": ["hipId", "context"], "properties": {
+                "hipId": { "type": "string", "pattern": "^IN[0-9]{10}$", "description": "the facility's HFR id (swagat-server facility add|set --hfr-id)" },
+                "context": { "type": "string", "pattern": "^[A-Za-z0-9]{1,20}$", "description": "the counter id of the scanned QR" },
+                "hprId": text, "latitude": text, "longitude": text } },
+            "profile": { "type": "object", "required": ["patient"], "properties": { "patient": {
+                "type": "object", "required": ["abhaAddress", "name"],
+                "properties": {
+                    "abhaNumber": { "type": ["string", "null"], "description": "XX-XXXX-XXXX-XXXX; may be null" },
+                    "abhaAddress": { "type": "string" }, "name": { "type": "string" },
+                    "gender": { "enum": ["M", "F", "O", null] },
+                    "dayOfBirth": text, "monthOfBirth": text, "yearOfBirth": text,
+                    "address": { "type": ["object", "null"], "properties": {
+                        "line": text, "district": text, "state": text,
+                        "pincode": text, "pinCode": { "type": ["string", "null"], "description": "accepted for pincode" } } },
+                    "phoneNumber": text } } } }
+        }
+    });
+    doc["components"]["schemas"]["ShareError"] = json!({
+        "type": "object", "required": ["code", "message"],
+        "properties": {
+            "code": { "enum": ["abdm_disabled", "unauthorized", "invalid_share", "unknown_hip", "unavailable"] },
+            "message": { "type": "string" },
+            "errors": { "type": "array", "items": { "type": "object", "properties": { "field": { "type": "string" }, "message": { "type": "string" } } } }
+        }
+    });
+    let e = |d: &str| json!({ "description": d, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/ShareError" } } } });
+    let header = |name: &str, d: &str| json!({ "name": name, "in": "header", "required": false, "schema": { "type": "string" }, "description": d });
+    doc["paths"][SHARE_PATH] = json!({ "post": {
+        "summary": "ABDM scan and share: the gateway delivers a profile scanned at a counter; the on-share answer (with the token) is sent asynchronously to {HIECM base}/patient-share/v3/on-share",
+        "security": [{ "abdmGateway": [] }],
+        "parameters": [
+            { "name": "REQUEST-ID", "in": "header", "required": true, "schema": { "type": "string" }, "description": "the gateway's request id; a retry with the same id is the same share and token" },
+            header("TIMESTAMP", "UTC yyyy-MM-ddTHH:mm:ss.SSSZ"), header("X-HIP-ID", "the facility's HFR id"), header("X-CM-ID", "sbx or abdm")
+        ],
+        "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/AbhaProfileShare" } } } },
+        "responses": {
+            "202": { "description": "stored; the on-share follows from the server's queue" },
+            "400": e("the body has problems, every one listed in errors"),
+            "401": e("missing, forged or expired gateway JWT: nothing stored or answered"),
+            "404": e("no facility has this hipId"),
+            "413": { "description": "body over 64 KiB" },
+            "503": e("the server runs without --abdm-gateway, or cannot reach the gateway's keys or its database")
+        }
+    } });
+}
