@@ -76,6 +76,27 @@ impl Server {
     }
 }
 
+/// The database of one test: on PostgreSQL a schema of its own, because every server's on-share
+/// worker drains the whole queue to its own gateway (one gateway per deployment) and the tests
+/// of this file run at once.
+async fn isolated_db(backend: Backend, dir: &std::path::Path) -> Option<String> {
+    let url = db_url(backend, dir)?;
+    if backend == Backend::Sqlite {
+        return Some(url);
+    }
+    let schema = format!("abdm_{}", Uuid::now_v7().simple());
+    let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    client
+        .batch_execute(&format!("CREATE SCHEMA {schema}"))
+        .await
+        .unwrap();
+    let sep = if url.contains('?') { '&' } else { '?' };
+    Some(format!("{url}{sep}options=-c%20search_path%3D{schema}"))
+}
+
 fn cli(args: &[&str]) -> Value {
     let out = Command::new(env!("CARGO_BIN_EXE_swagat-server"))
         .args(args)
@@ -201,7 +222,7 @@ both!(
 
 async fn share_is_answered_with_on_share(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
-    let Some(db) = db_url(backend, dir.path()) else {
+    let Some(db) = isolated_db(backend, dir.path()).await else {
         return;
     };
     let gw = StandInGateway::start().await;
@@ -282,7 +303,7 @@ async fn share_is_answered_with_on_share(backend: Backend) {
 
 async fn retries_repeats_and_counters(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
-    let Some(db) = db_url(backend, dir.path()) else {
+    let Some(db) = isolated_db(backend, dir.path()).await else {
         return;
     };
     let gw = StandInGateway::start().await;
@@ -368,7 +389,7 @@ async fn retries_repeats_and_counters(backend: Backend) {
 
 async fn concurrent_shares_get_one_token(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
-    let Some(db) = db_url(backend, dir.path()) else {
+    let Some(db) = isolated_db(backend, dir.path()).await else {
         return;
     };
     let gw = StandInGateway::start().await;
@@ -400,7 +421,7 @@ async fn concurrent_shares_get_one_token(backend: Backend) {
 
 async fn bad_tokens_and_bodies_are_refused(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
-    let Some(db) = db_url(backend, dir.path()) else {
+    let Some(db) = isolated_db(backend, dir.path()).await else {
         return;
     };
     let gw = StandInGateway::start().await;
@@ -494,7 +515,7 @@ async fn bad_tokens_and_bodies_are_refused(backend: Backend) {
 
 async fn gateway_down_then_server_restart(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
-    let Some(db) = db_url(backend, dir.path()) else {
+    let Some(db) = isolated_db(backend, dir.path()).await else {
         return;
     };
     let gw = StandInGateway::start().await;
@@ -540,7 +561,7 @@ async fn gateway_down_then_server_restart(backend: Backend) {
 
 async fn session_renewed_on_401_and_keys_rotated(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
-    let Some(db) = db_url(backend, dir.path()) else {
+    let Some(db) = isolated_db(backend, dir.path()).await else {
         return;
     };
     let gw = StandInGateway::start().await;
@@ -593,7 +614,7 @@ async fn session_renewed_on_401_and_keys_rotated(backend: Backend) {
 
 async fn kiosk_pulls_and_registers(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
-    let Some(db) = db_url(backend, dir.path()) else {
+    let Some(db) = isolated_db(backend, dir.path()).await else {
         return;
     };
     let gw = StandInGateway::start().await;
