@@ -9,6 +9,7 @@ mod support;
 use serde_json::{json, Value};
 use std::process::Command;
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::Duration;
 use support::gateway::{self, StandInGateway};
 use support::{db_url, fast_config, pull_all, Backend, Kiosk};
@@ -695,5 +696,93 @@ async fn kiosk_pulls_and_registers(backend: Backend) {
         (list[0]["status"].as_str(), list[0]["visit_id"].as_str()),
         (Some("registered"), Some(visit.to_string().as_str()))
     );
+    server.kill().await;
+}
+
+/// The timed run (by hand, not in CI): share → on-share latency over 1,000 shares on loopback,
+/// the real server binary on SQLite (or `SWAGAT_BENCH_PG=1` for PostgreSQL) against the stand-in
+/// gateway, 8 callbacks in flight. Prints the figures and saves them as JSON to
+/// `$CARGO_TARGET_DIR/abdm-share-bench.json`.
+///
+/// `cargo test --release -p swagat-server --test abdm -- --ignored --nocapture share_latency`
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "benchmark: run by hand"]
+async fn share_latency() {
+    let n: usize = std::env::var("SWAGAT_BENCH_SHARES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1000);
+    let dir = tempfile::tempdir().unwrap();
+    let backend = if std::env::var_os("SWAGAT_BENCH_PG").is_some() {
+        Backend::Postgres
+    } else {
+        Backend::Sqlite
+    };
+    let db = isolated_db(backend, dir.path()).await.unwrap();
+    let gw = StandInGateway::start().await;
+    let (_code, hfr, _) = facility(&db);
+    let server = Server::spawn(&db, Some(&gw.base), free_port()).await;
+    // Warm up: session and keys fetched once.
+    assert_eq!(
+        share(
+            &server.url,
+            "warm-up",
+            &body(&hfr, "OPD1", "warm.up@sbx", "Warm Up")
+        )
+        .await,
+        202
+    );
+    gw.wait_on_shares(1).await;
+    let sent = Arc::new(std::sync::Mutex::new(std::collections::HashMap::new()));
+    let sem = Arc::new(tokio::sync::Semaphore::new(8));
+    let started = std::time::Instant::now();
+    let mut tasks = Vec::new();
+    for i in 0..n {
+        let permit = sem.clone().acquire_owned().await.unwrap();
+        let (url, hfr, sent) = (server.url.clone(), hfr.clone(), sent.clone());
+        tasks.push(tokio::spawn(async move {
+            let rid = format!("bench-{i}");
+            let b = body(
+                &hfr,
+                if i % 2 == 0 { "OPD1" } else { "REG2" },
+                &format!("patient.{i}@sbx"),
+                "Bench Patient",
+            );
+            sent.lock()
+                .unwrap()
+                .insert(rid.clone(), std::time::Instant::now());
+            assert_eq!(share(&url, &rid, &b).await, 202);
+            drop(permit);
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let got = gw.wait_on_shares(n + 1).await;
+    let wall = started.elapsed();
+    let sent = sent.lock().unwrap();
+    let mut ms: Vec<f64> = got
+        .iter()
+        .filter_map(|o| {
+            let rid = o.body["response"]["requestId"].as_str()?;
+            Some(o.at.duration_since(*sent.get(rid)?).as_secs_f64() * 1000.0)
+        })
+        .collect();
+    assert_eq!(ms.len(), n);
+    ms.sort_by(|a, b| a.total_cmp(b));
+    let pct = |p: f64| ms[((p * n as f64).ceil() as usize).clamp(1, n) - 1];
+    let figures = json!({
+        "bench": "abdm share -> on-share latency", "backend": format!("{backend:?}"), "shares": n,
+        "in_flight": 8, "build": if cfg!(debug_assertions) { "debug" } else { "release" },
+        "p50_ms": pct(0.50), "p95_ms": pct(0.95), "p99_ms": pct(0.99), "max_ms": ms[n - 1],
+        "wall_s": wall.as_secs_f64(), "shares_per_s": n as f64 / wall.as_secs_f64(),
+    });
+    println!("{figures:#}");
+    let out = std::path::PathBuf::from(
+        std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into()),
+    )
+    .join("abdm-share-bench.json");
+    std::fs::write(&out, figures.to_string()).unwrap();
+    println!("saved to {}", out.display());
     server.kill().await;
 }
