@@ -786,3 +786,66 @@ async fn share_latency() {
     println!("saved to {}", out.display());
     server.kill().await;
 }
+
+/// `facility set --hfr-id` checks the id's form and that no other facility has it; the
+/// facility's configuration record is republished with it (kiosks learn the HFR id).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn facility_set_checks_hfr_ids_and_republishes_the_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = db_url(Backend::Sqlite, dir.path()).unwrap();
+    let (code, hfr, enrollment) = facility(&db);
+    let (other, _, _) = facility(&db);
+    let fails = |args: &[&str]| {
+        !Command::new(env!("CARGO_BIN_EXE_swagat-server"))
+            .args(args)
+            .env("RUST_LOG", "off")
+            .status()
+            .unwrap()
+            .success()
+    };
+    assert!(fails(&[
+        "facility", "set", "--db", &db, "--code", &other, "--hfr-id", "IN123"
+    ]));
+    assert!(
+        fails(&["facility", "set", "--db", &db, "--code", &other, "--hfr-id", &hfr]),
+        "taken"
+    );
+    assert!(fails(&[
+        "facility",
+        "set",
+        "--db",
+        &db,
+        "--code",
+        "NOPE",
+        "--hfr-id",
+        &random_hfr()
+    ]));
+    assert!(fails(&[
+        "facility",
+        "add",
+        "--db",
+        &db,
+        "--code",
+        "X1",
+        "--name",
+        "X",
+        "--hfr-id",
+        "in28100143"
+    ]));
+    let server = Server::spawn(&db, None, free_port()).await;
+    let kiosk = Kiosk::open(&dir.path().join("k.db"), fast_config());
+    kiosk.enroll(&server.url, &enrollment).await;
+    let records = pull_all(&server.url, &kiosk.store).await;
+    let configs: Vec<Value> = records
+        .iter()
+        .filter(|e| e.kind == "facility_config")
+        .map(|e| serde_json::from_str(e.payload.get()).unwrap())
+        .collect();
+    assert_eq!(
+        configs.last().unwrap()["hfr_id"],
+        hfr.as_str(),
+        "{configs:?}"
+    );
+    let _ = code;
+    server.kill().await;
+}
