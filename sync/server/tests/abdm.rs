@@ -760,7 +760,7 @@ async fn share_latency() {
     }
     let got = gw.wait_on_shares(n + 1).await;
     let wall = started.elapsed();
-    let sent = sent.lock().unwrap();
+    let sent = sent.lock().unwrap().clone();
     let mut ms: Vec<f64> = got
         .iter()
         .filter_map(|o| {
