@@ -10,6 +10,7 @@ mod commands;
 mod counter_commands;
 mod dialysis_commands;
 mod report_commands;
+mod share_commands;
 mod state;
 mod sync_commands;
 
@@ -91,6 +92,10 @@ pub fn builder_on<R: Runtime>(builder: Builder<R>) -> Builder<R> {
         admin_commands::recovery_status,
         admin_commands::recovery_restore,
         admin_commands::restart_app,
+        share_commands::shares_list,
+        share_commands::shares_register,
+        share_commands::shares_counter_qr,
+        share_commands::shares_print_poster,
     ])
 }
 

@@ -140,6 +140,11 @@ enum Command {
         #[command(subcommand)]
         action: crate::report::ReportCmd,
     },
+    /// ABHA scan-and-share: profiles patients shared by scanning the counter's QR.
+    Shares {
+        #[command(subcommand)]
+        action: SharesCmd,
+    },
     /// Seed realistic synthetic patients and visits (demos, benchmarks).
     DemoData {
         /// How many patients.
@@ -148,6 +153,34 @@ enum Command {
         /// Random seed (same seed, same data).
         #[arg(long, default_value_t = 1)]
         seed: u64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum SharesCmd {
+    /// Today's shared profiles of every counter of the facility, this counter's first; prints
+    /// {"shares":[{"id","abha_address","abha_number","name","gender","year_of_birth","context",
+    /// "token","shared_at","status",...}]}.
+    List,
+    /// Register a shared profile (prints the same JSON as `register`; registering it again gives
+    /// the same patient and visit).
+    Register {
+        /// The share id (from `shares list`).
+        #[arg(long)]
+        share: String,
+        /// Department code (GEN, GYN, PED...).
+        #[arg(long)]
+        department: String,
+    },
+    /// The counter's scan-and-share QR poster (A6 PDF, Hindi and English): write it and/or
+    /// print it on the configured printer; prints {"url", "out"?, "job"?}.
+    Poster {
+        /// Where to write the PDF.
+        #[arg(long, value_name = "FILE.pdf")]
+        out: Option<PathBuf>,
+        /// Print it on the configured printer.
+        #[arg(long)]
+        print: bool,
     },
 }
 
@@ -365,6 +398,28 @@ pub fn run(cli: Cli, db: &Path) -> Result<Value, CliError> {
         } => crate::opd::register(&kiosk, department, qr.as_deref(), fields.as_deref(), waiver),
         Command::DecodeQr { .. } | Command::Backup { .. } => {
             Err(CliError::Other("unreachable".into()))
+        }
+        Command::Shares {
+            action: SharesCmd::List,
+        } => Ok(json!({ "shares": kiosk.shared_profiles()? })),
+        Command::Shares {
+            action: SharesCmd::Register { share, department },
+        } => Ok(kiosk.register_share(&Actor::Cli, &share, &department)?),
+        Command::Shares {
+            action: SharesCmd::Poster { out, print },
+        } => {
+            let url = kiosk.counter_qr_url()?;
+            let mut v = json!({ "url": url });
+            if let Some(path) = &out {
+                std::fs::write(path, kiosk.counter_poster_pdf()?).map_err(|e| {
+                    CliError::Other(format!("cannot write {}: {e}", path.display()))
+                })?;
+                v["out"] = json!(path);
+            }
+            if print {
+                v["job"] = json!(kiosk.print_counter_poster(&Actor::Cli)?);
+            }
+            Ok(v)
         }
         Command::Patients {
             action: PatientsCmd::Search { query, limit },

@@ -92,6 +92,11 @@ pub fn status(kiosk: &Kiosk) -> Result<Value, CliError> {
     if let (Value::Object(m), Ok(Value::Object(c))) = (&mut v, serde_json::to_value(counts)) {
         m.extend(c);
         m.insert("enrolled".into(), enrolled.unwrap_or(Value::Null));
+        // The ABHA-linked share of today's registrations, and how many came by scan and share.
+        let h = kiosk.home_summary()?;
+        m.insert("registrations_today".into(), json!(h.registrations_today));
+        m.insert("abha_linked_today".into(), json!(h.abha_linked_today));
+        m.insert("scan_share_today".into(), json!(h.scan_share_today));
     }
     Ok(v)
 }

@@ -107,6 +107,11 @@ pub struct FacilitySettings {
     pub backup_end_of_day: Option<String>,
     /// Print the slip as soon as the token is issued (the token screen then offers a reprint).
     pub auto_print: bool,
+    /// This kiosk's ABHA scan-and-share counter id (1-20 letters or digits), printed in the
+    /// counter's QR and sent back by ABDM as the share's `context`.
+    pub counter_id: Option<String>,
+    /// The scan-and-share page the counter QR points to (default: the ABDM sandbox's).
+    pub share_base_url: Option<String>,
 }
 
 /// The whole facility configuration, as `config show` prints it.
@@ -165,6 +170,10 @@ pub struct ConfigPatch {
     pub backup_end_of_day: Option<String>,
     /// Print the slip on issue.
     pub auto_print: Option<bool>,
+    /// New scan-and-share counter id (empty string clears it).
+    pub counter_id: Option<String>,
+    /// New scan-and-share page URL (empty string restores the default).
+    pub share_base_url: Option<String>,
     /// Departments to add or replace, matched by code.
     pub departments: Option<Vec<Department>>,
     /// Fee waivers to add or replace, matched by code.
@@ -361,6 +370,22 @@ pub fn apply(conn: &Connection, patch: &ConfigPatch) -> Result<FacilityConfig> {
     if let Some(v) = patch.auto_print {
         s.auto_print = v;
     }
+    if let Some(v) = &patch.counter_id {
+        s.counter_id = optional(v).map(validate_counter_id).transpose()?;
+    }
+    if let Some(v) = &patch.share_base_url {
+        s.share_base_url = optional(v)
+            .map(|u| {
+                validate_base_url(u).map_err(|_| {
+                    CoreError::invalid(
+                        "share_base_url",
+                        "must be an http(s) URL without spaces",
+                        "बिना रिक्त स्थान का http(s) URL होना चाहिए",
+                    )
+                })
+            })
+            .transpose()?;
+    }
     let json = serde_json::to_string(&s).map_err(|e| CoreError::Corrupt(e.to_string()))?;
     conn.execute(
         "INSERT INTO settings (key, value) VALUES (?1, ?2) \
@@ -453,6 +478,20 @@ fn required_text(field: &str, v: &str, max: usize) -> Result<String> {
         ));
     }
     Ok(t)
+}
+
+/// Checks a scan-and-share counter id: 1 to 20 letters or digits (kept as typed).
+pub fn validate_counter_id(v: &str) -> Result<String> {
+    let t = v.trim();
+    if (1..=20).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        Ok(t.to_owned())
+    } else {
+        Err(CoreError::invalid(
+            "counter_id",
+            "the counter id must be 1 to 20 letters or digits (e.g. OPD1)",
+            "काउंटर आईडी 1 से 20 अक्षर या अंक होनी चाहिए (जैसे OPD1)",
+        ))
+    }
 }
 
 /// Checks an HFR facility id: `IN` followed by 10 digits.

@@ -57,6 +57,8 @@ pub struct HomeSummary {
     pub registrations_today: i64,
     /// Of those, linked to an ABHA.
     pub abha_linked_today: i64,
+    /// Of those, registered from an ABHA scan-and-share.
+    pub scan_share_today: i64,
     /// Records waiting to reach the state server.
     pub pending_sync: i64,
 }
@@ -369,6 +371,84 @@ impl Kiosk {
         self.store.read(|c| opd::register::check(c, req))
     }
 
+    /// Today's ABHA scan-and-share profiles of the facility (this counter's first).
+    pub fn shared_profiles(&self) -> Result<Vec<crate::shares::SharedProfile>> {
+        self.store.read(crate::shares::list)
+    }
+
+    /// Registers a shared profile for `department` (the same registration if done before).
+    pub fn register_share(
+        &self,
+        actor: &Actor,
+        share_id: &str,
+        department: &str,
+    ) -> Result<serde_json::Value> {
+        self.store
+            .write(|tx| crate::shares::register(tx, actor, share_id, department))
+    }
+
+    /// The counter's scan-and-share QR text.
+    pub fn counter_qr_url(&self) -> Result<String> {
+        self.store.read(crate::shares::counter_qr_url)
+    }
+
+    /// The counter's scan-and-share QR: its URL and an SVG image of it (for Settings).
+    pub fn counter_qr(&self) -> Result<(String, String)> {
+        let url = self.counter_qr_url()?;
+        let svg = swagat_slip::qr_svg(&url)
+            .map_err(|e| CoreError::Corrupt(format!("QR rendering failed: {e}")))?;
+        Ok((url, svg))
+    }
+
+    /// The counter's scan-and-share poster (A6 PDF, Hindi and English).
+    pub fn counter_poster_pdf(&self) -> Result<Vec<u8>> {
+        let (url, s) = self
+            .store
+            .read(|c| Ok((crate::shares::counter_qr_url(c)?, config::load_settings(c)?)))?;
+        swagat_slip::render_poster_pdf(&swagat_slip::PosterData {
+            facility_name_en: s.name_en,
+            facility_name_hi: s.name_hi,
+            counter: s.counter_id.unwrap_or_default(),
+            url,
+        })
+        .map_err(|e| CoreError::Corrupt(format!("poster rendering failed: {e}")))
+    }
+
+    /// Prints the counter's poster on the configured printer (a PDF printer; audited).
+    /// Returns the CUPS job id.
+    pub fn print_counter_poster(&self, actor: &Actor) -> Result<String> {
+        let pdf = self.counter_poster_pdf()?;
+        let s = self.store.read(config::load_settings)?;
+        let printer = s
+            .printer
+            .filter(|_| s.printer_format.as_deref() != Some("escpos"))
+            .ok_or_else(|| {
+                CoreError::invalid(
+                    "printer",
+                    "no PDF printer is set up for the poster: choose one in Settings",
+                    "पोस्टर के लिए PDF प्रिंटर सेट नहीं है: सेटिंग्स में चुनें",
+                )
+            })?;
+        let job = swagat_slip::printing::print_pdf(&printer, &pdf).map_err(|e| {
+            let text = e.to_string();
+            let (en, hi) = text.split_once(" / ").unwrap_or((&text, &text));
+            CoreError::Device {
+                msg: crate::Msg::new(en, hi),
+            }
+        })?;
+        self.store.write(|tx| {
+            audit::record(
+                tx,
+                actor,
+                "shares.poster_print",
+                "facility",
+                None,
+                serde_json::json!({}),
+            )
+        })?;
+        Ok(job)
+    }
+
     /// Searches patients by UHID, mobile, ABHA number/address, Aadhaar number or name.
     pub fn search_patients(&self, query: &str, limit: u32) -> Result<(QueryKind, Vec<Patient>)> {
         self.store.read(|c| {
@@ -571,6 +651,7 @@ impl Kiosk {
                 date: today.to_string(),
                 registrations_today,
                 abha_linked_today,
+                scan_share_today: crate::shares::registered_today(c, &today.to_string())?,
                 pending_sync: crate::outbox::pending(c)?,
             })
         })

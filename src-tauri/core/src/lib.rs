@@ -22,6 +22,7 @@ pub mod records;
 pub mod reports;
 pub mod scan;
 pub mod session;
+pub mod shares;
 pub mod slip;
 pub mod staff;
 pub mod store;

@@ -35,6 +35,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0009_backups.sql"),
     // 0010: report figures per day (triggers), the register's index.
     include_str!("../migrations/0010_reports.sql"),
+    // 0011: ABHA scan-and-share registrations (numbers 0008-0010 are other branches').
+    include_str!("../migrations/0011_abha_shares.sql"),
     // 0012: cross-script name keys and search index (numbered for its branch; 0008–0011 come
     // from parallel work and sit before it when merged).
     include_str!("../migrations/0012_cross_script_names.sql"),

@@ -16,6 +16,8 @@ use crate::script_runs::is_devanagari;
 use crate::shaping::{advance, shape_line, ShapedRun};
 use crate::SlipData;
 
+pub(crate) mod poster;
+
 /// Points per millimetre.
 pub(crate) const PT_PER_MM: f32 = 72.0 / 25.4;
 
@@ -227,6 +229,14 @@ fn build(fonts: &Fonts, d: &SlipData, p: &Params, s: f32, qr: &qr::QrMatrix) -> 
     }
     if let Some(a) = &d.abha_number {
         rows.push(("आभा / ABHA", a.trim().to_owned(), Weight::Regular));
+    }
+    if let Some(a) = d
+        .abha_address
+        .as_deref()
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+    {
+        rows.push(("आभा पता / ABHA address", a.to_owned(), Weight::Regular));
     }
     rows.push((
         "दिनांक / Date",

@@ -57,6 +57,8 @@ pub struct SlipData {
     pub aadhaar_masked: Option<String>,
     /// ABHA number, e.g. "91-5123-4567-8901".
     pub abha_number: Option<String>,
+    /// ABHA address, e.g. "sunita.devi85@abdm".
+    pub abha_address: Option<String>,
     /// Department in English, e.g. "Obstetrics & Gynaecology".
     pub department_en: String,
     /// Department in Hindi, e.g. "स्त्री एवं प्रसूति रोग".
@@ -98,6 +100,7 @@ impl SlipData {
             address_lines: vec!["ग्राम अमहरा, पोस्ट बिहटा".into(), "जिला पटना, बिहार".into()],
             aadhaar_masked: Some("XXXX XXXX 1234".into()),
             abha_number: Some("91-5123-4567-8901".into()),
+            abha_address: None,
             department_en: "Obstetrics & Gynaecology".into(),
             department_hi: "स्त्री एवं प्रसूति रोग".into(),
             room: "12".into(),
@@ -182,6 +185,49 @@ pub fn render_pdf(data: &SlipData, size: SlipSize) -> Result<Vec<u8>, SlipError>
             )
         }
     }
+}
+
+/// The counter's ABHA scan-and-share poster (see [`render_poster_pdf`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PosterData {
+    /// Facility name in English.
+    pub facility_name_en: String,
+    /// Facility name in Hindi.
+    pub facility_name_hi: String,
+    /// The counter id, printed under the QR.
+    pub counter: String,
+    /// The scan-and-share URL the QR encodes
+    /// (`<share base>?hip-id=<HFR id>&counter-id=<counter>`).
+    pub url: String,
+}
+
+/// Renders the counter's scan-and-share poster as a one-page A6 PDF ("आभा ऐप से स्कैन करें…",
+/// a large QR, the counter id), Hindi shaped like the slip's.
+pub fn render_poster_pdf(data: &PosterData) -> Result<Vec<u8>, SlipError> {
+    let mut p = params(SlipSize::A6);
+    p.title = 13.0;
+    p.value = 9.5;
+    p.notice = 8.5;
+    p.qr = 62.0 * PT_PER_MM;
+    let layout = layout::poster::layout(data, &p)?;
+    let (w, h) = (105.0 * PT_PER_MM, 148.0 * PT_PER_MM);
+    pdf::write(&layout, w, h, (w - layout.width) / 2.0, 8.0 * PT_PER_MM)
+}
+
+/// `text` as a QR code in SVG (a two-module quiet zone, one rectangle per dark run): what a
+/// screen shows, e.g. the counter's scan-and-share QR in Settings.
+pub fn qr_svg(text: &str) -> Result<String, SlipError> {
+    let m = qr::encode(text)?;
+    let n = m.size + 4;
+    let mut svg = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {n} {n}\" shape-rendering=\"crispEdges\"><rect width=\"{n}\" height=\"{n}\" fill=\"#fff\"/><path fill=\"#000\" d=\""
+    );
+    for (row, col, len) in &m.runs {
+        svg.push_str(&format!("M{} {}h{len}v1h-{len}z", col + 2, row + 2));
+    }
+    svg.push_str("\"/></svg>");
+    Ok(svg)
 }
 
 /// Renders the slip for an 80 mm thermal printer: a 1-bit image [`RASTER_WIDTH`] (576) dots

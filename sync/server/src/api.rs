@@ -40,6 +40,11 @@ const MAX_BODY: usize = 16 * 1024 * 1024;
 
 /// Builds the router over a store.
 pub fn router<S: Store>(store: Arc<S>) -> Router {
+    router_with(store, crate::abdm::AbdmHandle::default())
+}
+
+/// [`router`] with the ABDM integration (`abdm.0` None: the share callback answers 503).
+pub fn router_with<S: Store>(store: Arc<S>, abdm: crate::abdm::AbdmHandle) -> Router {
     Router::new()
         .route("/healthz", get(healthz::<S>))
         .route("/openapi.json", get(openapi))
@@ -49,6 +54,8 @@ pub fn router<S: Store>(store: Arc<S>) -> Router {
         .route("/v1/push/digests", get(push_digests::<S>))
         .route("/v1/pull", get(pull::<S>))
         .merge(crate::portal_api::routes::<S>())
+        .merge(crate::abdm::api::routes::<S>())
+        .layer(axum::Extension(abdm))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(Extension(Arc::new(EnrollThrottle::default())))
         .layer(

@@ -4,6 +4,7 @@
 //! run the very same router in-process ([`serve`]) and the binary stays a thin CLI.
 #![recursion_limit = "256"]
 
+pub mod abdm;
 pub mod api;
 pub mod openapi;
 pub mod portal;
@@ -26,10 +27,25 @@ pub async fn serve<S: Store>(
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(
+    serve_with(store, listener, shutdown, None).await
+}
+
+/// [`serve`] with ABDM scan-and-share: with `abdm` the share callback is live and the
+/// on-share worker runs until shutdown; without it the callback answers 503.
+pub async fn serve_with<S: Store>(
+    store: Arc<S>,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    abdm: Option<abdm::AbdmConfig>,
+) -> std::io::Result<()> {
+    let running = abdm::start(store.clone(), abdm)?;
+    let result = axum::serve(
         listener,
-        router(store).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        api::router_with(store, running.handle.clone())
+            .into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown)
-    .await
+        .with_graceful_shutdown(shutdown)
+        .await;
+    running.stop().await;
+    result
 }

@@ -7,6 +7,7 @@
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 use std::sync::Arc;
+use swagat_server::abdm::store::ShareStore;
 use swagat_server::store::NewFacility;
 use swagat_server::{secrets, DbStore, Store, StoreError};
 use tracing::{error, info};
@@ -35,6 +36,28 @@ enum Cmd {
         /// The PEM private key of --tls-cert.
         #[arg(long, requires = "tls_cert")]
         tls_key: Option<std::path::PathBuf>,
+        /// ABDM HIECM base for scan and share, e.g. https://dev.abdm.gov.in/api/hiecm (the
+        /// sandbox). Without it the share callback answers 503.
+        #[arg(long, env = "SWAGAT_ABDM_GATEWAY", requires_all = ["abdm_client_id", "abdm_client_secret"])]
+        abdm_gateway: Option<String>,
+        /// Client id issued by ABDM.
+        #[arg(long, env = "SWAGAT_ABDM_CLIENT_ID")]
+        abdm_client_id: Option<String>,
+        /// Client secret issued by ABDM.
+        #[arg(long, env = "SWAGAT_ABDM_CLIENT_SECRET", hide_env_values = true)]
+        abdm_client_secret: Option<String>,
+        /// X-CM-ID: sbx (sandbox) or abdm (production).
+        #[arg(long, env = "SWAGAT_ABDM_CM_ID", default_value = swagat_server::abdm::DEFAULT_CM_ID)]
+        abdm_cm_id: String,
+        /// Validity window of a scan-and-share token, in seconds (repeats within it get the
+        /// same token).
+        #[arg(long, env = "SWAGAT_ABDM_TOKEN_WINDOW", default_value_t = 1800, value_parser = clap::value_parser!(u64).range(60..=86400))]
+        abdm_token_window: u64,
+    },
+    /// ABHA scan-and-share: shares received from ABDM's gateway.
+    Shares {
+        #[command(subcommand)]
+        cmd: SharesCmd,
     },
     /// Manage booking portals (online dialysis requests).
     Portal {
@@ -99,6 +122,19 @@ enum FacilityCmd {
         #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(u32).range(1..=365))]
         valid_days: u32,
     },
+    /// Change a facility's HFR id (its ABDM hipId) or name; prints {"facility_id","code","hfr_id"}.
+    Set {
+        #[arg(long)]
+        db: String,
+        /// Facility code.
+        #[arg(long)]
+        code: String,
+        /// HFR id: IN and 10 digits.
+        #[arg(long)]
+        hfr_id: Option<String>,
+        #[arg(long)]
+        name: Option<String>,
+    },
     /// Issue another one-time enrollment code for a facility (one per kiosk).
     Code {
         #[arg(long)]
@@ -109,6 +145,22 @@ enum FacilityCmd {
         /// Days the code stays valid (1 to 365).
         #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(u32).range(1..=365))]
         valid_days: u32,
+    },
+}
+
+#[derive(Subcommand)]
+enum SharesCmd {
+    /// A facility's shares of one day; prints {"shares":[{"id","request_id","abha_address",
+    /// "abha_number","name","context","token","status","visit_id"}]}.
+    List {
+        #[arg(long)]
+        db: String,
+        /// Facility code.
+        #[arg(long)]
+        facility: String,
+        /// YYYY-MM-DD (default: the facility's today, IST).
+        #[arg(long)]
+        date: Option<String>,
     },
 }
 
@@ -172,6 +224,15 @@ enum CliError {
     Payload(String),
 }
 
+fn check_hfr_id(hfr_id: Option<&str>) -> Result<(), CliError> {
+    match hfr_id {
+        Some(h) if !swagat_server::abdm::profile::valid_hfr_id(h) => Err(CliError::Payload(
+            "--hfr-id must be IN followed by 10 digits (e.g. IN2810014366)".into(),
+        )),
+        _ => Ok(()),
+    }
+}
+
 fn print(v: serde_json::Value) {
     println!("{v}");
 }
@@ -207,19 +268,41 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             listen,
             tls_cert,
             tls_key,
+            abdm_gateway,
+            abdm_client_id,
+            abdm_client_secret,
+            abdm_cm_id,
+            abdm_token_window,
         } => {
+            let abdm = abdm_gateway.map(|gateway| {
+                let mut c = swagat_server::abdm::AbdmConfig::new(
+                    &gateway,
+                    abdm_client_id.as_deref().unwrap_or_default(),
+                    abdm_client_secret.as_deref().unwrap_or_default(),
+                );
+                c.cm_id = abdm_cm_id;
+                c.window = std::time::Duration::from_secs(abdm_token_window);
+                c
+            });
             let tls = match (tls_cert, tls_key) {
                 (Some(cert), Some(key)) => Some(swagat_server::tls_config(&cert, &key)?),
                 _ => None,
             };
             let store = Arc::new(DbStore::open(&db).await?);
             let listener = tokio::net::TcpListener::bind(&listen).await?;
-            info!(addr = %listener.local_addr()?, backend = store.backend(), tls = tls.is_some(), "listening");
+            info!(addr = %listener.local_addr()?, backend = store.backend(), tls = tls.is_some(), abdm = abdm.is_some(), "listening");
             match tls {
                 Some(config) => {
-                    swagat_server::serve_tls(store, listener, config, shutdown_signal()).await?
+                    swagat_server::tls::serve_tls_with(
+                        store,
+                        listener,
+                        config,
+                        shutdown_signal(),
+                        abdm,
+                    )
+                    .await?
                 }
-                None => swagat_server::serve(store, listener, shutdown_signal()).await?,
+                None => swagat_server::serve_with(store, listener, shutdown_signal(), abdm).await?,
             }
             info!("stopped");
         }
@@ -260,6 +343,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                     valid_days,
                 },
         } => {
+            check_hfr_id(hfr_id.as_deref())?;
             let store = DbStore::open(&db).await?;
             let enrollment_code = secrets::new_enrollment_code();
             let expires_at_ms = expiry(valid_days);
@@ -281,6 +365,52 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                 "enrollment_code": enrollment_code,
                 "expires_at_ms": expires_at_ms,
             }));
+        }
+        Cmd::Facility {
+            cmd:
+                FacilityCmd::Set {
+                    db,
+                    code,
+                    hfr_id,
+                    name,
+                },
+        } => {
+            check_hfr_id(hfr_id.as_deref())?;
+            let name = name.map(|n| n.trim().to_string());
+            if name
+                .as_ref()
+                .is_some_and(|n| n.is_empty() || n.chars().count() > 200)
+            {
+                return Err(CliError::Payload(
+                    "the name must be 1 to 200 characters".into(),
+                ));
+            }
+            if hfr_id.is_none() && name.is_none() {
+                return Err(CliError::Payload(
+                    "nothing to set (give --hfr-id or --name)".into(),
+                ));
+            }
+            let store = DbStore::open(&db).await?;
+            let f = store.set_facility(code, hfr_id.clone(), name).await?;
+            print(
+                serde_json::json!({ "facility_id": f.id, "code": f.code, "name": f.name, "hfr_id": hfr_id }),
+            );
+        }
+        Cmd::Shares {
+            cmd: SharesCmd::List { db, facility, date },
+        } => {
+            let day = match date {
+                Some(d) => {
+                    let fmt = time::macros::format_description!("[year]-[month]-[day]");
+                    time::Date::parse(&d, &fmt)
+                        .map_err(|_| CliError::Payload("--date must be YYYY-MM-DD".into()))?;
+                    d
+                }
+                None => swagat_server::abdm::store::today(),
+            };
+            let store = DbStore::open(&db).await?;
+            let shares = store.shares(facility, day).await?;
+            print(serde_json::json!({ "shares": shares }));
         }
         Cmd::Facility {
             cmd:

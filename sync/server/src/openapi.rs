@@ -16,7 +16,7 @@ pub fn document() -> Value {
     let proto = json!({ "name": "x-swagat-protocol", "in": "header", "required": true, "schema": { "type": "integer", "const": swagat_sync_protocol::PROTOCOL_VERSION } });
     let install = json!({ "name": swagat_sync_protocol::INSTALL_HEADER, "in": "header", "required": false, "schema": { "type": "string", "format": "uuid" },
         "description": "the kiosk's install id; a request from an install id the device moved away from (a second live copy of the disk) is refused 403 device_cloned" });
-    json!({
+    let mut doc = json!({
         "openapi": "3.1.0",
         "info": {
             "title": "Swagat state server sync API",
@@ -177,5 +177,7 @@ pub fn document() -> Value {
                     { "name": "include_own", "in": "query", "schema": { "type": "boolean", "default": false } }],
                 "responses": { "200": { "description": "page", "content": zstd_json("PullResponse") }, "401": err, "403": err } } }
         }
-    })
+    });
+    crate::abdm::api::document_callback(&mut doc);
+    doc
 }

@@ -66,8 +66,36 @@ pub async fn serve_tls<S: Store>(
     config: Arc<rustls::ServerConfig>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    serve_tls_with(store, listener, config, shutdown, None).await
+}
+
+/// [`serve_tls`] with ABDM scan-and-share (see [`crate::serve_with`]).
+pub async fn serve_tls_with<S: Store>(
+    store: Arc<S>,
+    listener: tokio::net::TcpListener,
+    config: Arc<rustls::ServerConfig>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    abdm: Option<crate::abdm::AbdmConfig>,
+) -> std::io::Result<()> {
+    let running = crate::abdm::start(store.clone(), abdm)?;
+    let result = serve_tls_app(
+        crate::api::router_with(store, running.handle.clone()),
+        listener,
+        config,
+        shutdown,
+    )
+    .await;
+    running.stop().await;
+    result
+}
+
+async fn serve_tls_app(
+    app: axum::Router,
+    listener: tokio::net::TcpListener,
+    config: Arc<rustls::ServerConfig>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let acceptor = tokio_rustls::TlsAcceptor::from(config);
-    let app = crate::router(store);
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {

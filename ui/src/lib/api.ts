@@ -58,6 +58,8 @@ export interface FacilityConfig {
   facility_code: string | null;
   printer: string | null;
   printer_format: string | null;
+  counter_id?: string | null;
+  share_base_url?: string | null;
   utc_offset_minutes: number;
   idle_lock_minutes: number;
   /** Print the slip as soon as the token is issued. */
@@ -70,7 +72,7 @@ export interface FacilityConfig {
 
 export type ConfigPatch = Partial<
   Omit<FacilityConfig, 'configured' | 'state_name' | 'district_name' | 'hfr_id' | 'public_base_url' | 'kiosk_letter' | 'facility_code' | 'printer' | 'printer_format'>
-> & { hfr_id?: string; public_base_url?: string; kiosk_letter?: string; facility_code?: string; printer?: string; printer_format?: string };
+> & { hfr_id?: string; public_base_url?: string; kiosk_letter?: string; facility_code?: string; printer?: string; printer_format?: string; counter_id?: string; share_base_url?: string };
 
 export interface HomeSummary {
   facility_name_en: string;
@@ -78,6 +80,8 @@ export interface HomeSummary {
   date: string;
   registrations_today: number;
   abha_linked_today: number;
+  /** Of today's registrations, those from an ABHA scan-and-share. */
+  scan_share_today: number;
   pending_sync: number;
 }
 

@@ -86,6 +86,9 @@ pub enum StoreError {
     /// A portal reused its request reference for a different request.
     #[error("this reference was already used for a different request")]
     ReferenceConflict,
+    /// Another facility already has this HFR id.
+    #[error("another facility already has this HFR id")]
+    HfrIdTaken,
 }
 
 /// A booking portal allowed to post online dialysis requests.
@@ -441,7 +444,7 @@ pub const FACILITY_CONFIG_KIND: &str = kinds::FACILITY_CONFIG;
 ///
 /// Every method is one transaction. Implementations: [`sqlite::SqliteStore`] and
 /// [`postgres::PgStore`]; [`DbStore`] picks one from a `--db` URL.
-pub trait Store: Send + Sync + 'static {
+pub trait Store: crate::abdm::store::ShareStore + Send + Sync + 'static {
     /// `"sqlite"` or `"postgres"`.
     fn backend(&self) -> &'static str;
 

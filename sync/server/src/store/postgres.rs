@@ -143,6 +143,8 @@ CREATE TABLE server_keys (
     created_at_ms BIGINT NOT NULL
 );
 "#,
+    // migration 4: ABHA scan-and-share (shares, per-counter tokens, the on-share queue)
+    crate::abdm::store::PG_MIGRATION,
 ];
 
 /// Migration 3 back-fills the content hash of every change stored before it (rejections keep
@@ -235,11 +237,11 @@ async fn enroll_keys(tx: &impl GenericClient, facility: Uuid) -> Result<EnrollKe
 
 const MIGRATION_LOCK: i64 = 0x5357_4147_4154_0001;
 
-fn pool_err(e: impl std::fmt::Display) -> StoreError {
+pub(crate) fn pool_err(e: impl std::fmt::Display) -> StoreError {
     StoreError::Pool(e.to_string())
 }
 
-fn facility_lock_key(f: Uuid) -> i64 {
+pub(crate) fn facility_lock_key(f: Uuid) -> i64 {
     let b = f.as_bytes();
     let mut k = [0u8; 8];
     k.copy_from_slice(&b[8..16]);
@@ -253,7 +255,7 @@ fn parse_code(s: &str) -> ErrorCode {
 /// The PostgreSQL backend.
 #[derive(Clone)]
 pub struct PgStore {
-    pool: Pool,
+    pub(crate) pool: Pool,
 }
 
 impl PgStore {
@@ -309,7 +311,7 @@ impl PgStore {
     }
 }
 
-async fn facility_by_code(
+pub(crate) async fn facility_by_code(
     c: &impl GenericClient,
     code: &str,
 ) -> Result<Option<Facility>, StoreError> {
@@ -353,13 +355,13 @@ async fn read_rejections(
         .collect())
 }
 
-fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     super::sqlite::now_ms()
 }
 
 /// Appends a server-authored record for facility `f` inside the caller's transaction, under
 /// the facility's advisory lock (as ingest), so change-log ids of a facility commit in order.
-async fn publish_tx(
+pub(crate) async fn publish_tx(
     tx: &impl GenericClient,
     f: &Facility,
     kind: &str,
@@ -880,6 +882,14 @@ impl Store for PgStore {
                 "UPDATE dialysis_requests SET status = $1, answer = $2, answered_at_ms = $3
                  WHERE id = $4 AND facility_id = $5",
                 &[&status, &answer, &now, &request, &device.facility_id],
+            )
+            .await?;
+        }
+        for (share, visit) in crate::abdm::profile::share_results(&plan.accepted) {
+            tx.execute(
+                "UPDATE abha_shares SET visit_id = $1, registered_at_ms = $2
+                 WHERE id = $3 AND facility_id = $4 AND visit_id IS NULL",
+                &[&visit, &now, &share, &device.facility_id],
             )
             .await?;
         }

@@ -140,6 +140,8 @@ CREATE TABLE server_keys (
     created_at_ms INTEGER NOT NULL
 );
 "#,
+    // migration 4: ABHA scan-and-share (shares, per-counter tokens, the on-share queue)
+    crate::abdm::store::SQLITE_MIGRATION,
 ];
 
 /// Migration 3 back-fills the content hash of every change stored before it (rejections keep
@@ -283,7 +285,7 @@ impl SqliteStore {
         })
     }
 
-    async fn with<T: Send + 'static>(
+    pub(crate) async fn with<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
@@ -299,7 +301,7 @@ impl SqliteStore {
     }
 }
 
-fn facility_by_code(c: &Connection, code: &str) -> Result<Option<Facility>, StoreError> {
+pub(crate) fn facility_by_code(c: &Connection, code: &str) -> Result<Option<Facility>, StoreError> {
     let row = c
         .query_row(
             "SELECT id, code, name FROM facilities WHERE code = ?1",
@@ -363,7 +365,7 @@ fn read_rejections(
 
 /// Appends a server-authored record for facility `f` (change log + latest state) inside the
 /// caller's transaction; see [`Store::publish`].
-fn publish_tx(
+pub(crate) fn publish_tx(
     tx: &Connection,
     f: &Facility,
     kind: &str,
@@ -861,6 +863,13 @@ impl Store for SqliteStore {
                      WHERE id = ?4 AND facility_id = ?5",
                 )?
                 .execute(params![status, answer, now, request.to_string(), device.facility_id.to_string()])?;
+            }
+            for (share, visit) in crate::abdm::profile::share_results(&plan.accepted) {
+                tx.prepare_cached(
+                    "UPDATE abha_shares SET visit_id = ?1, registered_at_ms = ?2
+                     WHERE id = ?3 AND facility_id = ?4 AND visit_id IS NULL",
+                )?
+                .execute(params![visit.to_string(), now, share.to_string(), device.facility_id.to_string()])?;
             }
             tx.execute(
                 "UPDATE devices SET acked_seq = ?1, last_seen_ms = ?2 WHERE id = ?3",

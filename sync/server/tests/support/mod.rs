@@ -2,6 +2,7 @@
 //! files, a fault-injecting HTTP proxy, and the "exactly the kiosk's records" check.
 #![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
 
+pub mod gateway;
 pub mod proxy;
 
 use std::collections::HashMap;

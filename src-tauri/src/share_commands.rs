@@ -1,0 +1,61 @@
+//! Tauri commands for ABHA scan-and-share: the shared-profiles queue on the Register screen,
+//! registering a share with one tap, and the counter's QR (shown in Settings, printed as a
+//! poster). Each is a few lines over one `swagat_core::Kiosk` call, off the main thread.
+
+use serde::Serialize;
+use swagat_core::shares::SharedProfile;
+use swagat_core::{Actor, ErrorReport, Role};
+use tauri::State;
+
+use crate::state::AppState;
+
+type CmdResult<T> = Result<T, ErrorReport>;
+
+fn report(e: swagat_core::CoreError) -> ErrorReport {
+    ErrorReport::from(&e)
+}
+
+/// Today's shared profiles (this counter's first).
+#[tauri::command(async)]
+pub fn shares_list(state: State<'_, AppState>) -> CmdResult<Vec<SharedProfile>> {
+    state.require(&[Role::Reception])?;
+    state.kiosk()?.shared_profiles().map_err(report)
+}
+
+/// Registers a shared profile for `department`; the registration, as `register` returns it.
+#[tauri::command(async)]
+pub fn shares_register(
+    state: State<'_, AppState>,
+    share_id: String,
+    department: String,
+) -> CmdResult<serde_json::Value> {
+    let me = state.require(&[Role::Reception])?;
+    state
+        .kiosk()?
+        .register_share(&Actor::Staff(me.id), &share_id, &department)
+        .map_err(report)
+}
+
+/// The counter's scan-and-share QR: its URL and an SVG image of it.
+#[derive(Serialize)]
+pub struct CounterQr {
+    url: String,
+    svg: String,
+}
+
+#[tauri::command(async)]
+pub fn shares_counter_qr(state: State<'_, AppState>) -> CmdResult<CounterQr> {
+    state.require(&[Role::Admin])?;
+    let (url, svg) = state.kiosk()?.counter_qr().map_err(report)?;
+    Ok(CounterQr { url, svg })
+}
+
+/// Prints the counter's poster on the configured printer; the CUPS job id.
+#[tauri::command(async)]
+pub fn shares_print_poster(state: State<'_, AppState>) -> CmdResult<String> {
+    let me = state.require(&[Role::Admin])?;
+    state
+        .kiosk()?
+        .print_counter_poster(&Actor::Staff(me.id))
+        .map_err(report)
+}

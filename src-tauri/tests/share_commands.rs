@@ -1,0 +1,164 @@
+//! The scan-and-share Tauri commands through Tauri's mock runtime: no display, real core, real
+//! SQLite. Each command refuses the wrong caller and does its one thing.
+#![allow(clippy::unwrap_used)]
+
+use serde_json::{json, Value};
+use swagat_lib::AppState;
+use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, INVOKE_KEY};
+use tauri::webview::InvokeRequest;
+use tauri::WebviewWindowBuilder;
+
+type Win = tauri::WebviewWindow<tauri::test::MockRuntime>;
+
+fn app(state: AppState) -> (tauri::App<tauri::test::MockRuntime>, Win) {
+    let app = swagat_lib::builder_on(mock_builder())
+        .manage(state)
+        .build(mock_context(noop_assets()))
+        .unwrap();
+    let win = WebviewWindowBuilder::new(&app, "main", Default::default())
+        .build()
+        .unwrap();
+    (app, win)
+}
+
+fn invoke(win: &Win, cmd: &str, body: Value) -> Result<Value, Value> {
+    get_ipc_response(
+        win,
+        InvokeRequest {
+            cmd: cmd.into(),
+            callback: tauri::ipc::CallbackFn(0),
+            error: tauri::ipc::CallbackFn(1),
+            url: "tauri://localhost".parse().unwrap(),
+            body: tauri::ipc::InvokeBody::Json(body),
+            headers: Default::default(),
+            invoke_key: INVOKE_KEY.to_string(),
+        },
+    )
+    .map(|b| b.deserialize::<Value>().unwrap())
+}
+
+const FACILITY: &str = "0193a000-0000-7000-8000-000000000001";
+
+/// A kiosk "enrolled" in FACILITY with one share pulled from the server; returns the share id.
+fn seed(db: &std::path::Path) -> String {
+    let kiosk = swagat_core::Kiosk::open(db).unwrap();
+    let id = "0193a000-0000-7000-8000-0000000000a1".to_string();
+    let now = time::OffsetDateTime::now_utc();
+    let fmt = &time::format_description::well_known::Rfc3339;
+    let payload = json!({"share_id": id, "request_id": "r1", "hip_id": "IN2810014366", "counter": "OPD1",
+        "token": "7", "abha_number": null, "abha_address": "ramkumar.sahu@sbx", "name": "Ram Kumar Sahu",
+        "gender": "M", "year_of_birth": 1962, "month_of_birth": null, "day_of_birth": null, "mobile": null,
+        "address": {"line": "Gudhiyari", "district": "RAIPUR", "state": "CHHATTISGARH", "pincode": "492009"},
+        "shared_at": now.format(fmt).unwrap(),
+        "expires_at": (now + time::Duration::minutes(30)).format(fmt).unwrap()});
+    kiosk
+        .store()
+        .write(|tx| {
+            tx.execute(
+                "UPDATE sync_state SET credentials = ?1 WHERE id = 1",
+                [json!({ "facility_id": FACILITY }).to_string()],
+            )?;
+            tx.execute(
+                "INSERT INTO sync_inbox (record_id, kind, device_id, seq, hlc, schema_version, payload, server_cursor) \
+                 VALUES (?1, 'abha_share', ?2, 1, 1, 1, ?3, 1)",
+                [&id, FACILITY, &payload.to_string()],
+            )?;
+            Ok(())
+        })
+        .unwrap();
+    id
+}
+
+#[test]
+fn queue_register_and_counter_qr_through_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("k.db");
+    let state = AppState::open(&db);
+    let (_app, win) = app(state);
+    // Nobody logged in: refused.
+    assert_eq!(
+        invoke(&win, "shares_list", json!({})).unwrap_err()["kind"],
+        "auth"
+    );
+    invoke(
+        &win,
+        "first_run_setup",
+        json!({"setup": {"facility": {"name_en": "DH Raipur", "name_hi": "जिला अस्पताल रायपुर", "kiosk_letter": "R",
+            "hfr_id": "IN2210000001"}, "admin_name": "Admin", "admin_secret": "135790"}}),
+    )
+    .unwrap();
+    let share = seed(&db);
+
+    let list = invoke(&win, "shares_list", json!({})).unwrap();
+    assert_eq!(list[0]["token"], "7");
+    assert_eq!(list[0]["status"], "waiting");
+    let reg = invoke(
+        &win,
+        "shares_register",
+        json!({"shareId": share, "department": "GEN"}),
+    )
+    .unwrap();
+    assert_eq!(reg["returning"], false);
+    let again = invoke(
+        &win,
+        "shares_register",
+        json!({"shareId": share, "department": "GEN"}),
+    )
+    .unwrap();
+    assert_eq!(again["patient_id"], reg["patient_id"]);
+    assert_eq!(
+        invoke(&win, "shares_list", json!({})).unwrap()[0]["status"],
+        "registered"
+    );
+    let err = invoke(
+        &win,
+        "shares_register",
+        json!({"shareId": "nope", "department": "GEN"}),
+    )
+    .unwrap_err();
+    assert_eq!(err["kind"], "not_found");
+
+    // The counter QR needs the counter id; then it is the exact scan-and-share URL.
+    assert_eq!(
+        invoke(&win, "shares_counter_qr", json!({})).unwrap_err()["kind"],
+        "invalid"
+    );
+    invoke(
+        &win,
+        "update_config",
+        json!({"patch": {"counter_id": "REG2"}}),
+    )
+    .unwrap();
+    let qr = invoke(&win, "shares_counter_qr", json!({})).unwrap();
+    assert_eq!(
+        qr["url"],
+        "https://phrsbx.abdm.gov.in/share-profile?hip-id=IN2210000001&counter-id=REG2"
+    );
+    assert!(qr["svg"].as_str().unwrap().starts_with("<svg"));
+    // No printer set: a clear, bilingual refusal.
+    let err = invoke(&win, "shares_print_poster", json!({})).unwrap_err();
+    assert_eq!(
+        (err["kind"].as_str(), err["field"].as_str()),
+        (Some("invalid"), Some("printer"))
+    );
+    assert!(!err["hi"].as_str().unwrap().is_empty());
+
+    // A receptionist may use the queue but not the administrator's QR and poster.
+    invoke(
+        &win,
+        "add_staff",
+        json!({"staff": {"name": "Sunita", "role": "reception", "secret": "246813"}}),
+    )
+    .unwrap();
+    invoke(&win, "logout", json!({})).unwrap();
+    invoke(&win, "login", json!({"name": "Sunita", "secret": "246813"})).unwrap();
+    assert!(invoke(&win, "shares_list", json!({})).is_ok());
+    assert_eq!(
+        invoke(&win, "shares_counter_qr", json!({})).unwrap_err()["kind"],
+        "auth"
+    );
+    assert_eq!(
+        invoke(&win, "shares_print_poster", json!({})).unwrap_err()["kind"],
+        "auth"
+    );
+}

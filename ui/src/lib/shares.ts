@@ -1,0 +1,46 @@
+// ABHA scan-and-share: the shared-profiles queue and the counter's QR (Tauri commands in
+// src-tauri/src/share_commands.rs).
+import { invoke } from '@tauri-apps/api/core';
+import { asReport, type Registration } from './api';
+
+export interface SharedProfile {
+  id: string;
+  token: string;
+  context: string;
+  name: string;
+  gender: string | null;
+  year_of_birth: number | null;
+  age_years: number | null;
+  abha_address: string;
+  abha_number: string | null;
+  shared_at: string;
+  expires_at: string;
+  minutes_waiting: number;
+  status: 'waiting' | 'registered' | 'registered_elsewhere' | 'expired';
+  visit_id: string | null;
+}
+
+async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
+  try {
+    return await invoke<T>(cmd, args);
+  } catch (e) {
+    throw asReport(e);
+  }
+}
+
+export const shares = {
+  list: () => call<SharedProfile[]>('shares_list'),
+  register: (shareId: string, department: string) =>
+    call<Registration>('shares_register', { shareId, department }),
+  counterQr: () => call<{ url: string; svg: string }>('shares_counter_qr'),
+  printPoster: () => call<string>('shares_print_poster'),
+};
+
+/** The queue as shown: waiting shares first (by token, this counter's first as the core
+ * sorts them), then the rest; each with the i18n key of its status. */
+export function queueView(list: SharedProfile[]): { waiting: SharedProfile[]; done: SharedProfile[] } {
+  return {
+    waiting: list.filter((s) => s.status === 'waiting'),
+    done: list.filter((s) => s.status !== 'waiting'),
+  };
+}
