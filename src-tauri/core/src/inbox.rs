@@ -19,6 +19,17 @@
 //!   kiosk with no dialysis machine (an OPD-only kiosk of the facility) defers requests: they
 //!   stay in the inbox, untouched, and are folded at a later pull once machines exist.
 //!
+//! Those two are **server-only kinds** (`swagat_sync_protocol::kinds::SERVER_ONLY_KINDS`): they
+//! are folded only when the envelope's device is the facility id (the server as author). A record
+//! of a server-only kind from any other device is never applied: it is marked `refused` in
+//! `sync_folds` and a warning without personal data is logged — a stolen kiosk credential cannot
+//! rename the facility, change its fees or book dialysis slots on the other kiosks.
+//!
+//! The facility's kiosk records — `patient`, `visit`, `dialysis_machine`, `dialysis_patient`,
+//! `dialysis_booking`, from the other counters, or the kiosk's own brought back by a recovery
+//! pull — are staged version by version in `sync_fold_queue` ([`fold_page`], the pull hook) and
+//! merged into the kiosk's tables by [`crate::records`], never queued as the kiosk's own.
+//!
 //! Other kinds stay in the inbox untouched. A fold that fails is rolled back alone (a
 //! savepoint), marked `failed` with the reason, and retried at the next pull; it never blocks
 //! sync. Nothing here logs personal data.
@@ -164,7 +175,15 @@ struct Todo {
 /// and HLC order; then queues what the folds changed (the kiosk's own answers only). Call inside
 /// the transaction that applied the pull.
 pub fn fold_pending(tx: &Connection) -> Result<FoldReport> {
-    install_credential_keys(tx)?;
+    tx.execute_batch("SAVEPOINT keys")?;
+    match install_credential_keys(tx) {
+        Ok(_) => tx.execute_batch("RELEASE keys")?,
+        Err(e) => {
+            // A bad key in the credential must not stop sync; the kiosk keeps the keys it has.
+            tx.execute_batch("ROLLBACK TO keys; RELEASE keys")?;
+            tracing::warn!("the keys in the sync credential could not be installed: {e}");
+        }
+    }
     let facility = crate::records::enrollment(tx)?.map(|(_, f)| f);
     let list = |ks: &mut dyn Iterator<Item = &&str>| {
         ks.map(|k| format!("'{k}'")).collect::<Vec<_>>().join(", ")

@@ -79,8 +79,14 @@ impl std::fmt::Debug for Kiosk {
 impl Kiosk {
     /// Opens the kiosk on the database at `path` (created and migrated as needed).
     pub fn open(path: &Path) -> Result<Self> {
+        let store = Store::open(path)?;
+        // Keys a stored credential carries but the core has not installed (an enrollment by an
+        // older build): installed at startup. A bad key is logged and left; the kiosk still opens.
+        if let Err(e) = store.write(|tx| crate::inbox::install_credential_keys(tx)) {
+            tracing::warn!("the keys in the sync credential could not be installed: {e}");
+        }
         Ok(Self {
-            store: Store::open(path)?,
+            store,
             trust: std::sync::OnceLock::new(),
             certs_dir: Some(crate::paths::certs_dir(path)),
         })

@@ -284,3 +284,40 @@ pub fn record_print(conn: &Connection, actor: &Actor, visit_id: &str) -> Result<
     )?;
     slip_data(conn, &visit, (n > 1).then_some(n))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine as _;
+
+    #[test]
+    fn from_enrollment_on_every_counter_signs_links_with_the_facility_key() {
+        let a = crate::Kiosk::open_in_memory().unwrap();
+        let b = crate::Kiosk::open_in_memory().unwrap();
+        let own = |k: &crate::Kiosk| k.store().write(|tx| link_key(tx)).unwrap();
+        assert_ne!(
+            own(&a),
+            own(&b),
+            "before enrollment each kiosk has its own key"
+        );
+        let key = base64::engine::general_purpose::STANDARD.encode([42u8; 32]);
+        for k in [&a, &b] {
+            let changed = k
+                .store()
+                .write(|tx| install_facility_link_key(tx, &key))
+                .unwrap();
+            assert!(changed);
+        }
+        assert_eq!(own(&a), vec![42u8; 32]);
+        let visit = "0190a000-0000-7000-8000-000000000001";
+        assert_eq!(link_mac(&own(&a), visit), link_mac(&own(&b), visit));
+        assert!(!a
+            .store()
+            .write(|tx| install_facility_link_key(tx, &key))
+            .unwrap());
+        assert!(a
+            .store()
+            .write(|tx| install_facility_link_key(tx, "not base64!"))
+            .is_err());
+    }
+}
