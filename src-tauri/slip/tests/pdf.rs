@@ -131,3 +131,31 @@ fn overfull_a6_still_fits_one_page() {
     let png = common::pdf_to_png(&path, 300);
     assert_eq!(common::qr_codes(&png), vec![data.qr_url]);
 }
+
+/// The counter's scan-and-share poster: both languages extract in logical order and the QR
+/// decodes to the exact counter URL.
+#[test]
+fn counter_poster_text_and_qr() {
+    let url = "https://phrsbx.abdm.gov.in/share-profile?hip-id=IN2810014366&counter-id=OPD1";
+    let pdf = swagat_slip::render_poster_pdf(&swagat_slip::PosterData {
+        facility_name_en: "UPHC Kankarbagh".into(),
+        facility_name_hi: "शहरी प्राथमिक स्वास्थ्य केंद्र कंकड़बाग".into(),
+        counter: "OPD1".into(),
+        url: url.into(),
+    })
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("poster.pdf");
+    std::fs::write(&path, &pdf).unwrap();
+    let text = common::pdf_text(&path);
+    for expected in [
+        "आभा ऐप से स्कैन करें",
+        "Scan with the ABHA app",
+        "OPD1",
+        "UPHC Kankarbagh",
+    ] {
+        assert!(text.contains(expected), "`{expected}` not in:\n{text}");
+    }
+    let png = common::pdf_to_png(&path, 300);
+    assert_eq!(common::qr_codes(&png), vec![url.to_string()]);
+}
