@@ -18,7 +18,7 @@ pub use messages::{
     EnrollRequest, EnrollResponse, HealthResponse, PullResponse, PushRequest, PushResponse,
     PushState, Rejection,
 };
-pub use wire::{decode, encode, WireError, CONTENT_ENCODING, CONTENT_TYPE};
+pub use wire::{decode, decode_limited, encode, WireError, CONTENT_ENCODING, CONTENT_TYPE};
 
 /// Version of the sync protocol. Sent in every request (`x-swagat-protocol` header) and
 /// answered by the server; a mismatch is refused with [`ErrorCode::ProtocolVersion`].

@@ -2,12 +2,17 @@
 //!
 //! Handlers authenticate the device, check the protocol version, decode the zstd body and hand
 //! over to the [`Store`]; all decisions about records are made by the store's ingest plan.
+//! What a request may cost (body sizes, rates, quotas, concurrency) is set by
+//! [`crate::limits`]; bodies are decoded off the async workers by [`decode_body`].
 //! Logs carry device ids, counts and sequences only — payloads are personal data.
 
+use crate::limits::{decode_body, retry_after_secs, BodyError, Guards, Limits};
 use crate::secrets;
 use crate::store::{Device, Store, StoreError};
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Query, State};
+use axum::error_handling::HandleErrorLayer;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, Extension, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -15,9 +20,11 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use swagat_sync_protocol::{
-    decode, encode, EnrollRequest, EnrollResponse, ErrorBody, ErrorCode, HealthResponse,
-    PushRequest, CONTENT_ENCODING, CONTENT_TYPE, PROTOCOL_HEADER, PROTOCOL_VERSION,
+    encode, EnrollRequest, EnrollResponse, ErrorBody, ErrorCode, HealthResponse, PushRequest,
+    CONTENT_ENCODING, CONTENT_TYPE, PROTOCOL_HEADER, PROTOCOL_VERSION,
 };
+use tower::ServiceBuilder;
+use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::{info, warn, Level};
 use uuid::Uuid;
@@ -27,20 +34,38 @@ pub const MAX_BATCH: usize = 5000;
 /// Default and maximum records per pull page.
 pub const DEFAULT_PULL_LIMIT: u32 = 1000;
 const MAX_PULL_LIMIT: u32 = 5000;
-/// Largest compressed request body.
-const MAX_BODY: usize = 16 * 1024 * 1024;
-
-/// Builds the router over a store.
+/// Builds the router over a store, with the default [`Limits`].
 pub fn router<S: Store>(store: Arc<S>) -> Router {
+    router_with(store, Guards::new(Limits::default()))
+}
+
+/// Builds the router over a store, under `guards`' limits: every route but `/healthz` and
+/// `/openapi.json` counts against the concurrency limit (shed with `503` + `Retry-After`) and
+/// the request timeout; `/v1/enroll` and the portal API get the small pre-authentication body
+/// cap.
+pub fn router_with<S: Store>(store: Arc<S>, guards: Arc<Guards>) -> Router {
+    let limits = guards.limits.clone();
+    let preauth = DefaultBodyLimit::max(limits.preauth_body());
+    let shed = ServiceBuilder::new()
+        .layer(HandleErrorLayer::new(overloaded))
+        .load_shed()
+        .concurrency_limit(limits.max_in_flight.max(1));
     Router::new()
-        .route("/healthz", get(healthz::<S>))
-        .route("/openapi.json", get(openapi))
-        .route("/v1/enroll", post(enroll::<S>))
+        .route("/v1/enroll", post(enroll::<S>).layer(preauth))
         .route("/v1/push", post(push::<S>))
         .route("/v1/push/state", get(push_state::<S>))
         .route("/v1/pull", get(pull::<S>))
-        .merge(crate::portal_api::routes::<S>())
-        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .merge(crate::portal_api::routes::<S>().layer(preauth))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            limits.request_timeout(),
+        ))
+        .layer(RequestBodyTimeoutLayer::new(limits.request_timeout()))
+        .layer(shed)
+        .route("/healthz", get(healthz::<S>))
+        .route("/openapi.json", get(openapi))
+        .layer(DefaultBodyLimit::max(limits.max_body()))
+        .layer(Extension(guards))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
@@ -49,11 +74,37 @@ pub fn router<S: Store>(store: Arc<S>) -> Router {
         .with_state(store)
 }
 
+/// Seconds a client is asked to wait when the server sheds load.
+const BUSY_RETRY_AFTER: u64 = 2;
+
+async fn overloaded(err: tower::BoxError) -> Response {
+    if err.is::<tower::load_shed::error::Overloaded>() {
+        warn!("over the in-flight limit; shedding load");
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::Internal,
+            "the server is busy; retry later",
+        )
+        .retry_after(BUSY_RETRY_AFTER)
+        .into_response()
+    } else {
+        warn!(error = %err, "request failed in a middleware");
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorCode::Internal,
+            "internal error",
+        )
+        .into_response()
+    }
+}
+
 /// An error answer: HTTP status plus [`ErrorBody`].
 #[derive(Debug)]
 pub struct ApiError {
     status: StatusCode,
     body: ErrorBody,
+    /// `Retry-After` seconds (429, 503).
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -65,6 +116,36 @@ impl ApiError {
                 message: message.into(),
                 acked_seq: None,
             },
+            retry_after: None,
+        }
+    }
+
+    /// Adds a `Retry-After` header.
+    fn retry_after(mut self, secs: u64) -> Self {
+        self.retry_after = Some(secs.max(1));
+        self
+    }
+
+    /// `429 too_many_requests` with `Retry-After`.
+    fn too_many(message: impl Into<String>, secs: u64) -> Self {
+        ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::TooManyRequests,
+            message,
+        )
+        .retry_after(secs)
+    }
+}
+
+impl From<BodyError> for ApiError {
+    fn from(e: BodyError) -> Self {
+        match e {
+            BodyError::TooLarge(_) => ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                ErrorCode::PayloadTooLarge,
+                e.to_string(),
+            ),
+            BodyError::Invalid(_) => bad_request("invalid body (zstd-compressed JSON expected)"),
         }
     }
 }
@@ -79,6 +160,7 @@ impl From<StoreError> for ApiError {
                     message: format!("batch does not continue acknowledged sequence {acked_seq}"),
                     acked_seq: Some(acked_seq),
                 },
+                retry_after: None,
             },
             StoreError::InvalidEnrollmentCode => ApiError::new(
                 StatusCode::FORBIDDEN,
@@ -99,7 +181,12 @@ impl From<StoreError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, Json(self.body)).into_response()
+        let mut resp = (self.status, Json(self.body)).into_response();
+        if let Some(secs) = self.retry_after {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        resp
     }
 }
 
@@ -170,6 +257,19 @@ async fn authenticate<S: Store>(store: &S, headers: &HeaderMap) -> Result<Device
     Ok(device)
 }
 
+/// A body that could not be read (over the size cap, or cut off) as an [`ApiError`].
+fn body_rejection(r: BytesRejection) -> ApiError {
+    if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::PayloadTooLarge,
+            "the request body is too large",
+        )
+    } else {
+        bad_request("the request body could not be read")
+    }
+}
+
 fn bad_request(what: &str) -> ApiError {
     ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::BadRequest, what)
 }
@@ -189,11 +289,13 @@ async fn openapi() -> Json<serde_json::Value> {
 
 async fn enroll<S: Store>(
     State(store): State<Arc<S>>,
+    Extension(guards): Extension<Arc<Guards>>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     check_protocol(&headers)?;
-    let req: EnrollRequest = decode(&body).map_err(|_| bad_request("invalid enroll body"))?;
+    let body = body.map_err(body_rejection)?;
+    let req: EnrollRequest = decode_body(body, guards.limits.preauth_body() as u64).await?;
     let secret = secrets::new_device_secret();
     let (device, facility) = store
         .enroll(
@@ -215,13 +317,42 @@ async fn enroll<S: Store>(
     })
 }
 
+/// Counts a request of `device` against its rate.
+fn rate_limit(guards: &Guards, device: &Device) -> Result<(), ApiError> {
+    guards.device_request(device.id).map_err(|wait| {
+        warn!(device = %device.id, "device over its request rate");
+        ApiError::too_many(
+            "too many requests from this device; retry later",
+            retry_after_secs(wait),
+        )
+    })
+}
+
+/// Seconds a device over its storage quota is asked to wait (an administrator must act).
+const QUOTA_RETRY_AFTER: u64 = 3600;
+
 async fn push<S: Store>(
     State(store): State<Arc<S>>,
+    Extension(guards): Extension<Arc<Guards>>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let device = authenticate(&*store, &headers).await?;
-    let req: PushRequest = decode(&body).map_err(|_| bad_request("invalid push body"))?;
+    let body = body.map_err(body_rejection)?;
+    rate_limit(&guards, &device)?;
+    let quota = guards.limits.device_quota_bytes();
+    let used = store.device_usage(device.id).await?;
+    if used >= quota {
+        warn!(device = %device.id, used, quota, "device over its storage quota");
+        return Err(ApiError::too_many(
+            format!(
+                "this device has used its storage quota ({} MiB); ask the state administrator",
+                guards.limits.device_quota_mib
+            ),
+            QUOTA_RETRY_AFTER,
+        ));
+    }
+    let req: PushRequest = decode_body(body, swagat_sync_protocol::wire::MAX_DECODED_BYTES).await?;
     if req.envelopes.len() > MAX_BATCH {
         return Err(ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -254,10 +385,12 @@ pub struct StateQuery {
 
 async fn push_state<S: Store>(
     State(store): State<Arc<S>>,
+    Extension(guards): Extension<Arc<Guards>>,
     headers: HeaderMap,
     Query(q): Query<StateQuery>,
 ) -> Result<Response, ApiError> {
     let device = authenticate(&*store, &headers).await?;
+    rate_limit(&guards, &device)?;
     let state = store.push_state(device.id, q.since).await?;
     wire(&state)
 }
@@ -274,16 +407,24 @@ pub struct PullQuery {
 
 async fn pull<S: Store>(
     State(store): State<Arc<S>>,
+    Extension(guards): Extension<Arc<Guards>>,
     headers: HeaderMap,
     Query(q): Query<PullQuery>,
 ) -> Result<Response, ApiError> {
     let device = authenticate(&*store, &headers).await?;
+    rate_limit(&guards, &device)?;
     let limit = q
         .limit
         .unwrap_or(DEFAULT_PULL_LIMIT)
         .clamp(1, MAX_PULL_LIMIT);
     let resp = store
-        .pull(device.facility_id, device.id, q.cursor, limit)
+        .pull(
+            device.facility_id,
+            device.id,
+            q.cursor,
+            limit,
+            guards.limits.pull_page_bytes(),
+        )
         .await?;
     info!(device = %device.id, records = resp.records.len(), cursor = resp.cursor, "pull");
     wire(&resp)

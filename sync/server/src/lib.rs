@@ -5,6 +5,8 @@
 #![recursion_limit = "256"]
 
 pub mod api;
+pub mod limits;
+pub mod listen;
 pub mod openapi;
 pub mod portal;
 pub mod portal_api;
@@ -12,21 +14,30 @@ pub mod secrets;
 pub mod store;
 pub mod tls;
 
-pub use api::router;
+pub use api::{router, router_with};
+pub use limits::Limits;
 pub use store::{DbStore, Store, StoreError};
 pub use tls::{serve_tls, tls_config};
 
 use std::future::Future;
 use std::sync::Arc;
 
-/// Serves the sync API on `listener` until `shutdown` resolves, then finishes in-flight
-/// requests (graceful shutdown) and returns.
+/// Serves the sync API on `listener` with the default [`Limits`] until `shutdown` resolves,
+/// then finishes in-flight requests (graceful shutdown) and returns.
 pub async fn serve<S: Store>(
     store: Arc<S>,
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(store))
-        .with_graceful_shutdown(shutdown)
-        .await
+    serve_with(store, listener, Limits::default(), shutdown).await
+}
+
+/// [`serve`] under `limits` (plain HTTP; see [`serve_tls`] for https).
+pub async fn serve_with<S: Store>(
+    store: Arc<S>,
+    listener: tokio::net::TcpListener,
+    limits: Limits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    listen::run(store, listener, limits, None, shutdown).await
 }

@@ -7,7 +7,7 @@
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 use std::sync::Arc;
-use swagat_server::store::NewFacility;
+use swagat_server::store::{NewFacility, PortalScope};
 use swagat_server::{secrets, DbStore, Store, StoreError};
 use tracing::{error, info};
 use uuid::Uuid;
@@ -35,6 +35,10 @@ enum Cmd {
         /// The PEM private key of --tls-cert.
         #[arg(long, requires = "tls_cert")]
         tls_key: Option<std::path::PathBuf>,
+        /// Connection, request, body, rate and quota limits (see ARCHITECTURE.md, "Server
+        /// limits").
+        #[command(flatten)]
+        limits: swagat_server::Limits,
     },
     /// Manage booking portals (online dialysis requests).
     Portal {
@@ -116,6 +120,13 @@ enum PortalCmd {
         /// Name of the portal (e.g. PMNDP Bihar).
         #[arg(long)]
         name: String,
+        /// A facility (its code) the portal may post for; repeat for several. Without
+        /// --facility and --district the portal may post for every facility of the state.
+        #[arg(long = "facility")]
+        facilities: Vec<String>,
+        /// An LGD district whose facilities the portal may post for; repeat for several.
+        #[arg(long = "district")]
+        districts: Vec<u32>,
     },
     /// Revoke a portal: its token is refused (401) from then on; prints {"portal_id", "revoked"}.
     Revoke {
@@ -186,6 +197,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             listen,
             tls_cert,
             tls_key,
+            limits,
         } => {
             let tls = match (tls_cert, tls_key) {
                 (Some(cert), Some(key)) => Some(swagat_server::tls_config(&cert, &key)?),
@@ -193,17 +205,26 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             };
             let store = Arc::new(DbStore::open(&db).await?);
             let listener = tokio::net::TcpListener::bind(&listen).await?;
-            info!(addr = %listener.local_addr()?, backend = store.backend(), tls = tls.is_some(), "listening");
+            info!(addr = %listener.local_addr()?, backend = store.backend(), tls = tls.is_some(), limits = ?limits, "listening");
             match tls {
                 Some(config) => {
-                    swagat_server::serve_tls(store, listener, config, shutdown_signal()).await?
+                    swagat_server::serve_tls(store, listener, config, limits, shutdown_signal())
+                        .await?
                 }
-                None => swagat_server::serve(store, listener, shutdown_signal()).await?,
+                None => {
+                    swagat_server::serve_with(store, listener, limits, shutdown_signal()).await?
+                }
             }
             info!("stopped");
         }
         Cmd::Portal {
-            cmd: PortalCmd::Add { db, name },
+            cmd:
+                PortalCmd::Add {
+                    db,
+                    name,
+                    facilities,
+                    districts,
+                },
         } => {
             let name = name.trim().to_string();
             if name.is_empty() || name.chars().count() > 100 {
@@ -212,11 +233,32 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                 ));
             }
             let store = DbStore::open(&db).await?;
+            let mut facilities: Vec<String> =
+                facilities.iter().map(|f| f.trim().to_string()).collect();
+            facilities.sort();
+            facilities.dedup();
+            for f in &facilities {
+                if store.facility_district(f.clone()).await?.is_none() {
+                    return Err(CliError::Payload(format!("no facility with code {f}")));
+                }
+            }
+            let mut districts = districts;
+            districts.sort_unstable();
+            districts.dedup();
+            let scope = PortalScope {
+                facilities,
+                districts,
+            };
             let secret = secrets::new_device_secret();
             let id = store
-                .add_portal(name, secrets::hash_secret(&secret))
+                .add_portal(name, secrets::hash_secret(&secret), scope.clone())
                 .await?;
-            print(serde_json::json!({ "portal_id": id, "token": format!("{id}.{secret}") }));
+            print(serde_json::json!({
+                "portal_id": id,
+                "token": format!("{id}.{secret}"),
+                "facilities": scope.facilities,
+                "districts": scope.districts,
+            }));
         }
         Cmd::Portal {
             cmd: PortalCmd::Revoke { db, portal },
