@@ -11,7 +11,7 @@ use crate::secrets;
 use crate::store::{Device, Store, StoreError};
 use axum::body::Bytes;
 use axum::error_handling::HandleErrorLayer;
-use axum::extract::rejection::BytesRejection;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{DefaultBodyLimit, Extension, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -387,8 +387,9 @@ async fn push_state<S: Store>(
     State(store): State<Arc<S>>,
     Extension(guards): Extension<Arc<Guards>>,
     headers: HeaderMap,
-    Query(q): Query<StateQuery>,
+    q: Result<Query<StateQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
+    let Query(q) = q.map_err(|_| bad_request("invalid query (since: a non-negative integer)"))?;
     let device = authenticate(&*store, &headers).await?;
     rate_limit(&guards, &device)?;
     let state = store.push_state(device.id, q.since).await?;
@@ -409,8 +410,10 @@ async fn pull<S: Store>(
     State(store): State<Arc<S>>,
     Extension(guards): Extension<Arc<Guards>>,
     headers: HeaderMap,
-    Query(q): Query<PullQuery>,
+    q: Result<Query<PullQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
+    let Query(q) =
+        q.map_err(|_| bad_request("invalid query (cursor, limit: non-negative integers)"))?;
     let device = authenticate(&*store, &headers).await?;
     rate_limit(&guards, &device)?;
     let limit = q

@@ -5,13 +5,51 @@
 
 use serde_json::{json, Value};
 
+/// Every [`swagat_sync_protocol::ErrorCode`] wire string (kept whole by a test).
+const ERROR_CODES: &[&str] = &[
+    "bad_request",
+    "protocol_version",
+    "unauthorized",
+    "device_revoked",
+    "invalid_enrollment_code",
+    "sequence_gap",
+    "wrong_facility",
+    "wrong_device",
+    "not_owner",
+    "invalid_kind",
+    "invalid_schema",
+    "invalid_record_id",
+    "payload_too_large",
+    "batch_too_large",
+    "internal",
+    "forbidden_kind",
+    "sequence_conflict",
+    "device_cloned",
+    "too_many_requests",
+    "enrollment_code_expired",
+    "clock_ahead",
+];
+
 /// The OpenAPI document.
 pub fn document() -> Value {
     let zstd_json = |schema: &str| json!({ "application/json": { "schema": { "$ref": format!("#/components/schemas/{schema}") } } });
     let err = json!({ "description": "error", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/ErrorBody" } } } });
+    // Limits (see ARCHITECTURE.md, "Server limits"): every route may refuse a body or a rate, or
+    // shed load; 429 and 503 carry Retry-After.
+    let retry = json!({ "Retry-After": { "description": "seconds to wait before retrying", "schema": { "type": "integer", "minimum": 1 } } });
+    let err_retry = json!({ "description": "retry later (Retry-After)", "headers": retry, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/ErrorBody" } } } });
+    let v1 = |extra: Value| {
+        let mut m = json!({ "400": err, "401": err, "403": err, "408": err, "413": err, "429": err_retry, "503": err_retry });
+        if let (Value::Object(m), Value::Object(x)) = (&mut m, extra) {
+            m.extend(x);
+        }
+        m
+    };
     let auth = json!([{ "device": [] }]);
     let plain = |schema: &str| json!({ "application/json": { "schema": { "$ref": format!("#/components/schemas/{schema}") } } });
     let perr = json!({ "description": "error", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/PortalError" } } } });
+    let perr_retry = json!({ "description": "retry later (Retry-After)", "headers": retry, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/PortalError" } } } });
+    let api_err = json!({ "description": "error", "content": { "application/json": { "schema": { "oneOf": [ { "$ref": "#/components/schemas/PortalError" }, { "$ref": "#/components/schemas/ErrorBody" } ] } } } });
     let portal = json!([{ "portal": [] }]);
     let proto = json!({ "name": "x-swagat-protocol", "in": "header", "required": true, "schema": { "type": "integer", "const": swagat_sync_protocol::PROTOCOL_VERSION } });
     json!({
@@ -108,11 +146,11 @@ pub fn document() -> Value {
                     }
                 },
                 "PortalError": { "type": "object", "required": ["code", "message"], "properties": {
-                    "code": { "type": "string", "enum": ["unauthorized", "bad_request", "invalid_request", "unknown_facility", "reference_conflict", "not_found", "internal"] },
+                    "code": { "type": "string", "enum": ["unauthorized", "forbidden", "bad_request", "invalid_request", "unknown_facility", "reference_conflict", "not_found", "payload_too_large", "too_many_requests", "internal"] },
                     "message": { "type": "string" },
                     "errors": { "type": "array", "items": { "type": "object", "properties": { "field": { "type": "string" }, "message": { "type": "string" } } } } } },
                 "ErrorBody": { "type": "object", "required": ["code", "message"], "properties": {
-                    "code": { "type": "string", "enum": ["bad_request", "protocol_version", "unauthorized", "device_revoked", "invalid_enrollment_code", "sequence_gap", "wrong_facility", "wrong_device", "not_owner", "invalid_kind", "invalid_schema", "invalid_record_id", "payload_too_large", "batch_too_large", "internal"] },
+                    "code": { "type": "string", "enum": ERROR_CODES },
                     "message": { "type": "string" }, "acked_seq": { "type": "integer" } } }
             }
         },
@@ -123,18 +161,17 @@ pub fn document() -> Value {
                 "summary": "exchange a one-time enrollment code for a device credential",
                 "parameters": [proto],
                 "requestBody": { "required": true, "content": zstd_json("EnrollRequest") },
-                "responses": { "200": { "description": "enrolled", "content": zstd_json("EnrollResponse") }, "403": err } } },
+                "responses": v1(json!({ "200": { "description": "enrolled", "content": zstd_json("EnrollResponse") } })) } },
             "/v1/push": { "post": {
                 "summary": "push a batch of consecutive outbox envelopes (idempotent)",
                 "security": auth, "parameters": [proto],
                 "requestBody": { "required": true, "content": zstd_json("PushRequest") },
-                "responses": { "200": { "description": "processed", "content": zstd_json("PushResponse") },
-                    "401": err, "403": err, "409": err, "413": err, "503": err } } },
+                "responses": v1(json!({ "200": { "description": "processed", "content": zstd_json("PushResponse") }, "409": err })) } },
             "/v1/push/state": { "get": {
                 "summary": "acknowledged sequence and rejections after `since`",
                 "security": auth,
                 "parameters": [proto, { "name": "since", "in": "query", "schema": { "type": "integer" } }],
-                "responses": { "200": { "description": "state", "content": zstd_json("PushState") }, "401": err, "403": err } } },
+                "responses": v1(json!({ "200": { "description": "state", "content": zstd_json("PushState") } })) } },
             "/api/v1/dialysis/requests": { "post": {
                 "summary": "a portal asks for a dialysis session at a facility (plain JSON); the unit's kiosk allocates it at its next sync",
                 "security": portal,
@@ -142,17 +179,34 @@ pub fn document() -> Value {
                 "responses": {
                     "201": { "description": "created, status pending", "content": plain("DialysisRequestStatus") },
                     "200": { "description": "this reference was already posted with the same body: the same request", "content": plain("DialysisRequestStatus") },
-                    "400": perr, "401": perr, "409": perr, "422": perr, "503": perr } } },
+                    "400": perr, "401": perr, "403": perr, "408": api_err, "409": perr, "413": perr, "422": perr, "429": perr_retry, "503": api_err } } },
             "/api/v1/dialysis/requests/{id}": { "get": {
                 "summary": "a request's status: pending, then the unit's answer",
                 "security": portal,
                 "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "string", "format": "uuid" } }],
-                "responses": { "200": { "description": "status", "content": plain("DialysisRequestStatus") }, "401": perr, "404": perr, "503": perr } } },
+                "responses": { "200": { "description": "status", "content": plain("DialysisRequestStatus") }, "401": perr, "404": perr, "408": api_err, "429": perr_retry, "503": api_err } } },
             "/v1/pull": { "get": {
                 "summary": "facility changes written elsewhere, after a server cursor",
                 "security": auth,
                 "parameters": [proto, { "name": "cursor", "in": "query", "schema": { "type": "integer" } }, { "name": "limit", "in": "query", "schema": { "type": "integer", "maximum": 5000 } }],
-                "responses": { "200": { "description": "page", "content": zstd_json("PullResponse") }, "401": err, "403": err } } }
+                "responses": v1(json!({ "200": { "description": "page", "content": zstd_json("PullResponse") } })) } }
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_codes_are_the_protocol_s() {
+        for c in ERROR_CODES {
+            let code: swagat_sync_protocol::ErrorCode =
+                serde_json::from_value(Value::String((*c).to_string())).unwrap();
+            assert_eq!(code.as_str(), *c);
+        }
+        let doc = document();
+        assert!(doc["paths"]["/v1/push"]["post"]["responses"]["429"]["headers"]["Retry-After"]
+            .is_object());
+    }
 }
