@@ -167,7 +167,10 @@ fn decode_qr_verifies_with_a_given_key_folder_and_refuses_garbage() {
         ("false_claims/abha_invalid_ids.txt", "no ABHA number"),
         ("false_claims/secure_qr_shifted_fields.txt", "out of place"),
     ] {
-        let path = format!("{}/../identity/tests/data/{file}", env!("CARGO_MANIFEST_DIR"));
+        let path = format!(
+            "{}/../identity/tests/data/{file}",
+            env!("CARGO_MANIFEST_DIR")
+        );
         let o = admin(&db, &["decode-qr", "--file", &path]);
         assert_eq!(o.status.code(), Some(2), "{file}");
         assert!(o.stdout.is_empty(), "{file}");

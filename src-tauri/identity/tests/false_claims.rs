@@ -17,14 +17,21 @@ fn refused(text: &str, want: DecodeError) {
     let got = decode(text).err();
     assert_eq!(got, Some(want.clone()), "{text:.80}");
     assert!(!want.to_string().is_empty());
-    assert!(want.message_hi().chars().any(|c| ('\u{0900}'..='\u{097f}').contains(&c)));
+    assert!(want
+        .message_hi()
+        .chars()
+        .any(|c| ('\u{0900}'..='\u{097f}').contains(&c)));
     // The one entry point the app and the CLI use refuses it the same way.
     assert!(decode_and_summarize(text, &TrustStore::with_builtin()).is_err());
 }
 
 #[test]
 fn an_xml_qr_without_its_uid_is_refused() {
-    for f in ["xml_without_uid.txt", "xml_empty_uid.txt", "xml_null_uid.txt"] {
+    for f in [
+        "xml_without_uid.txt",
+        "xml_empty_uid.txt",
+        "xml_null_uid.txt",
+    ] {
         refused(&claims(f), DecodeError::XmlMissingUid);
     }
     assert_eq!(DecodeError::XmlMissingUid.code(), "xml_missing_uid");
@@ -74,7 +81,10 @@ fn secure_cases() -> Vec<(&'static str, String)> {
         ),
         (
             "secure_qr_missing_reference.txt",
-            qr(&versioned_body("V2", &misplaced, "1234", &photo()), &signer()),
+            qr(
+                &versioned_body("V2", &misplaced, "1234", &photo()),
+                &signer(),
+            ),
         ),
     ]
 }

@@ -206,7 +206,9 @@ mod tests {
             assert_eq!(code.as_str(), *c);
         }
         let doc = document();
-        assert!(doc["paths"]["/v1/push"]["post"]["responses"]["429"]["headers"]["Retry-After"]
-            .is_object());
+        assert!(
+            doc["paths"]["/v1/push"]["post"]["responses"]["429"]["headers"]["Retry-After"]
+                .is_object()
+        );
     }
 }

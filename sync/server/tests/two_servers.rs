@@ -24,7 +24,13 @@ async fn spawn(db: &str) -> ServerProcess {
         l.local_addr().unwrap().port()
     };
     let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_swagat-server"))
-        .args(["serve", "--db", db, "--listen", &format!("127.0.0.1:{port}")])
+        .args([
+            "serve",
+            "--db",
+            db,
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+        ])
         .env("RUST_LOG", "error")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
@@ -92,10 +98,8 @@ async fn two_servers_one_postgres_exactly_once() {
             point_at(k, &servers[(i + round as usize) % 2]);
         }
         // Every kiosk syncs at once, half of them on each server.
-        let results = futures_util::future::join_all(
-            kiosks.iter().map(|k| k.engine.until_idle()),
-        )
-        .await;
+        let results =
+            futures_util::future::join_all(kiosks.iter().map(|k| k.engine.until_idle())).await;
         for r in results {
             assert_eq!(r.unwrap().pending, 0);
         }
@@ -139,7 +143,11 @@ async fn two_servers_one_postgres_exactly_once() {
         accepted += resp.accepted;
         assert_eq!(resp.acked_seq, pending.last().unwrap().seq);
     }
-    assert_eq!(accepted, pending.len() as u64, "one of the two stored the batch, once");
+    assert_eq!(
+        accepted,
+        pending.len() as u64,
+        "one of the two stored the batch, once"
+    );
     // The kiosk learns the acknowledgement from either server.
     point_at(k0, &servers[1]);
     assert_eq!(k0.engine.until_idle().await.unwrap().pending, 0);
@@ -171,7 +179,12 @@ async fn two_servers_one_postgres_exactly_once() {
         let n = seqs.len();
         seqs.dedup();
         assert_eq!(seqs.len(), n, "kiosk {i}: a record stored twice");
-        assert_eq!(n, outbox.len(), "kiosk {i}: server has {n}, kiosk wrote {}", outbox.len());
+        assert_eq!(
+            n,
+            outbox.len(),
+            "kiosk {i}: server has {n}, kiosk wrote {}",
+            outbox.len()
+        );
         assert_eq!(k.store.counts().unwrap().pending, 0);
     }
     // Each kiosk pulled every other kiosk's records exactly once (the pull cursor skipped no
