@@ -135,3 +135,98 @@ fn enroll_and_sync_over_https_with_a_private_ca_and_refuse_a_wrong_one() {
     assert_eq!(cfg["name_en"], "PHC Bihta", "{cfg}");
     assert_eq!(cfg["facility_code"], code_name.as_str());
 }
+
+/// A non-loopback address of this machine (the route to a public address), if it has one.
+fn lan_ip() -> Option<std::net::IpAddr> {
+    let s = std::net::UdpSocket::bind("0.0.0.0:0").ok()?;
+    s.connect("192.0.2.1:9").ok()?;
+    let ip = s.local_addr().ok()?.ip();
+    (!ip.is_loopback() && !ip.is_unspecified()).then_some(ip)
+}
+
+#[test]
+fn plain_http_to_another_machine_is_refused_unless_insecure_http_is_given() {
+    let dir = tempfile::tempdir().unwrap();
+    let kiosk = dir.path().join("kiosk.db");
+    let k = kiosk.to_str().unwrap();
+    // Refused before connecting (nothing listens there), in English and Hindi, exit 2, nothing
+    // stored.
+    let o = output(
+        "swagat-admin",
+        &[
+            "--db",
+            k,
+            "enroll",
+            "--server",
+            "http://192.0.2.7:8080",
+            "--code",
+            "ABCD-EFGH-JKLM",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("https://") && err.contains("--insecure-http"),
+        "{err}"
+    );
+    assert!(err.contains("सर्वर का पता"), "{err}");
+    assert!(admin(&kiosk, &["status"])["enrolled"].is_null());
+
+    // On purpose, to a real server on this machine's LAN address: enrolled, remembered, shown.
+    let Some(ip) = lan_ip() else {
+        eprintln!("NOTICE: no non-loopback address; skipping the --insecure-http half");
+        return;
+    };
+    let db = format!("sqlite:{}", dir.path().join("state.db").display());
+    let code_name = unique_code("H");
+    let fac = run(
+        "swagat-server",
+        &[
+            "facility",
+            "add",
+            "--db",
+            &db,
+            "--code",
+            &code_name,
+            "--name",
+            "PHC Danapur",
+        ],
+    );
+    let code = fac["enrollment_code"].as_str().unwrap().to_owned();
+    let port = swagat_tests::free_port();
+    let _server = swagat_tests::Guard(
+        std::process::Command::new(swagat_tests::profile_dir().join("swagat-server"))
+            .args(["serve", "--db", &db, "--listen", &format!("0.0.0.0:{port}")])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    assert!(swagat_tests::wait_for_port(
+        port,
+        std::time::Duration::from_secs(20)
+    ));
+    let url = format!("http://{ip}:{port}");
+    let o = output(
+        "swagat-admin",
+        &["--db", k, "enroll", "--server", &url, "--code", &code],
+    );
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
+    let e = admin(
+        &kiosk,
+        &[
+            "enroll",
+            "--server",
+            &url,
+            "--code",
+            &code,
+            "--insecure-http",
+        ],
+    );
+    assert_eq!(e["insecure_http"], true);
+    let status = admin(&kiosk, &["status"]);
+    assert_eq!(status["enrolled"]["insecure_http"], true, "{status}");
+    // Later syncs allow it without the flag (remembered in the credential).
+    let s = admin(&kiosk, &["sync", "--until-idle"]);
+    assert_eq!(s["pending"].as_u64(), Some(0), "{s}");
+}

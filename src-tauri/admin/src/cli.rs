@@ -64,6 +64,11 @@ enum Command {
         /// state server with a private CA); remembered with the credential.
         #[arg(long, value_name = "FILE")]
         ca_cert: Option<std::path::PathBuf>,
+        /// Allow an http:// server on another machine (unencrypted: the device secret and
+        /// patient data cross the network in clear). Only for a trusted network; remembered
+        /// with the credential and shown in the status as insecure.
+        #[arg(long)]
+        insecure_http: bool,
     },
     /// Push waiting records to the state server and pull this facility's records.
     Sync {
@@ -345,7 +350,8 @@ pub fn run(cli: Cli, db: &Path) -> Result<Value, CliError> {
             server,
             code,
             ca_cert,
-        } => crate::sync::enroll(&kiosk, &server, &code, ca_cert.as_deref()),
+            insecure_http,
+        } => crate::sync::enroll(&kiosk, &server, &code, ca_cert.as_deref(), insecure_http),
         Command::Sync { until_idle } => crate::sync::sync(&kiosk, until_idle),
         Command::Config {
             action: ConfigCmd::Show,

@@ -26,13 +26,27 @@ fn store(kiosk: &Kiosk) -> Result<Arc<swagat_sync_client::sqlite::SqliteKioskSto
 }
 
 /// Enrolls this kiosk and stores its credential (with the extra CA certificate, if given).
+/// An `http://` server on another machine is refused unless `insecure_http`.
 pub fn enroll(
     kiosk: &Kiosk,
     server: &str,
     code: &str,
     ca_cert: Option<&std::path::Path>,
+    insecure_http: bool,
 ) -> Result<Value, CliError> {
-    let mut config = EngineConfig::default();
+    // The scheme is checked before anything is read or sent.
+    if let Err(e) = swagat_sync_client::http::check_url(server, insecure_http) {
+        let msg = swagat_core::sync_service::error_message(&e);
+        return Err(CliError::Input(format!(
+            "{} / {}",
+            msg.message(swagat_core::Lang::En),
+            msg.message(swagat_core::Lang::Hi)
+        )));
+    }
+    let mut config = EngineConfig {
+        allow_insecure_http: insecure_http,
+        ..EngineConfig::default()
+    };
     if let Some(path) = ca_cert {
         let pem = std::fs::read(path).map_err(|e| {
             CliError::Other(format!(
@@ -58,6 +72,7 @@ pub fn enroll(
         "facility_id": creds.facility_id,
         "facility_code": creds.facility_code,
         "facility_name": creds.facility_name,
+        "insecure_http": creds.insecure_http,
     }))
 }
 
@@ -88,7 +103,7 @@ pub fn status(kiosk: &Kiosk) -> Result<Value, CliError> {
     let enrolled = store
         .load_credentials()
         .map_err(|e| CliError::Other(format!("cannot read the sync state: {e}")))?
-        .map(|c| json!({ "server": c.server_url, "device_id": c.device_id, "facility_code": c.facility_code }));
+        .map(|c| json!({ "server": c.server_url, "device_id": c.device_id, "facility_code": c.facility_code, "insecure_http": c.insecure_http }));
     if let (Value::Object(m), Ok(Value::Object(c))) = (&mut v, serde_json::to_value(counts)) {
         m.extend(c);
         m.insert("enrolled".into(), enrolled.unwrap_or(Value::Null));

@@ -223,6 +223,22 @@ fn decode_qr_verifies_with_a_given_key_folder_and_refuses_garbage() {
         String::from_utf8(o.stderr).unwrap().trim().lines().count(),
         1
     );
+    // Payloads that are not what they claim: refused with the reason, exit 2, nothing printed.
+    for (file, reason) in [
+        ("false_claims/xml_without_uid.txt", "no Aadhaar number"),
+        ("false_claims/abha_invalid_ids.txt", "no ABHA number"),
+        ("false_claims/secure_qr_shifted_fields.txt", "out of place"),
+    ] {
+        let path = format!(
+            "{}/../identity/tests/data/{file}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let o = admin(&db, &["decode-qr", "--file", &path]);
+        assert_eq!(o.status.code(), Some(2), "{file}");
+        assert!(o.stdout.is_empty(), "{file}");
+        let err = String::from_utf8(o.stderr).unwrap();
+        assert!(err.contains(reason), "{file}: {err}");
+    }
     assert!(!db.exists(), "decoding stores nothing");
 }
 

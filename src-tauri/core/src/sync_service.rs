@@ -114,6 +114,9 @@ pub struct SyncView {
     pub problem: Option<SyncProblem>,
     /// The last problem's technical text (English; no personal data).
     pub detail: Option<String>,
+    /// The server is `http://` on another machine, allowed on purpose at enrollment
+    /// (`--insecure-http`): the strip shows the link as insecure.
+    pub insecure: bool,
 }
 
 /// Builds the strip's view from the engine's live status (over the service's own store).
@@ -239,6 +242,7 @@ pub fn view<S: KioskStore>(store: &S, engine: Option<&SyncStatus>) -> Result<Syn
     let creds = store.load_credentials().map_err(err)?;
     let mut v = SyncView {
         enrolled: creds.is_some(),
+        insecure: creds.as_ref().is_some_and(|c| c.insecure_http),
         server: creds.map(|c| c.server_url),
         pending: counts.pending,
         dead_letters: counts.dead_letters,
@@ -360,6 +364,10 @@ pub fn error_message(e: &SyncError) -> CoreError {
         SyncError::Unauthorized => (
             e.to_string(),
             "सर्वर ने इस उपकरण की पहचान अस्वीकार की; दोबारा नामांकन करें".to_owned(),
+        ),
+        SyncError::InsecureUrl(_) => (
+            e.to_string(),
+            "सर्वर का पता https:// से शुरू होना चाहिए; बिना एन्क्रिप्शन (http://) के डेटा नहीं भेजा जाएगा (केवल भरोसेमंद नेटवर्क पर --insecure-http दें)".to_owned(),
         ),
         SyncError::Certificate(_) => (
             e.to_string(),

@@ -5,7 +5,7 @@
 //! `state name`/`state_name`, `district_name`/`dist name`, `statelgd`, `distlgd` (`"-"` meaning
 //! none), `hidn` (may be missing), `dob` as `d/m/yyyy` or `d-m-yyyy` (possibly partial),
 //! `mobile` (possibly masked) and a one-line `address`. A bad value is dropped with a warning;
-//! only a JSON without any ABHA number or address is rejected.
+//! a JSON without a usable ABHA number or address (absent, empty or invalid) is rejected.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -140,6 +140,10 @@ pub(crate) fn decode(text: &str) -> Result<AbhaQr, DecodeError> {
             None
         }
     });
+    // Keys present but neither value usable: not an ABHA QR, never half-accepted as one.
+    if abha_number.is_none() && abha_address.is_none() {
+        return Err(DecodeError::AbhaMissingId);
+    }
     let name = get(NAME_KEYS);
     if name.is_none() {
         warning::push(&mut warnings, Warning::NameMissing);

@@ -63,6 +63,19 @@ pub enum DecodeError {
     /// A JSON QR without ABHA number or ABHA address.
     #[error("This JSON QR has no ABHA number or ABHA address, so it is not an ABHA QR.")]
     AbhaMissingId,
+    /// An XML QR that claims to be an Aadhaar letter's but carries no Aadhaar number (`uid`).
+    #[error(
+        "This XML QR has no Aadhaar number (uid), so it is not an Aadhaar QR. Scan the QR on \
+         the patient's Aadhaar card or letter."
+    )]
+    XmlMissingUid,
+    /// A Secure QR whose fields are not where the format puts them (shifted, missing or extra
+    /// fields): its details cannot be trusted to be what they claim.
+    #[error(
+        "The Aadhaar Secure QR's details are out of place (fields missing or shifted), so it \
+         cannot be read as an Aadhaar. Scan the QR on the patient's Aadhaar card."
+    )]
+    SecureQrFieldsOutOfPlace,
 }
 
 impl DecodeError {
@@ -99,6 +112,13 @@ impl DecodeError {
             Self::AbhaMissingId => {
                 "इस JSON क्यूआर में आभा संख्या या आभा पता नहीं है, इसलिए यह आभा क्यूआर नहीं है।".into()
             }
+            Self::XmlMissingUid => "इस XML क्यूआर में आधार संख्या (uid) नहीं है, इसलिए यह आधार क्यूआर \
+                 नहीं है। मरीज़ के आधार कार्ड या पत्र का क्यूआर स्कैन करें।"
+                .into(),
+            Self::SecureQrFieldsOutOfPlace => "आधार सिक्योर क्यूआर की जानकारी अपनी जगह पर नहीं है \
+                 (फ़ील्ड गायब या खिसके हुए), इसलिए इसे आधार के रूप में नहीं पढ़ा जा सकता। मरीज़ के आधार \
+                 कार्ड का क्यूआर स्कैन करें।"
+                .into(),
         }
     }
 
@@ -117,6 +137,8 @@ impl DecodeError {
             Self::XmlEmpty => "xml_empty",
             Self::AbhaJsonInvalid => "abha_json_invalid",
             Self::AbhaMissingId => "abha_missing_id",
+            Self::XmlMissingUid => "xml_missing_uid",
+            Self::SecureQrFieldsOutOfPlace => "secure_qr_fields_out_of_place",
         }
     }
 }

@@ -399,6 +399,9 @@ fn parse_payload(payload: Zeroizing<Vec<u8>>) -> Result<SecureQr, DecodeError> {
     let sub_district = clean(&next());
     let vtc = clean(&next());
 
+    if fields_out_of_place(&reference_id, &dob, &gender_text, &pincode_text) {
+        return Err(DecodeError::SecureQrFieldsOutOfPlace);
+    }
     let (aadhaar_last4, generated_at) = parse_reference_id(&reference_id);
     if aadhaar_last4.is_none() {
         warning::push(&mut warnings, Warning::ReferenceIdInvalid);
@@ -467,6 +470,28 @@ fn parse_payload(payload: Zeroizing<Vec<u8>>) -> Result<SecureQr, DecodeError> {
         mobile_hash,
         payload,
     })
+}
+
+/// Whether the fields are not where the format puts them: at least two of the reference id
+/// without its 4 leading digits, a gender field holding digits or a long text, a date of birth
+/// without a digit, and a PIN code with letters. One odd value is a warning (a damaged field);
+/// two mean the fields are shifted or missing (a forged or mis-built payload), and none of its
+/// details can be taken for what they claim.
+fn fields_out_of_place(reference_id: &str, dob: &str, gender: &str, pincode: &str) -> bool {
+    let reference_bad = !reference_id
+        .trim()
+        .get(..4)
+        .is_some_and(|s| s.bytes().all(|b| b.is_ascii_digit()));
+    let gender = gender.trim();
+    let gender_bad = gender.chars().any(|c| c.is_ascii_digit()) || gender.chars().count() > 12;
+    let dob = dob.trim();
+    let dob_bad = !dob.is_empty() && !dob.chars().any(|c| c.is_ascii_digit());
+    let pincode_bad = pincode.chars().any(char::is_alphabetic);
+    [reference_bad, gender_bad, dob_bad, pincode_bad]
+        .iter()
+        .filter(|b| **b)
+        .count()
+        >= 2
 }
 
 /// Reference id: last 4 Aadhaar digits, then `YYYYMMDDHHMMSSmmm`.

@@ -72,6 +72,14 @@ pub(crate) fn decode(text: &str) -> Result<XmlQr, DecodeError> {
     if qr.name.is_none() && qr.aadhaar_last4.is_none() {
         return Err(DecodeError::XmlEmpty);
     }
+    // An Aadhaar QR is the Aadhaar number's: without a uid (a valid, masked or even a wrong
+    // one, which gets a warning) it is some other document wearing the element's name.
+    if attrs
+        .get("uid")
+        .is_none_or(|u| u.trim().is_empty() || u.trim().eq_ignore_ascii_case("null"))
+    {
+        return Err(DecodeError::XmlMissingUid);
+    }
     Ok(qr)
 }
 

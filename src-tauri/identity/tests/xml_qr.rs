@@ -203,15 +203,19 @@ fn broken_prolog_and_noise() {
 
 #[test]
 fn uid_handling() {
-    let cases: [(&str, Option<&str>, bool, bool); 6] = [
+    let cases: [(&str, Option<&str>, bool, bool); 5] = [
         // (uid, last4, full number kept, warning)
         ("234567890124", Some("0124"), true, false),
         ("2345 6789 0124", Some("0124"), true, false),
         ("234567890125", None, false, true),
         ("123456789012", None, false, true),
         ("XXXXXXXX0124", Some("0124"), false, false),
-        ("null", None, false, false),
     ];
+    // No uid at all ("null" is how some printers wrote "none"): not an Aadhaar QR.
+    assert_eq!(
+        decode(&element(&[("uid", "null"), ("name", "Test Name")])).err(),
+        Some(DecodeError::XmlMissingUid)
+    );
     for (uid, last4, kept, warned) in cases {
         let x = xml(&element(&[("uid", uid), ("name", "Test Name")]));
         assert_eq!(x.aadhaar_last4.as_deref(), last4, "{uid}");

@@ -94,6 +94,10 @@ pub enum SyncError {
     /// Bad configuration (URL, TLS).
     #[error("configuration: {0}")]
     Config(String),
+    /// An `http://` server URL that is not this machine (loopback), without `--insecure-http`:
+    /// the device secret and patient data would cross the network unencrypted.
+    #[error("refusing to sync with {0} over unencrypted http://; use the server's https:// address (or, on a trusted network only, enroll with --insecure-http)")]
+    InsecureUrl(String),
     /// The server's TLS certificate was not trusted (wrong server, or its CA was not given).
     #[error("the server's TLS certificate is not trusted ({0}); check the URL, or give the server's CA certificate with --ca-cert")]
     Certificate(String),
@@ -167,6 +171,9 @@ pub struct EngineConfig {
     pub poll_interval: Duration,
     /// Device name sent at enrollment.
     pub device_name: String,
+    /// Allow an `http://` server URL that is not loopback (`swagat-admin enroll
+    /// --insecure-http`; remembered in the credential). Off by default: https only.
+    pub allow_insecure_http: bool,
 }
 
 impl Default for EngineConfig {
@@ -184,6 +191,7 @@ impl Default for EngineConfig {
             idle_deadline: Duration::from_secs(600),
             poll_interval: Duration::from_secs(60),
             device_name: String::new(),
+            allow_insecure_http: false,
         }
     }
 }
@@ -279,6 +287,9 @@ pub async fn enroll<S: KioskStore>(
 ) -> Result<Credentials, SyncError> {
     let server_url = server_url.trim().trim_end_matches('/').to_string();
     let norm = normalize_code(code);
+    // The scheme is checked before anything is sent (https only, unless --insecure-http).
+    ServerClient::new(&server_url, config)?;
+    let insecure_http = crate::http::is_insecure_remote(&server_url);
     let ca_cert_pem = (!config.extra_root_certs_pem.is_empty()).then(|| {
         config
             .extra_root_certs_pem
@@ -337,6 +348,7 @@ pub async fn enroll<S: KioskStore>(
         aadhaar_key: resp.aadhaar_key,
         aadhaar_key_id: resp.aadhaar_key_id,
         slip_link_key: resp.slip_link_key,
+        insecure_http,
     };
     let saved = creds.clone();
     blocking(&store, move |s| {
@@ -435,6 +447,7 @@ impl<S: KioskStore> SyncEngine<S> {
         if let Some(pem) = &creds.ca_cert_pem {
             config.extra_root_certs_pem.push(pem.as_bytes().to_vec());
         }
+        config.allow_insecure_http |= creds.insecure_http;
         let mut client = ServerClient::new(&creds.server_url, &config)?
             .with_device(creds.device_id, &creds.secret)?;
         if let Some(install) = creds.install_id {

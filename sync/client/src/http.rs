@@ -3,6 +3,10 @@
 //! Turns every failure into a [`SyncError`] the engine can classify (offline, retryable server
 //! error, fatal refusal). Bodies are read completely and decoded here, so a truncated or
 //! garbled answer is a retryable transport error and never a half-applied one.
+//!
+//! https only: the scheme is checked before anything is sent ([`check_url`]). `http://` is
+//! allowed for loopback (this machine: tests, a server on the kiosk itself) and otherwise only
+//! when the operator asked for it on purpose (`--insecure-http`).
 
 use crate::engine::{EngineConfig, SyncError};
 use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE};
@@ -32,6 +36,7 @@ impl ServerClient {
     /// A client for `base_url` (no trailing slash needed), with the timeouts and extra TLS
     /// roots of `config`.
     pub fn new(base_url: &str, config: &EngineConfig) -> Result<Self, SyncError> {
+        check_url(base_url, config.allow_insecure_http)?;
         let mut headers = HeaderMap::new();
         headers.insert(PROTOCOL_HEADER, HeaderValue::from(PROTOCOL_VERSION));
         let mut builder = reqwest::Client::builder()
@@ -239,6 +244,42 @@ impl ServerClient {
     }
 }
 
+/// Whether `url` is `http://` to another machine than this one (not loopback).
+pub fn is_insecure_remote(url: &str) -> bool {
+    match reqwest::Url::parse(url.trim()) {
+        Ok(u) => u.scheme() == "http" && !is_loopback(&u),
+        Err(_) => false,
+    }
+}
+
+fn is_loopback(u: &reqwest::Url) -> bool {
+    let Some(host) = u.host_str() else {
+        return false;
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Checks a server URL before connecting: `https://`, or `http://` to loopback, or `http://`
+/// anywhere when `allow_insecure_http` (the operator's deliberate choice).
+pub fn check_url(url: &str, allow_insecure_http: bool) -> Result<(), SyncError> {
+    let parsed = reqwest::Url::parse(url.trim())
+        .map_err(|e| SyncError::Config(format!("the server address {url:?} is not a URL: {e}")))?;
+    match parsed.scheme() {
+        "https" => Ok(()),
+        "http" if is_loopback(&parsed) || allow_insecure_http => Ok(()),
+        "http" => Err(SyncError::InsecureUrl(
+            parsed.host_str().unwrap_or_default().to_string(),
+        )),
+        other => Err(SyncError::Config(format!(
+            "the server address must start with https:// (not {other}://)"
+        ))),
+    }
+}
+
 /// The TLS certificate problem behind `e`, if any (rustls reports it deep in the source chain,
 /// e.g. "invalid peer certificate: UnknownIssuer").
 fn certificate_problem(e: &reqwest::Error) -> Option<String> {
@@ -260,5 +301,43 @@ fn transport(e: reqwest::Error) -> SyncError {
         SyncError::Offline(e.to_string())
     } else {
         SyncError::Transport(e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn https_only_unless_loopback_or_on_purpose() {
+        assert!(check_url("https://swagat.bihar.gov.in", false).is_ok());
+        for local in [
+            "http://127.0.0.1:8080",
+            "http://localhost:9",
+            "http://[::1]:80/",
+            "http://127.5.0.1",
+        ] {
+            assert!(check_url(local, false).is_ok(), "{local}");
+            assert!(!is_insecure_remote(local), "{local}");
+        }
+        let err = check_url("http://10.0.0.5:8080", false).unwrap_err();
+        assert!(matches!(err, SyncError::InsecureUrl(ref h) if h == "10.0.0.5"));
+        assert!(err.to_string().contains("--insecure-http"));
+        assert!(check_url("http://10.0.0.5:8080", true).is_ok());
+        assert!(is_insecure_remote("http://state.example.org"));
+        assert!(matches!(
+            check_url("ftp://x.org", true),
+            Err(SyncError::Config(_))
+        ));
+        assert!(matches!(
+            check_url("not a url", false),
+            Err(SyncError::Config(_))
+        ));
+        // Refused before any connection: the client is never built.
+        let cfg = EngineConfig::default();
+        assert!(matches!(
+            ServerClient::new("http://192.0.2.1:1", &cfg),
+            Err(SyncError::InsecureUrl(_))
+        ));
     }
 }

@@ -74,6 +74,10 @@ pub struct Credentials {
     /// The facility's slip-link key from enrollment (base64).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub slip_link_key: Option<String>,
+    /// The server is `http://` on another machine, allowed on purpose at enrollment
+    /// (`--insecure-http`): later syncs allow it too, and the status shows it as insecure.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub insecure_http: bool,
 }
 
 /// A record the server refused, kept visible on the kiosk.

@@ -12,6 +12,16 @@ use uuid::Uuid;
 /// Largest accepted payload, in bytes of JSON text. Larger records are rejected (dead-lettered).
 pub const MAX_PAYLOAD_BYTES: usize = 64 * 1024;
 
+/// Deepest nesting of arrays and objects accepted in a payload. Kiosk records are a few levels
+/// deep; a deeper payload is a hostile or broken writer, and a deep one would make every kiosk
+/// that folds it recurse that far.
+pub const MAX_JSON_DEPTH: usize = 32;
+
+/// How far (milliseconds) a record's HLC may run ahead of the server's clock: one day. A kiosk
+/// whose clock is set to next year would otherwise push timestamps that win every later
+/// conflict, everywhere, for a year.
+pub const MAX_CLOCK_AHEAD_MS: u64 = 24 * 60 * 60 * 1000;
+
 /// Entity kind of a record, e.g. `patient`, `visit`, `dialysis_booking`, `audit`.
 ///
 /// Any kind matching `[a-z][a-z0-9_]{0,39}` is accepted, so new kinds need no protocol change.
@@ -72,6 +82,12 @@ pub enum ValidationError {
     /// Record ids must be UUIDv7 (time-ordered).
     #[error("record id is not a UUIDv7")]
     NotUuidV7,
+    /// Payload nested deeper than [`MAX_JSON_DEPTH`].
+    #[error("payload JSON is nested deeper than {MAX_JSON_DEPTH} levels")]
+    TooDeep,
+    /// The record's HLC is more than [`MAX_CLOCK_AHEAD_MS`] ahead of the server's clock.
+    #[error("record timestamp is more than a day ahead of the server's clock; check the kiosk's date and time")]
+    ClockAhead,
 }
 
 impl ValidationError {
@@ -84,6 +100,8 @@ impl ValidationError {
             ValidationError::ZeroSchema => ErrorCode::InvalidSchema,
             ValidationError::PayloadTooLarge => ErrorCode::PayloadTooLarge,
             ValidationError::NotUuidV7 => ErrorCode::InvalidRecordId,
+            ValidationError::TooDeep => ErrorCode::BadRequest,
+            ValidationError::ClockAhead => ErrorCode::ClockAhead,
         }
     }
 }
@@ -148,8 +166,48 @@ impl Envelope {
         if self.id.get_version_num() != 7 {
             return Err(ValidationError::NotUuidV7);
         }
+        if json_depth(self.payload.get().as_bytes()) > MAX_JSON_DEPTH {
+            return Err(ValidationError::TooDeep);
+        }
         Ok(())
     }
+
+    /// Checks the envelope's HLC against the receiver's wall clock `now_ms`: at most
+    /// [`MAX_CLOCK_AHEAD_MS`] ahead.
+    pub fn check_clock(&self, now_ms: u64) -> Result<(), ValidationError> {
+        if self.hlc.millis > now_ms.saturating_add(MAX_CLOCK_AHEAD_MS) {
+            return Err(ValidationError::ClockAhead);
+        }
+        Ok(())
+    }
+}
+
+/// Deepest nesting of arrays and objects in JSON text (strings are skipped, escapes honoured).
+/// Linear, no allocation; meant for text that already parsed as JSON.
+pub fn json_depth(text: &[u8]) -> usize {
+    let (mut depth, mut max, mut in_str, mut escaped) = (0usize, 0usize, false, false);
+    for &b in text {
+        if in_str {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_str = false;
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_str = true,
+            b'[' | b'{' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    max
 }
 
 #[cfg(test)]
@@ -192,6 +250,33 @@ mod tests {
         d.hlc = Hlc::new(2, 0);
         assert_ne!(a.content_hash(), d.content_hash());
         assert_eq!(a.content_hash().len(), 64);
+    }
+
+    #[test]
+    fn depth_is_limited_and_strings_do_not_count() {
+        assert_eq!(json_depth(br#"{"a":[1,{"b":"[[[{{"}]}"#), 3);
+        assert_eq!(json_depth(br#""\"[""#), 0);
+        let mut e = env("patient");
+        let deep = format!("{}1{}", "[".repeat(33), "]".repeat(33));
+        e.payload = RawValue::from_string(deep).unwrap();
+        assert_eq!(e.validate(), Err(ValidationError::TooDeep));
+        let ok = format!("{}1{}", "[".repeat(32), "]".repeat(32));
+        e.payload = RawValue::from_string(ok).unwrap();
+        assert!(e.validate().is_ok());
+    }
+
+    #[test]
+    fn clock_more_than_a_day_ahead_is_refused() {
+        let mut e = env("patient");
+        let now = 1_800_000_000_000;
+        e.hlc = Hlc::new(now + MAX_CLOCK_AHEAD_MS, 7);
+        assert!(e.check_clock(now).is_ok());
+        e.hlc = Hlc::new(now + MAX_CLOCK_AHEAD_MS + 1, 0);
+        assert_eq!(e.check_clock(now), Err(ValidationError::ClockAhead));
+        assert_eq!(
+            ValidationError::ClockAhead.code(),
+            crate::ErrorCode::ClockAhead
+        );
     }
 
     #[test]

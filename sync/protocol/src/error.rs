@@ -51,6 +51,9 @@ pub enum ErrorCode {
     TooManyRequests,
     /// The enrollment code has expired.
     EnrollmentCodeExpired,
+    /// Record rejected: its HLC is more than a day ahead of the server's clock (the kiosk's
+    /// clock is wrong).
+    ClockAhead,
 }
 
 impl ErrorCode {
@@ -85,6 +88,7 @@ impl ErrorCode {
             ErrorCode::DeviceCloned => "device_cloned",
             ErrorCode::TooManyRequests => "too_many_requests",
             ErrorCode::EnrollmentCodeExpired => "enrollment_code_expired",
+            ErrorCode::ClockAhead => "clock_ahead",
         }
     }
 }
@@ -124,6 +128,7 @@ mod tests {
             ErrorCode::DeviceCloned,
             ErrorCode::TooManyRequests,
             ErrorCode::EnrollmentCodeExpired,
+            ErrorCode::ClockAhead,
         ] {
             let s = serde_json::to_string(&c).unwrap();
             assert_eq!(s, format!("\"{}\"", c.as_str()));

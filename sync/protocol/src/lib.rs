@@ -19,7 +19,7 @@ pub use messages::{
     EnrollRequest, EnrollResponse, HealthResponse, PullResponse, PushDigests, PushRequest,
     PushResponse, PushState, Rejection, SeqDigest, MAX_DIGEST_RANGE,
 };
-pub use wire::{decode, encode, WireError, CONTENT_ENCODING, CONTENT_TYPE};
+pub use wire::{decode, decode_limited, encode, WireError, CONTENT_ENCODING, CONTENT_TYPE};
 
 /// Version of the sync protocol. Sent in every request (`x-swagat-protocol` header) and
 /// answered by the server; a mismatch is refused with [`ErrorCode::ProtocolVersion`].

@@ -4,13 +4,17 @@
 //! Handlers authenticate the device (and its install id, to catch a cloned disk), check the
 //! protocol version, decode the zstd body and hand over to the [`Store`]; all decisions about
 //! records are made by the store's ingest plan. Enrollment is throttled per client address
-//! (wrong codes only). Logs carry device ids, counts and sequences only — payloads are personal
-//! data.
+//! (wrong codes only). What a request may cost (body sizes, rates, quotas, concurrency) is set
+//! by [`crate::limits`]; bodies are decoded off the async workers by [`decode_body`].
+//! Logs carry device ids, counts and sequences only — payloads are personal data.
 
+use crate::limits::{decode_body, retry_after_secs, BodyError, Guards, Limits};
 use crate::secrets;
 use crate::store::{Device, EnrollParams, InstallCheck, Store, StoreError};
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequestParts, Query, State};
+use axum::error_handling::HandleErrorLayer;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Extension, FromRequestParts, Query, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -22,10 +26,12 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use swagat_sync_protocol::{
-    decode, encode, EnrollRequest, EnrollResponse, ErrorBody, ErrorCode, HealthResponse,
-    PushDigests, PushRequest, CONTENT_ENCODING, CONTENT_TYPE, INSTALL_HEADER, MAX_DIGEST_RANGE,
-    PROTOCOL_HEADER, PROTOCOL_VERSION,
+    encode, EnrollRequest, EnrollResponse, ErrorBody, ErrorCode, HealthResponse, PushDigests,
+    PushRequest, CONTENT_ENCODING, CONTENT_TYPE, INSTALL_HEADER, MAX_DIGEST_RANGE, PROTOCOL_HEADER,
+    PROTOCOL_VERSION,
 };
+use tower::ServiceBuilder;
+use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::{info, warn, Level};
 use uuid::Uuid;
@@ -35,28 +41,50 @@ pub const MAX_BATCH: usize = 5000;
 /// Default and maximum records per pull page.
 pub const DEFAULT_PULL_LIMIT: u32 = 1000;
 const MAX_PULL_LIMIT: u32 = 5000;
-/// Largest compressed request body.
-const MAX_BODY: usize = 16 * 1024 * 1024;
-
-/// Builds the router over a store.
+/// Builds the router over a store, with the default [`Limits`].
 pub fn router<S: Store>(store: Arc<S>) -> Router {
-    router_with(store, crate::abdm::AbdmHandle::default())
+    router_with(
+        store,
+        Guards::new(Limits::default()),
+        crate::abdm::AbdmHandle::default(),
+    )
 }
 
-/// [`router`] with the ABDM integration (`abdm.0` None: the share callback answers 503).
-pub fn router_with<S: Store>(store: Arc<S>, abdm: crate::abdm::AbdmHandle) -> Router {
+/// Builds the router over a store, under `guards`' limits: every route but `/healthz` and
+/// `/openapi.json` counts against the concurrency limit (shed with `503` + `Retry-After`) and
+/// the request timeout; `abdm` carries the ABDM integration (None inside: the share callback
+/// answers 503); `/v1/enroll` and the portal API get the small pre-authentication body
+/// cap.
+pub fn router_with<S: Store>(
+    store: Arc<S>,
+    guards: Arc<Guards>,
+    abdm: crate::abdm::AbdmHandle,
+) -> Router {
+    let limits = guards.limits.clone();
+    let preauth = DefaultBodyLimit::max(limits.preauth_body());
+    let shed = ServiceBuilder::new()
+        .layer(HandleErrorLayer::new(overloaded))
+        .load_shed()
+        .concurrency_limit(limits.max_in_flight.max(1));
     Router::new()
-        .route("/healthz", get(healthz::<S>))
-        .route("/openapi.json", get(openapi))
-        .route("/v1/enroll", post(enroll::<S>))
+        .route("/v1/enroll", post(enroll::<S>).layer(preauth))
         .route("/v1/push", post(push::<S>))
         .route("/v1/push/state", get(push_state::<S>))
         .route("/v1/push/digests", get(push_digests::<S>))
         .route("/v1/pull", get(pull::<S>))
-        .merge(crate::portal_api::routes::<S>())
-        .merge(crate::abdm::api::routes::<S>())
+        .merge(crate::portal_api::routes::<S>().layer(preauth.clone()))
+        .merge(crate::abdm::api::routes::<S>().layer(preauth))
         .layer(axum::Extension(abdm))
-        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            limits.request_timeout(),
+        ))
+        .layer(RequestBodyTimeoutLayer::new(limits.request_timeout()))
+        .layer(shed)
+        .route("/healthz", get(healthz::<S>))
+        .route("/openapi.json", get(openapi))
+        .layer(DefaultBodyLimit::max(limits.max_body()))
+        .layer(Extension(guards))
         .layer(Extension(Arc::new(EnrollThrottle::default())))
         .layer(
             TraceLayer::new_for_http()
@@ -145,12 +173,37 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
     }
 }
 
+/// Seconds a client is asked to wait when the server sheds load.
+const BUSY_RETRY_AFTER: u64 = 2;
+
+async fn overloaded(err: tower::BoxError) -> Response {
+    if err.is::<tower::load_shed::error::Overloaded>() {
+        warn!("over the in-flight limit; shedding load");
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::Internal,
+            "the server is busy; retry later",
+        )
+        .retry_after(BUSY_RETRY_AFTER)
+        .into_response()
+    } else {
+        warn!(error = %err, "request failed in a middleware");
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorCode::Internal,
+            "internal error",
+        )
+        .into_response()
+    }
+}
+
 /// An error answer: HTTP status plus [`ErrorBody`].
 #[derive(Debug)]
 pub struct ApiError {
     status: StatusCode,
     body: ErrorBody,
-    retry_after: Option<Duration>,
+    /// `Retry-After` seconds (429, 503).
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -163,6 +216,35 @@ impl ApiError {
                 acked_seq: None,
             },
             retry_after: None,
+        }
+    }
+
+    /// Adds a `Retry-After` header.
+    fn retry_after(mut self, secs: u64) -> Self {
+        self.retry_after = Some(secs.max(1));
+        self
+    }
+
+    /// `429 too_many_requests` with `Retry-After`.
+    fn too_many(message: impl Into<String>, secs: u64) -> Self {
+        ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::TooManyRequests,
+            message,
+        )
+        .retry_after(secs)
+    }
+}
+
+impl From<BodyError> for ApiError {
+    fn from(e: BodyError) -> Self {
+        match e {
+            BodyError::TooLarge(_) => ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                ErrorCode::PayloadTooLarge,
+                e.to_string(),
+            ),
+            BodyError::Invalid(_) => bad_request("invalid body (zstd-compressed JSON expected)"),
         }
     }
 }
@@ -221,9 +303,9 @@ impl From<StoreError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut resp = (self.status, Json(self.body)).into_response();
-        if let Some(d) = self.retry_after {
+        if let Some(secs) = self.retry_after {
             resp.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(d.as_secs().max(1)));
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         resp
     }
@@ -353,6 +435,19 @@ async fn authenticate_credential<S: Store>(
     Ok(device)
 }
 
+/// A body that could not be read (over the size cap, or cut off) as an [`ApiError`].
+fn body_rejection(r: BytesRejection) -> ApiError {
+    if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::PayloadTooLarge,
+            "the request body is too large",
+        )
+    } else {
+        bad_request("the request body could not be read")
+    }
+}
+
 fn bad_request(what: &str) -> ApiError {
     ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::BadRequest, what)
 }
@@ -385,8 +480,9 @@ async fn enroll<S: Store>(
     State(store): State<Arc<S>>,
     Extension(throttle): Extension<Arc<EnrollThrottle>>,
     ClientAddr(addr): ClientAddr,
+    Extension(guards): Extension<Arc<Guards>>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     check_protocol(&headers)?;
     if let Some(ip) = addr {
@@ -400,11 +496,12 @@ async fn enroll<S: Store>(
                     wait.as_secs().max(1)
                 ),
             );
-            e.retry_after = Some(wait);
+            e.retry_after = Some(wait.as_secs().max(1));
             return Err(e);
         }
     }
-    let req: EnrollRequest = decode(&body).map_err(|_| bad_request("invalid enroll body"))?;
+    let body = body.map_err(body_rejection)?;
+    let req: EnrollRequest = decode_body(body, guards.limits.preauth_body() as u64).await?;
     // v2: the kiosk made (and persisted) its secret before asking; v1: the server makes it.
     let secret = match req.client_secret {
         Some(s) if valid_client_secret(&s) => s,
@@ -473,13 +570,42 @@ async fn enroll<S: Store>(
     })
 }
 
+/// Counts a request of `device` against its rate.
+fn rate_limit(guards: &Guards, device: &Device) -> Result<(), ApiError> {
+    guards.device_request(device.id).map_err(|wait| {
+        warn!(device = %device.id, "device over its request rate");
+        ApiError::too_many(
+            "too many requests from this device; retry later",
+            retry_after_secs(wait),
+        )
+    })
+}
+
+/// Seconds a device over its storage quota is asked to wait (an administrator must act).
+const QUOTA_RETRY_AFTER: u64 = 3600;
+
 async fn push<S: Store>(
     State(store): State<Arc<S>>,
+    Extension(guards): Extension<Arc<Guards>>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let device = authenticate(&*store, &headers).await?;
-    let req: PushRequest = decode(&body).map_err(|_| bad_request("invalid push body"))?;
+    let body = body.map_err(body_rejection)?;
+    rate_limit(&guards, &device)?;
+    let quota = guards.limits.device_quota_bytes();
+    let used = store.device_usage(device.id).await?;
+    if used >= quota {
+        warn!(device = %device.id, used, quota, "device over its storage quota");
+        return Err(ApiError::too_many(
+            format!(
+                "this device has used its storage quota ({} MiB); ask the state administrator",
+                guards.limits.device_quota_mib
+            ),
+            QUOTA_RETRY_AFTER,
+        ));
+    }
+    let req: PushRequest = decode_body(body, swagat_sync_protocol::wire::MAX_DECODED_BYTES).await?;
     if req.envelopes.len() > MAX_BATCH {
         return Err(ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -512,10 +638,13 @@ pub struct StateQuery {
 
 async fn push_state<S: Store>(
     State(store): State<Arc<S>>,
+    Extension(guards): Extension<Arc<Guards>>,
     headers: HeaderMap,
-    Query(q): Query<StateQuery>,
+    q: Result<Query<StateQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
+    let Query(q) = q.map_err(|_| bad_request("invalid query (since: a non-negative integer)"))?;
     let device = authenticate(&*store, &headers).await?;
+    rate_limit(&guards, &device)?;
     let state = store.push_state(device.id, q.since).await?;
     wire(&state)
 }
@@ -559,10 +688,14 @@ pub struct PullQuery {
 
 async fn pull<S: Store>(
     State(store): State<Arc<S>>,
+    Extension(guards): Extension<Arc<Guards>>,
     headers: HeaderMap,
-    Query(q): Query<PullQuery>,
+    q: Result<Query<PullQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
+    let Query(q) =
+        q.map_err(|_| bad_request("invalid query (cursor, limit: non-negative integers)"))?;
     let device = authenticate(&*store, &headers).await?;
+    rate_limit(&guards, &device)?;
     let limit = q
         .limit
         .unwrap_or(DEFAULT_PULL_LIMIT)
@@ -574,6 +707,7 @@ async fn pull<S: Store>(
             q.cursor,
             limit,
             q.include_own,
+            guards.limits.pull_page_bytes(),
         )
         .await?;
     info!(device = %device.id, records = resp.records.len(), cursor = resp.cursor, "pull");

@@ -6,6 +6,8 @@
 
 pub mod abdm;
 pub mod api;
+pub mod limits;
+pub mod listen;
 pub mod openapi;
 pub mod portal;
 pub mod portal_api;
@@ -13,39 +15,44 @@ pub mod secrets;
 pub mod store;
 pub mod tls;
 
-pub use api::router;
+pub use api::{router, router_with};
+pub use limits::Limits;
 pub use store::{DbStore, Store, StoreError};
 pub use tls::{serve_tls, tls_config};
 
 use std::future::Future;
 use std::sync::Arc;
 
-/// Serves the sync API on `listener` until `shutdown` resolves, then finishes in-flight
-/// requests (graceful shutdown) and returns.
+/// Serves the sync API on `listener` with the default [`Limits`] until `shutdown` resolves,
+/// then finishes in-flight requests (graceful shutdown) and returns.
 pub async fn serve<S: Store>(
     store: Arc<S>,
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    serve_with(store, listener, shutdown, None).await
+    serve_with(store, listener, Limits::default(), shutdown, None).await
 }
 
-/// [`serve`] with ABDM scan-and-share: with `abdm` the share callback is live and the
-/// on-share worker runs until shutdown; without it the callback answers 503.
+/// [`serve`] under `limits` (plain HTTP; see [`serve_tls`] for https), with ABDM scan-and-share:
+/// with `abdm` the share callback is live and the on-share worker runs until shutdown; without
+/// it the callback answers 503.
 pub async fn serve_with<S: Store>(
     store: Arc<S>,
     listener: tokio::net::TcpListener,
+    limits: Limits,
     shutdown: impl Future<Output = ()> + Send + 'static,
     abdm: Option<abdm::AbdmConfig>,
 ) -> std::io::Result<()> {
     let running = abdm::start(store.clone(), abdm)?;
-    let result = axum::serve(
+    let result = listen::run(
+        store,
         listener,
-        api::router_with(store, running.handle.clone())
-            .into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        limits,
+        None,
+        running.handle.clone(),
+        shutdown,
     )
-        .with_graceful_shutdown(shutdown)
-        .await;
+    .await;
     running.stop().await;
     result
 }

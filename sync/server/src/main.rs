@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 use std::sync::Arc;
 use swagat_server::abdm::store::ShareStore;
-use swagat_server::store::NewFacility;
+use swagat_server::store::{NewFacility, PortalScope};
 use swagat_server::{secrets, DbStore, Store, StoreError};
 use tracing::{error, info};
 use uuid::Uuid;
@@ -53,6 +53,10 @@ enum Cmd {
         /// same token).
         #[arg(long, env = "SWAGAT_ABDM_TOKEN_WINDOW", default_value_t = 1800, value_parser = clap::value_parser!(u64).range(60..=86400))]
         abdm_token_window: u64,
+        /// Connection, request, body, rate and quota limits (see ARCHITECTURE.md, "Server
+        /// limits").
+        #[command(flatten)]
+        limits: swagat_server::Limits,
     },
     /// ABHA scan-and-share: shares received from ABDM's gateway.
     Shares {
@@ -174,6 +178,13 @@ enum PortalCmd {
         /// Name of the portal (e.g. PMNDP Bihar).
         #[arg(long)]
         name: String,
+        /// A facility (its code) the portal may post for; repeat for several. Without
+        /// --facility and --district the portal may post for every facility of the state.
+        #[arg(long = "facility")]
+        facilities: Vec<String>,
+        /// An LGD district whose facilities the portal may post for; repeat for several.
+        #[arg(long = "district")]
+        districts: Vec<u32>,
     },
     /// Revoke a portal: its token is refused (401) from then on; prints {"portal_id", "revoked"}.
     Revoke {
@@ -273,6 +284,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             abdm_client_secret,
             abdm_cm_id,
             abdm_token_window,
+            limits,
         } => {
             let abdm = abdm_gateway.map(|gateway| {
                 let mut c = swagat_server::abdm::AbdmConfig::new(
@@ -290,24 +302,34 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             };
             let store = Arc::new(DbStore::open(&db).await?);
             let listener = tokio::net::TcpListener::bind(&listen).await?;
-            info!(addr = %listener.local_addr()?, backend = store.backend(), tls = tls.is_some(), abdm = abdm.is_some(), "listening");
+            info!(addr = %listener.local_addr()?, backend = store.backend(), tls = tls.is_some(), abdm = abdm.is_some(), limits = ?limits, "listening");
             match tls {
                 Some(config) => {
                     swagat_server::tls::serve_tls_with(
                         store,
                         listener,
                         config,
+                        limits,
                         shutdown_signal(),
                         abdm,
                     )
                     .await?
                 }
-                None => swagat_server::serve_with(store, listener, shutdown_signal(), abdm).await?,
+                None => {
+                    swagat_server::serve_with(store, listener, limits, shutdown_signal(), abdm)
+                        .await?
+                }
             }
             info!("stopped");
         }
         Cmd::Portal {
-            cmd: PortalCmd::Add { db, name },
+            cmd:
+                PortalCmd::Add {
+                    db,
+                    name,
+                    facilities,
+                    districts,
+                },
         } => {
             let name = name.trim().to_string();
             if name.is_empty() || name.chars().count() > 100 {
@@ -316,11 +338,32 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                 ));
             }
             let store = DbStore::open(&db).await?;
+            let mut facilities: Vec<String> =
+                facilities.iter().map(|f| f.trim().to_string()).collect();
+            facilities.sort();
+            facilities.dedup();
+            for f in &facilities {
+                if store.facility_district(f.clone()).await?.is_none() {
+                    return Err(CliError::Payload(format!("no facility with code {f}")));
+                }
+            }
+            let mut districts = districts;
+            districts.sort_unstable();
+            districts.dedup();
+            let scope = PortalScope {
+                facilities,
+                districts,
+            };
             let secret = secrets::new_device_secret();
             let id = store
-                .add_portal(name, secrets::hash_secret(&secret))
+                .add_portal(name, secrets::hash_secret(&secret), scope.clone())
                 .await?;
-            print(serde_json::json!({ "portal_id": id, "token": format!("{id}.{secret}") }));
+            print(serde_json::json!({
+                "portal_id": id,
+                "token": format!("{id}.{secret}"),
+                "facilities": scope.facilities,
+                "districts": scope.districts,
+            }));
         }
         Cmd::Portal {
             cmd: PortalCmd::Revoke { db, portal },

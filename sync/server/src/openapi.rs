@@ -5,13 +5,51 @@
 
 use serde_json::{json, Value};
 
+/// Every [`swagat_sync_protocol::ErrorCode`] wire string (kept whole by a test).
+const ERROR_CODES: &[&str] = &[
+    "bad_request",
+    "protocol_version",
+    "unauthorized",
+    "device_revoked",
+    "invalid_enrollment_code",
+    "sequence_gap",
+    "wrong_facility",
+    "wrong_device",
+    "not_owner",
+    "invalid_kind",
+    "invalid_schema",
+    "invalid_record_id",
+    "payload_too_large",
+    "batch_too_large",
+    "internal",
+    "forbidden_kind",
+    "sequence_conflict",
+    "device_cloned",
+    "too_many_requests",
+    "enrollment_code_expired",
+    "clock_ahead",
+];
+
 /// The OpenAPI document.
 pub fn document() -> Value {
     let zstd_json = |schema: &str| json!({ "application/json": { "schema": { "$ref": format!("#/components/schemas/{schema}") } } });
     let err = json!({ "description": "error", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/ErrorBody" } } } });
+    // Limits (see ARCHITECTURE.md, "Server limits"): every route may refuse a body or a rate, or
+    // shed load; 429 and 503 carry Retry-After.
+    let retry = json!({ "Retry-After": { "description": "seconds to wait before retrying", "schema": { "type": "integer", "minimum": 1 } } });
+    let err_retry = json!({ "description": "retry later (Retry-After)", "headers": retry, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/ErrorBody" } } } });
+    let v1 = |extra: Value| {
+        let mut m = json!({ "400": err, "401": err, "403": err, "408": err, "413": err, "429": err_retry, "503": err_retry });
+        if let (Value::Object(m), Value::Object(x)) = (&mut m, extra) {
+            m.extend(x);
+        }
+        m
+    };
     let auth = json!([{ "device": [] }]);
     let plain = |schema: &str| json!({ "application/json": { "schema": { "$ref": format!("#/components/schemas/{schema}") } } });
     let perr = json!({ "description": "error", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/PortalError" } } } });
+    let perr_retry = json!({ "description": "retry later (Retry-After)", "headers": retry, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/PortalError" } } } });
+    let api_err = json!({ "description": "error", "content": { "application/json": { "schema": { "oneOf": [ { "$ref": "#/components/schemas/PortalError" }, { "$ref": "#/components/schemas/ErrorBody" } ] } } } });
     let portal = json!([{ "portal": [] }]);
     let proto = json!({ "name": "x-swagat-protocol", "in": "header", "required": true, "schema": { "type": "integer", "const": swagat_sync_protocol::PROTOCOL_VERSION } });
     let install = json!({ "name": swagat_sync_protocol::INSTALL_HEADER, "in": "header", "required": false, "schema": { "type": "string", "format": "uuid" },
@@ -120,11 +158,11 @@ pub fn document() -> Value {
                     }
                 },
                 "PortalError": { "type": "object", "required": ["code", "message"], "properties": {
-                    "code": { "type": "string", "enum": ["unauthorized", "bad_request", "invalid_request", "unknown_facility", "reference_conflict", "not_found", "internal"] },
+                    "code": { "type": "string", "enum": ["unauthorized", "forbidden", "bad_request", "invalid_request", "unknown_facility", "reference_conflict", "not_found", "payload_too_large", "too_many_requests", "internal"] },
                     "message": { "type": "string" },
                     "errors": { "type": "array", "items": { "type": "object", "properties": { "field": { "type": "string" }, "message": { "type": "string" } } } } } },
                 "ErrorBody": { "type": "object", "required": ["code", "message"], "properties": {
-                    "code": { "type": "string", "enum": ["bad_request", "protocol_version", "unauthorized", "device_revoked", "invalid_enrollment_code", "sequence_gap", "wrong_facility", "wrong_device", "not_owner", "invalid_kind", "invalid_schema", "invalid_record_id", "payload_too_large", "batch_too_large", "internal", "forbidden_kind", "sequence_conflict", "device_cloned", "too_many_requests", "enrollment_code_expired"] },
+                    "code": { "type": "string", "enum": ERROR_CODES },
                     "message": { "type": "string" }, "acked_seq": { "type": "integer" } } }
             }
         },
@@ -135,28 +173,25 @@ pub fn document() -> Value {
                 "summary": "exchange a one-time enrollment code for a device credential (v1: code and device_name; v2: also client_secret and install_id, idempotent; re-enrollment: previous_device_id)",
                 "parameters": [proto],
                 "requestBody": { "required": true, "content": zstd_json("EnrollRequest") },
-                "responses": { "200": { "description": "enrolled (or the same device again for a v2 retry)", "content": zstd_json("EnrollResponse") },
-                    "400": err, "401": err,
+                "responses": v1(json!({ "200": { "description": "enrolled (or the same device again for a v2 retry)", "content": zstd_json("EnrollResponse") },
                     "403": { "description": "invalid_enrollment_code or enrollment_code_expired", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/ErrorBody" } } } },
-                    "429": { "description": "too_many_requests: this address sent 20 wrong codes within 10 minutes", "headers": { "Retry-After": { "schema": { "type": "integer" }, "description": "seconds" } },
-                        "content": { "application/json": { "schema": { "$ref": "#/components/schemas/ErrorBody" } } } } } } },
+                    "429": { "description": "too_many_requests: this address sent 20 wrong codes within 10 minutes, or a rate limit", "headers": retry, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/ErrorBody" } } } } })) } },
             "/v1/push": { "post": {
                 "summary": "push a batch of consecutive outbox envelopes (idempotent; other content at an acknowledged sequence is 409 sequence_conflict; server-only kinds are rejected forbidden_kind)",
                 "security": auth, "parameters": [proto, install],
                 "requestBody": { "required": true, "content": zstd_json("PushRequest") },
-                "responses": { "200": { "description": "processed", "content": zstd_json("PushResponse") },
-                    "401": err, "403": err, "409": err, "413": err, "503": err } } },
+                "responses": v1(json!({ "200": { "description": "processed", "content": zstd_json("PushResponse") }, "409": err })) } },
             "/v1/push/state": { "get": {
                 "summary": "acknowledged sequence and rejections after `since`",
                 "security": auth,
                 "parameters": [proto, install, { "name": "since", "in": "query", "schema": { "type": "integer" } }],
-                "responses": { "200": { "description": "state", "content": zstd_json("PushState") }, "401": err, "403": err } } },
+                "responses": v1(json!({ "200": { "description": "state", "content": zstd_json("PushState") } })) } },
             "/v1/push/digests": { "get": {
                 "summary": "content hashes the server holds for this device's sequences from..=to (restore detection)",
                 "security": auth,
                 "parameters": [proto, install, { "name": "from", "in": "query", "required": true, "schema": { "type": "integer" } },
                     { "name": "to", "in": "query", "required": true, "schema": { "type": "integer" }, "description": "at most from + 4999" }],
-                "responses": { "200": { "description": "digests", "content": zstd_json("PushDigests") }, "400": err, "401": err, "403": err } } },
+                "responses": v1(json!({ "200": { "description": "digests", "content": zstd_json("PushDigests") } })) } },
             "/api/v1/dialysis/requests": { "post": {
                 "summary": "a portal asks for a dialysis session at a facility (plain JSON); the unit's kiosk allocates it at its next sync",
                 "security": portal,
@@ -164,20 +199,39 @@ pub fn document() -> Value {
                 "responses": {
                     "201": { "description": "created, status pending", "content": plain("DialysisRequestStatus") },
                     "200": { "description": "this reference was already posted with the same body: the same request", "content": plain("DialysisRequestStatus") },
-                    "400": perr, "401": perr, "409": perr, "422": perr, "503": perr } } },
+                    "400": perr, "401": perr, "403": perr, "408": api_err, "409": perr, "413": perr, "422": perr, "429": perr_retry, "503": api_err } } },
             "/api/v1/dialysis/requests/{id}": { "get": {
                 "summary": "a request's status: pending, then the unit's answer",
                 "security": portal,
                 "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "string", "format": "uuid" } }],
-                "responses": { "200": { "description": "status", "content": plain("DialysisRequestStatus") }, "401": perr, "404": perr, "503": perr } } },
+                "responses": { "200": { "description": "status", "content": plain("DialysisRequestStatus") }, "401": perr, "404": perr, "408": api_err, "429": perr_retry, "503": api_err } } },
             "/v1/pull": { "get": {
                 "summary": "facility changes written elsewhere, after a server cursor (include_own=true: this device's too, the recovery pull after a restore)",
                 "security": auth,
                 "parameters": [proto, install, { "name": "cursor", "in": "query", "schema": { "type": "integer" } }, { "name": "limit", "in": "query", "schema": { "type": "integer", "maximum": 5000 } },
                     { "name": "include_own", "in": "query", "schema": { "type": "boolean", "default": false } }],
-                "responses": { "200": { "description": "page", "content": zstd_json("PullResponse") }, "401": err, "403": err } } }
+                "responses": v1(json!({ "200": { "description": "page", "content": zstd_json("PullResponse") } })) } }
         }
     });
     crate::abdm::api::document_callback(&mut doc);
     doc
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_codes_are_the_protocol_s() {
+        for c in ERROR_CODES {
+            let code: swagat_sync_protocol::ErrorCode =
+                serde_json::from_value(Value::String((*c).to_string())).unwrap();
+            assert_eq!(code.as_str(), *c);
+        }
+        let doc = document();
+        assert!(
+            doc["paths"]["/v1/push"]["post"]["responses"]["429"]["headers"]["Retry-After"]
+                .is_object()
+        );
+    }
 }

@@ -4,13 +4,16 @@
 //! Plain JSON (no zstd, no protocol header: portals are ordinary web systems), authenticated by
 //! a portal token `Authorization: Bearer <portal_id>.<secret>` issued by `swagat-server portal
 //! add`. Errors are `{"code", "message", "errors"?: [{"field", "message"}]}`. Logs carry the
-//! portal and request ids only, never the patient's details.
+//! portal and request ids only, never the patient's details. A token may be scoped to some
+//! facilities or districts (a post for another facility is `403 forbidden`), and each portal
+//! has a request rate ([`crate::limits::Guards`]; `429 too_many_requests` + `Retry-After`).
 
+use crate::limits::{retry_after_secs, Guards};
 use crate::portal::{self, FieldError};
 use crate::secrets;
 use crate::store::{Portal, Store, StoreError};
-use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::extract::{Extension, Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -31,14 +34,17 @@ pub fn routes<S: Store>() -> Router<Arc<S>> {
 pub struct PortalError {
     #[serde(skip)]
     status: StatusCode,
-    /// `unauthorized`, `bad_request`, `invalid_request`, `unknown_facility`,
-    /// `reference_conflict`, `not_found`, `internal`.
+    /// `unauthorized`, `forbidden`, `bad_request`, `invalid_request`, `unknown_facility`,
+    /// `reference_conflict`, `not_found`, `too_many_requests`, `internal`.
     code: &'static str,
     /// English explanation.
     message: String,
     /// Every problem found in the body, by field.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     errors: Vec<FieldError>,
+    /// `Retry-After` seconds (429).
+    #[serde(skip)]
+    retry_after: Option<u64>,
 }
 
 impl PortalError {
@@ -48,13 +54,20 @@ impl PortalError {
             code,
             message: message.into(),
             errors: Vec::new(),
+            retry_after: None,
         }
     }
 }
 
 impl IntoResponse for PortalError {
     fn into_response(self) -> Response {
-        (self.status, Json(self)).into_response()
+        let retry_after = self.retry_after;
+        let mut resp = (self.status, Json(self)).into_response();
+        if let Some(secs) = retry_after {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        resp
     }
 }
 
@@ -89,6 +102,27 @@ impl From<StoreError> for PortalError {
     }
 }
 
+/// Authenticates the portal and counts the request against its rate.
+async fn admit<S: Store>(
+    store: &S,
+    guards: &Guards,
+    headers: &HeaderMap,
+) -> Result<Portal, PortalError> {
+    let portal = authenticate(store, headers).await?;
+    guards.portal_request(portal.id).map_err(|wait| {
+        warn!(portal = %portal.id, "portal over its request rate");
+        PortalError {
+            retry_after: Some(retry_after_secs(wait)),
+            ..PortalError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_requests",
+                "too many requests from this portal; retry after the Retry-After seconds",
+            )
+        }
+    })?;
+    Ok(portal)
+}
+
 async fn authenticate<S: Store>(store: &S, headers: &HeaderMap) -> Result<Portal, PortalError> {
     let unauthorized = || {
         PortalError::new(
@@ -114,10 +148,26 @@ async fn authenticate<S: Store>(store: &S, headers: &HeaderMap) -> Result<Portal
 
 async fn submit<S: Store>(
     State(store): State<Arc<S>>,
+    Extension(guards): Extension<Arc<Guards>>,
     headers: HeaderMap,
-    body: axum::body::Bytes,
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Response, PortalError> {
-    let portal = authenticate(&*store, &headers).await?;
+    let portal = admit(&*store, &guards, &headers).await?;
+    let body = body.map_err(|r| {
+        if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            PortalError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "the request body is too large",
+            )
+        } else {
+            PortalError::new(
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                "the request body could not be read",
+            )
+        }
+    })?;
     let value: serde_json::Value = serde_json::from_slice(&body).map_err(|e| {
         PortalError::new(
             StatusCode::BAD_REQUEST,
@@ -133,6 +183,26 @@ async fn submit<S: Store>(
             "the request has invalid fields; see errors",
         )
     })?;
+    if !portal.scope.is_statewide() {
+        let district = store
+            .facility_district(req.facility.clone())
+            .await?
+            .flatten();
+        if !portal.scope.allows(&req.facility, district) {
+            warn!(portal = %portal.id, "post for a facility outside the portal's scope");
+            return Err(PortalError {
+                errors: vec![FieldError {
+                    field: "facility".into(),
+                    message: "this portal may not post for this facility".into(),
+                }],
+                ..PortalError::new(
+                    StatusCode::FORBIDDEN,
+                    "forbidden",
+                    "this portal token may not post for this facility",
+                )
+            });
+        }
+    }
     let portal_id = portal.id;
     let (row, created) = store.submit_request(portal, req).await?;
     info!(portal = %portal_id, request = %row.id, created, "dialysis request");
@@ -146,10 +216,11 @@ async fn submit<S: Store>(
 
 async fn status<S: Store>(
     State(store): State<Arc<S>>,
+    Extension(guards): Extension<Arc<Guards>>,
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, PortalError> {
-    let portal = authenticate(&*store, &headers).await?;
+    let portal = admit(&*store, &guards, &headers).await?;
     let not_found = || {
         PortalError::new(
             StatusCode::NOT_FOUND,

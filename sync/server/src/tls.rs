@@ -2,25 +2,16 @@
 //! OpenSSL) in front of the same router.
 //!
 //! Each connection's TLS handshake runs on its own task (a slow or hostile client cannot hold up
-//! the accept loop), with a time limit. Shutdown stops accepting, then lets in-flight requests
-//! finish, as the plain-HTTP [`crate::serve`] does.
+//! the accept loop), with a time limit (the header timeout). Shutdown stops accepting, then lets
+//! in-flight requests finish, as the plain-HTTP [`crate::serve`] does; both share one accept
+//! loop, [`crate::listen::run`].
 
 use crate::store::Store;
-use hyper_util::rt::TokioIo;
-use hyper_util::server::graceful::GracefulShutdown;
-use hyper_util::service::TowerToHyperService;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use std::future::Future;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
-use tracing::{debug, warn};
-
-/// Longest a client may take to finish its TLS handshake.
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(15);
-/// Longest in-flight requests may take to finish after shutdown is requested.
-const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 
 fn invalid(msg: String) -> std::io::Error {
     std::io::Error::new(std::io::ErrorKind::InvalidInput, msg)
@@ -58,15 +49,17 @@ pub fn tls_config(cert_pem: &Path, key_pem: &Path) -> std::io::Result<Arc<rustls
     Ok(Arc::new(config))
 }
 
-/// Serves the API over TLS on `listener` until `shutdown` resolves, then finishes in-flight
-/// requests (for up to 30 s) and returns.
+/// Serves the API over TLS on `listener` under `limits` until `shutdown` resolves, then
+/// finishes in-flight requests (for up to 30 s) and returns. The accept loop, connection
+/// limits and timeouts are [`crate::listen::run`]'s, shared with plain HTTP.
 pub async fn serve_tls<S: Store>(
     store: Arc<S>,
     listener: tokio::net::TcpListener,
     config: Arc<rustls::ServerConfig>,
+    limits: crate::Limits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    serve_tls_with(store, listener, config, shutdown, None).await
+    serve_tls_with(store, listener, config, limits, shutdown, None).await
 }
 
 /// [`serve_tls`] with ABDM scan-and-share (see [`crate::serve_with`]).
@@ -74,73 +67,20 @@ pub async fn serve_tls_with<S: Store>(
     store: Arc<S>,
     listener: tokio::net::TcpListener,
     config: Arc<rustls::ServerConfig>,
+    limits: crate::Limits,
     shutdown: impl Future<Output = ()> + Send + 'static,
     abdm: Option<crate::abdm::AbdmConfig>,
 ) -> std::io::Result<()> {
     let running = crate::abdm::start(store.clone(), abdm)?;
-    let result = serve_tls_app(
-        crate::api::router_with(store, running.handle.clone()),
+    let result = crate::listen::run(
+        store,
         listener,
-        config,
+        limits,
+        Some(config),
+        running.handle.clone(),
         shutdown,
     )
     .await;
     running.stop().await;
     result
-}
-
-async fn serve_tls_app(
-    app: axum::Router,
-    listener: tokio::net::TcpListener,
-    config: Arc<rustls::ServerConfig>,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    let acceptor = tokio_rustls::TlsAcceptor::from(config);
-    let graceful = GracefulShutdown::new();
-    tokio::pin!(shutdown);
-    loop {
-        let (tcp, peer) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(x) => x,
-                Err(e) => {
-                    warn!(error = %e, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-            _ = &mut shutdown => break,
-        };
-        let acceptor = acceptor.clone();
-        // The client's address, for the enrollment throttle (as `serve` does).
-        let app = app
-            .clone()
-            .layer(axum::Extension(axum::extract::ConnectInfo(peer)));
-        let watcher = graceful.watcher();
-        tokio::spawn(async move {
-            let tls = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
-                Ok(Ok(s)) => s,
-                Ok(Err(e)) => {
-                    debug!(%peer, error = %e, "TLS handshake failed");
-                    return;
-                }
-                Err(_) => {
-                    debug!(%peer, "TLS handshake timed out");
-                    return;
-                }
-            };
-            let conn = hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(tls), TowerToHyperService::new(app));
-            if let Err(e) = watcher.watch(conn).await {
-                debug!(%peer, error = %e, "connection ended with an error");
-            }
-        });
-    }
-    drop(listener);
-    if tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown())
-        .await
-        .is_err()
-    {
-        warn!("in-flight requests did not finish in time");
-    }
-    Ok(())
 }

@@ -102,6 +102,54 @@ pub struct Portal {
     pub token_hash: String,
     /// Revoked portals are refused.
     pub revoked: bool,
+    /// The facilities the portal may post for.
+    pub scope: PortalScope,
+}
+
+/// What a portal token may post for: these facility codes, and every facility of these LGD
+/// districts. Both empty: any facility of the state (a state-wide portal).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct PortalScope {
+    /// Facility codes.
+    #[serde(default)]
+    pub facilities: Vec<String>,
+    /// LGD district codes.
+    #[serde(default)]
+    pub districts: Vec<u32>,
+}
+
+impl PortalScope {
+    /// Whether the scope is state-wide.
+    pub fn is_statewide(&self) -> bool {
+        self.facilities.is_empty() && self.districts.is_empty()
+    }
+
+    /// Whether a post for facility `code` (in LGD district `district`) is allowed.
+    pub fn allows(&self, code: &str, district: Option<u32>) -> bool {
+        self.is_statewide()
+            || self.facilities.iter().any(|f| f == code)
+            || district.is_some_and(|d| self.districts.contains(&d))
+    }
+
+    /// The scope as stored (`None` when state-wide).
+    pub fn to_stored(&self) -> Option<String> {
+        if self.is_statewide() {
+            None
+        } else {
+            serde_json::to_string(self).ok()
+        }
+    }
+
+    /// The scope from its stored form. Unreadable stored scopes allow nothing (fail closed).
+    pub fn from_stored(s: Option<&str>) -> PortalScope {
+        match s {
+            None => PortalScope::default(),
+            Some(text) => serde_json::from_str(text).unwrap_or(PortalScope {
+                facilities: vec![String::new()],
+                districts: Vec::new(),
+            }),
+        }
+    }
 }
 
 /// Parameters of `facility add`.
@@ -156,7 +204,7 @@ pub struct RecordFacts {
 }
 
 /// Facts a backend reads (under lock) before planning an ingest.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct IngestFacts {
     /// The device's acknowledged sequence.
     pub acked_seq: u64,
@@ -165,6 +213,20 @@ pub struct IngestFacts {
     /// Content hashes already stored for the batch's sequences `<= acked_seq` (`None`: stored
     /// before the server kept hashes, treated as the same content).
     pub hashes: HashMap<u64, Option<String>>,
+    /// The server's wall clock (ms): records whose HLC runs more than a day ahead of it are
+    /// rejected. `Default` reads the clock.
+    pub now_ms: u64,
+}
+
+impl Default for IngestFacts {
+    fn default() -> Self {
+        IngestFacts {
+            acked_seq: 0,
+            records: HashMap::new(),
+            hashes: HashMap::new(),
+            now_ms: crate::limits::wall_ms(),
+        }
+    }
 }
 
 /// Parameters of an enrollment (see [`Store::enroll`]).
@@ -365,7 +427,7 @@ fn refusal(device: &Device, e: &Envelope, facts: &IngestFacts) -> Option<(ErrorC
             "device is not enrolled in this facility".into(),
         ));
     }
-    if let Err(v) = e.validate() {
+    if let Err(v) = e.validate().and_then(|()| e.check_clock(facts.now_ms)) {
         return Some((v.code(), v.to_string()));
     }
     if kinds::is_server_only(&e.kind) {
@@ -553,7 +615,8 @@ pub trait Store: crate::abdm::store::ShareStore + Send + Sync + 'static {
     ) -> impl Future<Output = Result<PushState, StoreError>> + Send;
 
     /// Changes of `facility` not written by `device` (all of them with `include_own`, for a
-    /// kiosk's recovery pull after a restore), after `cursor`, at most `limit`.
+    /// kiosk's recovery pull after a restore), after `cursor`: at most `limit` records and, past
+    /// the first record, at most `max_bytes` of payload (`more` tells the rest).
     fn pull(
         &self,
         facility: Uuid,
@@ -561,14 +624,27 @@ pub trait Store: crate::abdm::store::ShareStore + Send + Sync + 'static {
         cursor: u64,
         limit: u32,
         include_own: bool,
+        max_bytes: usize,
     ) -> impl Future<Output = Result<PullResponse, StoreError>> + Send;
 
-    /// Registers a booking portal with the hash of its token secret; returns its id.
+    /// Payload bytes the device has stored (for its quota); 0 for an unknown device.
+    fn device_usage(&self, device: Uuid) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    /// Registers a booking portal with the hash of its token secret and what it may post
+    /// for; returns its id.
     fn add_portal(
         &self,
         name: String,
         token_hash: String,
+        scope: PortalScope,
     ) -> impl Future<Output = Result<Uuid, StoreError>> + Send;
+
+    /// The LGD district of the facility with this code: `None` if no such facility,
+    /// `Some(None)` if its district is not recorded.
+    fn facility_district(
+        &self,
+        code: String,
+    ) -> impl Future<Output = Result<Option<Option<u32>>, StoreError>> + Send;
 
     /// Looks a portal up (for authentication).
     fn portal(&self, id: Uuid) -> impl Future<Output = Result<Option<Portal>, StoreError>> + Send;
@@ -706,8 +782,12 @@ impl Store for DbStore {
         cursor: u64,
         limit: u32,
         include_own: bool,
+        max_bytes: usize,
     ) -> Result<PullResponse, StoreError> {
-        delegate!(self, s => s.pull(facility, device, cursor, limit, include_own).await)
+        delegate!(self, s => s.pull(facility, device, cursor, limit, include_own, max_bytes).await)
+    }
+    async fn device_usage(&self, device: Uuid) -> Result<u64, StoreError> {
+        delegate!(self, s => s.device_usage(device).await)
     }
     async fn stats(
         &self,
@@ -715,8 +795,16 @@ impl Store for DbStore {
     ) -> Result<BTreeMap<String, u64>, StoreError> {
         delegate!(self, s => s.stats(facility_code).await)
     }
-    async fn add_portal(&self, name: String, token_hash: String) -> Result<Uuid, StoreError> {
-        delegate!(self, s => s.add_portal(name, token_hash).await)
+    async fn add_portal(
+        &self,
+        name: String,
+        token_hash: String,
+        scope: PortalScope,
+    ) -> Result<Uuid, StoreError> {
+        delegate!(self, s => s.add_portal(name, token_hash, scope).await)
+    }
+    async fn facility_district(&self, code: String) -> Result<Option<Option<u32>>, StoreError> {
+        delegate!(self, s => s.facility_district(code).await)
     }
     async fn portal(&self, id: Uuid) -> Result<Option<Portal>, StoreError> {
         delegate!(self, s => s.portal(id).await)
@@ -897,6 +985,42 @@ mod tests {
         assert_eq!(latest_per_record(&v)[0].seq, 1);
         let k = key_id(&new_key());
         assert_eq!(k.len(), 8);
+    }
+
+    #[test]
+    fn a_record_from_a_clock_far_ahead_is_rejected_with_clock_ahead() {
+        let d = dev();
+        let facts = IngestFacts {
+            now_ms: 1_800_000_000_000,
+            ..IngestFacts::default()
+        };
+        let mut ahead = env(&d, 1, Uuid::now_v7());
+        ahead.hlc = Hlc::new(facts.now_ms + 2 * 86_400_000, 0);
+        let mut fine = env(&d, 2, Uuid::now_v7());
+        fine.hlc = Hlc::new(facts.now_ms + 3_600_000, 0);
+        let plan = plan_ingest(&d, vec![ahead, fine], &facts).unwrap();
+        assert_eq!(plan.rejected.len(), 1);
+        assert_eq!(plan.rejected[0].seq, 1);
+        assert_eq!(plan.rejected[0].code, ErrorCode::ClockAhead);
+        assert!(plan.rejected[0].reason.contains("ahead"));
+        assert_eq!((plan.accepted.len(), plan.new_acked), (1, 2));
+    }
+
+    #[test]
+    fn portal_scopes() {
+        let any = PortalScope::default();
+        assert!(any.allows("X", None) && any.to_stored().is_none());
+        let s = PortalScope {
+            facilities: vec!["PHC1".into()],
+            districts: vec![162],
+        };
+        assert!(s.allows("PHC1", Some(1)));
+        assert!(s.allows("PHC2", Some(162)));
+        assert!(!s.allows("PHC2", Some(163)));
+        assert!(!s.allows("PHC2", None));
+        let back = PortalScope::from_stored(s.to_stored().as_deref());
+        assert_eq!(back, s);
+        assert!(!PortalScope::from_stored(Some("garbage")).allows("PHC1", Some(162)));
     }
 
     #[test]

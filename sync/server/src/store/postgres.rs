@@ -10,10 +10,11 @@
 use super::{
     key_id, latest_per_record, new_key, plan_ingest, request_results, slip_key_name, stats_map,
     Device, DeviceInfo, EnrollKeys, EnrollParams, Enrolled, Facility, IngestFacts, InstallCheck,
-    NewFacility, Portal, RecordFacts, RequestRow, Store, StoreError, ValidRequest,
+    NewFacility, Portal, PortalScope, RecordFacts, RequestRow, Store, StoreError, ValidRequest,
     AADHAAR_KEY_NAME, FACILITY_CONFIG_KIND,
 };
 use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use futures_util::TryStreamExt;
 use serde_json::value::RawValue;
 use std::collections::BTreeMap;
 use swagat_sync_protocol::{
@@ -145,6 +146,14 @@ CREATE TABLE server_keys (
 "#,
     // migration 4: ABHA scan-and-share (shares, per-counter tokens, the on-share queue)
     crate::abdm::store::PG_MIGRATION,
+    // Migration 5 (harden-server; the lead renumbers it at merge): per-device storage use
+    // for the quota, and portal scopes (NULL: state-wide).
+    r#"
+ALTER TABLE devices ADD COLUMN stored_bytes BIGINT NOT NULL DEFAULT 0;
+UPDATE devices d SET stored_bytes = COALESCE(
+    (SELECT SUM(octet_length(c.payload)) FROM change_log c WHERE c.device_id = d.id), 0);
+ALTER TABLE portals ADD COLUMN scope TEXT;
+"#,
 ];
 
 /// Migration 3 back-fills the content hash of every change stored before it (rejections keep
@@ -893,9 +902,14 @@ impl Store for PgStore {
             )
             .await?;
         }
+        let added: i64 = plan
+            .accepted
+            .iter()
+            .map(|e| e.payload.get().len() as i64)
+            .sum();
         tx.execute(
-            "UPDATE devices SET acked_seq = $1, last_seen_ms = $2 WHERE id = $3",
-            &[&(plan.new_acked as i64), &now, &device.id],
+            "UPDATE devices SET acked_seq = $1, last_seen_ms = $2, stored_bytes = stored_bytes + $4 WHERE id = $3",
+            &[&(plan.new_acked as i64), &now, &device.id, &added],
         )
         .await?;
         let mut rejected = match plan.duplicate_range {
@@ -932,10 +946,16 @@ impl Store for PgStore {
         cursor: u64,
         limit: u32,
         include_own: bool,
+        max_bytes: usize,
     ) -> Result<PullResponse, StoreError> {
         let c = self.pool.get().await.map_err(pool_err)?;
+        let cursor_i = cursor.min(i64::MAX as u64) as i64;
+        let take = i64::from(limit) + 1;
+        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 4] =
+            [&facility, &cursor_i, &device, &take];
+        // Streamed, so a page stops at its byte cap without holding the rows after it.
         let rows = c
-            .query(
+            .query_raw(
                 "SELECT id, record_id, kind, device_id, device_seq, hlc, schema_version, payload
                  FROM change_log WHERE facility_id = $1 AND id > $2 AND (device_id <> $3 OR $5)
                  ORDER BY id LIMIT $4",
@@ -946,18 +966,22 @@ impl Store for PgStore {
                     &(i64::from(limit) + 1),
                     &include_own,
                 ],
+                params,
             )
             .await?;
+        let mut rows = std::pin::pin!(rows);
         let mut records = Vec::new();
         let mut next = cursor;
         let mut more = false;
-        for r in rows {
-            if records.len() as u32 == limit {
+        let mut bytes = 0usize;
+        while let Some(r) = rows.try_next().await? {
+            let payload: String = r.get(7);
+            bytes += payload.len();
+            if records.len() as u32 == limit || (!records.is_empty() && bytes > max_bytes) {
                 more = true;
                 break;
             }
             next = r.get::<_, i64>(0) as u64;
-            let payload: String = r.get(7);
             records.push(Envelope {
                 id: r.get(1),
                 kind: r.get(2),
@@ -977,15 +1001,41 @@ impl Store for PgStore {
         })
     }
 
-    async fn add_portal(&self, name: String, token_hash: String) -> Result<Uuid, StoreError> {
+    async fn add_portal(
+        &self,
+        name: String,
+        token_hash: String,
+        scope: PortalScope,
+    ) -> Result<Uuid, StoreError> {
         let c = self.pool.get().await.map_err(pool_err)?;
         let id = Uuid::now_v7();
         c.execute(
-            "INSERT INTO portals (id, name, token_hash, created_at_ms) VALUES ($1, $2, $3, $4)",
-            &[&id, &name, &token_hash, &now_ms()],
+            "INSERT INTO portals (id, name, token_hash, created_at_ms, scope) VALUES ($1, $2, $3, $4, $5)",
+            &[&id, &name, &token_hash, &now_ms(), &scope.to_stored()],
         )
         .await?;
         Ok(id)
+    }
+
+    async fn facility_district(&self, code: String) -> Result<Option<Option<u32>>, StoreError> {
+        let c = self.pool.get().await.map_err(pool_err)?;
+        Ok(c.query_opt(
+            "SELECT district_lgd FROM facilities WHERE code = $1",
+            &[&code],
+        )
+        .await?
+        .map(|r| r.get::<_, Option<i32>>(0).map(|d| d.max(0) as u32)))
+    }
+
+    async fn device_usage(&self, device: Uuid) -> Result<u64, StoreError> {
+        let c = self.pool.get().await.map_err(pool_err)?;
+        let st = c
+            .prepare_cached("SELECT stored_bytes FROM devices WHERE id = $1")
+            .await?;
+        Ok(c.query_opt(&st, &[&device])
+            .await?
+            .map(|r| r.get::<_, i64>(0).max(0) as u64)
+            .unwrap_or(0))
     }
 
     async fn revoke_portal(&self, id: Uuid) -> Result<bool, StoreError> {
@@ -1003,7 +1053,7 @@ impl Store for PgStore {
     async fn portal(&self, id: Uuid) -> Result<Option<Portal>, StoreError> {
         let c = self.pool.get().await.map_err(pool_err)?;
         Ok(c.query_opt(
-            "SELECT name, token_hash, revoked_at_ms IS NOT NULL FROM portals WHERE id = $1",
+            "SELECT name, token_hash, revoked_at_ms IS NOT NULL, scope FROM portals WHERE id = $1",
             &[&id],
         )
         .await?
@@ -1012,6 +1062,7 @@ impl Store for PgStore {
             name: r.get(0),
             token_hash: r.get(1),
             revoked: r.get(2),
+            scope: PortalScope::from_stored(r.get::<_, Option<String>>(3).as_deref()),
         }))
     }
 

@@ -8,7 +8,7 @@
 use super::{
     key_id, latest_per_record, new_key, plan_ingest, request_results, slip_key_name, stats_map,
     Device, DeviceInfo, EnrollKeys, EnrollParams, Enrolled, Facility, IngestFacts, InstallCheck,
-    NewFacility, Portal, RecordFacts, RequestRow, Store, StoreError, ValidRequest,
+    NewFacility, Portal, PortalScope, RecordFacts, RequestRow, Store, StoreError, ValidRequest,
     AADHAAR_KEY_NAME, FACILITY_CONFIG_KIND,
 };
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
@@ -142,6 +142,15 @@ CREATE TABLE server_keys (
 "#,
     // migration 4: ABHA scan-and-share (shares, per-counter tokens, the on-share queue)
     crate::abdm::store::SQLITE_MIGRATION,
+    // Migration 5 (harden-server; the lead renumbers it at merge): per-device storage use
+    // for the quota, and portal scopes (NULL: state-wide).
+    r#"
+ALTER TABLE devices ADD COLUMN stored_bytes INTEGER NOT NULL DEFAULT 0;
+UPDATE devices SET stored_bytes = (
+    SELECT COALESCE(SUM(length(CAST(payload AS BLOB))), 0) FROM change_log
+    WHERE change_log.device_id = devices.id);
+ALTER TABLE portals ADD COLUMN scope TEXT;
+"#,
 ];
 
 /// Migration 3 back-fills the content hash of every change stored before it (rejections keep
@@ -871,9 +880,10 @@ impl Store for SqliteStore {
                 )?
                 .execute(params![visit.to_string(), now, share.to_string(), device.facility_id.to_string()])?;
             }
+            let added: i64 = plan.accepted.iter().map(|e| e.payload.get().len() as i64).sum();
             tx.execute(
-                "UPDATE devices SET acked_seq = ?1, last_seen_ms = ?2 WHERE id = ?3",
-                params![plan.new_acked as i64, now, dev],
+                "UPDATE devices SET acked_seq = ?1, last_seen_ms = ?2, stored_bytes = stored_bytes + ?4 WHERE id = ?3",
+                params![plan.new_acked as i64, now, dev, added],
             )?;
             let mut rejected = match plan.duplicate_range {
                 Some((lo, hi)) => read_rejections(&tx, device.id, lo, hi)?,
@@ -914,6 +924,7 @@ impl Store for SqliteStore {
         cursor: u64,
         limit: u32,
         include_own: bool,
+        max_bytes: usize,
     ) -> Result<PullResponse, StoreError> {
         self.with(move |c| {
             let mut st = c.prepare_cached(
@@ -945,9 +956,11 @@ impl Store for SqliteStore {
             let mut records = Vec::new();
             let mut next = cursor;
             let mut more = false;
+            let mut bytes = 0usize;
             for row in rows {
                 let (id, rid, kind, dev, seq, hlc, schema, payload) = row?;
-                if records.len() as u32 == limit {
+                bytes += payload.len();
+                if records.len() as u32 == limit || (!records.is_empty() && bytes > max_bytes) {
                     more = true;
                     break;
                 }
@@ -973,14 +986,44 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn add_portal(&self, name: String, token_hash: String) -> Result<Uuid, StoreError> {
+    async fn add_portal(
+        &self,
+        name: String,
+        token_hash: String,
+        scope: PortalScope,
+    ) -> Result<Uuid, StoreError> {
         self.with(move |c| {
             let id = Uuid::now_v7();
             c.execute(
-                "INSERT INTO portals (id, name, token_hash, created_at_ms) VALUES (?1, ?2, ?3, ?4)",
-                params![id.to_string(), name, token_hash, now_ms()],
+                "INSERT INTO portals (id, name, token_hash, created_at_ms, scope) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![id.to_string(), name, token_hash, now_ms(), scope.to_stored()],
             )?;
             Ok(id)
+        })
+        .await
+    }
+
+    async fn facility_district(&self, code: String) -> Result<Option<Option<u32>>, StoreError> {
+        self.with(move |c| {
+            Ok(c.query_row(
+                "SELECT district_lgd FROM facilities WHERE code = ?1",
+                [code],
+                |r| r.get::<_, Option<u32>>(0),
+            )
+            .optional()?)
+        })
+        .await
+    }
+
+    async fn device_usage(&self, device: Uuid) -> Result<u64, StoreError> {
+        self.with(move |c| {
+            Ok(
+                c.prepare_cached("SELECT stored_bytes FROM devices WHERE id = ?1")?
+                    .query_row([device.to_string()], |r| r.get::<_, i64>(0))
+                    .optional()?
+                    .unwrap_or(0)
+                    .max(0) as u64,
+            )
         })
         .await
     }
@@ -1004,7 +1047,7 @@ impl Store for SqliteStore {
     async fn portal(&self, id: Uuid) -> Result<Option<Portal>, StoreError> {
         self.with(move |c| {
             Ok(c.prepare_cached(
-                "SELECT name, token_hash, revoked_at_ms IS NOT NULL FROM portals WHERE id = ?1",
+                "SELECT name, token_hash, revoked_at_ms IS NOT NULL, scope FROM portals WHERE id = ?1",
             )?
             .query_row([id.to_string()], |r| {
                 Ok(Portal {
@@ -1012,6 +1055,7 @@ impl Store for SqliteStore {
                     name: r.get(0)?,
                     token_hash: r.get(1)?,
                     revoked: r.get(2)?,
+                    scope: PortalScope::from_stored(r.get::<_, Option<String>>(3)?.as_deref()),
                 })
             })
             .optional()?)

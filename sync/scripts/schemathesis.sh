@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# schemathesis (PyPI, pinned in .ci/setup --test) against a live `swagat-server serve` from its own
+# OpenAPI document: generated requests to every route must get no 5xx answer and every answer must
+# match the document (status code, content type, body schema). Bounded: a fixed number of examples
+# per operation, a few minutes in all. Exits non-zero on any failure, so .ci/run fails.
+#   bash sync/scripts/schemathesis.sh [path/to/swagat-server]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+server="${1:-${CARGO_TARGET_DIR:-target}/debug/swagat-server}"
+[ -x "$server" ] || cargo build -q -p swagat-server --bin swagat-server
+command -v schemathesis >/dev/null || python3 -m pip install --quiet schemathesis==4.32.5
+
+work="$(mktemp -d)"
+db="sqlite:$work/state.db"
+port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+"$server" facility add --db "$db" --code ST-PHC --name "Schemathesis PHC" --district-lgd 162 >/dev/null
+token="$("$server" portal add --db "$db" --name "Schemathesis portal" --facility ST-PHC \
+  | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')"
+# Generous rates: schemathesis sends many requests; the limits themselves are tested in Rust.
+RUST_LOG=warn "$server" serve --db "$db" --listen "127.0.0.1:$port" \
+  --portal-requests-per-minute 100000 --portal-burst 10000 >"$work/server.log" 2>&1 &
+pid=$!
+trap 'kill "$pid" 2>/dev/null || true; rm -rf "$work"' EXIT
+for _ in $(seq 1 100); do
+  curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
+  sleep 0.1
+done
+
+# The portal token authenticates the portal API; /v1 routes then answer 401 (documented).
+schemathesis run "http://127.0.0.1:$port/openapi.json" \
+  --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
+  --phases examples,coverage,fuzzing \
+  --max-examples "${SCHEMATHESIS_MAX_EXAMPLES:-40}" \
+  --workers 2 \
+  --seed 1 \
+  --header "Authorization: Bearer $token" \
+  --no-color
+kill -0 "$pid" || { echo "swagat-server died during schemathesis" >&2; cat "$work/server.log" >&2; exit 1; }
