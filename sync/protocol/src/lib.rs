@@ -6,6 +6,7 @@
 
 pub mod envelope;
 pub mod error;
+pub mod heartbeat;
 pub mod hlc;
 pub mod kinds;
 pub mod messages;
@@ -13,6 +14,7 @@ pub mod wire;
 
 pub use envelope::{EntityKind, Envelope, ValidationError, MAX_PAYLOAD_BYTES};
 pub use error::{ErrorBody, ErrorCode};
+pub use heartbeat::{Heartbeat, HeartbeatAck};
 pub use hlc::Hlc;
 pub use messages::{
     EnrollRequest, EnrollResponse, HealthResponse, PullResponse, PushRequest, PushResponse,

@@ -39,6 +39,7 @@ pub fn router<S: Store>(store: Arc<S>) -> Router {
         .route("/v1/push", post(push::<S>))
         .route("/v1/push/state", get(push_state::<S>))
         .route("/v1/pull", get(pull::<S>))
+        .route("/v1/heartbeat", post(crate::kiosk_health::heartbeat::<S>))
         .merge(crate::portal_api::routes::<S>())
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(
@@ -46,7 +47,8 @@ pub fn router<S: Store>(store: Arc<S>) -> Router {
                 .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
-        .with_state(store)
+        .with_state(store.clone())
+        .merge(crate::dashboard::routes(store))
 }
 
 /// An error answer: HTTP status plus [`ErrorBody`].
@@ -104,7 +106,7 @@ impl IntoResponse for ApiError {
 }
 
 /// Encodes a body with the protocol's wire format (zstd JSON).
-fn wire<T: Serialize>(value: &T) -> Result<Response, ApiError> {
+pub(crate) fn wire<T: Serialize>(value: &T) -> Result<Response, ApiError> {
     let bytes = encode(value).map_err(|_| {
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -139,7 +141,10 @@ fn check_protocol(headers: &HeaderMap) -> Result<(), ApiError> {
     }
 }
 
-async fn authenticate<S: Store>(store: &S, headers: &HeaderMap) -> Result<Device, ApiError> {
+pub(crate) async fn authenticate<S: Store>(
+    store: &S,
+    headers: &HeaderMap,
+) -> Result<Device, ApiError> {
     check_protocol(headers)?;
     let unauthorized = || {
         ApiError::new(
@@ -167,10 +172,12 @@ async fn authenticate<S: Store>(store: &S, headers: &HeaderMap) -> Result<Device
             "this device has been revoked",
         ));
     }
+    // Issue 12: a kiosk's `last_seen` is its last request of any kind.
+    crate::kiosk_health::touch(store, id).await?;
     Ok(device)
 }
 
-fn bad_request(what: &str) -> ApiError {
+pub(crate) fn bad_request(what: &str) -> ApiError {
     ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::BadRequest, what)
 }
 

@@ -5,12 +5,17 @@
 #![recursion_limit = "256"]
 
 pub mod api;
+pub mod dashboard;
+pub mod kiosk_health;
 pub mod openapi;
 pub mod portal;
 pub mod portal_api;
+pub mod projections;
 pub mod secrets;
+pub mod slip_page;
 pub mod store;
 pub mod tls;
+pub mod users;
 
 pub use api::router;
 pub use store::{DbStore, Store, StoreError};
@@ -26,7 +31,10 @@ pub async fn serve<S: Store>(
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(store))
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        router(store).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }

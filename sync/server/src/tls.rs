@@ -68,6 +68,7 @@ pub async fn serve_tls<S: Store>(
 ) -> std::io::Result<()> {
     let acceptor = tokio_rustls::TlsAcceptor::from(config);
     let app = crate::router(store);
+    crate::dashboard::HTTPS.store(true, std::sync::atomic::Ordering::Relaxed);
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {
@@ -83,7 +84,10 @@ pub async fn serve_tls<S: Store>(
             _ = &mut shutdown => break,
         };
         let acceptor = acceptor.clone();
-        let app = app.clone();
+        // Issue 12: the client address (slip-page and login rate limits).
+        let app = app
+            .clone()
+            .layer(axum::Extension(axum::extract::ConnectInfo(peer)));
         let watcher = graceful.watcher();
         tokio::spawn(async move {
             let tls = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
