@@ -23,8 +23,10 @@ use uuid::Uuid;
 pub const COOKIE: &str = "swagat_session";
 /// A session unused this long has expired.
 pub const IDLE_MS: i64 = 30 * 60 * 1000;
-/// Wrong attempts allowed before a pause.
+/// Wrong attempts allowed per name before a pause.
 pub const MAX_FAILURES: u32 = 5;
+/// Wrong attempts allowed per client address before a pause (an office shares one address).
+pub const MAX_FAILURES_PER_ADDRESS: u32 = 20;
 /// The pause after too many wrong attempts.
 pub const LOCKOUT: Duration = Duration::from_secs(5 * 60);
 
@@ -37,11 +39,15 @@ pub struct Throttle {
 }
 
 impl Throttle {
-    /// Whether `key` is paused now.
+    /// Whether `key` is paused now (after [`MAX_FAILURES`]).
     pub fn locked(&self, key: &str) -> bool {
+        self.locked_after(key, MAX_FAILURES)
+    }
+    /// Whether `key` is paused now, after `max` wrong attempts.
+    pub fn locked_after(&self, key: &str, max: u32) -> bool {
         let Ok(m) = self.map.lock() else { return true };
         m.get(key)
-            .is_some_and(|(n, at)| *n >= MAX_FAILURES && at.elapsed() < LOCKOUT)
+            .is_some_and(|(n, at)| *n >= max && at.elapsed() < LOCKOUT)
     }
     /// Records a wrong attempt.
     pub fn fail(&self, key: &str) {
@@ -217,7 +223,9 @@ pub async fn check<S: Store>(
 ) -> Result<Login, StoreError> {
     let name_key = format!("name:{}", name.to_lowercase());
     let ip_key = format!("ip:{client}");
-    if web.throttle.locked(&name_key) || web.throttle.locked(&ip_key) {
+    if web.throttle.locked(&name_key)
+        || web.throttle.locked_after(&ip_key, MAX_FAILURES_PER_ADDRESS)
+    {
         return Ok(Login::Throttled);
     }
     let user = users::find(&*web.store, name).await?;

@@ -98,6 +98,7 @@ pub const SLIP_PER_MINUTE: u32 = 60;
 
 fn templates() -> Environment<'static> {
     let mut env = Environment::new();
+    env.add_filter("urlencode", |s: String| urlencode(&s));
     for (name, src) in [
         ("base.html", include_str!("templates/base.html")),
         ("login.html", include_str!("templates/login.html")),
@@ -480,15 +481,15 @@ async fn overview<S: Store>(
         Ok(u) => u,
         Err(r) => return r,
     };
+    let f = match filter(&web, &user, &q, Kind::Page, lang).await {
+        Ok(f) => f,
+        Err(e) => return fail_response(&web, e),
+    };
     // A facility user's overview is their facility.
     if let Scope::Facility(code) = &user.scope {
         let target = format!("/dashboard/facility/{}", urlencode(code));
         return with_lang_cookie(Redirect::to(&target).into_response(), &headers, &q);
     }
-    let f = match filter(&web, &user, &q, Kind::Page, lang).await {
-        Ok(f) => f,
-        Err(e) => return fail_response(&web, e),
-    };
     let rows = data::overview(&*web.store, &f).await;
     let districts = data::districts(
         &*web.store,
@@ -953,5 +954,53 @@ mod tests {
         assert!(l.allow("a") && l.allow("a"));
         assert!(!l.allow("a"));
         assert!(l.allow("b"));
+    }
+}
+
+#[cfg(test)]
+mod render_tests {
+    use super::*;
+
+    #[test]
+    fn overview_and_facility_render() {
+        let env = templates();
+        let row = data::OverviewRow {
+            code: "A".into(),
+            name: "A PHC".into(),
+            district_lgd: Some(5),
+            ..Default::default()
+        };
+        let out = env.get_template("overview.html").unwrap().render(context! {
+            t => i18n::strings(Lang::Hi), lang => "hi", user => context!{ name => "u", role => "state" },
+            rows => vec![row], totals => data::totals(&[]), from => "2026-01-01", to => "2026-01-30",
+            district => Some(5), districts => vec![5, 6], can_pick_district => true,
+            sort => "code", desc => false, keep => "from=2026-01-01&to=2026-01-30",
+        });
+        let html = out.unwrap();
+        assert!(html.contains("data-code=\"A\""));
+        let fac = data::FacilityInfo {
+            id: "x".into(),
+            code: "A B".into(),
+            name: "A".into(),
+            district_lgd: None,
+        };
+        let _ = fac;
+        let out = env.get_template("facility.html").unwrap().render(context! {
+            t => i18n::strings(Lang::En), lang => "en", user => context!{ name => "u", role => "state" },
+            p => serde_json::json!({"code": "A", "name": "A PHC", "district_lgd": 5, "from": "2026-01-01", "to": "2026-01-30",
+                "registrations": 1, "new": 1, "follow_up": 0, "cancelled": 0, "abha_linked": 0, "abha_pct": 0.0, "scan_share": 0,
+                "fees": 0, "waived": 0, "daily": [{"date": "2026-01-01", "registrations": 1, "new": 1, "follow_up": 0, "cancelled": 0, "abha_linked": 0, "abha_pct": 0.0, "scan_share": 0, "fees": 0, "waived": 0}],
+                "departments": [{"label": "eye", "count": 1, "amount": 5}], "demographics": [], "waivers": [{"label": "", "count": 1, "amount": 0}],
+                "kiosks": [{"device_id": "d", "name": "k", "last_seen": null, "pending": 0, "dead_letters": 0, "oldest_unsent_age_s": null, "app_version": null, "last_error_kind": null, "stale": true}],
+                "machines_by_pool": [], "sessions_per_shift": [], "dialysis_completed": 0, "dialysis_no_shows": 0, "waitlist": 0,
+                "requests": {"pending": 1, "confirmed": 0}}),
+            chart_per_day => minijinja::Value::from_safe_string("<svg></svg>".into()), chart_abha => "",
+            csv_q => "from=1", code_url => "A", back => true, age_bands => crate::projections::AGE_BANDS,
+        });
+        let html = out.unwrap();
+        assert!(
+            html.contains("<svg></svg>") && html.contains("data-k=\"pending\""),
+            "{html}"
+        );
     }
 }
