@@ -155,6 +155,7 @@ struct Model {
     bookings: Vec<Rec>,
 }
 
+const DEPTS: [&str; 3] = ["general", "eye", "dental"];
 const GENDERS: [&str; 4] = ["M", "F", "T", "O"];
 const POOLS: [&str; 3] = ["negative", "hbsag", "hcv"];
 const STATUSES: [&str; 6] = [
@@ -245,7 +246,7 @@ impl Model {
                     self.patients[p % self.patients.len()].id
                 };
                 let id = Uuid::now_v7();
-                let v = json!({"patient_id": patient, "visit_date": date(day), "department": ["general", "eye", "dental"][dept as usize % 3],
+                let v = json!({"patient_id": patient, "visit_date": date(day), "department": DEPTS[dept as usize % 3],
                     "token": format!("A-{:03}", self.visits.len() + 1), "visit_type": if follow { "follow_up" } else { "new" },
                     "fee_rupees": if waiver || follow { 0 } else { 10 }, "waiver_code": if waiver { Some("bpl") } else { None },
                     "valid_until": date(day), "status": "active", "abha_linked": abha, "created_at": "2026-03-10T04:00:00Z"});
