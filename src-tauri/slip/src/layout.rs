@@ -189,6 +189,11 @@ fn build(fonts: &Fonts, d: &SlipData, p: &Params, s: f32, qr: &qr::QrMatrix) -> 
     }
     b.qr(qr, w - qr_size, top + (block_h - qr_size) / 2.0, qr_size);
     y = top + block_h + gap;
+    // The slip page's link in small text under the QR, for a phone that cannot scan (issue 12).
+    if d.qr_url.starts_with("http") {
+        let lines = b.wrap(&d.qr_url, p.label * 0.7 * s, Weight::Regular, w);
+        y = b.place(lines, 0.0, w, Align::Center, y) + gap * 0.5;
+    }
     b.rule(y, 0.6 * s);
     y += 0.6 * s + gap;
 

@@ -649,6 +649,8 @@ impl<S: KioskStore> SyncEngine<S> {
             info!("recovery pull after restore finished");
         }
         blocking(&self.store, |s| s.record_sync_success(now_ms())).await?;
+        let last_error = self.status.borrow().last_error.clone(); // issue 12: kiosk health
+        crate::heartbeat::send_quietly(&client, &self.store, last_error).await;
         Ok(())
     }
 

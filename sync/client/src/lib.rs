@@ -6,6 +6,7 @@
 //! [`sqlite`] (feature `sqlite`) and then run unchanged over the core's store.
 
 pub mod engine;
+pub mod heartbeat;
 pub mod http;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;

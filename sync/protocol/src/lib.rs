@@ -6,6 +6,7 @@
 
 pub mod envelope;
 pub mod error;
+pub mod heartbeat;
 pub mod hlc;
 pub mod kinds;
 pub mod merge;
@@ -14,6 +15,7 @@ pub mod wire;
 
 pub use envelope::{content_hash, EntityKind, Envelope, ValidationError, MAX_PAYLOAD_BYTES};
 pub use error::{ErrorBody, ErrorCode};
+pub use heartbeat::{Heartbeat, HeartbeatAck};
 pub use hlc::Hlc;
 pub use messages::{
     EnrollRequest, EnrollResponse, HealthResponse, PullResponse, PushDigests, PushRequest,

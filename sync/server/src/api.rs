@@ -72,6 +72,7 @@ pub fn router_with<S: Store>(
         .route("/v1/push/state", get(push_state::<S>))
         .route("/v1/push/digests", get(push_digests::<S>))
         .route("/v1/pull", get(pull::<S>))
+        .route("/v1/heartbeat", post(crate::kiosk_health::heartbeat::<S>))
         .merge(crate::portal_api::routes::<S>().layer(preauth.clone()))
         .merge(crate::abdm::api::routes::<S>().layer(preauth))
         .layer(axum::Extension(abdm))
@@ -91,7 +92,8 @@ pub fn router_with<S: Store>(
                 .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
-        .with_state(store)
+        .with_state(store.clone())
+        .merge(crate::dashboard::routes(store))
 }
 
 /// Wrong enrollment codes one client address may send within [`THROTTLE_WINDOW`].
@@ -312,7 +314,7 @@ impl IntoResponse for ApiError {
 }
 
 /// Encodes a body with the protocol's wire format (zstd JSON).
-fn wire<T: Serialize>(value: &T) -> Result<Response, ApiError> {
+pub(crate) fn wire<T: Serialize>(value: &T) -> Result<Response, ApiError> {
     let bytes = encode(value).map_err(|_| {
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -384,7 +386,7 @@ fn install_id(headers: &HeaderMap) -> Result<Option<Uuid>, ApiError> {
     }
 }
 
-async fn authenticate<S: Store>(store: &S, headers: &HeaderMap) -> Result<Device, ApiError> {
+pub(crate) async fn authenticate<S: Store>(store: &S, headers: &HeaderMap) -> Result<Device, ApiError> {
     let device = authenticate_credential(store, headers).await?;
     if let Some(install) = install_id(headers)? {
         if store.check_install(device.id, install).await? == InstallCheck::Superseded {
@@ -432,6 +434,8 @@ async fn authenticate_credential<S: Store>(
             "this device has been revoked",
         ));
     }
+    // Issue 12: a kiosk's `last_seen` is its last request of any kind.
+    crate::kiosk_health::touch(store, id).await?;
     Ok(device)
 }
 
@@ -448,7 +452,7 @@ fn body_rejection(r: BytesRejection) -> ApiError {
     }
 }
 
-fn bad_request(what: &str) -> ApiError {
+pub(crate) fn bad_request(what: &str) -> ApiError {
     ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::BadRequest, what)
 }
 

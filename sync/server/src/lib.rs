@@ -8,12 +8,17 @@ pub mod abdm;
 pub mod api;
 pub mod limits;
 pub mod listen;
+pub mod dashboard;
+pub mod kiosk_health;
 pub mod openapi;
 pub mod portal;
 pub mod portal_api;
+pub mod projections;
 pub mod secrets;
+pub mod slip_page;
 pub mod store;
 pub mod tls;
+pub mod users;
 
 pub use api::{router, router_with};
 pub use limits::Limits;

@@ -1,4 +1,4 @@
-//! `swagat-server`: the state server's command line (serve, facility, device, stats).
+//! `swagat-server`: the state server's command line (serve, facility, device, user, stats).
 //!
 //! The subcommands and their JSON outputs are a contract used by the acceptance checks and
 //! operators' scripts; keep names and keys stable. All output on stdout is JSON; logs go to
@@ -77,6 +77,11 @@ enum Cmd {
     Device {
         #[command(subcommand)]
         cmd: DeviceCmd,
+    },
+    /// Manage officials' dashboard accounts.
+    User {
+        #[command(subcommand)]
+        cmd: UserCmd,
     },
     /// Publish a server-authored record (configuration, master) to a facility's kiosks;
     /// prints {"record_id"}.
@@ -196,6 +201,43 @@ enum PortalCmd {
 }
 
 #[derive(Subcommand)]
+enum UserCmd {
+    /// Create an official's account; prints {"id", "name", "role"}. The password is read as one
+    /// line from standard input (the newline is not part of it).
+    Add {
+        #[arg(long)]
+        db: String,
+        /// Login name.
+        #[arg(long)]
+        name: String,
+        /// state, district or facility.
+        #[arg(long)]
+        role: String,
+        /// LGD district code (role district).
+        #[arg(long)]
+        district: Option<i64>,
+        /// Facility code (role facility).
+        #[arg(long)]
+        facility: Option<String>,
+        /// Read the password from standard input (required: never on the command line).
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List accounts; prints a JSON array (no password hashes).
+    List {
+        #[arg(long)]
+        db: String,
+    },
+    /// Disable an account and end its sessions; prints {"name", "disabled"}.
+    Disable {
+        #[arg(long)]
+        db: String,
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[derive(Subcommand)]
 enum DeviceCmd {
     /// Revoke a device: all its further requests are refused.
     Revoke {
@@ -233,6 +275,10 @@ enum CliError {
     UnknownPortal,
     #[error("invalid payload: {0}")]
     Payload(String),
+    #[error("{0}")]
+    User(#[from] swagat_server::users::UserError),
+    #[error("unknown user")]
+    UnknownUser,
 }
 
 fn check_hfr_id(hfr_id: Option<&str>) -> Result<(), CliError> {
@@ -517,6 +563,46 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                 .publish(facility, kind, id, payload.get().to_string())
                 .await?;
             print(serde_json::json!({ "record_id": record_id }));
+        }
+        Cmd::User {
+            cmd:
+                UserCmd::Add {
+                    db,
+                    name,
+                    role,
+                    district,
+                    facility,
+                    password_stdin,
+                },
+        } => {
+            if !password_stdin {
+                return Err(CliError::Payload(
+                    "give the password on standard input with --password-stdin".into(),
+                ));
+            }
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line)?;
+            let password = line.strip_suffix('\n').unwrap_or(&line);
+            let password = password.strip_suffix('\r').unwrap_or(password);
+            let store = DbStore::open(&db).await?;
+            let u = swagat_server::users::add(&store, &name, &role, district, facility, password)
+                .await?;
+            print(serde_json::json!({ "id": u.id, "name": u.name, "role": u.scope.role() }));
+        }
+        Cmd::User {
+            cmd: UserCmd::List { db },
+        } => {
+            let store = DbStore::open(&db).await?;
+            print(serde_json::json!(swagat_server::users::list(&store).await?));
+        }
+        Cmd::User {
+            cmd: UserCmd::Disable { db, name },
+        } => {
+            let store = DbStore::open(&db).await?;
+            if !swagat_server::users::disable(&store, &name).await? {
+                return Err(CliError::UnknownUser);
+            }
+            print(serde_json::json!({ "name": name, "disabled": true }));
         }
         Cmd::Stats { db, facility } => {
             let store = DbStore::open(&db).await?;

@@ -214,7 +214,100 @@ pub fn document() -> Value {
         }
     });
     crate::abdm::api::document_callback(&mut doc);
+    add_dashboard(&mut doc);
     doc
+}
+
+/// Issue 12: kiosk heartbeats, the officials' dashboard and its API, the patient's slip page.
+fn add_dashboard(doc: &mut Value) {
+    let zstd = |schema: &str| json!({ "application/json": { "schema": { "$ref": format!("#/components/schemas/{schema}") } } });
+    let err = json!({ "description": "error" });
+    let html = |d: &str| json!({ "description": d, "content": { "text/html": {} } });
+    let csv = json!({ "description": "CSV (UTF-8)", "content": { "text/csv": {} } });
+    let range = json!([
+        { "name": "from", "in": "query", "schema": { "type": "string", "format": "date" }, "description": "first day (default: 29 days before `to`)" },
+        { "name": "to", "in": "query", "schema": { "type": "string", "format": "date" }, "description": "last day (default: today in India)" },
+        { "name": "district", "in": "query", "schema": { "type": "integer" }, "description": "LGD district code; outside the official's scope: 403" },
+        { "name": "facility", "in": "query", "schema": { "type": "string" }, "description": "facility code; outside the official's scope: 403" }
+    ]);
+    let code =
+        json!({ "name": "code", "in": "path", "required": true, "schema": { "type": "string" } });
+    let session = json!([{ "session": [] }]);
+    let schemas = json!({
+        "Heartbeat": { "type": "object", "required": ["app_version", "outbox_pending", "dead_letters"], "properties": {
+            "app_version": { "type": "string" }, "outbox_pending": { "type": "integer" }, "dead_letters": { "type": "integer" },
+            "oldest_unsent_age_s": { "type": "integer" }, "last_error_kind": { "type": "string" }, "free_disk_bytes": { "type": "integer" } } },
+        "HeartbeatAck": { "type": "object", "required": ["at_ms"], "properties": { "at_ms": { "type": "integer" } } },
+        "DashboardSummary": { "type": "object", "required": ["from", "to", "facilities", "totals"], "properties": {
+            "from": { "type": "string", "format": "date" }, "to": { "type": "string", "format": "date" },
+            "facilities": { "type": "array", "items": { "type": "object", "properties": {
+                "code": { "type": "string" }, "name": { "type": "string" }, "district_lgd": { "type": ["integer", "null"] },
+                "registrations": { "type": "integer", "description": "visits not cancelled in the range" },
+                "new": { "type": "integer" }, "follow_up": { "type": "integer" }, "cancelled": { "type": "integer" },
+                "abha_linked": { "type": "integer" }, "scan_share": { "type": "integer" },
+                "dialysis_completed": { "type": "integer" }, "dialysis_no_shows": { "type": "integer" },
+                "kiosks": { "type": "array", "items": { "type": "object", "properties": {
+                    "device_id": { "type": "string", "format": "uuid" }, "name": { "type": "string" },
+                    "last_seen": { "type": ["string", "null"], "format": "date-time" }, "pending": { "type": "integer" },
+                    "stale": { "type": "boolean", "description": "silent for 24 h, or a backlog older than 24 h" } } } } } } },
+            "totals": { "type": "object", "properties": {
+                "registrations": { "type": "integer" }, "abha_linked": { "type": "integer" }, "abha_linked_pct": { "type": "number" },
+                "scan_share": { "type": "integer" }, "dialysis_completed": { "type": "integer" } } } } }
+    });
+    if let Some(s) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    {
+        if let Some(m) = schemas.as_object() {
+            s.extend(m.clone());
+        }
+    }
+    if let Some(s) = doc
+        .pointer_mut("/components/securitySchemes")
+        .and_then(Value::as_object_mut)
+    {
+        s.insert("session".into(), json!({ "type": "apiKey", "in": "cookie", "name": "swagat_session", "description": "set by POST /login (HttpOnly, SameSite=Strict)" }));
+    }
+    let paths = json!({
+        "/v1/heartbeat": { "post": {
+            "summary": "a kiosk's health, sent whenever it syncs; the server keeps the latest per device",
+            "security": [{ "device": [] }],
+            "requestBody": { "required": true, "content": zstd("Heartbeat") },
+            "responses": { "200": { "description": "stored", "content": zstd("HeartbeatAck") }, "400": err, "401": err, "403": err } } },
+        "/login": {
+            "get": { "summary": "the officials' login form", "responses": { "200": html("form") } },
+            "post": { "summary": "log in (form fields name, password); sets the session cookie and redirects to /dashboard",
+                "requestBody": { "content": { "application/x-www-form-urlencoded": { "schema": { "type": "object", "required": ["name", "password"],
+                    "properties": { "name": { "type": "string" }, "password": { "type": "string" } } } } } },
+                "responses": { "303": { "description": "logged in" }, "401": html("wrong name or password"),
+                    "403": html("cross-site Origin"), "429": html("paused after too many wrong attempts") } } },
+        "/logout": { "post": { "summary": "end the session", "responses": { "303": { "description": "to /login" } } } },
+        "/dashboard": { "get": { "summary": "state/district overview (HTML); without a session 303 to /login",
+            "security": session, "parameters": range, "responses": { "200": html("overview"), "303": { "description": "to /login, or a facility user's facility" }, "400": err, "403": err } } },
+        "/dashboard/overview.csv": { "get": { "summary": "the overview as CSV", "security": session, "parameters": range, "responses": { "200": csv, "403": err } } },
+        "/dashboard/facility/{code}": { "get": { "summary": "a facility page (HTML)", "security": session, "parameters": [code],
+            "responses": { "200": html("facility"), "403": err, "404": err } } },
+        "/dashboard/facility/{code}/{table}": { "get": { "summary": "a facility table as CSV: daily, departments, demographics, fees, kiosks, dialysis_pools, dialysis_shifts, requests (`.csv`)",
+            "security": session, "parameters": [code, { "name": "table", "in": "path", "required": true, "schema": { "type": "string" } }],
+            "responses": { "200": csv, "403": err, "404": err } } },
+        "/api/v1/dashboard/summary": { "get": { "summary": "the overview's figures as JSON (session cookie); 401 without a session",
+            "security": session, "parameters": range,
+            "responses": { "200": { "description": "summary", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/DashboardSummary" } } } },
+                "400": err, "401": err, "403": err } } },
+        "/api/v1/dashboard/facility/{code}": { "get": { "summary": "a facility page's figures as JSON", "security": session, "parameters": [code],
+            "responses": { "200": { "description": "facility" }, "401": err, "403": err, "404": err } } },
+        "/s/{visit}": { "get": { "summary": "the patient's OPD slip (mobile page, Hindi and English); an unknown visit and a wrong k give the same 404",
+            "parameters": [{ "name": "visit", "in": "path", "required": true, "schema": { "type": "string", "format": "uuid" } },
+                { "name": "k", "in": "query", "required": true, "schema": { "type": "string", "pattern": "^[0-9a-f]{12}$" },
+                  "description": "first 6 bytes (hex) of HMAC-SHA256(facility slip-link key, visit id)" }],
+            "responses": { "200": html("slip"), "404": html("not (yet) known"), "429": html("rate limited") } } }
+    });
+    if let (Some(p), Some(m)) = (
+        doc.pointer_mut("/paths").and_then(Value::as_object_mut),
+        paths.as_object(),
+    ) {
+        p.extend(m.clone());
+    }
 }
 
 #[cfg(test)]

@@ -71,6 +71,8 @@ pub async fn serve_tls_with<S: Store>(
     shutdown: impl Future<Output = ()> + Send + 'static,
     abdm: Option<crate::abdm::AbdmConfig>,
 ) -> std::io::Result<()> {
+    // The dashboard's session cookie is marked Secure under https.
+    crate::dashboard::HTTPS.store(true, std::sync::atomic::Ordering::Relaxed);
     let running = crate::abdm::start(store.clone(), abdm)?;
     let result = crate::listen::run(
         store,

@@ -7,6 +7,8 @@
 //! plan inside one transaction.
 
 pub mod postgres;
+pub mod projections_pg;
+pub mod projections_sqlite;
 pub mod sqlite;
 
 pub use crate::portal::{RequestRow, ValidRequest};
@@ -502,6 +504,61 @@ pub fn stats_map(rows: impl IntoIterator<Item = (String, u64)>) -> BTreeMap<Stri
 /// Kind of the server-authored facility configuration record pulled by every kiosk.
 pub const FACILITY_CONFIG_KIND: &str = kinds::FACILITY_CONFIG;
 
+/// A value bound to or read from a web-layer statement ([`Store::sql_query`]): the dashboard,
+/// the slip page, officials' accounts and kiosk heartbeats write their SQL once for both
+/// backends (`?1`-style placeholders, turned into `$1` for PostgreSQL; ids bound as
+/// [`Sql::Uuid`] become TEXT in SQLite and UUID in PostgreSQL).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Sql {
+    /// SQL NULL.
+    Null,
+    /// An integer (any width).
+    Int(i64),
+    /// A float.
+    Real(f64),
+    /// Text.
+    Text(String),
+    /// An id.
+    Uuid(Uuid),
+}
+
+impl Sql {
+    /// The integer value (0 for NULL or non-numbers; floats truncated).
+    pub fn int(&self) -> i64 {
+        match self {
+            Sql::Int(v) => *v,
+            Sql::Real(v) => *v as i64,
+            Sql::Text(s) => s.parse().unwrap_or(0),
+            _ => 0,
+        }
+    }
+    /// The integer value, None for NULL.
+    pub fn opt_int(&self) -> Option<i64> {
+        match self {
+            Sql::Null => None,
+            other => Some(other.int()),
+        }
+    }
+    /// The text value (ids as text), None for NULL.
+    pub fn text(&self) -> Option<String> {
+        match self {
+            Sql::Null => None,
+            Sql::Int(v) => Some(v.to_string()),
+            Sql::Real(v) => Some(v.to_string()),
+            Sql::Text(s) => Some(s.clone()),
+            Sql::Uuid(u) => Some(u.to_string()),
+        }
+    }
+    /// Text or the empty string.
+    pub fn str(&self) -> String {
+        self.text().unwrap_or_default()
+    }
+    /// An optional text parameter.
+    pub fn opt_text(v: Option<impl Into<String>>) -> Sql {
+        v.map_or(Sql::Null, |s| Sql::Text(s.into()))
+    }
+}
+
 /// The narrow storage contract of the state server.
 ///
 /// Every method is one transaction. Implementations: [`sqlite::SqliteStore`] and
@@ -680,6 +737,78 @@ pub trait Store: crate::abdm::store::ShareStore + Send + Sync + 'static {
         &self,
         facility_code: Option<String>,
     ) -> impl Future<Output = Result<BTreeMap<String, u64>, StoreError>> + Send;
+
+    /// Runs one read statement of the web layer (see [`Sql`]). `sql` is always built from this
+    /// crate's constants, never from input; values go in `params`.
+    fn sql_query(
+        &self,
+        sql: String,
+        params: Vec<Sql>,
+    ) -> impl Future<Output = Result<Vec<Vec<Sql>>, StoreError>> + Send;
+
+    /// Runs one write statement of the web layer (see [`Sql`]); returns the rows changed.
+    fn sql_exec(
+        &self,
+        sql: String,
+        params: Vec<Sql>,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    /// The facility's slip-link key (32 raw bytes), generated on first use; None for an
+    /// unknown facility. It is the key enrollment hands every kiosk of the facility
+    /// (`EnrollResponse.slip_link_key`, kept in `server_keys` as `slip:<facility id>`), so the
+    /// `k` of a slip printed after enrollment verifies here. The key authorises
+    /// `GET /s/<visit>?k=<mac>` links (see [`crate::slip_page`]).
+    fn facility_slip_key(
+        &self,
+        facility_id: Uuid,
+    ) -> impl Future<Output = Result<Option<Vec<u8>>, StoreError>> + Send {
+        async move {
+            use base64::Engine as _;
+            let b64 = base64::engine::general_purpose::STANDARD;
+            let name = slip_key_name(facility_id);
+            let read = "SELECT key FROM server_keys WHERE name = ?1".to_string();
+            let rows = self
+                .sql_query(read.clone(), vec![Sql::Text(name.clone())])
+                .await?;
+            if let Some(k) = rows.first().and_then(|r| r.first()).and_then(Sql::text) {
+                return b64
+                    .decode(k)
+                    .map(Some)
+                    .map_err(|_| StoreError::Corrupt("slip key is not base64".into()));
+            }
+            let known = self
+                .sql_query(
+                    "SELECT 1 FROM facilities WHERE id = ?1".into(),
+                    vec![Sql::Uuid(facility_id)],
+                )
+                .await?;
+            if known.is_empty() {
+                return Ok(None);
+            }
+            let key = new_key();
+            self.sql_exec(
+                "INSERT INTO server_keys (name, key, key_id, created_at_ms) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (name) DO NOTHING"
+                    .into(),
+                vec![
+                    Sql::Text(name.clone()),
+                    Sql::Text(key.clone()),
+                    Sql::Text(key_id(&key)),
+                    Sql::Int(sqlite::now_ms()),
+                ],
+            )
+            .await?;
+            let rows = self.sql_query(read, vec![Sql::Text(name)]).await?;
+            let k = rows
+                .first()
+                .and_then(|r| r.first())
+                .and_then(Sql::text)
+                .ok_or_else(|| StoreError::Corrupt("slip key vanished".into()))?;
+            b64.decode(k)
+                .map(Some)
+                .map_err(|_| StoreError::Corrupt("slip key is not base64".into()))
+        }
+    }
 }
 
 /// One of the two backends, chosen from the `--db` URL.
@@ -827,6 +956,12 @@ impl Store for DbStore {
         id: Uuid,
     ) -> Result<Option<(Uuid, swagat_sync_protocol::Hlc, String)>, StoreError> {
         delegate!(self, s => s.latest_record(id).await)
+    }
+    async fn sql_query(&self, sql: String, params: Vec<Sql>) -> Result<Vec<Vec<Sql>>, StoreError> {
+        delegate!(self, s => s.sql_query(sql, params).await)
+    }
+    async fn sql_exec(&self, sql: String, params: Vec<Sql>) -> Result<u64, StoreError> {
+        delegate!(self, s => s.sql_exec(sql, params).await)
     }
 }
 

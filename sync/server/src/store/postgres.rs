@@ -10,7 +10,7 @@
 use super::{
     key_id, latest_per_record, new_key, plan_ingest, request_results, slip_key_name, stats_map,
     Device, DeviceInfo, EnrollKeys, EnrollParams, Enrolled, Facility, IngestFacts, InstallCheck,
-    NewFacility, Portal, PortalScope, RecordFacts, RequestRow, Store, StoreError, ValidRequest,
+    NewFacility, Portal, PortalScope, RecordFacts, RequestRow, Sql, Store, StoreError, ValidRequest,
     AADHAAR_KEY_NAME, FACILITY_CONFIG_KIND,
 };
 use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
@@ -153,6 +153,110 @@ ALTER TABLE devices ADD COLUMN stored_bytes BIGINT NOT NULL DEFAULT 0;
 UPDATE devices d SET stored_bytes = COALESCE(
     (SELECT SUM(octet_length(c.payload)) FROM change_log c WHERE c.device_id = d.id), 0);
 ALTER TABLE portals ADD COLUMN scope TEXT;
+"#,
+    r#"
+-- migration 6 (issue 12): typed projections read by the dashboard and the slip page, kiosk
+-- heartbeats, officials' accounts and sessions (slip-link keys live in server_keys). The projections
+-- are back-filled from the change log by the server right after this migration (Rust, the same
+-- code as ingest: crate::projections).
+CREATE TABLE proj_patients (
+    record_id UUID PRIMARY KEY,
+    facility_id UUID NOT NULL,
+    uhid TEXT,
+    name TEXT,
+    name_hi TEXT,
+    gender TEXT,
+    birth_date TEXT,
+    merged_into TEXT,
+    hlc BIGINT NOT NULL,
+    device_id UUID NOT NULL
+);
+CREATE TABLE proj_visits (
+    record_id UUID PRIMARY KEY,
+    facility_id UUID NOT NULL,
+    patient_id UUID,
+    visit_date TEXT COLLATE "C" NOT NULL,
+    department TEXT NOT NULL,
+    room TEXT,
+    token TEXT,
+    visit_type TEXT NOT NULL,
+    fee_rupees BIGINT NOT NULL,
+    waiver_code TEXT,
+    valid_until TEXT,
+    created_at TEXT,
+    cancelled INTEGER NOT NULL,
+    abha_linked INTEGER NOT NULL,
+    scan_share INTEGER NOT NULL,
+    gender TEXT NOT NULL DEFAULT 'U',
+    age_band TEXT NOT NULL DEFAULT 'unknown',
+    hlc BIGINT NOT NULL,
+    device_id UUID NOT NULL
+);
+CREATE INDEX proj_visits_facility_date ON proj_visits (facility_id, visit_date);
+CREATE INDEX proj_visits_patient ON proj_visits (patient_id);
+CREATE TABLE proj_visit_daily (
+    facility_id UUID NOT NULL,
+    visit_date TEXT COLLATE "C" NOT NULL,
+    registrations BIGINT NOT NULL,
+    new_visits BIGINT NOT NULL,
+    follow_ups BIGINT NOT NULL,
+    cancelled BIGINT NOT NULL,
+    abha_linked BIGINT NOT NULL,
+    scan_share BIGINT NOT NULL,
+    fees BIGINT NOT NULL,
+    waived BIGINT NOT NULL,
+    PRIMARY KEY (facility_id, visit_date)
+);
+CREATE INDEX proj_visit_daily_date ON proj_visit_daily (visit_date, facility_id);
+CREATE TABLE proj_dialysis_machines (
+    record_id UUID PRIMARY KEY,
+    facility_id UUID NOT NULL,
+    machine_id TEXT NOT NULL,
+    name TEXT,
+    pool TEXT,
+    active INTEGER NOT NULL,
+    hlc BIGINT NOT NULL,
+    device_id UUID NOT NULL
+);
+CREATE INDEX proj_dialysis_machines_local ON proj_dialysis_machines (facility_id, machine_id);
+CREATE TABLE proj_dialysis_bookings (
+    record_id UUID PRIMARY KEY,
+    facility_id UUID NOT NULL,
+    booking_date TEXT COLLATE "C" NOT NULL,
+    shift TEXT NOT NULL,
+    machine_id TEXT,
+    pool TEXT,
+    status TEXT NOT NULL,
+    hlc BIGINT NOT NULL,
+    device_id UUID NOT NULL
+);
+CREATE INDEX proj_dialysis_bookings_facility_date ON proj_dialysis_bookings (facility_id, booking_date);
+CREATE TABLE kiosk_heartbeats (
+    device_id UUID PRIMARY KEY,
+    at_ms BIGINT NOT NULL,
+    app_version TEXT NOT NULL,
+    outbox_pending BIGINT NOT NULL,
+    dead_letters BIGINT NOT NULL,
+    oldest_unsent_age_s BIGINT,
+    last_error_kind TEXT,
+    free_disk_bytes BIGINT
+);
+CREATE TABLE dashboard_users (
+    id UUID PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    role TEXT NOT NULL,
+    district_lgd INTEGER,
+    facility_code TEXT,
+    password_hash TEXT NOT NULL,
+    created_at_ms BIGINT NOT NULL,
+    disabled_at_ms BIGINT
+);
+CREATE TABLE dashboard_sessions (
+    token_hash TEXT PRIMARY KEY,
+    user_id UUID NOT NULL REFERENCES dashboard_users(id),
+    created_at_ms BIGINT NOT NULL,
+    last_active_ms BIGINT NOT NULL
+);
 "#,
 ];
 
@@ -314,6 +418,12 @@ impl PgStore {
                 &[&((i + 1) as i32)],
             )
             .await?;
+        }
+        // Issue 12: the projections start from the existing change log.
+        if (done.max(0) as usize) < crate::projections::MIGRATION
+            && MIGRATIONS.len() >= crate::projections::MIGRATION
+        {
+            super::projections_pg::backfill(&tx).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -907,6 +1017,8 @@ impl Store for PgStore {
             .iter()
             .map(|e| e.payload.get().len() as i64)
             .sum();
+        // Issue 12: typed projections, in the ingest transaction.
+        super::projections_pg::apply(&tx, &plan.accepted).await?;
         tx.execute(
             "UPDATE devices SET acked_seq = $1, last_seen_ms = $2, stored_bytes = stored_bytes + $4 WHERE id = $3",
             &[&(plan.new_acked as i64), &now, &device.id, &added],
@@ -1135,6 +1247,54 @@ impl Store for PgStore {
         .map(|r| (r.get(0), Hlc::from_u64(r.get::<_, i64>(1) as u64), r.get(2))))
     }
 
+    async fn sql_query(&self, sql: String, params: Vec<Sql>) -> Result<Vec<Vec<Sql>>, StoreError> {
+        let c = self.pool.get().await.map_err(pool_err)?;
+        let st = c.prepare_cached(&sql.replace('?', "$")).await?;
+        let refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = params
+            .iter()
+            .map(|p| p as &(dyn tokio_postgres::types::ToSql + Sync))
+            .collect();
+        let rows = c.query(&st, &refs).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let mut row = Vec::with_capacity(r.len());
+            for (i, col) in r.columns().iter().enumerate() {
+                use tokio_postgres::types::Type;
+                let t = col.type_();
+                let v = if *t == Type::INT8 {
+                    r.try_get::<_, Option<i64>>(i)?.map(Sql::Int)
+                } else if *t == Type::INT4 {
+                    r.try_get::<_, Option<i32>>(i)?.map(|v| Sql::Int(v.into()))
+                } else if *t == Type::INT2 {
+                    r.try_get::<_, Option<i16>>(i)?.map(|v| Sql::Int(v.into()))
+                } else if *t == Type::FLOAT8 {
+                    r.try_get::<_, Option<f64>>(i)?.map(Sql::Real)
+                } else if *t == Type::FLOAT4 {
+                    r.try_get::<_, Option<f32>>(i)?.map(|v| Sql::Real(v.into()))
+                } else if *t == Type::BOOL {
+                    r.try_get::<_, Option<bool>>(i)?.map(|v| Sql::Int(v.into()))
+                } else if *t == Type::UUID {
+                    r.try_get::<_, Option<Uuid>>(i)?.map(Sql::Uuid)
+                } else {
+                    r.try_get::<_, Option<String>>(i)?.map(Sql::Text)
+                };
+                row.push(v.unwrap_or(Sql::Null));
+            }
+            out.push(row);
+        }
+        Ok(out)
+    }
+
+    async fn sql_exec(&self, sql: String, params: Vec<Sql>) -> Result<u64, StoreError> {
+        let c = self.pool.get().await.map_err(pool_err)?;
+        let st = c.prepare_cached(&sql.replace('?', "$")).await?;
+        let refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = params
+            .iter()
+            .map(|p| p as &(dyn tokio_postgres::types::ToSql + Sync))
+            .collect();
+        Ok(c.execute(&st, &refs).await?)
+    }
+
     async fn stats(
         &self,
         facility_code: Option<String>,
@@ -1195,4 +1355,53 @@ impl Columns {
         }
         c
     }
+}
+
+impl tokio_postgres::types::ToSql for Sql {
+    fn to_sql(
+        &self,
+        ty: &tokio_postgres::types::Type,
+        out: &mut bytes::BytesMut,
+    ) -> Result<tokio_postgres::types::IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        use tokio_postgres::types::{IsNull, Type};
+        match self {
+            Sql::Null => Ok(IsNull::Yes),
+            Sql::Int(v) => {
+                if *ty == Type::INT4 {
+                    i32::try_from(*v)?.to_sql(ty, out)
+                } else if *ty == Type::INT2 {
+                    i16::try_from(*v)?.to_sql(ty, out)
+                } else if *ty == Type::FLOAT8 {
+                    (*v as f64).to_sql(ty, out)
+                } else if *ty == Type::BOOL {
+                    (*v != 0).to_sql(ty, out)
+                } else if *ty == Type::TEXT || *ty == Type::VARCHAR {
+                    v.to_string().to_sql(ty, out)
+                } else {
+                    v.to_sql(ty, out)
+                }
+            }
+            Sql::Real(v) => v.to_sql(ty, out),
+            Sql::Text(s) => {
+                if *ty == Type::UUID {
+                    Uuid::parse_str(s)?.to_sql(ty, out)
+                } else {
+                    s.to_sql(ty, out)
+                }
+            }
+            Sql::Uuid(u) => {
+                if *ty == Type::UUID {
+                    u.to_sql(ty, out)
+                } else {
+                    u.to_string().to_sql(ty, out)
+                }
+            }
+        }
+    }
+
+    fn accepts(_: &tokio_postgres::types::Type) -> bool {
+        true
+    }
+
+    tokio_postgres::types::to_sql_checked!();
 }

@@ -8,7 +8,7 @@
 use super::{
     key_id, latest_per_record, new_key, plan_ingest, request_results, slip_key_name, stats_map,
     Device, DeviceInfo, EnrollKeys, EnrollParams, Enrolled, Facility, IngestFacts, InstallCheck,
-    NewFacility, Portal, PortalScope, RecordFacts, RequestRow, Store, StoreError, ValidRequest,
+    NewFacility, Portal, PortalScope, RecordFacts, RequestRow, Sql, Store, StoreError, ValidRequest,
     AADHAAR_KEY_NAME, FACILITY_CONFIG_KIND,
 };
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
@@ -151,6 +151,110 @@ UPDATE devices SET stored_bytes = (
     WHERE change_log.device_id = devices.id);
 ALTER TABLE portals ADD COLUMN scope TEXT;
 "#,
+    r#"
+-- migration 6 (issue 12): typed projections read by the dashboard and the slip page, kiosk
+-- heartbeats, officials' accounts and sessions (slip-link keys live in server_keys). The projections
+-- are back-filled from the change log by the server right after this migration (Rust, the same
+-- code as ingest: crate::projections).
+CREATE TABLE proj_patients (
+    record_id TEXT PRIMARY KEY,
+    facility_id TEXT NOT NULL,
+    uhid TEXT,
+    name TEXT,
+    name_hi TEXT,
+    gender TEXT,
+    birth_date TEXT,
+    merged_into TEXT,
+    hlc BIGINT NOT NULL,
+    device_id TEXT NOT NULL
+);
+CREATE TABLE proj_visits (
+    record_id TEXT PRIMARY KEY,
+    facility_id TEXT NOT NULL,
+    patient_id TEXT,
+    visit_date TEXT NOT NULL,
+    department TEXT NOT NULL,
+    room TEXT,
+    token TEXT,
+    visit_type TEXT NOT NULL,
+    fee_rupees BIGINT NOT NULL,
+    waiver_code TEXT,
+    valid_until TEXT,
+    created_at TEXT,
+    cancelled INTEGER NOT NULL,
+    abha_linked INTEGER NOT NULL,
+    scan_share INTEGER NOT NULL,
+    gender TEXT NOT NULL DEFAULT 'U',
+    age_band TEXT NOT NULL DEFAULT 'unknown',
+    hlc BIGINT NOT NULL,
+    device_id TEXT NOT NULL
+);
+CREATE INDEX proj_visits_facility_date ON proj_visits (facility_id, visit_date);
+CREATE INDEX proj_visits_patient ON proj_visits (patient_id);
+CREATE TABLE proj_visit_daily (
+    facility_id TEXT NOT NULL,
+    visit_date TEXT NOT NULL,
+    registrations BIGINT NOT NULL,
+    new_visits BIGINT NOT NULL,
+    follow_ups BIGINT NOT NULL,
+    cancelled BIGINT NOT NULL,
+    abha_linked BIGINT NOT NULL,
+    scan_share BIGINT NOT NULL,
+    fees BIGINT NOT NULL,
+    waived BIGINT NOT NULL,
+    PRIMARY KEY (facility_id, visit_date)
+);
+CREATE INDEX proj_visit_daily_date ON proj_visit_daily (visit_date, facility_id);
+CREATE TABLE proj_dialysis_machines (
+    record_id TEXT PRIMARY KEY,
+    facility_id TEXT NOT NULL,
+    machine_id TEXT NOT NULL,
+    name TEXT,
+    pool TEXT,
+    active INTEGER NOT NULL,
+    hlc BIGINT NOT NULL,
+    device_id TEXT NOT NULL
+);
+CREATE INDEX proj_dialysis_machines_local ON proj_dialysis_machines (facility_id, machine_id);
+CREATE TABLE proj_dialysis_bookings (
+    record_id TEXT PRIMARY KEY,
+    facility_id TEXT NOT NULL,
+    booking_date TEXT NOT NULL,
+    shift TEXT NOT NULL,
+    machine_id TEXT,
+    pool TEXT,
+    status TEXT NOT NULL,
+    hlc BIGINT NOT NULL,
+    device_id TEXT NOT NULL
+);
+CREATE INDEX proj_dialysis_bookings_facility_date ON proj_dialysis_bookings (facility_id, booking_date);
+CREATE TABLE kiosk_heartbeats (
+    device_id TEXT PRIMARY KEY,
+    at_ms BIGINT NOT NULL,
+    app_version TEXT NOT NULL,
+    outbox_pending BIGINT NOT NULL,
+    dead_letters BIGINT NOT NULL,
+    oldest_unsent_age_s BIGINT,
+    last_error_kind TEXT,
+    free_disk_bytes BIGINT
+);
+CREATE TABLE dashboard_users (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    role TEXT NOT NULL,
+    district_lgd INTEGER,
+    facility_code TEXT,
+    password_hash TEXT NOT NULL,
+    created_at_ms BIGINT NOT NULL,
+    disabled_at_ms BIGINT
+);
+CREATE TABLE dashboard_sessions (
+    token_hash TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES dashboard_users(id),
+    created_at_ms BIGINT NOT NULL,
+    last_active_ms BIGINT NOT NULL
+);
+"#,
 ];
 
 /// Migration 3 back-fills the content hash of every change stored before it (rejections keep
@@ -283,6 +387,12 @@ impl SqliteStore {
                     backfill_hashes(&tx)?;
                 }
                 tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+            }
+            // Issue 12: the projections start from the existing change log.
+            if (version.max(0) as usize) < crate::projections::MIGRATION
+                && MIGRATIONS.len() >= crate::projections::MIGRATION
+            {
+                super::projections_sqlite::backfill(&tx)?;
             }
             tx.commit()?;
             Ok(conn)
@@ -881,6 +991,8 @@ impl Store for SqliteStore {
                 .execute(params![visit.to_string(), now, share.to_string(), device.facility_id.to_string()])?;
             }
             let added: i64 = plan.accepted.iter().map(|e| e.payload.get().len() as i64).sum();
+            // Issue 12: typed projections, in the ingest transaction.
+            super::projections_sqlite::apply(&tx, &plan.accepted)?;
             tx.execute(
                 "UPDATE devices SET acked_seq = ?1, last_seen_ms = ?2, stored_bytes = stored_bytes + ?4 WHERE id = ?3",
                 params![plan.new_acked as i64, now, dev, added],
@@ -1128,6 +1240,39 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn sql_query(&self, sql: String, params: Vec<Sql>) -> Result<Vec<Vec<Sql>>, StoreError> {
+        self.with(move |c| {
+            let mut st = c.prepare_cached(&sql)?;
+            let n = st.column_count();
+            let mut rows = st.query(rusqlite::params_from_iter(params.iter()))?;
+            let mut out = Vec::new();
+            while let Some(r) = rows.next()? {
+                let mut row = Vec::with_capacity(n);
+                for i in 0..n {
+                    row.push(match r.get_ref(i)? {
+                        rusqlite::types::ValueRef::Null => Sql::Null,
+                        rusqlite::types::ValueRef::Integer(v) => Sql::Int(v),
+                        rusqlite::types::ValueRef::Real(v) => Sql::Real(v),
+                        rusqlite::types::ValueRef::Text(t) | rusqlite::types::ValueRef::Blob(t) => {
+                            Sql::Text(String::from_utf8_lossy(t).into_owned())
+                        }
+                    });
+                }
+                out.push(row);
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn sql_exec(&self, sql: String, params: Vec<Sql>) -> Result<u64, StoreError> {
+        self.with(move |c| {
+            Ok(c.prepare_cached(&sql)?
+                .execute(rusqlite::params_from_iter(params.iter()))? as u64)
+        })
+        .await
+    }
+
     async fn stats(
         &self,
         facility_code: Option<String>,
@@ -1156,6 +1301,19 @@ impl Store for SqliteStore {
             Ok(stats_map(rows))
         })
         .await
+    }
+}
+
+impl rusqlite::ToSql for Sql {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        use rusqlite::types::{ToSqlOutput, Value};
+        Ok(match self {
+            Sql::Null => ToSqlOutput::Owned(Value::Null),
+            Sql::Int(v) => ToSqlOutput::Owned(Value::Integer(*v)),
+            Sql::Real(v) => ToSqlOutput::Owned(Value::Real(*v)),
+            Sql::Text(s) => ToSqlOutput::Borrowed(rusqlite::types::ValueRef::Text(s.as_bytes())),
+            Sql::Uuid(u) => ToSqlOutput::Owned(Value::Text(u.to_string())),
+        })
     }
 }
 

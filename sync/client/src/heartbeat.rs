@@ -1,0 +1,121 @@
+//! The kiosk's health report to the state server (`POST /v1/heartbeat`, issue 12), sent by the
+//! engine at the end of every sync round — `swagat-admin sync` included — so the state
+//! dashboard sees each kiosk's backlog, dead letters, oldest unsent record, last error kind and
+//! free disk. Best effort: a failed heartbeat is logged and never fails the sync.
+
+use crate::http::ServerClient;
+use crate::store::KioskStore;
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+use swagat_sync_protocol::{Heartbeat, HeartbeatAck};
+use tracing::debug;
+
+static APP_VERSION: OnceLock<String> = OnceLock::new();
+static DATA_DIR: OnceLock<PathBuf> = OnceLock::new();
+
+/// Sets the version reported (the app's; defaults to the sync client's).
+pub fn set_app_version(v: impl Into<String>) {
+    let _ = APP_VERSION.set(v.into());
+}
+
+/// Sets the folder whose disk's free space is reported (defaults to the working directory).
+pub fn set_data_dir(p: impl Into<PathBuf>) {
+    let _ = DATA_DIR.set(p.into());
+}
+
+/// Free bytes available to this process on the disk holding `dir`.
+#[cfg(unix)]
+pub fn free_disk_bytes(dir: &std::path::Path) -> Option<u64> {
+    let s = rustix::fs::statvfs(dir).ok()?;
+    Some(s.f_bavail.saturating_mul(s.f_frsize))
+}
+
+/// Free bytes (not measured on this platform).
+#[cfg(not(unix))]
+pub fn free_disk_bytes(_dir: &std::path::Path) -> Option<u64> {
+    None
+}
+
+/// The kind of an error message (`offline: …` → `offline`), at most 32 characters.
+pub fn error_kind(message: &str) -> String {
+    message
+        .split([':', ' '])
+        .next()
+        .unwrap_or("")
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+        .take(32)
+        .collect()
+}
+
+/// Builds this kiosk's report from its store.
+pub fn report<S: KioskStore>(
+    store: &S,
+    last_error: Option<&str>,
+    now_ms: i64,
+) -> Option<Heartbeat> {
+    let counts = store.counts().ok()?;
+    let oldest = store
+        .pending(counts.acked_seq, 1)
+        .ok()
+        .and_then(|v| v.into_iter().next())
+        .map(|e| {
+            let written_ms = (e.hlc.to_u64() >> 16) as i64;
+            ((now_ms - written_ms).max(0) / 1000) as u64
+        });
+    let dir = DATA_DIR
+        .get()
+        .cloned()
+        .or_else(|| std::env::current_dir().ok())
+        .unwrap_or_else(|| PathBuf::from("."));
+    Some(Heartbeat {
+        app_version: APP_VERSION
+            .get()
+            .cloned()
+            .unwrap_or_else(|| env!("CARGO_PKG_VERSION").to_string()),
+        outbox_pending: counts.pending,
+        dead_letters: counts.dead_letters,
+        oldest_unsent_age_s: if counts.pending > 0 { oldest } else { None },
+        last_error_kind: last_error.map(error_kind).filter(|k| !k.is_empty()),
+        free_disk_bytes: free_disk_bytes(&dir),
+    })
+}
+
+/// Sends the report; failures are only logged.
+pub async fn send_quietly<S: KioskStore>(
+    client: &ServerClient,
+    store: &Arc<S>,
+    last_error: Option<String>,
+) {
+    let s = store.clone();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0);
+    let hb = tokio::task::spawn_blocking(move || report(&*s, last_error.as_deref(), now))
+        .await
+        .ok()
+        .flatten();
+    let Some(hb) = hb else { return };
+    if let Err(e) = client.post::<_, HeartbeatAck>("/v1/heartbeat", &hb).await {
+        debug!(error = %e, "heartbeat not delivered");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_kinds() {
+        assert_eq!(error_kind("offline: connection refused"), "offline");
+        assert_eq!(error_kind("server answered 503"), "server");
+        assert_eq!(error_kind(""), "");
+    }
+
+    #[test]
+    fn free_disk_is_measured() {
+        #[cfg(unix)]
+        assert!(free_disk_bytes(std::path::Path::new("/")).is_some());
+    }
+}

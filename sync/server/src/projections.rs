@@ -1,0 +1,439 @@
+//! Typed projections of the kiosks' records, kept at ingest for the dashboard and the slip page.
+//!
+//! The change log keeps payloads opaque, but officials' reports must not parse JSON at query
+//! time (10 million visits). So in the ingest transaction the server turns each accepted
+//! `patient`, `visit`, `dialysis_machine` and `dialysis_booking` envelope into a typed row
+//! ([`project`]) and the backend upserts it into `proj_*` tables
+//! ([`crate::store::projections_sqlite`], [`crate::store::projections_pg`]).
+//!
+//! **Invariant** (checked by `tests/projections.rs` on both backends): after any sequence of
+//! pushes, edits, cancels, merges and replays, every `proj_*` table equals what [`recount`]
+//! computes from the change log alone — for each record id the version with the greatest
+//! `(hlc, device)` (not simply the last to arrive), projected by [`project`]; a visit's gender
+//! and age band come from its patient's latest version ([`age_band`]); `proj_visit_daily` is
+//! the per-facility-day sum of `proj_visits`; a booking's pool is its machine's. Replays are
+//! no-ops (a version only replaces a strictly smaller one), so ingest stays idempotent.
+//!
+//! Scan-and-share: whether a visit came by ABHA scan-and-share is decided in exactly one place,
+//! [`came_by_scan_share`], so the `abha_share` work can wire its marker there.
+
+use serde_json::Value;
+use std::collections::{BTreeMap, HashMap};
+use swagat_sync_protocol::{kinds, Envelope};
+use uuid::Uuid;
+
+/// Index (1-based) of the migration that creates the projection tables; the backends back-fill
+/// them from the change log right after applying it.
+pub const MIGRATION: usize = 6;
+
+/// A record's version: the greater `(hlc, device)` wins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Version {
+    /// Hybrid logical clock of the change (as stored, `i64`).
+    pub hlc: i64,
+    /// Writing device.
+    pub device: Uuid,
+}
+
+/// A patient as the dashboard and the slip page need it (no address, mobile or Aadhaar).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PatientRow {
+    pub record_id: Uuid,
+    pub facility_id: Uuid,
+    pub uhid: Option<String>,
+    pub name: Option<String>,
+    pub name_hi: Option<String>,
+    pub gender: Option<String>,
+    /// `YYYY-MM-DD` (from `dob`, or 1 July of `year_of_birth`).
+    pub birth_date: Option<String>,
+    pub merged_into: Option<String>,
+    pub version: Version,
+}
+
+/// An OPD visit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VisitRow {
+    pub record_id: Uuid,
+    pub facility_id: Uuid,
+    pub patient_id: Option<Uuid>,
+    pub visit_date: String,
+    pub department: String,
+    pub room: Option<String>,
+    pub token: Option<String>,
+    /// `new` or `follow_up`.
+    pub visit_type: String,
+    pub fee_rupees: i64,
+    pub waiver_code: Option<String>,
+    pub valid_until: Option<String>,
+    pub created_at: Option<String>,
+    pub cancelled: bool,
+    pub abha_linked: bool,
+    pub scan_share: bool,
+    pub version: Version,
+}
+
+/// A dialysis machine (its pool: e.g. negative, HBsAg+, HCV+).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MachineRow {
+    pub record_id: Uuid,
+    pub facility_id: Uuid,
+    /// The kiosk's local machine id (bookings name it).
+    pub machine_id: String,
+    pub name: Option<String>,
+    pub pool: Option<String>,
+    pub active: bool,
+    pub version: Version,
+}
+
+/// A dialysis booking (one session).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BookingRow {
+    pub record_id: Uuid,
+    pub facility_id: Uuid,
+    pub booking_date: String,
+    pub shift: String,
+    pub machine_id: Option<String>,
+    /// `confirmed`, `waitlisted`, `checked_in`, `no_show`, `completed`, `cancelled`.
+    pub status: String,
+    pub version: Version,
+}
+
+/// One projected record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Row {
+    Patient(PatientRow),
+    Visit(VisitRow),
+    Machine(MachineRow),
+    Booking(BookingRow),
+}
+
+impl Row {
+    /// The record's id.
+    pub fn record_id(&self) -> Uuid {
+        match self {
+            Row::Patient(r) => r.record_id,
+            Row::Visit(r) => r.record_id,
+            Row::Machine(r) => r.record_id,
+            Row::Booking(r) => r.record_id,
+        }
+    }
+    /// The record's version.
+    pub fn version(&self) -> Version {
+        match self {
+            Row::Patient(r) => r.version,
+            Row::Visit(r) => r.version,
+            Row::Machine(r) => r.version,
+            Row::Booking(r) => r.version,
+        }
+    }
+}
+
+/// THE single place deciding whether a visit came by ABHA scan-and-share. The visit payload has
+/// no such marker yet; the `abha_share` work (kind [`kinds::ABHA_SHARE`]) should set one of
+/// these fields on the visit it registers. Until then every visit counts 0.
+pub fn came_by_scan_share(visit: &Value) -> bool {
+    visit.get("scan_share").and_then(Value::as_bool) == Some(true)
+        || visit.get("source").and_then(Value::as_str) == Some(kinds::ABHA_SHARE)
+        || visit
+            .get("abha_share_id")
+            .is_some_and(|v| !v.is_null() && v.as_str() != Some(""))
+}
+
+fn text(v: &Value, key: &str) -> Option<String> {
+    match v.get(key)? {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+fn is_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+}
+
+fn date(v: &Value, key: &str) -> Option<String> {
+    text(v, key).filter(|s| is_date(s))
+}
+
+/// Projects one envelope; `None` for kinds that are not projected or unusable payloads (the
+/// change log keeps them; a later valid version projects).
+pub fn project(e: &Envelope) -> Option<Row> {
+    let kind = e.kind.as_str();
+    if ![
+        kinds::PATIENT,
+        kinds::VISIT,
+        kinds::DIALYSIS_MACHINE,
+        kinds::DIALYSIS_BOOKING,
+    ]
+    .contains(&kind)
+    {
+        return None;
+    }
+    let v: Value = serde_json::from_str(e.payload.get()).ok()?;
+    let version = Version {
+        hlc: e.hlc.to_u64() as i64,
+        device: e.device,
+    };
+    let (record_id, facility_id) = (e.id, e.facility);
+    Some(match kind {
+        kinds::PATIENT => Row::Patient(PatientRow {
+            record_id,
+            facility_id,
+            uhid: text(&v, "uhid"),
+            name: text(&v, "name"),
+            name_hi: text(&v, "name_hi"),
+            gender: text(&v, "gender"),
+            birth_date: date(&v, "dob").or_else(|| {
+                v.get("year_of_birth")
+                    .and_then(Value::as_i64)
+                    .filter(|y| (1850..=9999).contains(y))
+                    .map(|y| format!("{y:04}-07-01"))
+            }),
+            merged_into: text(&v, "merged_into"),
+            version,
+        }),
+        kinds::VISIT => Row::Visit(VisitRow {
+            record_id,
+            facility_id,
+            patient_id: text(&v, "patient_id").and_then(|s| Uuid::parse_str(&s).ok()),
+            visit_date: date(&v, "visit_date")?,
+            department: text(&v, "department").unwrap_or_default(),
+            room: text(&v, "room"),
+            token: text(&v, "token"),
+            visit_type: match text(&v, "visit_type").as_deref() {
+                Some("follow_up") => "follow_up".into(),
+                _ => "new".into(),
+            },
+            fee_rupees: v.get("fee_rupees").and_then(Value::as_i64).unwrap_or(0),
+            waiver_code: text(&v, "waiver_code").filter(|s| !s.is_empty()),
+            valid_until: text(&v, "valid_until"),
+            created_at: text(&v, "created_at"),
+            cancelled: text(&v, "status").as_deref() == Some("cancelled"),
+            abha_linked: v.get("abha_linked").and_then(Value::as_bool) == Some(true),
+            scan_share: came_by_scan_share(&v),
+            version,
+        }),
+        kinds::DIALYSIS_MACHINE => Row::Machine(MachineRow {
+            record_id,
+            facility_id,
+            machine_id: text(&v, "id")?,
+            name: text(&v, "name"),
+            pool: text(&v, "pool"),
+            active: v.get("active").and_then(Value::as_bool) != Some(false),
+            version,
+        }),
+        _ => Row::Booking(BookingRow {
+            record_id,
+            facility_id,
+            booking_date: date(&v, "date")?,
+            shift: text(&v, "shift").unwrap_or_default(),
+            machine_id: text(&v, "machine_id"),
+            status: text(&v, "status")?,
+            version,
+        }),
+    })
+}
+
+/// The latest version per record among `envelopes` (greatest `(hlc, device)`), projected.
+pub fn latest(envelopes: &[Envelope]) -> Vec<Row> {
+    let mut best: HashMap<Uuid, Row> = HashMap::new();
+    for e in envelopes {
+        let Some(row) = project(e) else { continue };
+        match best.get(&row.record_id()) {
+            Some(cur) if cur.version() >= row.version() => {}
+            _ => {
+                best.insert(row.record_id(), row);
+            }
+        }
+    }
+    let mut v: Vec<Row> = best.into_values().collect();
+    v.sort_by_key(|r| (r.version(), r.record_id()));
+    v
+}
+
+/// Age band of a patient born on `birth_date` at `visit_date` (both `YYYY-MM-DD`). The SQL in
+/// both backends computes exactly this ([`age_band_sql`]).
+pub fn age_band(birth_date: Option<&str>, visit_date: &str) -> &'static str {
+    let Some(b) = birth_date.filter(|b| is_date(b)) else {
+        return "unknown";
+    };
+    if !is_date(visit_date) {
+        return "unknown";
+    }
+    let n = |s: &str, a: usize, z: usize| s[a..z].parse::<i64>().unwrap_or(0);
+    let mut age = n(visit_date, 0, 4) - n(b, 0, 4);
+    if n(visit_date, 5, 7) * 100 + n(visit_date, 8, 10) < n(b, 5, 7) * 100 + n(b, 8, 10) {
+        age -= 1;
+    }
+    band_of(age)
+}
+
+fn band_of(age: i64) -> &'static str {
+    match age {
+        a if a < 0 => "unknown",
+        0..=4 => "0-4",
+        5..=14 => "5-14",
+        15..=29 => "15-29",
+        30..=44 => "30-44",
+        45..=59 => "45-59",
+        _ => "60+",
+    }
+}
+
+/// The age bands in display order.
+pub const AGE_BANDS: &[&str] = &["0-4", "5-14", "15-29", "30-44", "45-59", "60+", "unknown"];
+
+/// SQL (both backends) for the age band of patient `p` at visit `v`: the same as [`age_band`].
+pub fn age_band_sql() -> String {
+    let age = "(CAST(substr(v.visit_date, 1, 4) AS INTEGER) - CAST(substr(p.birth_date, 1, 4) AS INTEGER) \
+        - CASE WHEN CAST(substr(v.visit_date, 6, 2) AS INTEGER) * 100 + CAST(substr(v.visit_date, 9, 2) AS INTEGER) \
+        < CAST(substr(p.birth_date, 6, 2) AS INTEGER) * 100 + CAST(substr(p.birth_date, 9, 2) AS INTEGER) \
+        THEN 1 ELSE 0 END)";
+    format!(
+        "CASE WHEN p.birth_date IS NULL THEN 'unknown' WHEN {age} < 0 THEN 'unknown' \
+         WHEN {age} <= 4 THEN '0-4' WHEN {age} <= 14 THEN '5-14' WHEN {age} <= 29 THEN '15-29' \
+         WHEN {age} <= 44 THEN '30-44' WHEN {age} <= 59 THEN '45-59' ELSE '60+' END"
+    )
+}
+
+/// A visit as the projection should hold it, with its derived demographics.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpectedVisit {
+    pub row: VisitRow,
+    pub gender: String,
+    pub age_band: String,
+}
+
+/// One facility-day of `proj_visit_daily`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Daily {
+    pub registrations: i64,
+    pub new_visits: i64,
+    pub follow_ups: i64,
+    pub cancelled: i64,
+    pub abha_linked: i64,
+    pub scan_share: i64,
+    pub fees: i64,
+    pub waived: i64,
+}
+
+/// Everything the projection tables should hold, recounted from the change log.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Recount {
+    pub patients: BTreeMap<Uuid, PatientRow>,
+    pub visits: BTreeMap<Uuid, ExpectedVisit>,
+    pub daily: BTreeMap<(Uuid, String), Daily>,
+    pub machines: BTreeMap<Uuid, MachineRow>,
+    /// Bookings with their machine's pool.
+    pub bookings: BTreeMap<Uuid, (BookingRow, Option<String>)>,
+}
+
+/// Recounts the projections from a whole change log (the invariant's right-hand side).
+pub fn recount(log: &[Envelope]) -> Recount {
+    let mut out = Recount::default();
+    let mut visits = Vec::new();
+    let mut bookings = Vec::new();
+    for row in latest(log) {
+        match row {
+            Row::Patient(p) => {
+                out.patients.insert(p.record_id, p);
+            }
+            Row::Machine(m) => {
+                out.machines.insert(m.record_id, m);
+            }
+            Row::Visit(v) => visits.push(v),
+            Row::Booking(b) => bookings.push(b),
+        }
+    }
+    for v in visits {
+        let p = v.patient_id.and_then(|id| out.patients.get(&id));
+        let gender = p
+            .and_then(|p| p.gender.clone())
+            .unwrap_or_else(|| "U".into());
+        let age_band = match p {
+            Some(p) => age_band(p.birth_date.as_deref(), &v.visit_date),
+            None => "unknown",
+        };
+        let d = out
+            .daily
+            .entry((v.facility_id, v.visit_date.clone()))
+            .or_default();
+        if v.cancelled {
+            d.cancelled += 1;
+        } else {
+            d.registrations += 1;
+            if v.visit_type == "follow_up" {
+                d.follow_ups += 1;
+            } else {
+                d.new_visits += 1;
+            }
+            d.abha_linked += i64::from(v.abha_linked);
+            d.scan_share += i64::from(v.scan_share);
+            d.fees += v.fee_rupees;
+            d.waived += i64::from(v.waiver_code.is_some());
+        }
+        out.visits.insert(
+            v.record_id,
+            ExpectedVisit {
+                row: v,
+                gender,
+                age_band: age_band.into(),
+            },
+        );
+    }
+    for b in bookings {
+        let pool = b.machine_id.as_ref().and_then(|mid| {
+            out.machines
+                .values()
+                .find(|m| m.facility_id == b.facility_id && &m.machine_id == mid)
+                .and_then(|m| m.pool.clone())
+        });
+        out.bookings.insert(b.record_id, (b, pool));
+    }
+    out
+}
+
+/// SQL (both backends, `?1` = facility, `?2` = date) recomputing one facility-day of
+/// `proj_visit_daily` from `proj_visits`.
+pub const DAILY_INSERT_SQL: &str = "INSERT INTO proj_visit_daily (facility_id, visit_date, \
+    registrations, new_visits, follow_ups, cancelled, abha_linked, scan_share, fees, waived) \
+    SELECT facility_id, visit_date, \
+    SUM(CASE WHEN cancelled = 0 THEN 1 ELSE 0 END), \
+    SUM(CASE WHEN cancelled = 0 AND visit_type <> 'follow_up' THEN 1 ELSE 0 END), \
+    SUM(CASE WHEN cancelled = 0 AND visit_type = 'follow_up' THEN 1 ELSE 0 END), \
+    SUM(cancelled), \
+    SUM(CASE WHEN cancelled = 0 THEN abha_linked ELSE 0 END), \
+    SUM(CASE WHEN cancelled = 0 THEN scan_share ELSE 0 END), \
+    SUM(CASE WHEN cancelled = 0 THEN fee_rupees ELSE 0 END), \
+    SUM(CASE WHEN cancelled = 0 AND waiver_code IS NOT NULL THEN 1 ELSE 0 END) \
+    FROM proj_visits WHERE facility_id = ?1 AND visit_date = ?2 GROUP BY facility_id, visit_date";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn age_bands() {
+        assert_eq!(age_band(Some("2000-06-15"), "2026-06-14"), "15-29");
+        assert_eq!(age_band(Some("2000-06-15"), "2030-06-14"), "15-29");
+        assert_eq!(age_band(Some("2000-06-15"), "2030-06-15"), "30-44");
+        assert_eq!(age_band(Some("2026-01-01"), "2026-01-01"), "0-4");
+        assert_eq!(age_band(None, "2026-01-01"), "unknown");
+        assert_eq!(age_band(Some("2027-01-01"), "2026-01-01"), "unknown");
+        assert_eq!(age_band(Some("1940-01-01"), "2026-01-01"), "60+");
+    }
+
+    #[test]
+    fn scan_share_marker_is_absent_today() {
+        let v: Value = serde_json::json!({"visit_date": "2026-01-01", "status": "active"});
+        assert!(!came_by_scan_share(&v));
+        let v: Value = serde_json::json!({"source": "abha_share"});
+        assert!(came_by_scan_share(&v));
+    }
+}
