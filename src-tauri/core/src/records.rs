@@ -724,9 +724,12 @@ pub fn fold_dialysis(tx: &Connection, kind: &str, envelope: &Stamp, payload: &st
     Ok(true)
 }
 
+/// One shared record's fields: (kind, id, fields without clocks).
+pub type SharedRecord = (String, String, Map<String, Value>);
+
 /// The kiosk's view of the shared state of every patient and visit (fields, no clocks), for
 /// comparing kiosks in tests and diagnostics: (kind, id, fields) sorted.
-pub fn shared_snapshot(conn: &Connection) -> Result<Vec<(String, String, Map<String, Value>)>> {
+pub fn shared_snapshot(conn: &Connection) -> Result<Vec<SharedRecord>> {
     let rows: Vec<(String, String, String)> = conn
         .prepare_cached(
             "SELECT kind, key, state FROM sync_record_state WHERE kind IN ('patient', 'visit') \

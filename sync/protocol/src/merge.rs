@@ -104,8 +104,13 @@ fn wins(a: (&Stamp, &Value), b: (&Stamp, &Value)) -> bool {
     match a.0.cmp(b.0) {
         Ordering::Greater => true,
         Ordering::Less => false,
-        Ordering::Equal => a.1.to_string() > b.1.to_string(),
+        Ordering::Equal => canonical(a.1) > canonical(b.1),
     }
+}
+
+/// A value's canonical JSON text (serde_json writes object keys in order), for breaking ties.
+fn canonical(v: &Value) -> String {
+    v.to_string()
 }
 
 /// Merges two normalised payloads (every field clocked, see [`normalise`]): for each field the
