@@ -274,13 +274,11 @@ fn counters_find_and_register_each_others_patients_postgres() {
 }
 
 #[test]
-#[ignore = "needs sync10-wire: facility ownership on the server"]
 fn an_edit_at_one_counter_reaches_the_other_sqlite() {
     an_edit_at_one_counter_reaches_the_other(Backend::Sqlite);
 }
 
 #[test]
-#[ignore = "needs sync10-wire: facility ownership on the server"]
 fn an_edit_at_one_counter_reaches_the_other_postgres() {
     an_edit_at_one_counter_reaches_the_other(Backend::Postgres);
 }
@@ -296,13 +294,11 @@ fn the_same_aadhaar_qr_at_two_counters_is_one_patient_postgres() {
 }
 
 #[test]
-#[ignore = "needs sync10-wire: the server delivers the state's Aadhaar key at enrollment"]
 fn the_same_aadhaar_number_at_two_counters_is_one_patient_sqlite() {
     the_same_aadhaar_at_two_counters_is_one_patient(Backend::Sqlite, true);
 }
 
 #[test]
-#[ignore = "needs sync10-wire: the server delivers the state's Aadhaar key at enrollment"]
 fn the_same_aadhaar_number_at_two_counters_is_one_patient_postgres() {
     the_same_aadhaar_at_two_counters_is_one_patient(Backend::Postgres, true);
 }
