@@ -170,9 +170,9 @@ pub(crate) fn load(conn: &Connection, date: Date) -> Result<CashSheet> {
         sh.fees_collected += fee;
         sh.waived += i64::from(waived);
     }
-    staff.sort_by(|a, b| a.staff.to_lowercase().cmp(&b.staff.to_lowercase()));
+    staff.sort_by_key(|s| s.staff.to_lowercase());
     for s in &mut staff {
-        s.shifts.sort_by(|a, b| b.shift.cmp(&a.shift)); // morning before evening
+        s.shifts.sort_by_key(|x| x.shift != "morning"); // morning before evening
     }
     Ok(CashSheet {
         date: date.to_string(),

@@ -201,10 +201,19 @@ fn dialysis(conn: &Connection, from: Date, to: Date) -> Result<Dialysis> {
         };
         let p = &mut out.by_pool[idx];
         match status.as_str() {
-            "completed" => (p.completed += n, out.completed += n),
-            "no_show" => (p.no_show += n, out.no_show += n),
-            _ => (p.cancelled += n, out.cancelled += n),
-        };
+            "completed" => {
+                p.completed += n;
+                out.completed += n;
+            }
+            "no_show" => {
+                p.no_show += n;
+                out.no_show += n;
+            }
+            _ => {
+                p.cancelled += n;
+                out.cancelled += n;
+            }
+        }
     }
     const ORDER: [&str; 5] = ["negative", "hbv", "hcv", "hiv", "unknown"];
     out.by_pool.sort_by_key(|p| {
