@@ -29,6 +29,13 @@ fn check(size: SlipSize, name: &str) {
             "{name}: `{expected}` not extracted from:\n{text}"
         );
     }
+    // The slip page's link is printed in small text under the QR (issue 12).
+    let flat: String = text.split_whitespace().collect();
+    assert!(
+        flat.contains(&data.qr_url),
+        "{name}: the link `{}` is not printed:\n{text}",
+        data.qr_url
+    );
     // The classic failure of unshaped/unmapped Devanagari: the i-matra extracted first.
     assert!(
         !text.contains("जलि"),
