@@ -178,6 +178,7 @@ fn re_enrolled_counter_edits_its_patients(backend: Backend) {
     admin(
         &kiosk,
         &[
+            "patients",
             "edit",
             "--patient",
             p["patient_id"].as_str().unwrap(),
