@@ -40,15 +40,20 @@ async fn facility(srv: &TestServer, district: u32) -> Fac {
         )
         .await
         .unwrap();
-    let (device, _) = srv
+    let device = srv
         .store
-        .enroll(
-            secrets::hash_enrollment_code(&enrollment),
-            format!("kiosk-{code}"),
-            secrets::hash_secret("s"),
-        )
+        .enroll(swagat_server::store::EnrollParams {
+            code_hash: secrets::hash_enrollment_code(&enrollment),
+            device_name: format!("kiosk-{code}"),
+            secret_hash: secrets::hash_secret("s"),
+            install_id: None,
+            previous_device: None,
+            previous_install: None,
+            previous_acked: None,
+        })
         .await
-        .unwrap();
+        .unwrap()
+        .device;
     Fac {
         code,
         id: f.id,

@@ -62,15 +62,20 @@ async fn add(
         )
         .await
         .unwrap();
-    let (d, _) = srv
+    let d = srv
         .store
-        .enroll(
-            secrets::hash_enrollment_code(&enrollment),
-            format!("kiosk {code}"),
-            secrets::hash_secret("s"),
-        )
+        .enroll(swagat_server::store::EnrollParams {
+            code_hash: secrets::hash_enrollment_code(&enrollment),
+            device_name: format!("kiosk {code}"),
+            secret_hash: secrets::hash_secret("s"),
+            install_id: None,
+            previous_device: None,
+            previous_install: None,
+            previous_acked: None,
+        })
         .await
-        .unwrap();
+        .unwrap()
+        .device;
     let today = swagat_server::dashboard::data::day(swagat_server::dashboard::data::today());
     let p = Uuid::now_v7();
     let mk = |seq: u64, id: Uuid, kind: &str, v: Value| Envelope {

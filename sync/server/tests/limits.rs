@@ -303,6 +303,7 @@ impl Srv {
                     client_secret: None,
                     install_id: None,
                     previous_device_id: None,
+                    previous_acked_seq: None,
                 })
                 .unwrap(),
             )

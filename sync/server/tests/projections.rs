@@ -424,14 +424,19 @@ async fn facility_with_devices(store: &DbStore, n: usize) -> (Uuid, Vec<Device>)
                 .unwrap();
             c
         };
-        let (d, _) = store
-            .enroll(
-                secrets::hash_enrollment_code(&c),
-                format!("k{i}"),
-                secrets::hash_secret("s"),
-            )
+        let d = store
+            .enroll(swagat_server::store::EnrollParams {
+                code_hash: secrets::hash_enrollment_code(&c),
+                device_name: format!("k{i}"),
+                secret_hash: secrets::hash_secret("s"),
+                install_id: None,
+                previous_device: None,
+                previous_install: None,
+                previous_acked: None,
+            })
             .await
-            .unwrap();
+            .unwrap()
+            .device;
         devices.push(d);
     }
     (f.id, devices)

@@ -1063,21 +1063,14 @@ impl Store for PgStore {
         let c = self.pool.get().await.map_err(pool_err)?;
         let cursor_i = cursor.min(i64::MAX as u64) as i64;
         let take = i64::from(limit) + 1;
-        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 4] =
-            [&facility, &cursor_i, &device, &take];
+        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 5] =
+            [&facility, &cursor_i, &device, &take, &include_own];
         // Streamed, so a page stops at its byte cap without holding the rows after it.
         let rows = c
             .query_raw(
                 "SELECT id, record_id, kind, device_id, device_seq, hlc, schema_version, payload
                  FROM change_log WHERE facility_id = $1 AND id > $2 AND (device_id <> $3 OR $5)
                  ORDER BY id LIMIT $4",
-                &[
-                    &facility,
-                    &(cursor.min(i64::MAX as u64) as i64),
-                    &device,
-                    &(i64::from(limit) + 1),
-                    &include_own,
-                ],
                 params,
             )
             .await?;
