@@ -80,8 +80,8 @@ pub fn disk_space(state: State<'_, AppState>) -> CmdResult<DiskSpace> {
 
 /// What the start-up check found: the recovery screen shows it when `ok` is false.
 #[tauri::command(async)]
-pub fn recovery_status(state: State<'_, AppState>) -> StartupCheck {
-    state.startup().clone()
+pub fn recovery_status(state: State<'_, AppState>) -> CmdResult<StartupCheck> {
+    Ok(state.startup().clone())
 }
 
 /// Restores the backup the recovery screen offered (the newest verified one). Only while the
