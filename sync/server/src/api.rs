@@ -386,7 +386,10 @@ fn install_id(headers: &HeaderMap) -> Result<Option<Uuid>, ApiError> {
     }
 }
 
-pub(crate) async fn authenticate<S: Store>(store: &S, headers: &HeaderMap) -> Result<Device, ApiError> {
+pub(crate) async fn authenticate<S: Store>(
+    store: &S,
+    headers: &HeaderMap,
+) -> Result<Device, ApiError> {
     let device = authenticate_credential(store, headers).await?;
     if let Some(install) = install_id(headers)? {
         if store.check_install(device.id, install).await? == InstallCheck::Superseded {

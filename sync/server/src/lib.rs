@@ -6,10 +6,10 @@
 
 pub mod abdm;
 pub mod api;
-pub mod limits;
-pub mod listen;
 pub mod dashboard;
 pub mod kiosk_health;
+pub mod limits;
+pub mod listen;
 pub mod openapi;
 pub mod portal;
 pub mod portal_api;

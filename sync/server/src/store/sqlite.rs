@@ -8,8 +8,8 @@
 use super::{
     key_id, latest_per_record, new_key, plan_ingest, request_results, slip_key_name, stats_map,
     Device, DeviceInfo, EnrollKeys, EnrollParams, Enrolled, Facility, IngestFacts, InstallCheck,
-    NewFacility, Portal, PortalScope, RecordFacts, RequestRow, Sql, Store, StoreError, ValidRequest,
-    AADHAAR_KEY_NAME, FACILITY_CONFIG_KIND,
+    NewFacility, Portal, PortalScope, RecordFacts, RequestRow, Sql, Store, StoreError,
+    ValidRequest, AADHAAR_KEY_NAME, FACILITY_CONFIG_KIND,
 };
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde_json::value::RawValue;
