@@ -736,10 +736,8 @@ pub fn startup_check(db: &Path) -> StartupCheck {
             tracing::error!("quick_check failed: {answer}");
             Some(StorageProblem::Corrupt)
         }
-        Err(e) => match e.classify().storage_problem() {
-            Some(p) => Some(p),
-            None => None, // not a disk problem: the normal open reports it
-        },
+        // Not a disk problem (None): the normal open reports it.
+        Err(e) => e.classify().storage_problem(),
     };
     match problem {
         None => StartupCheck {

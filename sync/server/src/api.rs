@@ -73,7 +73,7 @@ pub fn router_with<S: Store>(
         .route("/v1/push/digests", get(push_digests::<S>))
         .route("/v1/pull", get(pull::<S>))
         .route("/v1/heartbeat", post(crate::kiosk_health::heartbeat::<S>))
-        .merge(crate::portal_api::routes::<S>().layer(preauth.clone()))
+        .merge(crate::portal_api::routes::<S>().layer(preauth))
         .merge(crate::abdm::api::routes::<S>().layer(preauth))
         .layer(axum::Extension(abdm))
         .layer(TimeoutLayer::with_status_code(

@@ -98,8 +98,8 @@ pub fn parse_date(field: &str, s: &str) -> Result<Date> {
     Date::parse(s.trim(), &fmt).map_err(|_| {
         CoreError::invalid(
             field,
-            &format!("{field} must be a date like 2026-05-14"),
-            &format!("{field} 2026-05-14 जैसी तारीख होनी चाहिए"),
+            format!("{field} must be a date like 2026-05-14"),
+            format!("{field} 2026-05-14 जैसी तारीख होनी चाहिए"),
         )
     })
 }
@@ -117,8 +117,8 @@ pub fn parse_range(from: &str, to: &str, max_days: i64) -> Result<(Date, Date)> 
     if (t - f).whole_days() + 1 > max_days {
         return Err(CoreError::invalid(
             "to",
-            &format!("choose at most {max_days} days"),
-            &format!("अधिकतम {max_days} दिन चुनें"),
+            format!("choose at most {max_days} days"),
+            format!("अधिकतम {max_days} दिन चुनें"),
         ));
     }
     Ok((f, t))
