@@ -366,6 +366,8 @@ fn project_patient(tx: &Connection, id: &str, f: &Value, by: &Stamp) -> Result<S
         p.created_at,
         p.updated_at,
         actor,
+        // The cross-script search words of both names (migration 0012), so peers are found too.
+        names::search_key(&p.name, p.name_hi.as_deref()),
     ];
     if let Some(before) = &before {
         let merging =
@@ -384,7 +386,7 @@ fn project_patient(tx: &Connection, id: &str, f: &Value, by: &Stamp) -> Result<S
              state = ?21, state_lgd = ?22, district_lgd = ?23, pincode = ?24, aadhaar_last4 = ?25, \
              aadhaar_hash = ?26, aadhaar_key_id = ?27, abha_number = ?28, abha_address = ?29, \
              category = ?30, aadhaar_consent = ?31, consent_notice = ?32, created_at = ?33, \
-             updated_at = ?34, updated_by = ?35 WHERE id = ?1",
+             updated_at = ?34, updated_by = ?35, search_key = ?36 WHERE id = ?1",
         )?
         .execute(values)?;
     } else {
@@ -393,10 +395,11 @@ fn project_patient(tx: &Connection, id: &str, f: &Value, by: &Stamp) -> Result<S
              year_of_birth, guardian_relation, guardian_name, mobile, house, street, landmark, \
              locality, vtc, post_office, sub_district, district, state, state_lgd, district_lgd, \
              pincode, aadhaar_last4, aadhaar_hash, aadhaar_key_id, abha_number, abha_address, \
-             category, aadhaar_consent, consent_notice, created_at, updated_at, created_by, updated_by) \
+             category, aadhaar_consent, consent_notice, created_at, updated_at, created_by, updated_by, \
+             search_key) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, \
              ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, \
-             ?35, ?35)",
+             ?35, ?35, ?36)",
         )?
         .execute(values)?;
     }

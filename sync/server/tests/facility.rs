@@ -40,7 +40,7 @@ fn envelope(kiosk: &SqliteKioskStore, seq: u64, kind: &str, id: Uuid, payload: &
         facility: c.facility_id,
         device: c.device_id,
         seq,
-        hlc: Hlc::new(1_800_000_000_000 + seq, 0),
+        hlc: Hlc::new(1_760_000_000_000 + seq, 0),
         schema: 1,
         payload: RawValue::from_string(payload.into()).unwrap(),
     }

@@ -744,7 +744,6 @@ fn migration_backfills_from_the_change_log() {
             "kiosk_heartbeats",
             "dashboard_sessions",
             "dashboard_users",
-            "facility_slip_keys",
         ] {
             store
                 .sql_exec(format!("DROP TABLE {t}"), vec![])

@@ -77,11 +77,38 @@ pub async fn wait_text(c: &Client, id: &str, ok: impl Fn(&str) -> bool) -> Strin
 
 /// The element with `data-testid` = `id`, waiting up to 30 s for it to appear.
 pub async fn by_id(c: &Client, id: &str) -> fantoccini::elements::Element {
-    c.wait()
+    match c
+        .wait()
         .at_most(Duration::from_secs(30))
         .for_element(Locator::Css(&format!("[data-testid='{id}']")))
         .await
-        .unwrap_or_else(|e| panic!("element {id} did not appear: {e}"))
+    {
+        Ok(el) => el,
+        Err(e) => {
+            // What the screen showed instead, for whoever reads the failure.
+            if let Ok(png) = c.screenshot().await {
+                let _ = std::fs::write(artifacts_dir().join(format!("failed-{id}.png")), png);
+            }
+            let text = c
+                .find(Locator::Css("body"))
+                .await
+                .ok()
+                .map(|b| async move { b.text().await.unwrap_or_default() });
+            let text = match text {
+                Some(f) => f.await,
+                None => String::new(),
+            };
+            let tail: String = text
+                .chars()
+                .rev()
+                .take(700)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect();
+            panic!("element {id} did not appear: {e}; the screen ended: {tail}")
+        }
+    }
 }
 
 /// Clears the field `id` and types `text` into it.
