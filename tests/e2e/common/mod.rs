@@ -57,7 +57,7 @@ pub async fn by_css(c: &Client, css: &str) -> fantoccini::elements::Element {
 pub async fn type_css(c: &Client, css: &str, text: &str) {
     let el = by_css(c, css).await;
     el.clear().await.unwrap();
-    el.send_keys(text).await.unwrap();
+    type_like_a_person(&el, text).await;
 }
 
 /// Waits until the text of the element `id` satisfies `ok` (the UI updates after an async call).
@@ -112,10 +112,24 @@ pub async fn by_id(c: &Client, id: &str) -> fantoccini::elements::Element {
 }
 
 /// Clears the field `id` and types `text` into it.
+/// Keys arrive one at a time, [`TYPING_GAP_MS`] apart: WebDriver's own typing is as fast as a
+/// USB scanner's burst, and the app's scan detector (rightly) takes such a burst for a scan.
 pub async fn type_into(c: &Client, id: &str, text: &str) {
     let el = by_id(c, id).await;
     el.clear().await.unwrap();
-    el.send_keys(text).await.unwrap();
+    type_like_a_person(&el, text).await;
+}
+
+/// Milliseconds between keys when a test types as a person does (the scan detector's
+/// threshold starts at 60 ms per key).
+pub const TYPING_GAP_MS: u64 = 110;
+
+/// Sends `text` key by key with a person's pace.
+pub async fn type_like_a_person(el: &fantoccini::elements::Element, text: &str) {
+    for ch in text.chars() {
+        el.send_keys(&ch.to_string()).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(TYPING_GAP_MS)).await;
+    }
 }
 
 /// Waits two animation frames (so the last change is painted), then saves a full-page screenshot.
