@@ -27,12 +27,15 @@ for _ in $(seq 1 100); do
 done
 
 # The portal token authenticates the portal API; /v1 routes then answer 401 (documented).
+# The ABDM callback is left out: without --abdm-gateway it answers 503 by design (a 5xx to
+# schemathesis); sync/server/tests/abdm.rs drives it against a stand-in gateway.
 schemathesis run "http://127.0.0.1:$port/openapi.json" \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
   --phases examples,coverage,fuzzing \
   --max-examples "${SCHEMATHESIS_MAX_EXAMPLES:-40}" \
   --workers 2 \
   --seed 1 \
+  --exclude-path '/api/v3/hip/patient/share' \
   --header "Authorization: Bearer $token" \
   --no-color
 kill -0 "$pid" || { echo "swagat-server died during schemathesis" >&2; cat "$work/server.log" >&2; exit 1; }

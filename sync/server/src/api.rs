@@ -668,8 +668,9 @@ pub struct DigestsQuery {
 async fn push_digests<S: Store>(
     State(store): State<Arc<S>>,
     headers: HeaderMap,
-    Query(q): Query<DigestsQuery>,
+    q: Result<Query<DigestsQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
+    let Query(q) = q.map_err(|_| bad_request("invalid query (from, to: non-negative integers)"))?;
     let device = authenticate(&*store, &headers).await?;
     if q.to < q.from || q.to - q.from >= MAX_DIGEST_RANGE {
         return Err(bad_request(&format!(

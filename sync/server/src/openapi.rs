@@ -223,7 +223,9 @@ fn add_dashboard(doc: &mut Value) {
     let zstd = |schema: &str| json!({ "application/json": { "schema": { "$ref": format!("#/components/schemas/{schema}") } } });
     let err = json!({ "description": "error" });
     let html = |d: &str| json!({ "description": d, "content": { "text/html": {} } });
-    let csv = json!({ "description": "CSV (UTF-8)", "content": { "text/csv": {} } });
+    // Without a session the page answers the login form instead (HTML).
+    let csv = json!({ "description": "CSV (UTF-8); without a session, the login page", "content": { "text/csv": {}, "text/html": {} } });
+    let plain = |d: &str| json!({ "description": d, "content": { "text/plain": {} } });
     let range = json!([
         { "name": "from", "in": "query", "schema": { "type": "string", "format": "date" }, "description": "first day (default: 29 days before `to`)" },
         { "name": "to", "in": "query", "schema": { "type": "string", "format": "date" }, "description": "last day (default: today in India)" },
@@ -280,11 +282,11 @@ fn add_dashboard(doc: &mut Value) {
                 "requestBody": { "content": { "application/x-www-form-urlencoded": { "schema": { "type": "object", "required": ["name", "password"],
                     "properties": { "name": { "type": "string" }, "password": { "type": "string" } } } } } },
                 "responses": { "303": { "description": "logged in" }, "401": html("wrong name or password"),
-                    "403": html("cross-site Origin"), "429": html("paused after too many wrong attempts") } } },
+                    "403": html("cross-site Origin"), "415": plain("not a form body"), "422": plain("a form field is missing"), "429": html("paused after too many wrong attempts") } } },
         "/logout": { "post": { "summary": "end the session", "responses": { "303": { "description": "to /login" } } } },
         "/dashboard": { "get": { "summary": "state/district overview (HTML); without a session 303 to /login",
             "security": session, "parameters": range, "responses": { "200": html("overview"), "303": { "description": "to /login, or a facility user's facility" }, "400": err, "403": err } } },
-        "/dashboard/overview.csv": { "get": { "summary": "the overview as CSV", "security": session, "parameters": range, "responses": { "200": csv, "403": err } } },
+        "/dashboard/overview.csv": { "get": { "summary": "the overview as CSV", "security": session, "parameters": range, "responses": { "200": csv, "400": plain("malformed query"), "403": err } } },
         "/dashboard/facility/{code}": { "get": { "summary": "a facility page (HTML)", "security": session, "parameters": [code],
             "responses": { "200": html("facility"), "403": err, "404": err } } },
         "/dashboard/facility/{code}/{table}": { "get": { "summary": "a facility table as CSV: daily, departments, demographics, fees, kiosks, dialysis_pools, dialysis_shifts, requests (`.csv`)",
@@ -300,7 +302,7 @@ fn add_dashboard(doc: &mut Value) {
             "parameters": [{ "name": "visit", "in": "path", "required": true, "schema": { "type": "string", "format": "uuid" } },
                 { "name": "k", "in": "query", "required": true, "schema": { "type": "string", "pattern": "^[0-9a-f]{12}$" },
                   "description": "first 6 bytes (hex) of HMAC-SHA256(facility slip-link key, visit id)" }],
-            "responses": { "200": html("slip"), "404": html("not (yet) known"), "429": html("rate limited") } } }
+            "responses": { "200": html("slip"), "400": plain("malformed query"), "404": html("not (yet) known"), "429": html("rate limited") } } }
     });
     if let (Some(p), Some(m)) = (
         doc.pointer_mut("/paths").and_then(Value::as_object_mut),
