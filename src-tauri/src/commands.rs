@@ -37,13 +37,16 @@ pub fn app_status(state: State<'_, AppState>) -> CmdResult<AppStatus> {
 pub fn first_run_setup(state: State<'_, AppState>, setup: FirstRunSetup) -> CmdResult<StaffMember> {
     let admin = state.kiosk()?.first_run_setup(&setup).map_err(report)?;
     state.session().start(admin.clone());
+    state.after_login();
     Ok(admin)
 }
 
 #[tauri::command]
 pub fn login(state: State<'_, AppState>, name: String, secret: String) -> CmdResult<StaffMember> {
+    // A locked (encrypted) database is unlocked by this login; sync starts then.
     let member = state.kiosk()?.login(&name, &secret).map_err(report)?;
     state.session().start(member.clone());
+    state.after_login();
     Ok(member)
 }
 

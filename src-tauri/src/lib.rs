@@ -105,8 +105,8 @@ pub fn run() {
     let _log_guard = swagat_core::logging::init(Some(&swagat_core::paths::log_dir(&db)), "info");
     tracing::info!("starting Swagat {}", env!("CARGO_PKG_VERSION"));
     let state = AppState::open(&db);
-    state.start_sync();
-    state.start_backups();
+    // Sync and backups start at the first login, when the database is unlocked.
+    state.enable_services();
     let result = builder()
         .plugin(tauri_plugin_dialog::init())
         .manage(state)

@@ -5,6 +5,12 @@
 //! recovery screen with the newest verified backup instead. The app also holds the database's
 //! [`swagat_core::disk::AppLock`] (so `swagat-admin backup restore` refuses while it runs) and
 //! runs the backup schedule on its own thread.
+//!
+//! An encrypted database opens locked ([`swagat_core::Kiosk::is_locked`]): the login screen
+//! lists the names from its key file, and the first staff login after boot unlocks it. Background
+//! sync and the backup schedule start only then ([`AppState::after_login`]) — also for a plaintext
+//! database, which first-run setup or the first login encrypts in place (a connection opened
+//! before would be left on the replaced file).
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -22,6 +28,8 @@ pub struct AppState {
     db: Option<PathBuf>,
     startup: swagat_core::backup::StartupCheck,
     backups: Mutex<Option<swagat_core::backup::BackupService>>,
+    /// Background services wanted (the real app; not the mock-runtime tests).
+    services: std::sync::atomic::AtomicBool,
     _lock: Option<swagat_core::disk::AppLock>,
 }
 
@@ -83,7 +91,34 @@ impl AppState {
                 latest_backup: None,
             },
             backups: Mutex::new(None),
+            services: std::sync::atomic::AtomicBool::new(false),
             _lock: None,
+        }
+    }
+
+    /// The real app wants background sync and backups: they start at the first login (or
+    /// first-run setup) after boot, once the database is unlocked.
+    pub fn enable_services(&self) {
+        self.services
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// After a good login or first-run setup: starts background sync and the backup schedule
+    /// the first time (when the app wants them and the database is unlocked).
+    pub fn after_login(&self) {
+        if !self.services.load(std::sync::atomic::Ordering::SeqCst) {
+            return;
+        }
+        if self.kiosk.as_ref().is_ok_and(Kiosk::is_locked) {
+            return;
+        }
+        let sync_running = self.sync.lock().map(|s| s.is_some()).unwrap_or(true);
+        if !sync_running {
+            self.start_sync();
+        }
+        let backups_running = self.backups.lock().map(|s| s.is_some()).unwrap_or(true);
+        if !backups_running {
+            self.start_backups();
         }
     }
 

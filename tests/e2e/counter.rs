@@ -492,13 +492,15 @@ async fn the_counter_on_one_screen_at_1366_by_768() {
 }
 
 fn count_patients(db: &std::path::Path) -> i64 {
-    let c = rusqlite::Connection::open(db).unwrap();
+    // The database is encrypted since setup: core's opener keys it (this process seeded it).
+    let c = swagat_core::store::open_connection(db).unwrap();
     c.query_row("SELECT count(*) FROM patients", [], |r| r.get(0))
         .unwrap()
 }
 
 fn count_visits(db: &std::path::Path) -> i64 {
-    let c = rusqlite::Connection::open(db).unwrap();
+    // The database is encrypted since setup: core's opener keys it (this process seeded it).
+    let c = swagat_core::store::open_connection(db).unwrap();
     c.query_row("SELECT count(*) FROM visits", [], |r| r.get(0))
         .unwrap()
 }

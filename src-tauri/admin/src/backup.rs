@@ -54,11 +54,11 @@ pub fn run(action: BackupCmd, db: &Path) -> Result<Value, CliError> {
         BackupCmd::List { dir } => {
             let (dirs, status) = match (&dir, Kiosk::open(db)) {
                 (Some(d), _) => (vec![d.clone()], None),
-                (None, Ok(k)) => {
+                (None, Ok(k)) if !k.is_locked() => {
                     let st = k.backup_status()?;
                     (vec![PathBuf::from(&st.dir)], Some(st))
                 }
-                (None, Err(_)) => (backup::known_dirs(db), None),
+                (None, _) => (backup::known_dirs(db), None),
             };
             let mut backups = Vec::new();
             for d in &dirs {

@@ -17,6 +17,11 @@ pub struct Cli {
     /// The kiosk database (default: $SWAGAT_DB, else the platform data directory's swagat.db).
     #[arg(long, global = true, value_name = "PATH")]
     pub db: Option<PathBuf>,
+    /// A file holding the secret that unlocks an encrypted database: an administrator's PIN or
+    /// passphrase, or the recovery key (`RK-…`). Without it, the SWAGAT_UNLOCK environment
+    /// variable is read. A locked database answers exit 3.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub unlock_file: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -333,17 +338,50 @@ fn parse_role(s: &str) -> Result<Role, String> {
         .map_err(|_| "role must be reception, dialysis_nurse or admin".to_owned())
 }
 
+/// The unlock secret: `--unlock-file`'s content, else `$SWAGAT_UNLOCK` (None when neither).
+fn unlock_secret(file: Option<&Path>) -> Result<Option<zeroize::Zeroizing<String>>, CliError> {
+    if let Some(f) = file {
+        let text = std::fs::read_to_string(f).map_err(|e| {
+            CliError::Input(format!("cannot read the unlock file {}: {e}", f.display()))
+        })?;
+        return Ok(Some(zeroize::Zeroizing::new(text.trim().to_owned())));
+    }
+    Ok(std::env::var(swagat_core::crypt::UNLOCK_ENV)
+        .ok()
+        .filter(|v| !v.is_empty())
+        .map(zeroize::Zeroizing::new))
+}
+
 /// Runs the parsed command against the database at `db`.
 pub fn run(cli: Cli, db: &Path) -> Result<Value, CliError> {
     if let Command::DecodeQr { file, uidai_certs } = &cli.command {
         // Decoding needs no database: nothing is stored.
         return crate::opd::decode_qr(file.as_deref(), uidai_certs.as_deref());
     }
+    let secret = unlock_secret(cli.unlock_file.as_deref())?;
     if let Command::Backup { action } = cli.command {
-        // Before opening the kiosk: a damaged database can still be listed, checked and restored.
+        // Before opening the kiosk: a damaged database can still be listed, checked and restored
+        // (the key comes from the key file or the recovery key alone).
+        if let Some(s) = &secret {
+            swagat_core::crypt::unlock_admin(db, s)?;
+        }
         return crate::backup::run(action, db);
     }
+    // An encrypted database (or any database, given the recovery key) is unlocked before it is
+    // opened; a plaintext one that has staff is encrypted in place by an administrator's secret.
+    if let Some(s) = &secret {
+        if swagat_core::crypt::is_encrypted(db)
+            || swagat_core::crypt::DataKey::from_recovery(s).is_some()
+        {
+            swagat_core::crypt::unlock_admin(db, s)?;
+        }
+    }
     let kiosk = Kiosk::open(db)?;
+    if let Some(s) = &secret {
+        if !kiosk.is_encrypted() {
+            kiosk.unlock(s)?;
+        }
+    }
     match cli.command {
         Command::Status => crate::sync::status(&kiosk),
         Command::Enroll {
@@ -373,7 +411,14 @@ pub fn run(cli: Cli, db: &Path) -> Result<Value, CliError> {
                 admin_name,
                 admin_secret,
             })?;
-            Ok(json!({ "admin": admin, "config": kiosk.config()? }))
+            // The recovery key is shown once, here: write it down and keep it apart from the kiosk
+            // (it is escrowed with the state server at enrollment too).
+            Ok(json!({
+                "admin": admin,
+                "config": kiosk.config()?,
+                "encrypted": kiosk.is_encrypted(),
+                "recovery_key": kiosk.recovery_key(),
+            }))
         }
         Command::Staff {
             action: StaffCmd::Add { name, role, secret },

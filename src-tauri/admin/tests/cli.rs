@@ -1,11 +1,15 @@
 //! `swagat-admin` as a process: JSON on stdout, reasons on stderr, the exit-code contract.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
 fn admin(db: &std::path::Path, args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_swagat-admin"))
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_swagat-admin"));
+    common::unlock_env(&mut cmd, db);
+    let mut child = cmd
         .arg("--db")
         .arg(db)
         .args(args)
@@ -20,7 +24,9 @@ fn admin(db: &std::path::Path, args: &[&str], stdin: Option<&str>) -> Output {
         pipe.write_all(s.as_bytes()).unwrap();
     }
     drop(pipe);
-    child.wait_with_output().unwrap()
+    let out = child.wait_with_output().unwrap();
+    common::remember(db, args, &out);
+    out
 }
 
 fn json(o: &Output) -> serde_json::Value {

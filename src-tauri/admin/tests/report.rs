@@ -78,6 +78,7 @@ fn set_up(dir: &std::path::Path) -> (std::path::PathBuf, String, Vec<String>) {
 }
 
 fn time_today(db: &std::path::Path) -> String {
+    common::unlock(db);
     let k = swagat_core::Kiosk::open(db).unwrap();
     k.home_summary().unwrap().date
 }

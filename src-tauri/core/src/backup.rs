@@ -22,6 +22,11 @@
 //! ([`crate::disk::AppLock`]). At start-up the app runs `PRAGMA quick_check` ([`startup_check`]);
 //! a damaged file gets a recovery screen offering the latest verified backup, never a crash.
 //! What a backup lacked (records made after it) comes back from the state server by sync.
+//!
+//! An encrypted database ([`crate::crypt`]) gives encrypted backups under the same data key:
+//! the USB stick holds nothing readable. Verifying or restoring one needs the database unlocked
+//! in this process (a staff login in the app; `SWAGAT_UNLOCK` with an administrator's secret or
+//! the recovery key for `swagat-admin backup`); the recovery key alone opens any of them.
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
@@ -376,11 +381,22 @@ pub fn rotate(dir: &Path) -> Result<Vec<String>> {
     Ok(removed)
 }
 
+/// Opens a backup read-only; an encrypted one with the key this process unlocked
+/// ([`crate::crypt::key_for_file`]), else a clear "locked" error.
 fn open_read_only(path: &Path) -> Result<Connection> {
-    Ok(Connection::open_with_flags(
+    let key = if crate::crypt::is_encrypted(path) {
+        Some(crate::crypt::key_for_file(path).ok_or_else(crate::crypt::locked_error)?)
+    } else {
+        None
+    };
+    let conn = Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )?)
+    )?;
+    if let Some(k) = &key {
+        crate::crypt::apply_key(&conn, k)?;
+    }
+    Ok(conn)
 }
 
 fn check(conn: &Connection, pragma: &str) -> Result<String> {
@@ -474,7 +490,12 @@ fn no_space(dir: &Path, need: u64) -> CoreError {
 }
 
 /// Copies the database behind `src` into `dir` as a new verified backup (see the module docs).
-fn write_backup(src: &Connection, dir: &Path, local: OffsetDateTime) -> Result<BackupFile> {
+fn write_backup(
+    src: &Connection,
+    src_key: Option<&crate::crypt::DataKey>,
+    dir: &Path,
+    local: OffsetDateTime,
+) -> Result<BackupFile> {
     std::fs::create_dir_all(dir)?;
     let page_size: i64 = src.pragma_query_value(None, "page_size", |r| r.get(0))?;
     let pages: i64 = src.pragma_query_value(None, "page_count", |r| r.get(0))?;
@@ -499,6 +520,11 @@ fn write_backup(src: &Connection, dir: &Path, local: OffsetDateTime) -> Result<B
     let _ = std::fs::remove_file(&tmp);
     let result = (|| -> Result<()> {
         let mut dst = Connection::open(&tmp)?;
+        // An encrypted database is backed up encrypted, under the same key (SQLCipher's backup
+        // copies pages as they are: both ends must share key and page size).
+        if let Some(k) = src_key {
+            crate::crypt::apply_key(&dst, k)?;
+        }
         {
             let backup = rusqlite::backup::Backup::new(src, &mut dst)?;
             // One step of all pages under one read transaction: a consistent snapshot; writers
@@ -573,7 +599,10 @@ pub fn create(
     let dir = dir.map_or_else(|| dir_for(db, &settings), Path::to_path_buf);
     let now = clock::now_utc();
     let local = now.to_offset(offset(&settings));
-    match write_backup(&conn, &dir, local) {
+    let key = crate::crypt::is_encrypted(db)
+        .then(|| crate::crypt::registered(db))
+        .flatten();
+    match write_backup(&conn, key.as_ref(), &dir, local) {
         Ok(backup) => {
             let removed = rotate(&dir).unwrap_or_else(|e| {
                 tracing::warn!("backup rotation failed: {e}");

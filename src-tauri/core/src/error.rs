@@ -113,6 +113,13 @@ pub enum CoreError {
         /// What went wrong, in both languages.
         msg: Msg,
     },
+    /// The database is encrypted and not unlocked yet (no staff login since start, or the CLI was
+    /// given no unlock secret): nothing can be read or written until it is.
+    #[error("{}", msg.en)]
+    Locked {
+        /// What to do, in both languages.
+        msg: Msg,
+    },
     /// The disk refused: full, read-only, failing, or the database file is damaged. Nothing of the
     /// action was kept (its transaction was rolled back); the message says what to do.
     #[error("{}", msg.en)]
@@ -280,6 +287,7 @@ impl CoreError {
                 Self::Auth { msg }
                 | Self::Device { msg }
                 | Self::Sync { msg }
+                | Self::Locked { msg }
                 | Self::Storage { msg, .. },
                 l,
             ) => msg.get(l).to_owned(),

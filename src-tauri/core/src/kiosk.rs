@@ -31,6 +31,9 @@ pub struct KioskStatus {
     pub idle_lock_minutes: u32,
     /// Records waiting to reach the state server.
     pub pending_sync: i64,
+    /// The database is encrypted and not unlocked yet: the login screen unlocks it (names and
+    /// the facility name come from the key file until then).
+    pub locked: bool,
 }
 
 /// The first-run form: the facility and its first administrator.
@@ -78,18 +81,158 @@ impl std::fmt::Debug for Kiosk {
 
 impl Kiosk {
     /// Opens the kiosk on the database at `path` (created and migrated as needed).
+    ///
+    /// An encrypted database this process holds no key for opens **locked**
+    /// ([`Kiosk::is_locked`]): [`Kiosk::status`] and [`Kiosk::login_names`] answer from the key
+    /// file, [`Kiosk::login`] (or [`Kiosk::unlock`] for the CLI) unlocks it, and everything else
+    /// answers [`CoreError::Locked`] until then.
     pub fn open(path: &Path) -> Result<Self> {
-        let store = Store::open(path)?;
-        // Keys a stored credential carries but the core has not installed (an enrollment by an
-        // older build): installed at startup. A bad key is logged and left; the kiosk still opens.
-        if let Err(e) = store.write(|tx| crate::inbox::install_credential_keys(tx)) {
-            tracing::warn!("the keys in the sync credential could not be installed: {e}");
+        if path.parent().is_some_and(|d| d == crate::paths::data_dir()) {
+            set_dir_private(&crate::paths::data_dir());
         }
-        Ok(Self {
+        let store = Store::open(path)?;
+        let kiosk = Self {
             store,
             trust: std::sync::OnceLock::new(),
             certs_dir: Some(crate::paths::certs_dir(path)),
-        })
+        };
+        kiosk.after_unlock();
+        Ok(kiosk)
+    }
+
+    fn after_unlock(&self) {
+        if self.store.is_locked() {
+            return;
+        }
+        // Keys a stored credential carries but the core has not installed (an enrollment by an
+        // older build): installed at startup. A bad key is logged and left; the kiosk still opens.
+        if let Err(e) = self
+            .store
+            .write(|tx| crate::inbox::install_credential_keys(tx))
+        {
+            tracing::warn!("the keys in the sync credential could not be installed: {e}");
+        }
+    }
+
+    /// Whether the database is encrypted and not unlocked yet.
+    pub fn is_locked(&self) -> bool {
+        self.store.is_locked()
+    }
+
+    /// Whether the database file is encrypted.
+    pub fn is_encrypted(&self) -> bool {
+        self.store.is_encrypted()
+    }
+
+    /// Unlocks with an administrator's PIN or passphrase or the recovery key (the CLI's
+    /// `SWAGAT_UNLOCK` / `--unlock-file`). On a plaintext database that has staff (set up by an
+    /// older Swagat) an administrator's secret encrypts it in place now, wrapped for that
+    /// administrator. A plaintext database before `init` needs nothing.
+    pub fn unlock(&self, secret: &str) -> Result<crate::crypt::UnlockedBy> {
+        use crate::crypt::{self, UnlockedBy};
+        let Some(db) = self.store.path() else {
+            return Ok(UnlockedBy::Plaintext);
+        };
+        if !self.store.is_encrypted() {
+            let secret = secret.trim_end_matches(['\n', '\r']);
+            let admin = self.store.read(|c| {
+                if staff::count(c)? == 0 {
+                    return Ok(None);
+                }
+                staff::admin_with_secret(c, secret)
+            })?;
+            return match admin {
+                Some(member) => {
+                    self.encrypt_for(&member, secret)?;
+                    Ok(UnlockedBy::Admin { name: member.name })
+                }
+                None => Ok(UnlockedBy::Plaintext),
+            };
+        }
+        let by = crypt::unlock_admin(db, secret)?;
+        if self.store.is_locked() {
+            let key = crypt::registered(db).ok_or_else(crypt::locked_error)?;
+            self.store.unlock(&key)?;
+            self.after_unlock();
+        }
+        Ok(by)
+    }
+
+    /// The recovery key (`RK-…`) of an encrypted, unlocked database.
+    pub fn recovery_key(&self) -> Option<String> {
+        let db = self.store.path()?;
+        if !self.store.is_encrypted() || self.store.is_locked() {
+            return None;
+        }
+        crate::crypt::registered(db).map(|k| k.recovery_text().to_string())
+    }
+
+    /// Encrypts a plaintext file database now, the data key wrapped for `member` with `secret`.
+    fn encrypt_for(&self, member: &StaffMember, secret: &str) -> Result<()> {
+        use crate::crypt::{self, DataKey, KeyFile};
+        let Some(db) = self.store.path() else {
+            return Ok(());
+        };
+        if self.store.is_encrypted() {
+            return Ok(());
+        }
+        let key = DataKey::random()?;
+        let names = self.store.read(config::load_settings).ok();
+        let kf = KeyFile {
+            format: 1,
+            key_check: key.check_value(),
+            facility_name_en: names.as_ref().map(|s| s.name_en.clone()).unwrap_or_default(),
+            facility_name_hi: names.map(|s| s.name_hi).unwrap_or_default(),
+            staff: vec![crypt::wrap(
+                &key,
+                &member.id,
+                &member.name,
+                member.role,
+                secret,
+            )?],
+        };
+        self.store.encrypt(&key, &kf)?;
+        // Every other active member gets a wrapping at their next login.
+        let _ = db;
+        Ok(())
+    }
+
+    /// Keeps the key file in step after a login: a plaintext database is encrypted at the first
+    /// login (wrapped for this member), and a member without a wrapping gets one. Failures are
+    /// logged, never fail the login.
+    fn wrap_at_login(&self, member: &StaffMember, secret: &str) {
+        let Some(db) = self.store.path() else {
+            return;
+        };
+        let result = if !self.store.is_encrypted() {
+            self.encrypt_for(member, secret)
+        } else {
+            let has = crate::crypt::load_keyfile(db)
+                .ok()
+                .flatten()
+                .is_some_and(|kf| kf.staff.iter().any(|w| w.staff_id == member.id));
+            if has {
+                Ok(())
+            } else {
+                self.set_wrapping(member, secret)
+            }
+        };
+        if let Err(e) = result {
+            tracing::error!("the database key could not be wrapped at login: {e}");
+        }
+    }
+
+    /// Wraps the unlocked data key for `member` (replacing an older wrapping).
+    fn set_wrapping(&self, member: &StaffMember, secret: &str) -> Result<()> {
+        let Some(db) = self.store.path() else {
+            return Ok(());
+        };
+        if !self.store.is_encrypted() {
+            return Ok(());
+        }
+        let key = crate::crypt::registered(db).ok_or_else(crate::crypt::locked_error)?;
+        let w = crate::crypt::wrap(&key, &member.id, &member.name, member.role, secret)?;
+        crate::crypt::set_wrapping(db, &key, w)
     }
 
     /// A kiosk on a private in-memory database (tests, demos).
@@ -185,6 +328,22 @@ impl Kiosk {
 
     /// Which screen to show first, and the idle-lock time.
     pub fn status(&self) -> Result<KioskStatus> {
+        if self.store.is_locked() {
+            let kf = self
+                .store
+                .path()
+                .and_then(|db| crate::crypt::load_keyfile(db).ok().flatten())
+                .unwrap_or_default();
+            return Ok(KioskStatus {
+                first_run: false,
+                configured: true,
+                facility_name_en: kf.facility_name_en,
+                facility_name_hi: kf.facility_name_hi,
+                idle_lock_minutes: 5,
+                pending_sync: 0,
+                locked: true,
+            });
+        }
         self.store.read(|c| {
             let s = config::load_settings(c)?;
             Ok(KioskStatus {
@@ -194,13 +353,24 @@ impl Kiosk {
                 facility_name_hi: s.name_hi,
                 idle_lock_minutes: s.idle_lock_minutes,
                 pending_sync: crate::outbox::pending(c)?,
+                locked: false,
             })
         })
     }
 
     /// Completes first-run setup: saves the facility and creates the administrator. Refused once
-    /// any staff account exists.
+    /// any staff account exists. A file database is then encrypted: a new data key, wrapped by the
+    /// administrator's secret ([`crate::crypt`]).
     pub fn first_run_setup(&self, setup: &FirstRunSetup) -> Result<StaffMember> {
+        let admin = self.first_run_records(setup)?;
+        // Setup is committed; should encryption fail here, the first login encrypts instead.
+        if let Err(e) = self.encrypt_for(&admin, &setup.admin_secret) {
+            tracing::error!("the database could not be encrypted at setup: {e}");
+        }
+        Ok(admin)
+    }
+
+    fn first_run_records(&self, setup: &FirstRunSetup) -> Result<StaffMember> {
         self.store.write(|tx| {
             if staff::count(tx)? > 0 {
                 return Err(CoreError::auth(
@@ -259,14 +429,41 @@ impl Kiosk {
     }
 
     /// Checks a login; failures are counted (and can lock the account).
+    ///
+    /// A locked database is unlocked first with this member's wrapping of the data key (an
+    /// unknown name costs the same derivation as a wrong secret; wrong secrets before the unlock
+    /// are throttled in memory, since the database that counts them cannot be read yet).
     pub fn login(&self, name: &str, secret: &str) -> Result<StaffMember> {
-        self.store
-            .write(|tx| staff::authenticate(tx, name, secret))?
+        if self.store.is_locked() {
+            let db = self.file()?;
+            crate::crypt::throttle_check(name)?;
+            match crate::crypt::unlock_staff(db, name, secret)? {
+                Some((key, _)) => {
+                    crate::crypt::throttle_clear(name);
+                    self.store.unlock(&key)?;
+                    self.after_unlock();
+                }
+                None => {
+                    crate::crypt::throttle_fail(name);
+                    return Err(staff::bad_login());
+                }
+            }
+        }
+        let member = self
+            .store
+            .write(|tx| staff::authenticate(tx, name, secret))??;
+        self.wrap_at_login(&member, secret);
+        Ok(member)
     }
 
     /// Adds a staff account.
+    /// Their wrapping of the data key is added at once (an encrypted database).
     pub fn add_staff(&self, actor: &Actor, new: &NewStaff) -> Result<StaffMember> {
-        self.store.write(|tx| staff::create(tx, actor, new))
+        let member = self.store.write(|tx| staff::create(tx, actor, new))?;
+        if let Err(e) = self.set_wrapping(&member, &new.secret) {
+            tracing::error!("the new account's key wrapping failed (made at its first login): {e}");
+        }
+        Ok(member)
     }
 
     /// All staff accounts.
@@ -291,8 +488,17 @@ impl Kiosk {
         staff_id: &str,
         active: bool,
     ) -> Result<staff::StaffAccount> {
-        self.store
-            .write(|tx| staff::set_active(tx, actor, staff_id, active))
+        let account = self
+            .store
+            .write(|tx| staff::set_active(tx, actor, staff_id, active))?;
+        // A disabled account must not unlock the disk; an enabled one is wrapped again at its
+        // next login (its secret is not known here).
+        if !active {
+            if let Some(db) = self.store.path() {
+                crate::crypt::remove_wrapping(db, staff_id)?;
+            }
+        }
+        Ok(account)
     }
 
     /// Sets a new PIN or passphrase and lifts any lockout (administrators only; audited).
@@ -302,8 +508,16 @@ impl Kiosk {
         staff_id: &str,
         secret: &str,
     ) -> Result<staff::StaffAccount> {
-        self.store
-            .write(|tx| staff::reset_secret(tx, actor, staff_id, secret))
+        let account = self
+            .store
+            .write(|tx| staff::reset_secret(tx, actor, staff_id, secret))?;
+        // The old secret's wrapping goes; the new one replaces it.
+        if account.member.active {
+            self.set_wrapping(&account.member, secret)?;
+        } else if let Some(db) = self.store.path() {
+            crate::crypt::remove_wrapping(db, staff_id)?;
+        }
+        Ok(account)
     }
 
     /// Lifts an account's lockout (administrators only; audited).
@@ -581,7 +795,21 @@ impl Kiosk {
 
     /// Staff who may log in (active accounts), for the login screen's list of names to tap: names
     /// and roles only, never anything about their PINs.
+    ///
+    /// Before the database is unlocked they come from the key file: the names and roles of the
+    /// staff who have a wrapping (who can unlock it).
     pub fn login_names(&self) -> Result<Vec<LoginName>> {
+        if self.store.is_locked() {
+            let kf = crate::crypt::load_keyfile(self.file()?)?.unwrap_or_default();
+            return Ok(kf
+                .staff
+                .into_iter()
+                .map(|w| LoginName {
+                    name: w.name,
+                    role: w.role,
+                })
+                .collect());
+        }
         Ok(self
             .staff()?
             .into_iter()
@@ -661,6 +889,16 @@ impl Kiosk {
                 pending_sync: crate::outbox::pending(c)?,
             })
         })
+    }
+}
+
+fn set_dir_private(dir: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if dir.is_dir() {
+            let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
+        }
     }
 }
 

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod backup;
 pub mod clock;
 pub mod config;
+pub mod crypt;
 pub mod demo;
 pub mod disk;
 pub mod error;

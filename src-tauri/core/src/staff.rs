@@ -230,7 +230,7 @@ pub fn list(conn: &Connection) -> Result<Vec<StaffMember>> {
     Ok(out)
 }
 
-fn bad_login() -> CoreError {
+pub(crate) fn bad_login() -> CoreError {
     CoreError::auth("wrong name or PIN", "नाम या पिन गलत है")
 }
 
@@ -257,6 +257,26 @@ fn verify(secret: &str, hash: &str) -> Result<bool> {
     Ok(Argon2::default()
         .verify_password(secret.as_bytes(), &parsed)
         .is_ok())
+}
+
+/// The active administrator whose secret this is, if any (the CLI's unlock of a plaintext
+/// database that predates encryption; no failure is counted, nothing is audited).
+pub(crate) fn admin_with_secret(conn: &Connection, secret: &str) -> Result<Option<StaffMember>> {
+    let rows: Vec<(String, String, String)> = conn
+        .prepare("SELECT id, name, secret_hash FROM staff WHERE role = 'admin' AND active = 1")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    for (id, name, hash) in rows {
+        if verify(secret, &hash)? {
+            return Ok(Some(StaffMember {
+                id,
+                name,
+                role: Role::Admin,
+                active: true,
+            }));
+        }
+    }
+    Ok(None)
 }
 
 /// Warms the dummy hash (the app calls it at start so the first unknown name is not slower).

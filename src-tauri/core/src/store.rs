@@ -6,6 +6,11 @@
 //! larger prepared-statement cache. Migrations are numbered SQL files embedded in the binary and
 //! applied in one transaction, tracked by `PRAGMA user_version`; a file written by a newer Swagat is
 //! refused rather than misread. The store never touches the network.
+//!
+//! The file is encrypted (SQLCipher) once the kiosk is set up ([`crate::crypt`]): a connection
+//! to an encrypted file is keyed first, with the key this process unlocked; a store opened before
+//! that is locked and answers [`CoreError::Locked`] until [`Store::unlock`]. New files are mode
+//! 0600, a new data folder 0700.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
@@ -52,11 +57,29 @@ fn migrations() -> Migrations<'static> {
     Migrations::new(MIGRATIONS.iter().map(|sql| M::up(sql)).collect())
 }
 
-/// Opens a connection with the kiosk's pragmas, without migrating.
+/// Opens a connection with the kiosk's pragmas, without migrating. An encrypted file is keyed
+/// with the key this process unlocked for it ([`crate::crypt::register`]); without one the
+/// answer is [`CoreError::Locked`]. A new file is created mode 0600 (and a new folder 0700).
 pub fn open_connection(path: &Path) -> Result<Connection> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)?;
+        if !dir.exists() {
+            std::fs::create_dir_all(dir)?;
+            set_mode(dir, 0o700);
+        }
     }
+    // A file that is not plain SQLite is encrypted when it has a key file (or this process holds
+    // its key); else it is opened as it is, and SQLite calls it what it is (not a database).
+    let key = match crate::crypt::is_encrypted(path) {
+        false => None,
+        true => match crate::crypt::registered(path) {
+            Some(k) => Some(k),
+            None if crate::crypt::keyfile_path(path).exists() => {
+                return Err(crate::crypt::locked_error())
+            }
+            None => None,
+        },
+    };
+    let new_file = !path.exists();
     let conn = Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_WRITE
@@ -64,8 +87,23 @@ pub fn open_connection(path: &Path) -> Result<Connection> {
             | OpenFlags::SQLITE_OPEN_NO_MUTEX
             | OpenFlags::SQLITE_OPEN_URI,
     )?;
+    if new_file {
+        // Before the WAL is made: SQLite gives -wal and -shm the database file's mode.
+        set_mode(path, 0o600);
+    }
+    if let Some(key) = &key {
+        crate::crypt::apply_key(&conn, key)?;
+    }
     configure(&conn)?;
     Ok(conn)
+}
+
+fn set_mode(path: &Path, mode: u32) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode));
+    }
 }
 
 fn configure(conn: &Connection) -> Result<()> {
@@ -129,7 +167,8 @@ pub fn migrate(conn: &mut Connection) -> Result<()> {
 /// The kiosk's database: one connection, shared behind a mutex (a reception kiosk does one thing at
 /// a time; the sync engine opens its own connection to the same file).
 pub struct Store {
-    conn: Mutex<Connection>,
+    /// None while an encrypted file is locked.
+    conn: Mutex<Option<Connection>>,
     path: Option<PathBuf>,
 }
 
@@ -140,14 +179,35 @@ impl std::fmt::Debug for Store {
 }
 
 impl Store {
-    /// Opens (creating if needed) and migrates the database at `path`.
+    /// Opens (creating if needed) and migrates the database at `path`. An encrypted file this
+    /// process holds no key for gives a locked store ([`Store::is_locked`]): every read and write
+    /// answers [`CoreError::Locked`] until [`Store::unlock`].
     pub fn open(path: &Path) -> Result<Self> {
+        if crate::crypt::is_encrypted(path)
+            && crate::crypt::registered(path).is_none()
+            && crate::crypt::keyfile_path(path).exists()
+        {
+            return Ok(Self {
+                conn: Mutex::new(None),
+                path: Some(path.to_path_buf()),
+            });
+        }
+        let conn = Self::open_migrated(path)?;
+        // Patient data: readable by the kiosk's user only (also a file made by an older build).
+        set_mode(path, 0o600);
+        Ok(Self {
+            conn: Mutex::new(Some(conn)),
+            path: Some(path.to_path_buf()),
+        })
+    }
+
+    fn open_migrated(path: &Path) -> Result<Connection> {
         let open = || -> Result<Connection> {
             let mut conn = open_connection(path)?;
             migrate(&mut conn)?;
             Ok(conn)
         };
-        let conn = open().map_err(|e| {
+        open().map_err(|e| {
             let cannot_open = matches!(&e, CoreError::Database(rusqlite::Error::SqliteFailure(f, _))
                 if f.code == rusqlite::ErrorCode::CannotOpen);
             if cannot_open && crate::disk::read_only(path) {
@@ -155,11 +215,64 @@ impl Store {
             } else {
                 e.classify()
             }
-        })?;
-        Ok(Self {
-            conn: Mutex::new(conn),
-            path: Some(path.to_path_buf()),
         })
+    }
+
+    /// Whether the database is encrypted and not unlocked yet.
+    pub fn is_locked(&self) -> bool {
+        self.slot().is_none()
+    }
+
+    /// Whether the file is encrypted (SQLCipher).
+    pub fn is_encrypted(&self) -> bool {
+        self.path.as_deref().is_some_and(crate::crypt::is_encrypted)
+    }
+
+    /// Opens a locked store with `key` (remembered for this process's other connections).
+    pub fn unlock(&self, key: &crate::crypt::DataKey) -> Result<()> {
+        let Some(path) = self.path.as_deref() else {
+            return Ok(());
+        };
+        let mut slot = self.slot();
+        if slot.is_some() {
+            return Ok(());
+        }
+        if !crate::crypt::key_opens(path, key) {
+            return Err(crate::crypt::locked_error());
+        }
+        crate::crypt::register(path, key);
+        *slot = Some(Self::open_migrated(path)?);
+        Ok(())
+    }
+
+    /// Encrypts a plaintext file store in place under `key` with the sidecar `kf`
+    /// ([`crate::crypt::encrypt_in_place`]) and reopens it keyed. Nothing for an in-memory or an
+    /// already encrypted store.
+    pub fn encrypt(&self, key: &crate::crypt::DataKey, kf: &crate::crypt::KeyFile) -> Result<()> {
+        let Some(path) = self.path.as_deref() else {
+            return Ok(());
+        };
+        if crate::crypt::is_encrypted(path) {
+            return Ok(());
+        }
+        let mut slot = self.slot();
+        let Some(conn) = slot.take() else {
+            return Err(crate::crypt::locked_error());
+        };
+        let result = crate::crypt::encrypt_in_place(conn, path, key, kf);
+        // Reopen whatever the file now is (encrypted on success, the untouched plaintext else).
+        let reopened = Self::open_migrated(path);
+        match (result, reopened) {
+            (Ok(()), Ok(c)) => {
+                *slot = Some(c);
+                Ok(())
+            }
+            (Err(e), Ok(c)) => {
+                *slot = Some(c);
+                Err(e.classify())
+            }
+            (_, Err(e)) => Err(e),
+        }
     }
 
     /// A private in-memory database, migrated; for tests and throwaway use.
@@ -168,7 +281,7 @@ impl Store {
         configure(&conn)?;
         migrate(&mut conn)?;
         Ok(Self {
-            conn: Mutex::new(conn),
+            conn: Mutex::new(Some(conn)),
             path: None,
         })
     }
@@ -178,7 +291,7 @@ impl Store {
         self.path.as_deref()
     }
 
-    fn lock(&self) -> MutexGuard<'_, Connection> {
+    fn slot(&self) -> MutexGuard<'_, Option<Connection>> {
         // A panic while holding the lock leaves SQLite consistent (an open transaction is rolled
         // back when dropped), so a poisoned mutex is safe to reuse.
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
@@ -187,8 +300,9 @@ impl Store {
     /// Runs `f` with the connection (reads, or single-statement writes).
     /// A disk problem (full, read-only, failing, damaged) comes back as [`CoreError::Storage`].
     pub fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
-        let conn = self.lock();
-        f(&conn).map_err(CoreError::classify)
+        let slot = self.slot();
+        let conn = slot.as_ref().ok_or_else(crate::crypt::locked_error)?;
+        f(conn).map_err(CoreError::classify)
     }
 
     /// Runs `f` inside one immediate transaction, committed only if `f` succeeds. Records the
@@ -199,7 +313,8 @@ impl Store {
     /// (nothing half-written) and comes back as [`CoreError::Storage`] with its bilingual message;
     /// the next write works again once the disk is fixed.
     pub fn write<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
-        let mut conn = self.lock();
+        let mut slot = self.slot();
+        let conn = slot.as_mut().ok_or_else(crate::crypt::locked_error)?;
         let run = |conn: &mut Connection| -> Result<T> {
             let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             let out = f(&tx)?;
@@ -207,7 +322,7 @@ impl Store {
             tx.commit()?;
             Ok(out)
         };
-        let out = run(&mut conn);
+        let out = run(conn);
         if out.is_err() && !conn.is_autocommit() {
             // A failed COMMIT (disk full at the last moment) can leave the transaction open.
             let _ = conn.execute_batch("ROLLBACK");

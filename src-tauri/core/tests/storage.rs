@@ -87,7 +87,8 @@ fn request(name: &str) -> RegisterRequest {
 
 /// Patients, visits and outbox rows in the file (checked with a fresh connection).
 fn counts(db: &Path) -> (i64, i64, i64) {
-    let c = rusqlite::Connection::open(db).unwrap();
+    // Encrypted since setup: the core's opener keys it (this process holds the key).
+    let c = swagat_core::store::open_connection(db).unwrap();
     let n = |sql: &str| c.query_row(sql, [], |r| r.get::<_, i64>(0)).unwrap();
     (
         n("SELECT count(*) FROM patients"),
@@ -97,7 +98,8 @@ fn counts(db: &Path) -> (i64, i64, i64) {
 }
 
 fn integrity(db: &Path) -> String {
-    let c = rusqlite::Connection::open(db).unwrap();
+    // Encrypted since setup: the core's opener keys it (this process holds the key).
+    let c = swagat_core::store::open_connection(db).unwrap();
     c.query_row("PRAGMA integrity_check", [], |r| r.get(0))
         .unwrap()
 }

@@ -25,6 +25,8 @@ export interface AppStatus {
   facility_name_hi: string;
   idle_lock_minutes: number;
   pending_sync: number;
+  /** The database is encrypted and not unlocked yet: the first staff login unlocks it. */
+  locked: boolean;
   staff: StaffMember | null;
 }
 

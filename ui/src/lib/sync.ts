@@ -21,6 +21,8 @@ export interface SyncView {
   last_restore_at_ms: number | null;
   problem: SyncProblem | null;
   detail: string | null;
+  /** Enrolled with `--insecure-http`: an unencrypted http:// server on another machine. */
+  insecure: boolean;
 }
 
 export interface DeadLetter {
