@@ -160,3 +160,30 @@ pub fn artifacts_dir() -> PathBuf {
     let _ = std::fs::create_dir_all(&d);
     d
 }
+
+fn unlock_keys() -> &'static std::sync::Mutex<std::collections::HashMap<PathBuf, String>> {
+    static K: std::sync::OnceLock<std::sync::Mutex<std::collections::HashMap<PathBuf, String>>> =
+        std::sync::OnceLock::new();
+    K.get_or_init(Default::default)
+}
+
+/// Remembers the secret that unlocks the encrypted kiosk database `db` (its recovery key, after a
+/// seed through the core's first-run setup), for the `swagat-admin` processes a test starts.
+pub fn remember_unlock(db: &Path, secret: &str) {
+    if let Ok(mut m) = unlock_keys().lock() {
+        m.insert(db.to_path_buf(), secret.to_owned());
+    }
+}
+
+/// Sets `SWAGAT_UNLOCK` on `cmd` when `args` name (`--db X`) a database remembered by
+/// [`remember_unlock`] — the headless unlock contract.
+pub fn apply_unlock(cmd: &mut Command, args: &[&str]) {
+    let db = args
+        .iter()
+        .position(|a| *a == "--db")
+        .and_then(|i| args.get(i + 1));
+    let secret = db.and_then(|d| unlock_keys().lock().ok()?.get(Path::new(d)).cloned());
+    if let Some(s) = secret {
+        cmd.env("SWAGAT_UNLOCK", s);
+    }
+}

@@ -22,11 +22,11 @@ pub fn run(bin: &str, args: &[&str]) -> Value {
 
 /// Runs a binary of the workspace and returns what it did.
 pub fn output(bin: &str, args: &[&str]) -> Output {
-    Command::new(profile_dir().join(bin))
-        .args(args)
-        .env_remove("SWAGAT_DB")
-        .output()
-        .unwrap()
+    let mut cmd = Command::new(profile_dir().join(bin));
+    cmd.args(args).env_remove("SWAGAT_DB");
+    // A database seeded (and so encrypted) through the core is unlocked for the CLI.
+    swagat_tests::apply_unlock(&mut cmd, args);
+    cmd.output().unwrap()
 }
 
 /// `swagat-admin --db DB args…`.

@@ -80,6 +80,7 @@ fn integrity(db: &Path) -> String {
 
 #[test]
 fn kill_9_during_register_and_push_loses_nothing_and_duplicates_nothing() {
+    let started = Instant::now();
     let cycles = env_num("SWAGAT_CRASH_CYCLES", 500);
     let deadline = Instant::now() + Duration::from_secs(env_num("SWAGAT_CRASH_SECONDS", 150));
     let seed = std::time::SystemTime::now()
@@ -210,12 +211,20 @@ fn kill_9_during_register_and_push_loses_nothing_and_duplicates_nothing() {
         }
         sync_cycles += 1;
     }
+    let sync_target = (cycles / 5).max(1);
     println!(
-        "crash loop: {reg_cycles} register cycles ({reg_killed} killed; one registration takes ~{} ms), \
-         {sync_cycles} sync cycles ({sync_killed} killed; one sync ~{} ms), {} registrations returned a token",
+        "crash loop: {reg_cycles} of {cycles} register cycles completed ({reg_killed} killed by kill -9; \
+         one registration takes ~{} ms), {sync_cycles} of {sync_target} sync cycles completed \
+         ({sync_killed} killed; one sync ~{} ms), {} registrations returned a token, in {:.0} s{}",
         register_time.as_millis(),
         sync_time.as_millis(),
-        returned.len()
+        returned.len(),
+        started.elapsed().as_secs_f64(),
+        if reg_cycles < cycles || sync_cycles < sync_target {
+            " (stopped early at the deadline: SWAGAT_CRASH_SECONDS)"
+        } else {
+            ""
+        }
     );
     assert!(
         reg_killed > 0 && sync_killed > 0,

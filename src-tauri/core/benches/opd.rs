@@ -5,6 +5,8 @@
 //! - slip size.
 //!
 //! Prints the figures and writes them as JSON (`SWAGAT_BENCH_OUT`, default `target/bench-opd.json`).
+//! `SWAGAT_BENCH_ENCRYPTED=1` runs the same on an SQLCipher copy of the seeded database (encrypted
+//! at rest, as a kiosk is after setup; its recovery key kept beside it for reuse).
 //! Run: `cargo bench -p swagat-core --bench opd`. The seeded database is kept in the target folder
 //! (`$CARGO_TARGET_DIR` when set, else `target/`) and reused.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -21,6 +23,48 @@ fn pct(v: &mut [Duration], p: f64) -> f64 {
     v[i].as_secs_f64() * 1000.0
 }
 
+/// The SQLCipher copy of the seeded database (made once: seeded plaintext, then encrypted in
+/// place by the core's migration), unlocked with the recovery key kept beside it.
+fn encrypted_copy(target: &std::path::Path, plain: &std::path::Path, n: u32) -> std::path::PathBuf {
+    use swagat_core::crypt;
+    let db = target.join(format!("bench-opd-{n}-encrypted.db"));
+    let key_file = target.join(format!("bench-opd-{n}-encrypted.key"));
+    if let Ok(rk) = std::fs::read_to_string(&key_file) {
+        if db.exists() {
+            crypt::unlock_admin(&db, rk.trim()).unwrap();
+            return db;
+        }
+    }
+    // Seed the plaintext one first (the same data), then copy and encrypt the copy.
+    drop(Kiosk::open(plain).unwrap());
+    let have: i64 = Kiosk::open(plain)
+        .unwrap()
+        .store()
+        .read(|c| Ok(c.query_row("SELECT count(*) FROM patients", [], |r| r.get(0))?))
+        .unwrap();
+    if have < i64::from(n) {
+        let k = Kiosk::open(plain).unwrap();
+        swagat_core::demo::seed(&k, n - u32::try_from(have).unwrap(), 7).unwrap();
+    }
+    {
+        let c = swagat_core::store::open_connection(plain).unwrap();
+        c.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)").unwrap();
+    }
+    std::fs::copy(plain, &db).unwrap();
+    let key = crypt::DataKey::random().unwrap();
+    let kf = crypt::KeyFile {
+        format: 1,
+        key_check: key.check_value(),
+        ..Default::default()
+    };
+    let t = Instant::now();
+    let store = swagat_core::store::Store::open(&db).unwrap();
+    store.encrypt(&key, &kf).unwrap();
+    println!("encrypted the {n}-patient copy in {:.1} s", t.elapsed().as_secs_f64());
+    std::fs::write(&key_file, key.recovery_text().as_bytes()).unwrap();
+    db
+}
+
 fn main() {
     let n: u32 = std::env::var("SWAGAT_BENCH_PATIENTS")
         .ok()
@@ -34,8 +78,15 @@ fn main() {
             std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target")
         });
     std::fs::create_dir_all(&target).unwrap();
-    let db = target.join(format!("bench-opd-{n}.db"));
+    let plain_db = target.join(format!("bench-opd-{n}.db"));
+    let encrypted = std::env::var("SWAGAT_BENCH_ENCRYPTED").is_ok_and(|v| v == "1");
+    let db = if encrypted {
+        encrypted_copy(&target, &plain_db, n)
+    } else {
+        plain_db
+    };
     let kiosk = Kiosk::open(&db).unwrap();
+    assert_eq!(kiosk.is_encrypted(), encrypted);
     let have: i64 = kiosk
         .store()
         .read(|c| Ok(c.query_row("SELECT count(*) FROM patients", [], |r| r.get(0))?))
@@ -163,6 +214,7 @@ fn main() {
     let e2e_p95 = pct(&mut e2e, 0.95);
     let out = serde_json::json!({
         "patients": n,
+        "encrypted": encrypted,
         "seed_seconds": seed_secs,
         "register_returning_plus_slip_pdf_ms": {"p50": e2e_p50, "p95": e2e_p95, "goal_p95": 15.0},
         "two_step_ms": {

@@ -497,7 +497,14 @@ fn write_backup(
     local: OffsetDateTime,
 ) -> Result<BackupFile> {
     std::fs::create_dir_all(dir)?;
-    let page_size: i64 = src.pragma_query_value(None, "page_size", |r| r.get(0))?;
+    // SQLCipher answers `page_size` on a keyed database as text (`cipher_page_size`).
+    let page_size: i64 = match src.pragma_query_value(None, "page_size", |r| {
+        r.get::<_, rusqlite::types::Value>(0)
+    })? {
+        rusqlite::types::Value::Integer(i) => i,
+        rusqlite::types::Value::Text(t) => t.trim().parse().unwrap_or(4096),
+        _ => 4096,
+    };
     let pages: i64 = src.pragma_query_value(None, "page_count", |r| r.get(0))?;
     let need = u64::try_from(page_size.saturating_mul(pages)).unwrap_or(0);
     if let Ok(space) = crate::disk::space(dir) {

@@ -67,7 +67,12 @@ impl std::fmt::Debug for DataKey {
 
 impl PartialEq for DataKey {
     fn eq(&self, other: &Self) -> bool {
-        ring::constant_time::verify_slices_are_equal(&self.0[..], &other.0[..]).is_ok()
+        // Every byte compared (no early exit).
+        self.0
+            .iter()
+            .zip(other.0.iter())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
     }
 }
 
@@ -583,10 +588,13 @@ pub fn remove_wrapping(db: &Path, staff_id: &str) -> Result<()> {
 // ---------------------------------------------------------------------------------------------
 // Plaintext → encrypted
 
+/// Row counts of the tables that hold rows (virtual tables' rows live in their shadow tables;
+/// `sqlcipher_export` writes virtual tables straight into the schema, which this connection
+/// sees only once reopened).
 fn tables(conn: &Connection, schema: &str) -> Result<Vec<(String, i64)>> {
     let names: Vec<String> = conn
         .prepare(&format!(
-            "SELECT name FROM {schema}.sqlite_master WHERE type = 'table' \
+            "SELECT name FROM {schema}.sqlite_master WHERE type = 'table' AND rootpage > 0 \
              AND name NOT LIKE 'sqlite_%' ORDER BY name"
         ))?
         .query_map([], |r| r.get(0))?
@@ -620,7 +628,7 @@ pub fn encrypt_in_place(conn: Connection, db: &Path, key: &DataKey, kf: &KeyFile
         let v = key.pragma_value();
         conn.execute(
             "ATTACH DATABASE ?1 AS encrypted KEY ?2",
-            rusqlite::params![tmp.to_string_lossy(), v.as_str()],
+            rusqlite::params![tmp.to_string_lossy().into_owned(), v.as_str()],
         )?;
         conn.query_row("SELECT sqlcipher_export('encrypted')", [], |_| Ok(()))?;
         conn.pragma_update(Some("encrypted"), "user_version", version)?;

@@ -170,10 +170,7 @@ impl Kiosk {
     /// Encrypts a plaintext file database now, the data key wrapped for `member` with `secret`.
     fn encrypt_for(&self, member: &StaffMember, secret: &str) -> Result<()> {
         use crate::crypt::{self, DataKey, KeyFile};
-        let Some(db) = self.store.path() else {
-            return Ok(());
-        };
-        if self.store.is_encrypted() {
+        if self.store.path().is_none() || self.store.is_encrypted() {
             return Ok(());
         }
         let key = DataKey::random()?;
@@ -191,10 +188,8 @@ impl Kiosk {
                 secret,
             )?],
         };
-        self.store.encrypt(&key, &kf)?;
         // Every other active member gets a wrapping at their next login.
-        let _ = db;
-        Ok(())
+        self.store.encrypt(&key, &kf)
     }
 
     /// Keeps the key file in step after a login: a plaintext database is encrypted at the first

@@ -26,12 +26,22 @@ fn setup(k: &Kiosk) -> swagat_core::StaffMember {
     .unwrap()
 }
 
+/// The patient of the stolen-file test: with a mobile, an Aadhaar (consented) and an address.
 fn request(name: &str) -> RegisterRequest {
     serde_json::from_value(serde_json::json!({
         "department": "GEN",
         "patient": {"name": name, "gender": "F", "age_years": 34, "mobile": MOBILE,
                     "aadhaar": "2345 6789 0124", "aadhaar_consent": true,
                     "address": {"locality": "Kankarbagh", "district": "Patna", "pincode": "800020"}}
+    }))
+    .unwrap()
+}
+
+/// One of many different patients.
+fn patient(name: &str) -> RegisterRequest {
+    serde_json::from_value(serde_json::json!({
+        "department": "GEN",
+        "patient": {"name": name, "gender": "M", "age_years": 40}
     }))
     .unwrap()
 }
@@ -214,7 +224,7 @@ fn a_plaintext_database_from_an_older_swagat_is_encrypted_in_place_at_the_first_
     let k = Kiosk::open(&enc).unwrap();
     setup(&k);
     for i in 0..300 {
-        k.register(&Actor::Cli, &request(&format!("Old Patient {i}")))
+        k.register(&Actor::Cli, &patient(&format!("Old Patient {i}")))
             .unwrap();
     }
     let c = swagat_core::store::open_connection(&enc).unwrap();
@@ -278,7 +288,7 @@ fn encrypted_backups_verify_and_restore_with_the_key_only() {
     setup(&k);
     let rk = k.recovery_key().unwrap();
     for i in 0..25 {
-        k.register(&Actor::Cli, &request(&format!("Backed Up {i}")))
+        k.register(&Actor::Cli, &patient(&format!("Backed Up {i}")))
             .unwrap();
     }
     let made = k.backup_now(&Actor::Cli, Some(&usb)).unwrap();
@@ -286,7 +296,7 @@ fn encrypted_backups_verify_and_restore_with_the_key_only() {
     assert!(crypt::is_encrypted(&file), "the backup is encrypted");
     let v = backup::verify(&file).unwrap();
     assert!(v.ok && v.patients == 25, "{v:?}");
-    k.register(&Actor::Cli, &request("After The Backup")).unwrap();
+    k.register(&Actor::Cli, &patient("After The Backup")).unwrap();
     drop(k);
 
     // Without the key (a new process, nothing unlocked) the backup is unreadable.

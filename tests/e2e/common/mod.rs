@@ -24,6 +24,10 @@ pub fn seed_facility(
             admin_secret: secret.into(),
         })
         .unwrap();
+    // Setup encrypted the file: `swagat-admin` processes of the test unlock with its recovery key.
+    if let Some(rk) = kiosk.recovery_key() {
+        swagat_tests::remember_unlock(db, &rk);
+    }
     (kiosk, member)
 }
 
