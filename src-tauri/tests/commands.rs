@@ -110,13 +110,19 @@ fn the_first_login_after_boot_unlocks_the_encrypted_database() {
         )
         .unwrap();
     }
-    assert!(swagat_core::crypt::is_encrypted(&db), "setup encrypted the file");
+    assert!(
+        swagat_core::crypt::is_encrypted(&db),
+        "setup encrypted the file"
+    );
 
     // Boot: a new process knows no key. The app opens locked; the login screen has its names.
     swagat_core::crypt::forget(&db);
     let (_app, win) = app(AppState::open(&db));
     let st = invoke(&win, "app_status", json!({})).unwrap();
-    assert_eq!((st["locked"].as_bool(), st["first_run"].as_bool()), (Some(true), Some(false)));
+    assert_eq!(
+        (st["locked"].as_bool(), st["first_run"].as_bool()),
+        (Some(true), Some(false))
+    );
     assert_eq!(st["facility_name_en"], "PHC Bihta");
     let names = invoke(&win, "login_names", json!({})).unwrap();
     let mut names: Vec<&str> = names
@@ -129,11 +135,17 @@ fn the_first_login_after_boot_unlocks_the_encrypted_database() {
     assert_eq!(names, ["Admin", "Sunita"]);
     let err = invoke(&win, "login", json!({"name": "Sunita", "secret": "246803"})).unwrap_err();
     assert_eq!(err["en"], "wrong name or PIN");
-    assert_eq!(invoke(&win, "app_status", json!({})).unwrap()["locked"], true);
+    assert_eq!(
+        invoke(&win, "app_status", json!({})).unwrap()["locked"],
+        true
+    );
     // Reception's PIN unlocks; the kiosk then works as before.
     invoke(&win, "login", json!({"name": "Sunita", "secret": "246802"})).unwrap();
     let st = invoke(&win, "app_status", json!({})).unwrap();
-    assert_eq!((st["locked"].as_bool(), st["staff"]["name"].as_str()), (Some(false), Some("Sunita")));
+    assert_eq!(
+        (st["locked"].as_bool(), st["staff"]["name"].as_str()),
+        (Some(false), Some("Sunita"))
+    );
     let home = invoke(&win, "home_summary", json!({})).unwrap();
     assert_eq!(home["facility_name_en"], "PHC Bihta");
 }

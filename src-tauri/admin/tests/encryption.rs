@@ -93,7 +93,13 @@ fn init_sets_up_the_key_and_every_later_command_unlocks_or_exits_3() {
     .unwrap();
     let reg = ok(run(
         &db,
-        &["register", "--department", "GEN", "--json", fields.to_str().unwrap()],
+        &[
+            "register",
+            "--department",
+            "GEN",
+            "--json",
+            fields.to_str().unwrap(),
+        ],
         Some("135790"),
     ));
     assert_eq!(reg["token"], "A-001");
@@ -118,7 +124,14 @@ fn init_sets_up_the_key_and_every_later_command_unlocks_or_exits_3() {
     ok(run(
         &db,
         &[
-            "staff", "add", "--name", "Asha", "--role", "reception", "--secret", "246810",
+            "staff",
+            "add",
+            "--name",
+            "Asha",
+            "--role",
+            "reception",
+            "--secret",
+            "246810",
         ],
         Some(&rk),
     ));
@@ -142,9 +155,15 @@ fn init_sets_up_the_key_and_every_later_command_unlocks_or_exits_3() {
     let file = made["file"].as_str().unwrap().to_owned();
     let b = std::fs::read(&file).unwrap();
     assert!(!b.windows(11).any(|w| w == b"Sunita Devi"));
-    assert_eq!(run(&db, &["backup", "verify", &file], None).status.code(), Some(3));
+    assert_eq!(
+        run(&db, &["backup", "verify", &file], None).status.code(),
+        Some(3)
+    );
     let v = ok(run(&db, &["backup", "verify", &file], Some(&rk)));
-    assert_eq!((v["ok"].as_bool(), v["patients"].as_i64()), (Some(true), Some(1)));
+    assert_eq!(
+        (v["ok"].as_bool(), v["patients"].as_i64()),
+        (Some(true), Some(1))
+    );
     let restored = ok(run(&db, &["backup", "restore", &file], Some("135790")));
     assert_eq!(restored["verified"]["ok"], true);
     let s = ok(run(&db, &["patients", "search", "Sunita"], Some("135790")));

@@ -60,7 +60,10 @@ fn encrypted_copy(target: &std::path::Path, plain: &std::path::Path, n: u32) -> 
     let t = Instant::now();
     let store = swagat_core::store::Store::open(&db).unwrap();
     store.encrypt(&key, &kf).unwrap();
-    println!("encrypted the {n}-patient copy in {:.1} s", t.elapsed().as_secs_f64());
+    println!(
+        "encrypted the {n}-patient copy in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
     std::fs::write(&key_file, key.recovery_text().as_bytes()).unwrap();
     db
 }

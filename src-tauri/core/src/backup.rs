@@ -498,9 +498,9 @@ fn write_backup(
 ) -> Result<BackupFile> {
     std::fs::create_dir_all(dir)?;
     // SQLCipher answers `page_size` on a keyed database as text (`cipher_page_size`).
-    let page_size: i64 = match src.pragma_query_value(None, "page_size", |r| {
-        r.get::<_, rusqlite::types::Value>(0)
-    })? {
+    let page_size: i64 = match src
+        .pragma_query_value(None, "page_size", |r| r.get::<_, rusqlite::types::Value>(0))?
+    {
         rusqlite::types::Value::Integer(i) => i,
         rusqlite::types::Value::Text(t) => t.trim().parse().unwrap_or(4096),
         _ => 4096,

@@ -197,7 +197,13 @@ fn aead_key(k: &[u8; 32]) -> Result<LessSafeKey> {
 }
 
 /// Wraps `key` under `secret` for the staff member.
-pub fn wrap(key: &DataKey, staff_id: &str, name: &str, role: Role, secret: &str) -> Result<Wrapping> {
+pub fn wrap(
+    key: &DataKey,
+    staff_id: &str,
+    name: &str,
+    role: Role,
+    secret: &str,
+) -> Result<Wrapping> {
     let salt = random_bytes::<16>()?;
     let nonce = random_bytes::<12>()?;
     let k = kek(secret, &salt, KDF_M_KIB, KDF_T, KDF_P)?;
@@ -285,9 +291,9 @@ pub fn is_encrypted(path: &Path) -> bool {
 pub fn load_keyfile(db: &Path) -> Result<Option<KeyFile>> {
     let p = keyfile_path(db);
     match std::fs::read(&p) {
-        Ok(bytes) => serde_json::from_slice(&bytes)
-            .map(Some)
-            .map_err(|e| CoreError::Corrupt(format!("the key file {} is damaged: {e}", p.display()))),
+        Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| {
+            CoreError::Corrupt(format!("the key file {} is damaged: {e}", p.display()))
+        }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(e.into()),
     }
@@ -371,8 +377,13 @@ fn canonical(path: &Path) -> PathBuf {
     // Not there yet: canonicalise the folder.
     match (path.parent(), path.file_name()) {
         (Some(d), Some(n)) => {
-            let d = if d.as_os_str().is_empty() { Path::new(".") } else { d };
-            d.canonicalize().map_or_else(|_| path.to_path_buf(), |d| d.join(n))
+            let d = if d.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                d
+            };
+            d.canonicalize()
+                .map_or_else(|_| path.to_path_buf(), |d| d.join(n))
         }
         _ => path.to_path_buf(),
     }
@@ -431,9 +442,10 @@ pub fn key_opens(path: &Path, key: &DataKey) -> bool {
         return false;
     };
     apply_key(&c, key).is_ok()
-        && c
-            .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0))
-            .is_ok()
+        && c.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+            r.get::<_, i64>(0)
+        })
+        .is_ok()
 }
 
 /// The key to open `file` with: None for a plaintext file; else one of the keys this process
@@ -489,7 +501,11 @@ pub fn unlock_admin(db: &Path, secret: &str) -> Result<UnlockedBy> {
     }
     let kf = load_keyfile(db)?;
     let secret = secret.trim_end_matches(['\n', '\r']);
-    for w in kf.iter().flat_map(|k| k.staff.iter()).filter(|w| w.role == Role::Admin) {
+    for w in kf
+        .iter()
+        .flat_map(|k| k.staff.iter())
+        .filter(|w| w.role == Role::Admin)
+    {
         if let Some(key) = unwrap(w, secret)? {
             register(db, &key);
             return Ok(UnlockedBy::Admin {
@@ -529,9 +545,8 @@ pub fn throttle_check(name: &str) -> Result<()> {
     let m = throttle().lock().unwrap_or_else(|p| p.into_inner());
     if let Some((fails, at)) = m.get(&name.trim().to_lowercase()) {
         if let Some(wait) = crate::staff::lockout_for(i64::from(*fails)) {
-            let wait = std::time::Duration::from_secs(
-                u64::try_from(wait.whole_seconds()).unwrap_or(300),
-            );
+            let wait =
+                std::time::Duration::from_secs(u64::try_from(wait.whole_seconds()).unwrap_or(300));
             let elapsed = at.elapsed();
             if elapsed < wait {
                 let mins = (wait - elapsed).as_secs().div_ceil(60);
@@ -602,7 +617,10 @@ fn tables(conn: &Connection, schema: &str) -> Result<Vec<(String, i64)>> {
     let mut out = Vec::new();
     for n in names {
         let count: i64 = conn.query_row(
-            &format!("SELECT count(*) FROM {schema}.\"{}\"", n.replace('"', "\"\"")),
+            &format!(
+                "SELECT count(*) FROM {schema}.\"{}\"",
+                n.replace('"', "\"\"")
+            ),
             [],
             |r| r.get(0),
         )?;
@@ -636,7 +654,8 @@ pub fn encrypt_in_place(conn: Connection, db: &Path, key: &DataKey, kf: &KeyFile
         conn.execute_batch("DETACH DATABASE encrypted")?;
         if after != before {
             return Err(CoreError::Corrupt(
-                "the encrypted copy does not hold every row; the database was left as it was".into(),
+                "the encrypted copy does not hold every row; the database was left as it was"
+                    .into(),
             ));
         }
         Ok(())
@@ -706,16 +725,26 @@ mod tests {
     fn recovery_text_round_trips_and_wrong_secrets_open_nothing() {
         let k = DataKey::random().unwrap();
         let text = k.recovery_text();
-        assert!(text.starts_with("RK-") && text.len() == 3 + 64 + 7, "{}", *text);
+        assert!(
+            text.starts_with("RK-") && text.len() == 3 + 64 + 7,
+            "{}",
+            *text
+        );
         assert_eq!(DataKey::from_recovery(&text).unwrap(), k);
-        assert_eq!(DataKey::from_recovery(&text.to_uppercase().replace('-', " ")).unwrap(), k);
+        assert_eq!(
+            DataKey::from_recovery(&text.to_uppercase().replace('-', " ")).unwrap(),
+            k
+        );
         assert!(DataKey::from_recovery("135790").is_none());
         let w = wrap(&k, "s1", "Asha", Role::Reception, "135790").unwrap();
         assert_eq!(unwrap(&w, "135790").unwrap().unwrap(), k);
         assert!(unwrap(&w, "135791").unwrap().is_none());
         let mut moved = w.clone();
         moved.staff_id = "s2".into();
-        assert!(unwrap(&moved, "135790").unwrap().is_none(), "bound to its staff id");
+        assert!(
+            unwrap(&moved, "135790").unwrap().is_none(),
+            "bound to its staff id"
+        );
         assert!(!format!("{k:?}").contains(&hex(&k.0[..])));
     }
 }

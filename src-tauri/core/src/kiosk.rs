@@ -178,7 +178,10 @@ impl Kiosk {
         let kf = KeyFile {
             format: 1,
             key_check: key.check_value(),
-            facility_name_en: names.as_ref().map(|s| s.name_en.clone()).unwrap_or_default(),
+            facility_name_en: names
+                .as_ref()
+                .map(|s| s.name_en.clone())
+                .unwrap_or_default(),
             facility_name_hi: names.map(|s| s.name_hi).unwrap_or_default(),
             staff: vec![crypt::wrap(
                 &key,

@@ -65,8 +65,10 @@ fn files_containing(dir: &Path, needle: &[u8]) -> Vec<String> {
 /// What a thief's `sqlite3 kiosk.db` does: open and read the schema, without the key.
 fn opens_without_key(db: &Path) -> bool {
     let c = rusqlite::Connection::open(db).unwrap();
-    c.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0))
-        .is_ok()
+    c.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+        r.get::<_, i64>(0)
+    })
+    .is_ok()
 }
 
 fn mode(p: &Path) -> u32 {
@@ -102,14 +104,21 @@ fn a_stolen_file_yields_nothing_and_the_first_login_unlocks_it() {
         .read(|c| swagat_core::opd::secrets::stored_key(c).map(|k| k.unwrap_or_default()))
         .unwrap();
     assert!(!hash_key.is_empty());
-    let backup = k.backup_now(&Actor::Cli, Some(&dir.path().join("usb"))).unwrap();
+    let backup = k
+        .backup_now(&Actor::Cli, Some(&dir.path().join("usb")))
+        .unwrap();
     drop(k);
 
     // The thief copies the folder and the USB stick: not a name, not a mobile number, not the
     // Aadhaar hashing key, in any file (database, WAL, key file, backup); no key, no schema.
     // (The hashing key is stored as hex.)
     let hash_hex: String = hash_key.iter().map(|b| format!("{b:02x}")).collect();
-    for needle in [NAME.as_bytes(), MOBILE.as_bytes(), b"Kankarbagh", hash_hex.as_bytes()] {
+    for needle in [
+        NAME.as_bytes(),
+        MOBILE.as_bytes(),
+        b"Kankarbagh",
+        hash_hex.as_bytes(),
+    ] {
         assert_eq!(files_containing(dir.path(), needle), Vec::<String>::new());
     }
     assert!(!opens_without_key(&db), "sqlite3 cannot read it");
@@ -126,12 +135,20 @@ fn a_stolen_file_yields_nothing_and_the_first_login_unlocks_it() {
     let st = k.status().unwrap();
     assert!(st.locked && !st.first_run);
     assert_eq!(st.facility_name_en, "PHC Bihta");
-    let mut names: Vec<String> = k.login_names().unwrap().into_iter().map(|n| n.name).collect();
+    let mut names: Vec<String> = k
+        .login_names()
+        .unwrap()
+        .into_iter()
+        .map(|n| n.name)
+        .collect();
     names.sort();
     assert_eq!(names, ["Admin", "Asha"]);
     let err = k.visit(&reg.visit_id).unwrap_err();
     assert!(matches!(err, CoreError::Locked { .. }), "{err:?}");
-    assert!(k.sync_store().is_err(), "background sync cannot start locked");
+    assert!(
+        k.sync_store().is_err(),
+        "background sync cannot start locked"
+    );
     // A wrong PIN and an unknown name: refused alike, still locked.
     for (who, pin) in [("Asha", "246811"), ("Nobody", "246810")] {
         let e = k.login(who, pin).unwrap_err();
@@ -155,7 +172,10 @@ fn a_stolen_file_yields_nothing_and_the_first_login_unlocks_it() {
         k.unlock(&wrong).unwrap_err(),
         CoreError::Locked { .. }
     ));
-    assert!(k.unlock("246810").is_err(), "reception's PIN is not an admin secret");
+    assert!(
+        k.unlock("246810").is_err(),
+        "reception's PIN is not an admin secret"
+    );
     assert_eq!(k.unlock(&rk).unwrap(), crypt::UnlockedBy::RecoveryKey);
     assert_eq!(k.visit(&reg.visit_id).unwrap().token, reg.token);
 }
@@ -181,15 +201,27 @@ fn wrappings_follow_disable_and_pin_reset() {
     drop(k);
     crypt::forget(&db);
     let k = Kiosk::open(&db).unwrap();
-    assert!(k.login("Asha", "246810").is_err(), "the old PIN's wrapping is gone");
+    assert!(
+        k.login("Asha", "246810").is_err(),
+        "the old PIN's wrapping is gone"
+    );
     assert!(k.is_locked());
     k.login("Asha", "975310").unwrap();
     k.set_staff_active(&me, &asha.id, false).unwrap();
     drop(k);
     crypt::forget(&db);
     let k = Kiosk::open(&db).unwrap();
-    let names: Vec<String> = k.login_names().unwrap().into_iter().map(|n| n.name).collect();
-    assert_eq!(names, ["Admin"], "a disabled account cannot unlock the disk");
+    let names: Vec<String> = k
+        .login_names()
+        .unwrap()
+        .into_iter()
+        .map(|n| n.name)
+        .collect();
+    assert_eq!(
+        names,
+        ["Admin"],
+        "a disabled account cannot unlock the disk"
+    );
     assert!(k.login("Asha", "975310").is_err());
     assert!(k.is_locked());
     k.login("Admin", "135790").unwrap();
@@ -228,14 +260,13 @@ fn a_plaintext_database_from_an_older_swagat_is_encrypted_in_place_at_the_first_
             .unwrap();
     }
     let c = swagat_core::store::open_connection(&enc).unwrap();
-    c.execute(
-        "ATTACH DATABASE ?1 AS plain KEY ''",
-        [db.to_str().unwrap()],
-    )
-    .unwrap();
+    c.execute("ATTACH DATABASE ?1 AS plain KEY ''", [db.to_str().unwrap()])
+        .unwrap();
     c.query_row("SELECT sqlcipher_export('plain')", [], |_| Ok(()))
         .unwrap();
-    let v: i64 = c.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+    let v: i64 = c
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
     c.pragma_update(Some("plain"), "user_version", v).unwrap();
     c.execute_batch("DETACH DATABASE plain").unwrap();
     drop(c);
@@ -296,7 +327,8 @@ fn encrypted_backups_verify_and_restore_with_the_key_only() {
     assert!(crypt::is_encrypted(&file), "the backup is encrypted");
     let v = backup::verify(&file).unwrap();
     assert!(v.ok && v.patients == 25, "{v:?}");
-    k.register(&Actor::Cli, &patient("After The Backup")).unwrap();
+    k.register(&Actor::Cli, &patient("After The Backup"))
+        .unwrap();
     drop(k);
 
     // Without the key (a new process, nothing unlocked) the backup is unreadable.
@@ -315,7 +347,11 @@ fn encrypted_backups_verify_and_restore_with_the_key_only() {
     let k = Kiosk::open(&db).unwrap();
     assert!(!k.is_locked());
     assert_eq!(k.search_patients("Backed Up", 50).unwrap().1.len(), 25);
-    assert!(k.search_patients("After The Backup", 5).unwrap().1.is_empty());
+    assert!(k
+        .search_patients("After The Backup", 5)
+        .unwrap()
+        .1
+        .is_empty());
     drop(k);
     // And after a "reboot" the staff PIN still unlocks the restored file (same data key).
     crypt::forget(&db);

@@ -38,7 +38,10 @@ pub fn remember(db: &Path, args: &[&str], out: &Output) {
     }
     if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&out.stdout) {
         if let Some(k) = v["recovery_key"].as_str() {
-            keys().lock().unwrap().insert(db.to_path_buf(), k.to_owned());
+            keys()
+                .lock()
+                .unwrap()
+                .insert(db.to_path_buf(), k.to_owned());
         }
     }
 }
