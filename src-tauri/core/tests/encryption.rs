@@ -112,7 +112,11 @@ fn a_stolen_file_yields_nothing_and_the_first_login_unlocks_it() {
     // The thief copies the folder and the USB stick: not a name, not a mobile number, not the
     // Aadhaar hashing key, in any file (database, WAL, key file, backup); no key, no schema.
     // (The hashing key is stored as hex.)
-    let hash_hex: String = hash_key.iter().map(|b| format!("{b:02x}")).collect();
+    let hash_hex = hash_key.iter().fold(String::new(), |mut s, b| {
+        use std::fmt::Write as _;
+        let _ = write!(s, "{b:02x}");
+        s
+    });
     for needle in [
         NAME.as_bytes(),
         MOBILE.as_bytes(),
