@@ -25,6 +25,11 @@ const BUSY_DAY: &str = "2025-06-16";
 const BUSY_VISITS: u32 = 800;
 
 fn main() {
+    // `cargo bench` passes `--bench`; under `cargo test --all-targets` do nothing (too long).
+    if !std::env::args().any(|a| a == "--bench") {
+        println!("reports: benchmark skipped (run it with `cargo bench --workspace --bench reports`)");
+        return;
+    }
     let n: u32 = std::env::var("SWAGAT_BENCH_PATIENTS")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -159,6 +164,10 @@ fn main() {
     }
     let summary = summary.unwrap();
     let out = serde_json::json!({
+        "machine": {
+            "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
+            "loadavg_at_end": std::fs::read_to_string("/proc/loadavg").unwrap_or_default().trim(),
+        },
         "patients": n,
         "visits": visits,
         "open_and_migrate_s": open_secs,
