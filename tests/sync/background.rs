@@ -155,7 +155,11 @@ fn kiosk_on_dashboard(server_db: &str, base: &str, code: &str) -> Value {
         stdin.write_all(b"heartbeat password\n").unwrap();
     }
     let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let http = reqwest::blocking::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -191,7 +195,14 @@ fn the_state_dashboard_shows_the_app_version_and_free_disk_after_a_sync() {
     let dir = tempfile::tempdir().unwrap();
     let server_db = format!("sqlite:{}", dir.path().join("state.db").display());
     let fac = server_cli(&[
-        "facility", "add", "--db", &server_db, "--code", "RNC08", "--name", "PHC Kanke",
+        "facility",
+        "add",
+        "--db",
+        &server_db,
+        "--code",
+        "RNC08",
+        "--name",
+        "PHC Kanke",
     ]);
     let port = free_port();
     let listen = format!("127.0.0.1:{port}");
@@ -211,7 +222,9 @@ fn the_state_dashboard_shows_the_app_version_and_free_disk_after_a_sync() {
     register(&kiosk, "Sunita Munda");
     let service = SyncService::for_kiosk(&kiosk, Duration::from_secs(3600), "7.7.7-shell").unwrap();
     service.sync_now();
-    wait(&service, 30, |v| v.pending == 0 && v.online && v.last_sync_at_ms.is_some());
+    wait(&service, 30, |v| {
+        v.pending == 0 && v.online && v.last_sync_at_ms.is_some()
+    });
     // The heartbeat follows the round's last request: give it a moment to land.
     let start = Instant::now();
     let k = loop {
@@ -237,5 +250,8 @@ fn the_state_dashboard_shows_the_app_version_and_free_disk_after_a_sync() {
     let k = kiosk_on_dashboard(&server_db, &base, "RNC08");
     assert_eq!(k["app_version"], env!("CARGO_PKG_VERSION"), "{k}");
     assert!(k["free_disk_bytes"].as_i64().unwrap_or(0) > 0, "{k}");
-    assert_ne!(k["app_version"], "7.7.7-shell", "a fresh heartbeat replaced the app's");
+    assert_ne!(
+        k["app_version"], "7.7.7-shell",
+        "a fresh heartbeat replaced the app's"
+    );
 }

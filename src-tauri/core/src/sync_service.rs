@@ -394,17 +394,13 @@ pub fn error_message(e: &SyncError) -> CoreError {
 pub fn engine_config(kiosk: &Kiosk, app_version: &str) -> EngineConfig {
     EngineConfig {
         app_version: app_version.to_owned(),
-        data_dir: kiosk
-            .store()
-            .path()
-            .and_then(|p| p.parent())
-            .map(|p| {
-                if p.as_os_str().is_empty() {
-                    std::path::PathBuf::from(".")
-                } else {
-                    p.to_path_buf()
-                }
-            }),
+        data_dir: kiosk.store().path().and_then(|p| p.parent()).map(|p| {
+            if p.as_os_str().is_empty() {
+                std::path::PathBuf::from(".")
+            } else {
+                p.to_path_buf()
+            }
+        }),
         ..EngineConfig::default()
     }
 }

@@ -220,32 +220,88 @@ fn main() {
         .unwrap();
     rt.block_on(async move {
         let store = Arc::new(DbStore::open(&url).await.unwrap());
-        let (pg, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
+        let (pg, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+            .await
+            .unwrap();
         tokio::spawn(conn);
         let facs = seed(&store, &pg, visits).await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let s = store.clone();
-        tokio::spawn(async move { swagat_server::serve(s, listener, std::future::pending()).await.unwrap() });
+        tokio::spawn(async move {
+            swagat_server::serve(s, listener, std::future::pending())
+                .await
+                .unwrap()
+        });
         let name = format!("bench-{}", Uuid::now_v7().simple());
-        swagat_server::users::add(&*store, &name, "state", None, None, "bench password").await.unwrap();
-        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-        let r = http.post(format!("{base}/login")).form(&[("name", name.as_str()), ("password", "bench password")]).send().await.unwrap();
-        let cookie = r.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
+        swagat_server::users::add(&*store, &name, "state", None, None, "bench password")
+            .await
+            .unwrap();
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let r = http
+            .post(format!("{base}/login"))
+            .form(&[("name", name.as_str()), ("password", "bench password")])
+            .send()
+            .await
+            .unwrap();
+        let cookie = r.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_string();
         // A visit of facility 0 for the slip page.
         let f0 = facs[0].0;
-        let vid: Uuid = pg.query_one("SELECT record_id FROM proj_visits WHERE facility_id = $1 LIMIT 1", &[&f0]).await.unwrap().get(0);
+        let vid: Uuid = pg
+            .query_one(
+                "SELECT record_id FROM proj_visits WHERE facility_id = $1 LIMIT 1",
+                &[&f0],
+            )
+            .await
+            .unwrap()
+            .get(0);
         let key = store.facility_slip_key(f0).await.unwrap().unwrap();
-        let slip = format!("/s/{vid}?k={}", swagat_server::slip_page::link_mac(&key, &vid.to_string()));
+        let slip = format!(
+            "/s/{vid}?k={}",
+            swagat_server::slip_page::link_mac(&key, &vid.to_string())
+        );
         let to = day(today());
         let from = day(today() - time::Duration::days(29));
         let cases = [
-            ("state_overview_html", format!("/dashboard?from={from}&to={to}")),
-            ("district_overview_html", format!("/dashboard?from={from}&to={to}&district={}", district_of(0))),
-            ("state_summary_json", format!("/api/v1/dashboard/summary?from={from}&to={to}")),
-            ("district_summary_json", format!("/api/v1/dashboard/summary?from={from}&to={to}&district={}", district_of(0))),
-            ("facility_page_html", format!("/dashboard/facility/{}?from={from}&to={to}", facs[0].1)),
-            ("facility_page_json", format!("/api/v1/dashboard/facility/{}?from={from}&to={to}", facs[0].1)),
+            (
+                "state_overview_html",
+                format!("/dashboard?from={from}&to={to}"),
+            ),
+            (
+                "district_overview_html",
+                format!("/dashboard?from={from}&to={to}&district={}", district_of(0)),
+            ),
+            (
+                "state_summary_json",
+                format!("/api/v1/dashboard/summary?from={from}&to={to}"),
+            ),
+            (
+                "district_summary_json",
+                format!(
+                    "/api/v1/dashboard/summary?from={from}&to={to}&district={}",
+                    district_of(0)
+                ),
+            ),
+            (
+                "facility_page_html",
+                format!("/dashboard/facility/{}?from={from}&to={to}", facs[0].1),
+            ),
+            (
+                "facility_page_json",
+                format!(
+                    "/api/v1/dashboard/facility/{}?from={from}&to={to}",
+                    facs[0].1
+                ),
+            ),
             ("slip_page", slip),
         ];
         let mut out = serde_json::Map::new();
@@ -276,7 +332,9 @@ fn main() {
             out.insert(name.to_string(), json!({"p50_ms": p50, "p95_ms": p95}));
         }
         let loadavg = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
-        let goal_met = out.values().all(|v| v["p95_ms"].as_f64().is_some_and(|p| p <= 100.0));
+        let goal_met = out
+            .values()
+            .all(|v| v["p95_ms"].as_f64().is_some_and(|p| p <= 100.0));
         let result = json!({
             "visits": visits, "facilities": FACILITIES, "districts": DISTRICTS, "rounds": rounds,
             "range_days": 30, "goal_p95_ms": 100, "goal_met": goal_met,
@@ -287,7 +345,10 @@ fn main() {
             "results": out,
         });
         let path = std::env::var("SWAGAT_BENCH_OUT").unwrap_or_else(|_| {
-            format!("{}/dashboard-bench.json", std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into()))
+            format!(
+                "{}/dashboard-bench.json",
+                std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into())
+            )
         });
         let _ = std::fs::write(&path, serde_json::to_string_pretty(&result).unwrap());
         println!("written to {path}");
