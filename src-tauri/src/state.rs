@@ -153,7 +153,11 @@ impl AppState {
         let Ok(kiosk) = self.kiosk.as_ref() else {
             return;
         };
-        match SyncService::for_kiosk(kiosk, swagat_core::sync_service::APP_POLL_INTERVAL) {
+        match SyncService::for_kiosk(
+            kiosk,
+            swagat_core::sync_service::APP_POLL_INTERVAL,
+            env!("CARGO_PKG_VERSION"),
+        ) {
             Ok(service) => {
                 if let Ok(mut slot) = self.sync.lock() {
                     *slot = Some(service);

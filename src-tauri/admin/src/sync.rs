@@ -78,7 +78,9 @@ pub fn enroll(
 
 /// One sync (or until nothing waits); prints `{pushed, pulled, pending, dead_letters}`.
 pub fn sync(kiosk: &Kiosk, until_idle: bool) -> Result<Value, CliError> {
-    let engine = SyncEngine::new(store(kiosk)?, EngineConfig::default());
+    // The heartbeat after the sync reports the admin CLI's version and the kiosk's free disk.
+    let config = swagat_core::sync_service::engine_config(kiosk, env!("CARGO_PKG_VERSION"));
+    let engine = SyncEngine::new(store(kiosk)?, config);
     let rt = runtime()?;
     let report = rt
         .block_on(async {

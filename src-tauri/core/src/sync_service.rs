@@ -172,12 +172,13 @@ impl SyncService {
     }
 
     /// Starts the loop over `kiosk`'s database, with the app's defaults and `poll` between idle
-    /// rounds.
-    pub fn for_kiosk(kiosk: &Kiosk, poll: Duration) -> Result<Self> {
+    /// rounds. `app_version` is the shell's own version: every sync's heartbeat reports it to
+    /// the state server, with the free disk of the kiosk's data folder.
+    pub fn for_kiosk(kiosk: &Kiosk, poll: Duration, app_version: &str) -> Result<Self> {
         let config = EngineConfig {
             poll_interval: poll,
             device_name: device_name(),
-            ..EngineConfig::default()
+            ..engine_config(kiosk, app_version)
         };
         Self::start(kiosk.sync_store()?, config)
     }
@@ -384,6 +385,23 @@ pub fn error_message(e: &SyncError) -> CoreError {
     };
     CoreError::Sync {
         msg: crate::error::Msg::new(en, hi),
+    }
+}
+
+/// The engine's defaults for `kiosk`, with what its heartbeat reports: `app_version` (the
+/// caller's: the desktop shell's or the admin CLI's) and the folder holding the kiosk's
+/// database, whose disk's free space the state dashboard shows.
+pub fn engine_config(kiosk: &Kiosk, app_version: &str) -> EngineConfig {
+    EngineConfig {
+        app_version: app_version.to_owned(),
+        data_dir: kiosk.store().path().and_then(|p| p.parent()).map(|p| {
+            if p.as_os_str().is_empty() {
+                std::path::PathBuf::from(".")
+            } else {
+                p.to_path_buf()
+            }
+        }),
+        ..EngineConfig::default()
     }
 }
 

@@ -174,6 +174,12 @@ pub struct EngineConfig {
     /// Allow an `http://` server URL that is not loopback (`swagat-admin enroll
     /// --insecure-http`; remembered in the credential). Off by default: https only.
     pub allow_insecure_http: bool,
+    /// The version the heartbeat reports: the app's (the shell passes its own) or the admin
+    /// CLI's. Empty: the sync client's own version.
+    pub app_version: String,
+    /// The folder whose disk's free space the heartbeat reports (the kiosk's data folder).
+    /// `None`: the working directory.
+    pub data_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for EngineConfig {
@@ -192,6 +198,8 @@ impl Default for EngineConfig {
             poll_interval: Duration::from_secs(60),
             device_name: String::new(),
             allow_insecure_http: false,
+            app_version: String::new(),
+            data_dir: None,
         }
     }
 }
@@ -650,7 +658,7 @@ impl<S: KioskStore> SyncEngine<S> {
         }
         blocking(&self.store, |s| s.record_sync_success(now_ms())).await?;
         let last_error = self.status.borrow().last_error.clone(); // issue 12: kiosk health
-        crate::heartbeat::send_quietly(&client, &self.store, last_error).await;
+        crate::heartbeat::send_quietly(&client, &self.store, &self.config, last_error).await;
         Ok(())
     }
 

@@ -2,26 +2,18 @@
 //! engine at the end of every sync round — `swagat-admin sync` included — so the state
 //! dashboard sees each kiosk's backlog, dead letters, oldest unsent record, last error kind and
 //! free disk. Best effort: a failed heartbeat is logged and never fails the sync.
+//!
+//! The app version and the data folder (for free disk) come from the engine's
+//! [`EngineConfig`]: the desktop shell passes its version through the core's sync service, and
+//! `swagat-admin sync` its own, each with the kiosk database's folder.
 
+use crate::engine::EngineConfig;
 use crate::http::ServerClient;
 use crate::store::KioskStore;
 use std::path::PathBuf;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use swagat_sync_protocol::{Heartbeat, HeartbeatAck};
 use tracing::debug;
-
-static APP_VERSION: OnceLock<String> = OnceLock::new();
-static DATA_DIR: OnceLock<PathBuf> = OnceLock::new();
-
-/// Sets the version reported (the app's; defaults to the sync client's).
-pub fn set_app_version(v: impl Into<String>) {
-    let _ = APP_VERSION.set(v.into());
-}
-
-/// Sets the folder whose disk's free space is reported (defaults to the working directory).
-pub fn set_data_dir(p: impl Into<PathBuf>) {
-    let _ = DATA_DIR.set(p.into());
-}
 
 /// Free bytes available to this process on the disk holding `dir`.
 #[cfg(unix)]
@@ -48,9 +40,10 @@ pub fn error_kind(message: &str) -> String {
         .collect()
 }
 
-/// Builds this kiosk's report from its store.
+/// Builds this kiosk's report from its store, with the version and data folder of `config`.
 pub fn report<S: KioskStore>(
     store: &S,
+    config: &EngineConfig,
     last_error: Option<&str>,
     now_ms: i64,
 ) -> Option<Heartbeat> {
@@ -63,16 +56,18 @@ pub fn report<S: KioskStore>(
             let written_ms = (e.hlc.to_u64() >> 16) as i64;
             ((now_ms - written_ms).max(0) / 1000) as u64
         });
-    let dir = DATA_DIR
-        .get()
-        .cloned()
+    let dir = config
+        .data_dir
+        .clone()
         .or_else(|| std::env::current_dir().ok())
         .unwrap_or_else(|| PathBuf::from("."));
+    let version = config.app_version.trim();
     Some(Heartbeat {
-        app_version: APP_VERSION
-            .get()
-            .cloned()
-            .unwrap_or_else(|| env!("CARGO_PKG_VERSION").to_string()),
+        app_version: if version.is_empty() {
+            env!("CARGO_PKG_VERSION").to_string()
+        } else {
+            version.chars().take(64).collect()
+        },
         outbox_pending: counts.pending,
         dead_letters: counts.dead_letters,
         oldest_unsent_age_s: if counts.pending > 0 { oldest } else { None },
@@ -85,14 +80,16 @@ pub fn report<S: KioskStore>(
 pub async fn send_quietly<S: KioskStore>(
     client: &ServerClient,
     store: &Arc<S>,
+    config: &EngineConfig,
     last_error: Option<String>,
 ) {
     let s = store.clone();
+    let config = config.clone();
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0);
-    let hb = tokio::task::spawn_blocking(move || report(&*s, last_error.as_deref(), now))
+    let hb = tokio::task::spawn_blocking(move || report(&*s, &config, last_error.as_deref(), now))
         .await
         .ok()
         .flatten();

@@ -371,7 +371,7 @@ export interface MonthlyFigures {
   month: string;
   from: string;
   to: string;
-  items: { key: string; label_en: string; label_hi: string; value: number }[];
+  items: { key: string; hmis_code: string | null; label_en: string; label_hi: string; value: number }[];
 }
 
 export type ReportKind = 'register' | 'cash' | 'day_sheet' | 'summary';

@@ -1,14 +1,32 @@
 //! Monthly figures arranged like the outpatient items of the HMIS facility format.
 //!
 //! What was followed: the Ministry of Health & Family Welfare's HMIS "Monthly Service Delivery
-//! Reporting Format" for Primary Health Centres (the HWC-PHC / AAM-PHC facility format; the copy
-//! consulted was <https://scribd.com/document/673110346/HWC-PHC-Format>), whose Part C "Patient
-//! Services" reports outpatient attendance — allopathic OPD by sex (male, female, transgender),
-//! AYUSH OPD and dental OPD separately — each item a "number reported during the month
-//! (in-facility)". The copy at hand did not show the OPD items' numbers legibly, so the items here
-//! carry descriptive keys (`opd.total`, `opd.male`, …) and the HMIS wording, not HMIS item codes;
-//! a state that maps them to its codes maps these keys. Only what the counter records is here:
-//! diagnoses, IPD and lab items are not the reception's.
+//! Reporting Format" for Primary Health Centres, in its current revision (the Ayushman Arogya
+//! Mandir one: "AAM-PHC / UPHC-AAM" facility types; a copy of the form's first pages is
+//! <https://www.scribd.com/document/882339432/HWC-PHC-Format-1>, the earlier HWC-PHC revision
+//! <https://scribd.com/document/673110346/HWC-PHC-Format>). Its Part C, section M14 "Patient
+//! Services", reports each item as a "number reported during the month (in-facility)".
+//!
+//! Item numbers (`hmis_code`) and the item names as HMIS spells them:
+//! - `14.2.1` "Allopathic- Outpatient attendance" — every department but AYUSH;
+//! - `14.2.2` "Ayush - Outpatient attendance" — departments whose code starts with `AYU`;
+//! - `14.1.1.b` "Geriatric (age>=60 yrs) patients footfall" — the 60+ band.
+//!
+//! Where they were checked, precisely: no legible copy of the form's M14 page was found. The
+//! numbers come from public copies of HMIS data-item lists, which name every item
+//! "<code> :: <name>" the way the HMIS portal's facility-wise data does (for instance the columns
+//! of the Andhra Pradesh HMIS data set <https://huggingface.co/datasets/hmisapdb/ap-hmis-dashboard>,
+//! whose stored excerpt shows only Part A items): `14.2.1` with this name appears in four separate
+//! lists and `14.2.2` in three (of the current AAM revision and the previous one, unchanged);
+//! `14.1.1.b` in one list, of the current revision (which also numbers "14.1.1.a Total number of
+//! geriatric/elderly patients (age>=60 yrs) Registered" and "14.2.1.a Out of above, number of
+//! specialist Allopathic OPD services provided", neither of which the counter records). The
+//! previous revision numbered disease-wise OPD items instead (e.g. "14.1.8 Outpatient - Dental",
+//! "14.1.21 Outpatient - Geriatric (age>=60 yrs)"); the current PHC list has no dental OPD item.
+//! The other figures — by sex, new vs follow-up, under-5, dental, ABHA-linked — are not OPD items
+//! of the current format, so they keep descriptive keys and no `hmis_code`; a state that needs
+//! them maps these keys. Only what the counter records is here: diagnoses, IPD and lab items are
+//! not the reception's.
 //!
 //! Rules: cancelled visits are not attendance; "OPD attendance" is new + follow-up (HMIS counts
 //! footfall, old and new); `T` (transgender) is reported with "other" because the kiosk's
@@ -27,6 +45,8 @@ use crate::error::Result;
 pub struct HmisItem {
     /// Our key, e.g. `opd.female`.
     pub key: String,
+    /// The HMIS data item number (e.g. `14.2.1`) where the current format has this item.
+    pub hmis_code: Option<String>,
     /// The item as HMIS words it (English).
     pub label_en: String,
     /// The item in Hindi.
@@ -62,16 +82,37 @@ pub(crate) fn load(conn: &Connection, from: Date, to: Date) -> Result<Monthly> {
     let gt = |key: &str| get(&c, "gender_type", key).0;
     let item = |key: &str, en: &str, hi: &str, value: i64| HmisItem {
         key: key.to_owned(),
+        hmis_code: None,
         label_en: en.to_owned(),
         label_hi: hi.to_owned(),
         value,
     };
+    let coded = |code: &str, key: &str, en: &str, hi: &str, value: i64| HmisItem {
+        hmis_code: Some(code.to_owned()),
+        ..item(key, en, hi, value)
+    };
+    let total = get(&c, "all", "").0;
+    let ayush = dept_prefix(&c, "AYU");
     let items = vec![
         item(
             "opd.total",
             "OPD attendance (all, new + old cases)",
             "ओपीडी उपस्थिति (सभी, नए + पुराने)",
-            get(&c, "all", "").0,
+            total,
+        ),
+        coded(
+            "14.2.1",
+            "opd.allopathic",
+            "Allopathic- Outpatient attendance",
+            "एलोपैथिक — ओपीडी उपस्थिति",
+            total - ayush,
+        ),
+        coded(
+            "14.2.2",
+            "opd.ayush",
+            "Ayush - Outpatient attendance",
+            "आयुष — ओपीडी उपस्थिति",
+            ayush,
         ),
         item(
             "opd.male",
@@ -121,10 +162,11 @@ pub(crate) fn load(conn: &Connection, from: Date, to: Date) -> Result<Monthly> {
             "ओपीडी उपस्थिति — 5 वर्ष से कम आयु के बच्चे",
             get(&c, "band", "0-4").0,
         ),
-        item(
+        coded(
+            "14.1.1.b",
             "opd.elderly_60_plus",
-            "OPD attendance — 60 years and above",
-            "ओपीडी उपस्थिति — 60 वर्ष और अधिक",
+            "Geriatric (age>=60 yrs) patients footfall",
+            "वृद्ध (60 वर्ष और अधिक) मरीज़ों की ओपीडी उपस्थिति",
             get(&c, "band", "60+").0,
         ),
         item(
@@ -132,12 +174,6 @@ pub(crate) fn load(conn: &Connection, from: Date, to: Date) -> Result<Monthly> {
             "Dental OPD attendance",
             "दंत ओपीडी उपस्थिति",
             dept_prefix(&c, "DEN"),
-        ),
-        item(
-            "opd.ayush",
-            "AYUSH OPD attendance",
-            "आयुष ओपीडी उपस्थिति",
-            dept_prefix(&c, "AYU"),
         ),
         item(
             "opd.abha_linked",

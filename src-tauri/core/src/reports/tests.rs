@@ -478,6 +478,20 @@ fn monthly_items_follow_the_visits() {
     assert_eq!(v("opd.dental"), 1);
     assert_eq!(v("opd.children_under_5"), 1);
     assert_eq!(v("opd.new.female"), 1);
+    // The items the current HMIS format numbers carry their item codes, in the format's order.
+    let code = |key: &str| {
+        m.items
+            .iter()
+            .find(|i| i.key == key)
+            .unwrap()
+            .hmis_code
+            .clone()
+    };
+    assert_eq!(code("opd.allopathic").as_deref(), Some("14.2.1"));
+    assert_eq!(code("opd.ayush").as_deref(), Some("14.2.2"));
+    assert_eq!(code("opd.elderly_60_plus").as_deref(), Some("14.1.1.b"));
+    assert_eq!(code("opd.dental"), None);
+    assert_eq!((v("opd.allopathic"), v("opd.ayush")), (2, 0));
 }
 
 #[test]
