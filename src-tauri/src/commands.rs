@@ -24,7 +24,7 @@ pub struct AppStatus {
     staff: Option<StaffMember>,
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 pub fn app_status(state: State<'_, AppState>) -> CmdResult<AppStatus> {
     let kiosk = state.kiosk()?.status().map_err(report)?;
     Ok(AppStatus {
@@ -33,7 +33,7 @@ pub fn app_status(state: State<'_, AppState>) -> CmdResult<AppStatus> {
     })
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 pub fn first_run_setup(state: State<'_, AppState>, setup: FirstRunSetup) -> CmdResult<StaffMember> {
     let admin = state.kiosk()?.first_run_setup(&setup).map_err(report)?;
     state.session().start(admin.clone());
@@ -41,7 +41,7 @@ pub fn first_run_setup(state: State<'_, AppState>, setup: FirstRunSetup) -> CmdR
     Ok(admin)
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 pub fn login(state: State<'_, AppState>, name: String, secret: String) -> CmdResult<StaffMember> {
     // A locked (encrypted) database is unlocked by this login; sync starts then.
     let member = state.kiosk()?.login(&name, &secret).map_err(report)?;
@@ -60,19 +60,19 @@ pub fn whoami(state: State<'_, AppState>) -> CmdResult<StaffMember> {
     state.require(&[])
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 pub fn home_summary(state: State<'_, AppState>) -> CmdResult<HomeSummary> {
     state.require(&[])?;
     state.kiosk()?.home_summary().map_err(report)
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 pub fn get_config(state: State<'_, AppState>) -> CmdResult<FacilityConfig> {
     state.require(&[])?;
     state.kiosk()?.config().map_err(report)
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 pub fn update_config(state: State<'_, AppState>, patch: ConfigPatch) -> CmdResult<FacilityConfig> {
     let me = state.require(&[Role::Admin])?;
     state
@@ -81,13 +81,13 @@ pub fn update_config(state: State<'_, AppState>, patch: ConfigPatch) -> CmdResul
         .map_err(report)
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 pub fn list_staff(state: State<'_, AppState>) -> CmdResult<Vec<StaffMember>> {
     state.require(&[Role::Admin])?;
     state.kiosk()?.staff().map_err(report)
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 pub fn add_staff(state: State<'_, AppState>, staff: NewStaff) -> CmdResult<StaffMember> {
     let me = state.require(&[Role::Admin])?;
     state
@@ -103,14 +103,14 @@ pub fn lgd_states() -> &'static [swagat_core::lgd::State] {
 }
 
 /// Decodes a scanned QR code into form fields, the document kind and the signature result.
-#[tauri::command]
+#[tauri::command(async)]
 pub fn scan_qr(state: State<'_, AppState>, raw: String) -> CmdResult<swagat_core::scan::Scanned> {
     state.require(&[Role::Reception])?;
     state.kiosk()?.scan(&raw).map_err(report)
 }
 
 /// Registers a visit for a new or returning patient.
-#[tauri::command]
+#[tauri::command(async)]
 pub fn register(
     state: State<'_, AppState>,
     request: swagat_core::opd::RegisterRequest,
@@ -122,64 +122,28 @@ pub fn register(
         .map_err(report)
 }
 
-/// Search results with how the query was understood.
-#[derive(Serialize)]
-pub struct SearchResult {
-    kind: swagat_core::opd::QueryKind,
-    patients: Vec<swagat_core::opd::Patient>,
-    /// More patients match than are shown: the counter asks for a longer query.
-    more: bool,
-    /// Each patient's last visit date (`YYYY-MM-DD`), by patient id: rows that look alike are
-    /// told apart by it.
-    last_visits: std::collections::HashMap<String, String>,
-}
-
-/// Finds returning patients.
-#[tauri::command]
-pub fn search_patients(state: State<'_, AppState>, query: String) -> CmdResult<SearchResult> {
+/// Finds returning patients: 20 shown, whether more match, and each one's last visit.
+#[tauri::command(async)]
+pub fn search_patients(
+    state: State<'_, AppState>,
+    query: String,
+) -> CmdResult<swagat_core::kiosk::CounterSearch> {
     state.require(&[Role::Reception, Role::DialysisNurse])?;
-    let (kind, mut patients) = state.kiosk()?.search_patients(&query, 21).map_err(report)?;
-    let more = patients.len() > 20;
-    patients.truncate(20);
-    let kiosk = state.kiosk()?;
-    let mut last_visits = std::collections::HashMap::new();
-    for p in &patients {
-        if let Some(v) = kiosk
-            .patient_visits(&p.id, 1)
-            .map_err(report)?
-            .into_iter()
-            .next()
-        {
-            last_visits.insert(p.id.clone(), v.visit_date);
-        }
-    }
-    Ok(SearchResult {
-        kind,
-        patients,
-        more,
-        last_visits,
-    })
-}
-
-/// One visit with its patient (the slip preview).
-#[derive(Serialize)]
-pub struct VisitDetail {
-    visit: swagat_core::opd::Visit,
-    patient: swagat_core::opd::Patient,
+    state.kiosk()?.counter_search(&query, 20).map_err(report)
 }
 
 /// A visit and its patient.
-#[tauri::command]
-pub fn visit_detail(state: State<'_, AppState>, visit_id: String) -> CmdResult<VisitDetail> {
+#[tauri::command(async)]
+pub fn visit_detail(
+    state: State<'_, AppState>,
+    visit_id: String,
+) -> CmdResult<swagat_core::kiosk::VisitDetail> {
     state.require(&[])?;
-    let k = state.kiosk()?;
-    let visit = k.visit(&visit_id).map_err(report)?;
-    let patient = k.patient(&visit.patient_id).map_err(report)?;
-    Ok(VisitDetail { visit, patient })
+    state.kiosk()?.visit_detail(&visit_id).map_err(report)
 }
 
 /// The slip as the thermal printer would print it, as a PNG data URL for the preview.
-#[tauri::command]
+#[tauri::command(async)]
 pub fn slip_preview(state: State<'_, AppState>, visit_id: String) -> CmdResult<String> {
     use base64::Engine as _;
     state.require(&[])?;
@@ -194,7 +158,7 @@ pub fn slip_preview(state: State<'_, AppState>, visit_id: String) -> CmdResult<S
 }
 
 /// Prints the slip on the configured printer (counted; reprints audited and marked).
-#[tauri::command]
+#[tauri::command(async)]
 pub fn print_slip(state: State<'_, AppState>, visit_id: String) -> CmdResult<Option<String>> {
     let me = state.require(&[Role::Reception])?;
     state
@@ -215,32 +179,21 @@ pub fn set_fullscreen<R: tauri::Runtime>(
         .map_err(|e| ErrorReport::from(&swagat_core::CoreError::Io(std::io::Error::other(e))))
 }
 
-/// A patient's record screen: the patient (after following merges) and their visits.
-#[derive(Serialize)]
-pub struct PatientRecord {
-    patient: swagat_core::opd::Patient,
-    visits: Vec<swagat_core::opd::Visit>,
-    /// The id asked for was merged into `patient`: the screen says so.
-    redirected_from: Option<String>,
-}
-
 /// Opens a patient record (a merged-away id lands on the kept patient).
-#[tauri::command]
-pub fn patient_record(state: State<'_, AppState>, patient_id: String) -> CmdResult<PatientRecord> {
+#[tauri::command(async)]
+pub fn patient_record(
+    state: State<'_, AppState>,
+    patient_id: String,
+) -> CmdResult<swagat_core::kiosk::PatientRecord> {
     state.require(&[Role::Reception])?;
-    let k = state.kiosk()?;
-    let patient = k.patient(&patient_id).map_err(report)?;
-    let visits = k.patient_visits(&patient.id, 50).map_err(report)?;
-    let redirected_from = (patient.id != patient_id).then_some(patient_id);
-    Ok(PatientRecord {
-        patient,
-        visits,
-        redirected_from,
-    })
+    state
+        .kiosk()?
+        .patient_record(&patient_id, 50)
+        .map_err(report)
 }
 
 /// Corrects a patient's details (audited).
-#[tauri::command]
+#[tauri::command(async)]
 pub fn edit_patient(
     state: State<'_, AppState>,
     patient_id: String,
@@ -254,7 +207,7 @@ pub fn edit_patient(
 }
 
 /// Merges a duplicate record into the kept one (administrators only).
-#[tauri::command]
+#[tauri::command(async)]
 pub fn merge_patients(
     state: State<'_, AppState>,
     keep_id: String,

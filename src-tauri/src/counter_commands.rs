@@ -17,7 +17,7 @@ fn report(e: swagat_core::CoreError) -> ErrorReport {
 }
 
 /// Checks a registration before submit; writes nothing.
-#[tauri::command]
+#[tauri::command(async)]
 pub fn check_registration(
     state: State<'_, AppState>,
     request: RegisterRequest,
@@ -27,20 +27,20 @@ pub fn check_registration(
 }
 
 /// The active staff names for the login screen (no session needed: it is the login screen).
-#[tauri::command]
+#[tauri::command(async)]
 pub fn login_names(state: State<'_, AppState>) -> CmdResult<Vec<LoginName>> {
     state.kiosk()?.login_names().map_err(report)
 }
 
 /// The CUPS queues found on this PC.
-#[tauri::command]
+#[tauri::command(async)]
 pub fn list_printers(state: State<'_, AppState>) -> CmdResult<Vec<PrinterChoice>> {
     state.require(&[Role::Admin])?;
     state.kiosk()?.printers().map_err(report)
 }
 
 /// Prints a test slip on `printer` in `format`.
-#[tauri::command]
+#[tauri::command(async)]
 pub fn test_print(
     state: State<'_, AppState>,
     printer: String,

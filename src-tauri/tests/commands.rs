@@ -405,3 +405,167 @@ fn a_scan_shows_the_aadhaar_photo_as_png() {
         .starts_with("data:image/png;base64,"));
     assert_eq!(s["photo_note"], Value::Null);
 }
+
+/// The counter's reads and the slip commands: each needs the right session, and answers with it.
+#[test]
+fn the_counter_commands_check_the_session_and_answer() {
+    let (_dir, state) = fresh();
+    let (_app, win) = app(state);
+    set_up_facility(
+        &win,
+        json!({"name_en": "UPHC Kankarbagh", "name_hi": "यूपीएचसी कंकड़बाग", "kiosk_letter": "A",
+               "state_lgd": 10, "district_lgd": 212}),
+    );
+    assert_eq!(invoke(&win, "whoami", json!({})).unwrap()["name"], "Admin");
+    assert_eq!(
+        invoke(&win, "get_config", json!({})).unwrap()["name_en"],
+        "UPHC Kankarbagh"
+    );
+    let states = invoke(&win, "lgd_states", json!({})).unwrap();
+    assert!(states
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s["state_code"] == 10));
+    invoke(
+        &win,
+        "add_staff",
+        json!({"staff": {"name": "Reena", "role": "reception", "secret": "246802"}}),
+    )
+    .unwrap();
+    invoke(&win, "logout", json!({})).unwrap();
+    assert_eq!(
+        invoke(&win, "whoami", json!({})).unwrap_err()["kind"],
+        "auth"
+    );
+    assert_eq!(
+        invoke(&win, "get_config", json!({})).unwrap_err()["kind"],
+        "auth"
+    );
+    // The login screen lists the names to tap, without a session and without PINs.
+    let names = invoke(&win, "login_names", json!({})).unwrap();
+    let names: Vec<&str> = names
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.len(), 2);
+    assert!(names.contains(&"Reena") && names.contains(&"Admin"));
+    assert!(!invoke(&win, "login_names", json!({}))
+        .unwrap()
+        .to_string()
+        .contains("secret"));
+
+    invoke(&win, "login", json!({"name": "Reena", "secret": "246802"})).unwrap();
+    let patient = json!({"name": "Kamla Devi", "gender": "F", "age_years": 40,
+                         "mobile": "9876501234", "address": {"locality": "Kankarbagh"}});
+    let check = invoke(
+        &win,
+        "check_registration",
+        json!({"request": {"department": "GEN", "patient": patient}}),
+    )
+    .unwrap();
+    assert_eq!(check["problems"], json!([]));
+    assert_eq!(check["repeat_today"], false);
+    let bad = invoke(
+        &win,
+        "check_registration",
+        json!({"request": {"department": "GEN", "patient": {"name": "", "gender": "X", "address": {}}}}),
+    )
+    .unwrap();
+    assert!(
+        bad["problems"].as_array().unwrap().len() >= 2,
+        "every problem at once: {bad}"
+    );
+    let reg = invoke(
+        &win,
+        "register",
+        json!({"request": {"department": "GEN", "patient": patient}}),
+    )
+    .unwrap();
+    let visit_id = reg["visit_id"].as_str().unwrap();
+    let again = invoke(
+        &win,
+        "check_registration",
+        json!({"request": {"department": "GEN", "patient_id": reg["patient_id"]}}),
+    )
+    .unwrap();
+    assert_eq!(
+        again["repeat_today"], true,
+        "a second GEN token today is asked first"
+    );
+
+    let detail = invoke(&win, "visit_detail", json!({"visitId": visit_id})).unwrap();
+    assert_eq!(detail["visit"]["token"], reg["token"]);
+    assert_eq!(detail["patient"]["name"], "Kamla Devi");
+    let preview = invoke(&win, "slip_preview", json!({"visitId": visit_id})).unwrap();
+    assert!(preview
+        .as_str()
+        .unwrap()
+        .starts_with("data:image/png;base64,"));
+    // No printer set up yet: a clear, bilingual refusal, and nothing counted.
+    let err = invoke(&win, "print_slip", json!({"visitId": visit_id})).unwrap_err();
+    assert_eq!(err["field"], "printer", "{err}");
+    assert!(err["hi"].as_str().unwrap().contains("प्रिंटर"));
+    let detail = invoke(&win, "visit_detail", json!({"visitId": visit_id})).unwrap();
+    assert_eq!(detail["visit"]["prints"], 0);
+    // Printers are an administrator's business.
+    assert_eq!(
+        invoke(&win, "list_printers", json!({})).unwrap_err()["kind"],
+        "auth"
+    );
+    assert_eq!(
+        invoke(
+            &win,
+            "test_print",
+            json!({"printer": "SwagatPDF", "format": "pdf_a6"})
+        )
+        .unwrap_err()["kind"],
+        "auth"
+    );
+    let full = invoke(&win, "set_fullscreen", json!({"fullscreen": true})).unwrap();
+    assert!(full.is_boolean());
+
+    invoke(&win, "logout", json!({})).unwrap();
+    invoke(&win, "login", json!({"name": "Admin", "secret": "135790"})).unwrap();
+    let bad = invoke(
+        &win,
+        "test_print",
+        json!({"printer": "SwagatPDF", "format": "pdf_a5"}),
+    )
+    .unwrap_err();
+    assert_eq!(bad["field"], "printer_format");
+    if let Ok(printer) = std::env::var("SWAGAT_TEST_PRINTER") {
+        // Real CUPS (CI sets it up): the queues are listed, a stopped one refuses the test print
+        // with its problem code, the working one prints.
+        let found = invoke(&win, "list_printers", json!({})).unwrap();
+        assert!(
+            found
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|p| p["name"] == printer.as_str()),
+            "{found}"
+        );
+        let err = invoke(
+            &win,
+            "test_print",
+            json!({"printer": format!("{printer}Stopped"), "format": "pdf_a6"}),
+        )
+        .unwrap_err();
+        assert_eq!(err["problem"], "print.stopped", "{err}");
+        let job = invoke(
+            &win,
+            "test_print",
+            json!({"printer": printer, "format": "pdf_a6"}),
+        )
+        .unwrap();
+        assert!(job.as_str().unwrap().starts_with(&printer), "{job}");
+    } else {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI must set SWAGAT_TEST_PRINTER (src-tauri/slip/scripts/setup-cups-pdf.sh)"
+        );
+    }
+}

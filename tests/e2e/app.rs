@@ -230,3 +230,72 @@ async fn scan_an_aadhaar_register_print_preview_and_scan_again_for_the_returning
     assert_eq!(found.len(), 1, "one patient, two visits");
     assert_eq!(kiosk.patient_visits(&found[0].id, 10).unwrap().len(), 2);
 }
+
+/// Commands run off the window's thread (issue 14): while a long write holds the database — as a
+/// sync fold of a large pull does — a registration waits for the lock and the window keeps
+/// answering. Were `register` a plain (main-thread) command, `whoami` would answer only after it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_window_answers_while_a_long_write_holds_the_database() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let app = app_binary().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let db = data.path().join("kiosk.db");
+    drop(common::seed_kankarbagh(&db));
+    let (display, _xvfb) = start_xvfb().unwrap();
+    let (port, _driver) = start_tauri_driver(
+        &display,
+        &[("SWAGAT_DB", &db), ("XDG_DATA_HOME", data.path())],
+    )
+    .unwrap();
+    let client = connect(port, &app).await;
+    type_into(&client, "login-name", "Asha").await;
+    type_into(&client, "login-pin", "246810").await;
+    by_id(&client, "login-submit").await.click().await.unwrap();
+    by_id(&client, "home").await;
+
+    // Another connection takes the write lock and holds it for 3 s.
+    let (locked_tx, locked_rx) = std::sync::mpsc::channel();
+    let holder = std::thread::spawn({
+        let db = db.clone();
+        move || {
+            let c = rusqlite::Connection::open(&db).unwrap();
+            c.execute_batch("BEGIN IMMEDIATE").unwrap();
+            locked_tx.send(()).unwrap();
+            std::thread::sleep(std::time::Duration::from_secs(3));
+            c.execute_batch("COMMIT").unwrap();
+        }
+    });
+    locked_rx.recv().unwrap();
+    let order = client
+        .execute_async(
+            r#"
+            const done = arguments[arguments.length - 1];
+            const invoke = window.__TAURI_INTERNALS__.invoke;
+            const events = [];
+            invoke('register', { request: { department: 'GEN', patient: {
+                name: 'Kamla Devi', gender: 'F', age_years: 40, mobile: '9876501234',
+                address: { locality: 'Kankarbagh' } } } })
+              .then(() => events.push('register'), (e) => events.push('register failed: ' + JSON.stringify(e)));
+            setTimeout(() => invoke('whoami', {}).then(() => events.push('whoami')), 300);
+            const wait = () => (events.length >= 2 ? done(events) : setTimeout(wait, 50));
+            wait();
+            "#,
+            vec![],
+        )
+        .await
+        .unwrap();
+    holder.join().unwrap();
+    assert_eq!(
+        order,
+        serde_json::json!(["whoami", "register"]),
+        "the window answered while the registration waited for the database"
+    );
+    client.close().await.unwrap();
+    let kiosk = swagat_core::Kiosk::open(&db).unwrap();
+    let (_, found) = kiosk.search_patients("kamla", 10).unwrap();
+    assert_eq!(
+        found.len(),
+        1,
+        "the waiting registration was made once the lock was free"
+    );
+}

@@ -104,6 +104,10 @@ pub enum CoreError {
         /// What went wrong, in both languages.
         msg: Msg,
     },
+    /// A printer could not be reached or refused the job; whatever was being printed was not
+    /// counted. The printing error stays the source, with its kind and both texts.
+    #[error("{0}")]
+    Print(#[from] swagat_slip::PrintError),
     /// Stored data could not be decoded.
     #[error("stored data is unreadable: {0}")]
     Corrupt(String),
@@ -268,6 +272,15 @@ impl CoreError {
         }
     }
 
+    /// The stable code of a printing or disk failure (see [`ErrorReport::problem`]).
+    pub fn problem_code(&self) -> Option<String> {
+        match self {
+            Self::Print(e) => Some(format!("print.{}", serde_name(&e.problem()))),
+            Self::Storage { problem, .. } => Some(format!("storage.{}", serde_name(problem))),
+            _ => None,
+        }
+    }
+
     /// The kind of failure.
     pub fn kind(&self) -> ErrorKind {
         match self {
@@ -291,6 +304,7 @@ impl CoreError {
                 | Self::Storage { msg, .. },
                 l,
             ) => msg.get(l).to_owned(),
+            (Self::Print(e), Lang::Hi) => e.hindi(),
             (Self::NotFound { .. }, Lang::Hi) => "रिकॉर्ड नहीं मिला".to_owned(),
             (Self::SchemaTooNew { .. }, Lang::Hi) => {
                 "डेटाबेस इस ऐप से नए संस्करण का है; स्वागत का नया संस्करण लगाएँ".to_owned()
@@ -303,6 +317,14 @@ impl CoreError {
             }
             (e, Lang::En) => e.to_string(),
         }
+    }
+}
+
+/// A unit enum variant's serde name (`snake_case`), for problem codes.
+fn serde_name<T: Serialize>(v: &T) -> String {
+    match serde_json::to_value(v) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => String::new(),
     }
 }
 
@@ -322,6 +344,10 @@ pub struct ErrorReport {
     pub en: String,
     /// Hindi message.
     pub hi: String,
+    /// A stable code for the failure where there is one (`print.printer_not_found`,
+    /// `storage.disk_full`): the UI and tests branch on it, never on the message.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
 }
 
 impl From<&CoreError> for ErrorReport {
@@ -334,6 +360,7 @@ impl From<&CoreError> for ErrorReport {
             },
             en: e.message(Lang::En),
             hi: e.message(Lang::Hi),
+            problem: e.problem_code(),
         }
     }
 }

@@ -562,24 +562,6 @@ impl Kiosk {
             .write(|tx| opd::register::register(tx, actor, req))
     }
 
-    /// Registers a visit and counts its first slip print in the same transaction (one disk sync
-    /// instead of two), then renders the slip outside the store lock: the counter's "register and
-    /// print" in one step. The print is audited as `slip.print` like any other.
-    pub fn register_and_print(
-        &self,
-        actor: &Actor,
-        req: &RegisterRequest,
-        format: crate::slip::SlipFormat,
-    ) -> Result<(Registration, Vec<u8>)> {
-        let (reg, data) = self.store.write(|tx| {
-            let reg = opd::register::register(tx, actor, req)?;
-            let data = crate::slip::record_print(tx, actor, &reg.visit_id)?;
-            Ok((reg, data))
-        })?;
-        let bytes = crate::slip::render(&data, format)?;
-        Ok((reg, bytes))
-    }
-
     /// Checks a registration before it is made (every field problem, possible duplicates, a
     /// second token today); writes nothing.
     pub fn check_registration(
@@ -647,13 +629,7 @@ impl Kiosk {
                     "पोस्टर के लिए PDF प्रिंटर सेट नहीं है: सेटिंग्स में चुनें",
                 )
             })?;
-        let job = swagat_slip::printing::print_pdf(&printer, &pdf).map_err(|e| {
-            let text = e.to_string();
-            let (en, hi) = text.split_once(" / ").unwrap_or((&text, &text));
-            CoreError::Device {
-                msg: crate::Msg::new(en, hi),
-            }
-        })?;
+        let job = swagat_slip::printing::print_pdf(&printer, &pdf)?;
         self.store.write(|tx| {
             audit::record(
                 tx,
@@ -672,6 +648,55 @@ impl Kiosk {
         self.store.read(|c| {
             let key = opd::secrets::stored_key(c)?.unwrap_or_default();
             opd::patients::search(c, query, &key, limit.clamp(1, 100))
+        })
+    }
+
+    /// The counter's search: at most `shown` patients, whether more matched (the screen asks for
+    /// a longer query), and each shown patient's last visit date, so rows that look alike are
+    /// told apart — all read in one transaction.
+    pub fn counter_search(&self, query: &str, shown: u32) -> Result<CounterSearch> {
+        let shown = shown.clamp(1, 99);
+        self.store.read(|c| {
+            let key = opd::secrets::stored_key(c)?.unwrap_or_default();
+            let (kind, mut patients) = opd::patients::search(c, query, &key, shown + 1)?;
+            let more = patients.len() > shown as usize;
+            patients.truncate(shown as usize);
+            let mut last_visits = std::collections::HashMap::new();
+            for p in &patients {
+                if let Some(v) = opd::visits::for_patient(c, &p.id, 1)?.into_iter().next() {
+                    last_visits.insert(p.id.clone(), v.visit_date);
+                }
+            }
+            Ok(CounterSearch {
+                kind,
+                patients,
+                more,
+                last_visits,
+            })
+        })
+    }
+
+    /// A visit with its patient (the token screen and the slip preview), in one read.
+    pub fn visit_detail(&self, visit_id: &str) -> Result<VisitDetail> {
+        self.store.read(|c| {
+            let visit = opd::visits::get(c, visit_id)?;
+            let patient = opd::patients::resolve(c, &visit.patient_id)?;
+            Ok(VisitDetail { visit, patient })
+        })
+    }
+
+    /// A patient's record screen: the patient (after following merges), their newest `limit`
+    /// visits, and the id asked for when it was merged into this one — in one read.
+    pub fn patient_record(&self, patient_id: &str, limit: u32) -> Result<PatientRecord> {
+        self.store.read(|c| {
+            let patient = opd::patients::resolve(c, patient_id)?;
+            let visits = opd::visits::for_patient(c, &patient.id, limit)?;
+            let redirected_from = (patient.id != patient_id).then(|| patient_id.to_owned());
+            Ok(PatientRecord {
+                patient,
+                visits,
+                redirected_from,
+            })
         })
     }
 
@@ -787,8 +812,36 @@ impl Kiosk {
             Some("pdf_80mm") => SlipFormat::Pdf80mm,
             _ => SlipFormat::PdfA6,
         };
-        let bytes = self.slip_for_print(actor, visit_id, format)?;
-        send_to_printer(&printer, format, &bytes)
+        // Render the slip this print will be (the next count, "REPRINT n" from the second) and
+        // count it only once the printer has accepted it: a switched-off printer leaves the
+        // count alone, so the patient's first real slip is not marked as a reprint.
+        let data = self
+            .store
+            .read(|c| crate::slip::next_print_data(c, visit_id))?;
+        let bytes = crate::slip::render(&data, format)?;
+        match send_to_printer(&printer, format, &bytes) {
+            Ok(job) => {
+                self.store
+                    .write(|tx| crate::slip::record_print(tx, actor, visit_id).map(|_| ()))?;
+                Ok(job)
+            }
+            Err(e) => {
+                // Audited (the in-charge sees failed prints); nothing counted. The print error
+                // is what the operator needs to see, so an audit failure does not replace it.
+                let problem = e.problem_code();
+                let _ = self.store.write(|tx| {
+                    audit::record(
+                        tx,
+                        actor,
+                        "slip.print_failed",
+                        "visit",
+                        Some(visit_id),
+                        serde_json::json!({ "problem": problem }),
+                    )
+                });
+                Err(e)
+            }
+        }
     }
 
     /// Staff who may log in (active accounts), for the login screen's list of names to tap: names
@@ -823,7 +876,7 @@ impl Kiosk {
     /// printer choice.
     pub fn printers(&self) -> Result<Vec<PrinterChoice>> {
         Ok(swagat_slip::printing::list_printers()
-            .map_err(device_error)?
+            .map_err(CoreError::from)?
             .into_iter()
             .map(|p| PrinterChoice {
                 name: p.name,
@@ -978,6 +1031,39 @@ pub struct LoginName {
     pub role: Role,
 }
 
+/// A visit and its patient ([`Kiosk::visit_detail`]).
+#[derive(Debug, Clone, Serialize)]
+pub struct VisitDetail {
+    /// The visit.
+    pub visit: Visit,
+    /// Its patient.
+    pub patient: Patient,
+}
+
+/// A patient's record screen ([`Kiosk::patient_record`]).
+#[derive(Debug, Clone, Serialize)]
+pub struct PatientRecord {
+    /// The patient (after following merges).
+    pub patient: Patient,
+    /// Their newest visits.
+    pub visits: Vec<Visit>,
+    /// The id asked for was merged into `patient`: the screen says so.
+    pub redirected_from: Option<String>,
+}
+
+/// The counter's search results ([`Kiosk::counter_search`]).
+#[derive(Debug, Clone, Serialize)]
+pub struct CounterSearch {
+    /// How the query was understood (UHID, mobile, name…).
+    pub kind: QueryKind,
+    /// The patients shown.
+    pub patients: Vec<Patient>,
+    /// More patients match than are shown.
+    pub more: bool,
+    /// Each shown patient's last visit date (`YYYY-MM-DD`), by patient id.
+    pub last_visits: std::collections::HashMap<String, String>,
+}
+
 /// A CUPS queue found on this PC.
 #[derive(Debug, Clone, Serialize)]
 pub struct PrinterChoice {
@@ -985,14 +1071,6 @@ pub struct PrinterChoice {
     pub name: String,
     /// The system's default queue.
     pub is_default: bool,
-}
-
-fn device_error(e: swagat_slip::PrintError) -> CoreError {
-    let text = e.to_string();
-    let (en, hi) = text.split_once(" / ").unwrap_or((&text, &text));
-    CoreError::Device {
-        msg: crate::Msg::new(en, hi),
-    }
 }
 
 /// Sends rendered slip bytes to `printer`: raw ESC/POS to a queue, device or socket; PDFs through
@@ -1010,12 +1088,12 @@ fn send_to_printer(
         ));
     }
     if format == crate::slip::SlipFormat::EscPos {
-        let target: swagat_slip::printing::RawTarget = printer.parse().map_err(device_error)?;
-        swagat_slip::printing::print_raw(&target, bytes).map_err(device_error)?;
+        let target: swagat_slip::printing::RawTarget = printer.parse().map_err(CoreError::from)?;
+        swagat_slip::printing::print_raw(&target, bytes).map_err(CoreError::from)?;
         Ok(None)
     } else {
         swagat_slip::printing::print_pdf(printer, bytes)
             .map(Some)
-            .map_err(device_error)
+            .map_err(CoreError::from)
     }
 }

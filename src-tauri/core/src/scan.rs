@@ -20,8 +20,9 @@ pub struct Scanned {
     pub kind: String,
     /// `valid`, `invalid` or `unverified` (Aadhaar); none for ABHA.
     pub signature: Option<String>,
-    /// Notes for the operator (`{code, message}`).
-    pub warnings: Vec<serde_json::Value>,
+    /// Notes for the operator: a stable code and the text in both languages, so the screen shows
+    /// the operator's language (never the English text on the Hindi screen).
+    pub warnings: Vec<ScanWarning>,
     /// The form's pre-filled fields.
     pub input: PatientInput,
     /// The Aadhaar photo (JPEG 2000), for display during registration only.
@@ -36,6 +37,27 @@ pub struct Scanned {
     pub photo_note: Option<crate::Msg>,
     /// The registered patient this document belongs to, if any (a returning patient).
     pub existing: Option<crate::opd::Patient>,
+}
+
+/// One note about a scanned document ([`swagat_identity::Warning`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ScanWarning {
+    /// Stable code, e.g. `signature_unverified`.
+    pub code: String,
+    /// English text.
+    pub en: String,
+    /// Hindi text.
+    pub hi: String,
+}
+
+impl From<&swagat_identity::SummaryWarning> for ScanWarning {
+    fn from(w: &swagat_identity::SummaryWarning) -> Self {
+        Self {
+            code: w.code.clone(),
+            en: w.message.clone(),
+            hi: w.message_hi.clone(),
+        }
+    }
 }
 
 /// Decodes `raw` and maps it to form fields. `hash_key` is the Aadhaar hashing secret (an XML QR's
@@ -109,18 +131,18 @@ fn to_scanned(s: QrSummary, aadhaar_hash: Option<String>, photo: Vec<u8>) -> Sca
         district_lgd: s.district_lgd.as_deref().and_then(|v| v.parse().ok()),
         pincode: a.pincode,
     });
-    let guardian = s
-        .care_of
-        .filter(|c| !c.trim().is_empty())
-        .map(crate::opd::patients::GuardianInput::Text);
+    // Split here, once: a relation the card names comes as parts, a bare name as text (the
+    // screen then picks the relation from gender and age).
+    let guardian = s.care_of.filter(|c| !c.trim().is_empty()).map(|c| {
+        match crate::opd::patients::split_guardian(&c) {
+            Some((relation, name)) => crate::opd::patients::GuardianInput::Parts { relation, name },
+            None => crate::opd::patients::GuardianInput::Text(c.trim().to_owned()),
+        }
+    });
     Scanned {
         kind,
         signature,
-        warnings: s
-            .warnings
-            .iter()
-            .filter_map(|w| serde_json::to_value(w).ok())
-            .collect(),
+        warnings: s.warnings.iter().map(ScanWarning::from).collect(),
         has_photo: s.has_photo,
         photo,
         photo_png: None,

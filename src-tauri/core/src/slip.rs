@@ -160,29 +160,7 @@ pub fn slip_data(conn: &Connection, visit: &Visit, reprint: Option<u32>) -> Resu
         .ok_or_else(|| CoreError::NotFound {
             what: format!("department {}", visit.department),
         })?;
-    let a = &patient.address;
-    let line1: Vec<&str> = [&a.house, &a.street, &a.landmark, &a.locality]
-        .into_iter()
-        .filter_map(|x| x.as_deref())
-        .collect();
-    let line2: Vec<&str> = [
-        &a.vtc,
-        &a.post_office,
-        &a.sub_district,
-        &a.district,
-        &a.state,
-    ]
-    .into_iter()
-    .filter_map(|x| x.as_deref())
-    .collect();
-    let mut line2 = line2.join(", ");
-    if let Some(pin) = &a.pincode {
-        line2 = format!("{line2} {pin}").trim().to_owned();
-    }
-    let address_lines = [line1.join(", "), line2]
-        .into_iter()
-        .filter(|l| !l.is_empty())
-        .collect();
+    let address_lines = address_lines(&patient.address);
     let created = clock::from_db(&visit.created_at).unwrap_or_else(clock::now_utc);
     let offset = time::UtcOffset::from_whole_seconds(s.utc_offset_minutes.saturating_mul(60))
         .unwrap_or(time::UtcOffset::UTC);
@@ -264,6 +242,55 @@ pub fn render(data: &SlipData, format: SlipFormat) -> Result<Vec<u8>> {
     }
 }
 
+/// The slip the next print of `visit_id` will be (marked as a reprint from the second print on),
+/// without counting it: see [`record_print`], called once the printer has accepted it.
+pub fn next_print_data(conn: &Connection, visit_id: &str) -> Result<SlipData> {
+    let visit = visits::get(conn, visit_id)?;
+    let n = visit.prints + 1;
+    slip_data(conn, &visit, (n > 1).then_some(n))
+}
+
+/// The patient's address as the slip prints it: house to locality on the first line, village to
+/// state and PIN on the second, each part once. Aadhaar addresses often repeat a name in several
+/// fields (VTC, post office, sub-district and district all "Jagdalpur"): a part already printed
+/// (compared without case or spacing) is left out.
+pub fn address_lines(a: &crate::opd::PatientAddress) -> Vec<String> {
+    let mut seen: Vec<String> = Vec::new();
+    let mut line = |parts: [&Option<String>; 5]| -> Vec<String> {
+        let mut out = Vec::new();
+        for p in parts.into_iter().flatten() {
+            let p = p.trim();
+            let key: String = p
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .flat_map(char::to_lowercase)
+                .collect();
+            if key.is_empty() || seen.contains(&key) {
+                continue;
+            }
+            seen.push(key);
+            out.push(p.to_owned());
+        }
+        out
+    };
+    let line1 = line([&a.house, &a.street, &a.landmark, &a.locality, &None]).join(", ");
+    let mut line2 = line([
+        &a.vtc,
+        &a.post_office,
+        &a.sub_district,
+        &a.district,
+        &a.state,
+    ])
+    .join(", ");
+    if let Some(pin) = &a.pincode {
+        line2 = format!("{line2} {pin}").trim().to_owned();
+    }
+    [line1, line2]
+        .into_iter()
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
 /// Counts a print of `visit_id` and audits it (`slip.print` the first time, `slip.reprint` after);
 /// returns the slip content, marked as a reprint from the second print on.
 pub fn record_print(conn: &Connection, actor: &Actor, visit_id: &str) -> Result<SlipData> {
@@ -289,6 +316,25 @@ pub fn record_print(conn: &Connection, actor: &Actor, visit_id: &str) -> Result<
 mod tests {
     use super::*;
     use base64::Engine as _;
+
+    #[test]
+    fn repeated_address_parts_are_printed_once() {
+        let a: crate::opd::PatientAddress = serde_json::from_value(serde_json::json!({
+            "house": "12", "locality": "Dharampura", "vtc": "Jagdalpur",
+            "post_office": "Jagdalpur", "sub_district": "JAGDALPUR", "district": "Bastar",
+            "state": "Chhattisgarh", "pincode": "494001"
+        }))
+        .unwrap();
+        assert_eq!(
+            address_lines(&a),
+            ["12, Dharampura", "Jagdalpur, Bastar, Chhattisgarh 494001"]
+        );
+        let town: crate::opd::PatientAddress = serde_json::from_value(serde_json::json!({
+            "locality": "Bihta", "vtc": "Bihta", "district": "Patna"
+        }))
+        .unwrap();
+        assert_eq!(address_lines(&town), ["Bihta", "Patna"]);
+    }
 
     #[test]
     fn from_enrollment_on_every_counter_signs_links_with_the_facility_key() {

@@ -15,7 +15,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use serde::Serialize;
-use swagat_sync_client::{KioskStore, SyncEngine, SyncError, SyncStatus};
+use swagat_sync_client::{KioskStore, SyncEngine, SyncError, SyncErrorKind, SyncStatus};
 use tokio::sync::{oneshot, watch};
 
 use crate::error::{CoreError, Result};
@@ -49,42 +49,24 @@ pub enum SyncProblem {
     Other,
 }
 
-impl SyncProblem {
-    /// Classifies an engine error message (as published in [`SyncStatus::last_error`]).
-    pub fn classify(message: &str) -> Self {
-        let m = message.trim_start();
-        let starts = |e: SyncError| {
-            let text = e.to_string();
-            // Compare the fixed part before any ':' detail.
-            let fixed = text.split(':').next().unwrap_or_default().to_owned();
-            m.starts_with(&fixed)
-        };
-        if starts(SyncError::NotEnrolled) {
-            Self::NotEnrolled
-        } else if starts(SyncError::Offline(String::new())) {
-            Self::Offline
-        } else if starts(SyncError::Transport(String::new())) {
-            Self::Transport
-        } else if starts(SyncError::Revoked) {
-            Self::Revoked
-        } else if starts(SyncError::Unauthorized) {
-            Self::Unauthorized
-        } else if starts(SyncError::DeviceCloned) {
-            Self::Cloned
-        } else if m.starts_with("the server's TLS certificate is not trusted") {
-            Self::Certificate
-        } else if m.starts_with("server error") {
-            Self::Server
-        } else if m.starts_with("gave up after") {
-            // until_idle's timeout wraps the last error: classify what it wraps.
-            match m.split_once(": ") {
-                Some((_, inner)) => Self::classify(inner),
-                None => Self::Other,
+impl From<SyncErrorKind> for SyncProblem {
+    /// The strip's problem for an engine error's kind (carried typed from the engine, never
+    /// recovered from its message).
+    fn from(kind: SyncErrorKind) -> Self {
+        use SyncErrorKind as K;
+        match kind {
+            K::NotEnrolled => Self::NotEnrolled,
+            K::Offline => Self::Offline,
+            K::Transport => Self::Transport,
+            K::Revoked => Self::Revoked,
+            K::Unauthorized => Self::Unauthorized,
+            K::Certificate => Self::Certificate,
+            K::Cloned => Self::Cloned,
+            K::Server => Self::Server,
+            K::Store => Self::Store,
+            K::Protocol | K::SequenceConflict | K::EnrollmentCode | K::Config | K::Insecure => {
+                Self::Other
             }
-        } else if m.starts_with("configuration") || m.starts_with("protocol error") {
-            Self::Other
-        } else {
-            Self::Store
         }
     }
 }
@@ -255,12 +237,12 @@ pub fn view<S: KioskStore>(store: &S, engine: Option<&SyncStatus>) -> Result<Syn
     if let Some(s) = engine {
         v.online = s.online && v.enrolled;
         v.syncing = s.syncing;
-        if let Some(e) = &s.last_error {
-            let problem = SyncProblem::classify(e);
+        if let Some(kind) = s.last_error_kind {
+            let problem = SyncProblem::from(kind);
             // A kiosk that is not enrolled is working as configured: local only, no error.
             if problem != SyncProblem::NotEnrolled || v.enrolled {
                 v.problem = Some(problem);
-                v.detail = Some(e.clone());
+                v.detail = s.last_error.clone();
             }
         }
     }
@@ -422,7 +404,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn classifies_every_engine_error_text() {
+    fn every_engine_error_carries_its_problem_typed() {
         let cases = [
             (SyncError::NotEnrolled, SyncProblem::NotEnrolled),
             (
@@ -456,7 +438,23 @@ mod tests {
             ),
         ];
         for (e, want) in cases {
-            assert_eq!(SyncProblem::classify(&e.to_string()), want, "{e}");
+            assert_eq!(SyncProblem::from(e.kind()), want, "{e}");
         }
+    }
+
+    #[test]
+    fn a_kiosk_that_is_not_enrolled_is_local_only_without_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let k = Kiosk::open(&dir.path().join("swagat.db")).unwrap();
+        let store = k.sync_store().unwrap();
+        let status = SyncStatus {
+            last_error: Some(SyncError::NotEnrolled.to_string()),
+            last_error_kind: Some(SyncErrorKind::NotEnrolled),
+            ..SyncStatus::default()
+        };
+        let v = view(&store, Some(&status)).unwrap();
+        assert!(!v.enrolled);
+        assert_eq!(v.problem, Some(SyncProblem::NotEnrolled));
+        assert_eq!(v.detail, None, "not enrolled is no error to explain");
     }
 }

@@ -163,6 +163,9 @@ pub struct SummaryWarning {
     pub code: String,
     /// English message.
     pub message: String,
+    /// The same message in Hindi.
+    #[serde(default)]
+    pub message_hi: String,
 }
 
 impl From<Warning> for SummaryWarning {
@@ -170,6 +173,7 @@ impl From<Warning> for SummaryWarning {
         Self {
             code: w.code().to_owned(),
             message: w.message().to_owned(),
+            message_hi: w.message_hi().to_owned(),
         }
     }
 }

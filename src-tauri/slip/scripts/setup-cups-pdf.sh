@@ -62,5 +62,18 @@ fi
 cupsenable "$QUEUE"
 cupsaccept "$QUEUE"
 
+# 5. A second queue, stopped (as CUPS stops a queue whose printer failed), for the tests that a
+#    slip sent to a stopped printer is refused and not counted.
+STOPPED="${QUEUE}Stopped"
+if ! LC_ALL=C lpstat -v "$STOPPED" >/dev/null 2>&1; then
+    if [ -f "$PPD" ]; then
+        lpadmin -p "$STOPPED" -E -v cups-pdf:/ -P "$PPD"
+    else
+        lpadmin -p "$STOPPED" -E -v cups-pdf:/ -m lsb/usr/cups-pdf/CUPS-PDF_opt.ppd
+    fi
+fi
+cupsaccept "$STOPPED"
+cupsdisable "$STOPPED"
+
 echo "CUPS queue '$QUEUE' ready; PDFs go to ${OUT_DIR}/<user>/"
 echo "export SWAGAT_TEST_PRINTER=$QUEUE"

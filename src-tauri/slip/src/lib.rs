@@ -24,7 +24,7 @@ mod shaping;
 
 use serde::{Deserialize, Serialize};
 
-pub use error::{PrintError, SlipError};
+pub use error::{PrintError, PrintProblem, SlipError};
 pub use escpos::{Cut, EscPosOptions, INIT, RASTER_HEADER};
 pub use raster::{Raster, RASTER_WIDTH};
 

@@ -125,6 +125,7 @@ pub fn print_pdf(printer_name: &str, pdf_bytes: &[u8]) -> Result<String, PrintEr
     if !valid_queue_name(printer_name) {
         return Err(PrintError::InvalidTarget(printer_name.to_owned()));
     }
+    refuse_if_stopped(printer_name)?;
     let out = run_cups(
         "lp",
         &[
@@ -152,6 +153,7 @@ pub fn print_raw(target: &RawTarget, escpos_bytes: &[u8]) -> Result<(), PrintErr
             if !valid_queue_name(name) {
                 return Err(PrintError::InvalidTarget(name.clone()));
             }
+            refuse_if_stopped(name)?;
             let out = run_cups(
                 "lp",
                 &["-d", name, "-t", JOB_TITLE, "-o", "raw", "--", "-"],
@@ -197,6 +199,18 @@ pub fn print_raw(target: &RawTarget, escpos_bytes: &[u8]) -> Result<(), PrintErr
             Err(net_err(last))
         }
     }
+}
+
+/// A stopped queue (`lpstat -p`: "printer X disabled since …") accepts jobs and holds them; the
+/// counter needs the slip now, so such a queue is refused with what to do. A queue CUPS does not
+/// know is left for `lp` to report (as not found).
+fn refuse_if_stopped(name: &str) -> Result<(), PrintError> {
+    let out = run_cups("lpstat", &["-p", name], None)?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    if out.status.success() && text.lines().any(|l| l.contains(" disabled")) {
+        return Err(PrintError::Stopped(name.to_owned()));
+    }
+    Ok(())
 }
 
 /// Runs a CUPS client with the C locale, feeding `stdin` if given.

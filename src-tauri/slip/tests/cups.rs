@@ -143,9 +143,27 @@ fn cups_reports_a_missing_printer() {
         matches!(err, PrintError::PrinterNotFound(ref n) if n == "SwagatNoSuchQueue"),
         "{err:?}"
     );
-    assert!(err.to_string().contains("प्रिंटर"));
+    assert!(err.hindi().contains("प्रिंटर"));
     let err = print_raw(&RawTarget::Cups("SwagatNoSuchQueue".into()), b"\x1b@").unwrap_err();
     assert!(matches!(err, PrintError::PrinterNotFound(_)), "{err:?}");
+}
+
+#[test]
+fn a_stopped_queue_is_refused_before_the_job_is_queued() {
+    let Some(printer) = test_printer() else {
+        return;
+    };
+    // setup-cups-pdf.sh makes a second, stopped queue beside the test printer.
+    let stopped = format!("{printer}Stopped");
+    let pdf = render_pdf(&SlipData::example(), SlipSize::A6).unwrap();
+    let err = print_pdf(&stopped, &pdf).unwrap_err();
+    assert!(
+        matches!(err, PrintError::Stopped(ref n) if *n == stopped),
+        "{err:?}"
+    );
+    assert!(err.hindi().contains("रुका हुआ"));
+    let err = print_raw(&RawTarget::Cups(stopped.clone()), b"\x1b@").unwrap_err();
+    assert_eq!(err.problem(), swagat_slip::PrintProblem::Stopped);
 }
 
 #[test]
@@ -176,7 +194,7 @@ fn raw_escpos_to_a_device_file() {
     let missing = RawTarget::Device(dir.path().join("no-such-dir/lp0"));
     let err = print_raw(&missing, &job).unwrap_err();
     assert!(matches!(err, PrintError::Device { .. }), "{err:?}");
-    assert!(err.to_string().contains("केबल"));
+    assert!(err.hindi().contains("केबल"));
 }
 
 #[test]

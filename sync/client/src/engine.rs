@@ -136,9 +136,93 @@ impl SyncError {
         }
     }
 
+    /// What kind of failure this is: a stable code the kiosk's status strip, its heartbeat and
+    /// the CLI carry as is (never parsed back out of the message). `until_idle`'s timeout reports
+    /// the kind of the error it wraps.
+    pub fn kind(&self) -> SyncErrorKind {
+        use SyncErrorKind as K;
+        match self {
+            SyncError::NotEnrolled => K::NotEnrolled,
+            SyncError::Offline(_) => K::Offline,
+            SyncError::Transport(_) => K::Transport,
+            SyncError::Server { .. } | SyncError::TooManyRequests { .. } => K::Server,
+            SyncError::Protocol(_) | SyncError::SequenceGap { .. } | SyncError::NoProgress => {
+                K::Protocol
+            }
+            SyncError::SequenceConflict { .. } => K::SequenceConflict,
+            SyncError::Revoked => K::Revoked,
+            SyncError::Unauthorized => K::Unauthorized,
+            SyncError::InvalidEnrollmentCode | SyncError::EnrollmentCodeExpired => {
+                K::EnrollmentCode
+            }
+            SyncError::DeviceCloned => K::Cloned,
+            SyncError::Store(_) => K::Store,
+            SyncError::Config(_) => K::Config,
+            SyncError::InsecureUrl(_) => K::Insecure,
+            SyncError::Certificate(_) => K::Certificate,
+            SyncError::Timeout(_, inner) => inner.kind(),
+        }
+    }
+
     /// Whether the error means "no connectivity" (as opposed to a failing server).
     pub fn is_offline(&self) -> bool {
         matches!(self, SyncError::Offline(_))
+    }
+}
+
+/// The kind of a [`SyncError`], as a stable snake_case code (`offline`, `revoked`, …).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SyncErrorKind {
+    /// No credential yet: the kiosk works locally only.
+    NotEnrolled,
+    /// The server could not be reached.
+    Offline,
+    /// The connection broke mid-request.
+    Transport,
+    /// The server answered with an error (or asked to slow down).
+    Server,
+    /// The server's answer or acknowledgement made no sense.
+    Protocol,
+    /// The batch reused acknowledged sequences with other content.
+    SequenceConflict,
+    /// The device was revoked.
+    Revoked,
+    /// The device credential was refused.
+    Unauthorized,
+    /// The enrollment code is unknown, used or expired.
+    EnrollmentCode,
+    /// Another copy of this kiosk speaks for the device.
+    Cloned,
+    /// The kiosk's own database failed.
+    Store,
+    /// Bad configuration (URL, TLS setup).
+    Config,
+    /// An `http://` server on another machine without `--insecure-http`.
+    Insecure,
+    /// The server's TLS certificate is not trusted.
+    Certificate,
+}
+
+impl SyncErrorKind {
+    /// The code (`"offline"`), as serialised.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::NotEnrolled => "not_enrolled",
+            Self::Offline => "offline",
+            Self::Transport => "transport",
+            Self::Server => "server",
+            Self::Protocol => "protocol",
+            Self::SequenceConflict => "sequence_conflict",
+            Self::Revoked => "revoked",
+            Self::Unauthorized => "unauthorized",
+            Self::EnrollmentCode => "enrollment_code",
+            Self::Cloned => "cloned",
+            Self::Store => "store",
+            Self::Config => "config",
+            Self::Insecure => "insecure",
+            Self::Certificate => "certificate",
+        }
     }
 }
 
@@ -233,8 +317,10 @@ pub struct SyncStatus {
     pub dead_letters: u64,
     /// Unix ms of the last fully successful sync.
     pub last_sync_at_ms: Option<i64>,
-    /// Last error, for display (no personal data).
+    /// Last error's technical text, for display (English; no personal data).
     pub last_error: Option<String>,
+    /// Last error's kind: what the UI translates and the heartbeat reports.
+    pub last_error_kind: Option<SyncErrorKind>,
 }
 
 fn now_ms() -> i64 {
@@ -657,7 +743,7 @@ impl<S: KioskStore> SyncEngine<S> {
             info!("recovery pull after restore finished");
         }
         blocking(&self.store, |s| s.record_sync_success(now_ms())).await?;
-        let last_error = self.status.borrow().last_error.clone(); // issue 12: kiosk health
+        let last_error = self.status.borrow().last_error_kind; // issue 12: kiosk health
         crate::heartbeat::send_quietly(&client, &self.store, &self.config, last_error).await;
         Ok(())
     }
@@ -669,7 +755,7 @@ impl<S: KioskStore> SyncEngine<S> {
         Ok(())
     }
 
-    async fn publish(&self, online: bool, error: Option<String>) {
+    async fn publish(&self, online: bool, error: Option<&SyncError>) {
         let counts = blocking(&self.store, |s| s.counts()).await.ok();
         self.status.send_modify(|st| {
             st.online = online;
@@ -678,7 +764,8 @@ impl<S: KioskStore> SyncEngine<S> {
                 st.dead_letters = c.dead_letters;
                 st.last_sync_at_ms = c.last_sync_at_ms;
             }
-            st.last_error = error;
+            st.last_error = error.map(|e| e.to_string());
+            st.last_error_kind = error.map(SyncError::kind);
         });
     }
 
@@ -695,7 +782,7 @@ impl<S: KioskStore> SyncEngine<S> {
                 Ok(report)
             }
             Err(e) => {
-                self.publish(!e.is_offline(), Some(e.to_string())).await;
+                self.publish(!e.is_offline(), Some(&e)).await;
                 Err(e)
             }
         }
@@ -721,7 +808,7 @@ impl<S: KioskStore> SyncEngine<S> {
                     attempt = 0;
                 }
                 Err(e) if e.is_retryable() => {
-                    self.publish(!e.is_offline(), Some(e.to_string())).await;
+                    self.publish(!e.is_offline(), Some(&e)).await;
                     if start.elapsed() >= self.config.idle_deadline {
                         return Err(SyncError::Timeout(self.config.idle_deadline, Box::new(e)));
                     }
@@ -730,7 +817,7 @@ impl<S: KioskStore> SyncEngine<S> {
                     attempt = attempt.saturating_add(1);
                 }
                 Err(e) => {
-                    self.publish(!e.is_offline(), Some(e.to_string())).await;
+                    self.publish(!e.is_offline(), Some(&e)).await;
                     return Err(e);
                 }
             }
@@ -777,12 +864,26 @@ impl<S: KioskStore> SyncEngine<S> {
     /// reported in status and the loop keeps waiting for a notify (e.g. after re-enrollment).
     pub async fn run(&self, shutdown: impl std::future::Future<Output = ()>) {
         tokio::pin!(shutdown);
+        // Each kind of stop is logged once, not at every poll: a kiosk that is not enrolled is
+        // simply local only, and a revoked one stays revoked until re-enrolled.
+        let mut reported: Option<SyncErrorKind> = None;
         loop {
             tokio::select! {
                 _ = &mut shutdown => return,
                 res = self.until_idle() => {
-                    if let Err(e) = res {
-                        warn!(error = %e, "sync stopped");
+                    match res {
+                        Ok(_) => reported = None,
+                        Err(e) if reported == Some(e.kind()) => {
+                            debug!(error = %e, "sync still stopped");
+                        }
+                        Err(e) => {
+                            if e.kind() == SyncErrorKind::NotEnrolled {
+                                info!("not enrolled with a state server: working locally only");
+                            } else {
+                                warn!(error = %e, "sync stopped");
+                            }
+                            reported = Some(e.kind());
+                        }
                     }
                 }
             }

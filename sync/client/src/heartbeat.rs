@@ -7,7 +7,7 @@
 //! [`EngineConfig`]: the desktop shell passes its version through the core's sync service, and
 //! `swagat-admin sync` its own, each with the kiosk database's folder.
 
-use crate::engine::EngineConfig;
+use crate::engine::{EngineConfig, SyncErrorKind};
 use crate::http::ServerClient;
 use crate::store::KioskStore;
 use std::path::PathBuf;
@@ -28,23 +28,11 @@ pub fn free_disk_bytes(_dir: &std::path::Path) -> Option<u64> {
     None
 }
 
-/// The kind of an error message (`offline: …` → `offline`), at most 32 characters.
-pub fn error_kind(message: &str) -> String {
-    message
-        .split([':', ' '])
-        .next()
-        .unwrap_or("")
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
-        .take(32)
-        .collect()
-}
-
 /// Builds this kiosk's report from its store, with the version and data folder of `config`.
 pub fn report<S: KioskStore>(
     store: &S,
     config: &EngineConfig,
-    last_error: Option<&str>,
+    last_error: Option<SyncErrorKind>,
     now_ms: i64,
 ) -> Option<Heartbeat> {
     let counts = store.counts().ok()?;
@@ -71,7 +59,7 @@ pub fn report<S: KioskStore>(
         outbox_pending: counts.pending,
         dead_letters: counts.dead_letters,
         oldest_unsent_age_s: if counts.pending > 0 { oldest } else { None },
-        last_error_kind: last_error.map(error_kind).filter(|k| !k.is_empty()),
+        last_error_kind: last_error.map(|k| k.as_str().to_owned()),
         free_disk_bytes: free_disk_bytes(&dir),
     })
 }
@@ -81,7 +69,7 @@ pub async fn send_quietly<S: KioskStore>(
     client: &ServerClient,
     store: &Arc<S>,
     config: &EngineConfig,
-    last_error: Option<String>,
+    last_error: Option<SyncErrorKind>,
 ) {
     let s = store.clone();
     let config = config.clone();
@@ -89,7 +77,7 @@ pub async fn send_quietly<S: KioskStore>(
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0);
-    let hb = tokio::task::spawn_blocking(move || report(&*s, &config, last_error.as_deref(), now))
+    let hb = tokio::task::spawn_blocking(move || report(&*s, &config, last_error, now))
         .await
         .ok()
         .flatten();
@@ -102,13 +90,6 @@ pub async fn send_quietly<S: KioskStore>(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn error_kinds() {
-        assert_eq!(error_kind("offline: connection refused"), "offline");
-        assert_eq!(error_kind("server answered 503"), "server");
-        assert_eq!(error_kind(""), "");
-    }
 
     #[test]
     fn free_disk_is_measured() {

@@ -15,7 +15,9 @@ pub mod store;
 #[cfg(feature = "testkit")]
 pub use sqlite as testkit;
 
-pub use engine::{enroll, EngineConfig, SyncEngine, SyncError, SyncReport, SyncStatus};
+pub use engine::{
+    enroll, EngineConfig, SyncEngine, SyncError, SyncErrorKind, SyncReport, SyncStatus,
+};
 pub use store::{
     Credentials, DeadLetter, KioskStore, OutboxEntry, PendingEnrollment, RestoreEvent,
     RestoreRequest, StoreCounts, StoreError,

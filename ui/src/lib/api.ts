@@ -167,7 +167,7 @@ export interface PatientInput {
 export interface Scanned {
   kind: 'aadhaar_secure_qr' | 'aadhaar_xml_qr' | 'abha_qr';
   signature: 'valid' | 'invalid' | 'unverified' | null;
-  warnings: { code: string; message: string }[];
+  warnings: { code: string; en: string; hi: string }[];
   input: PatientInput;
   has_photo: boolean;
   /** The Aadhaar photo as a PNG data URL (decoded from JPEG 2000 in Rust; never stored). */

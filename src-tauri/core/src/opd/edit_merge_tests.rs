@@ -464,43 +464,81 @@ fn long_name_prefixes_are_checked_in_full_after_the_index() {
 }
 
 #[test]
-fn register_and_print_counts_the_first_print_in_the_same_transaction() {
+fn a_slip_is_counted_once_printed_and_reprints_are_marked() {
     let (k, _admin, rec) = kiosk();
-    let (r, pdf) = k
-        .register_and_print(
+    let r = k
+        .register(
             &rec,
             &RegisterRequest {
                 department: "GEN".into(),
                 patient: Some(serde_json::from_value(sunita()).unwrap()),
                 ..Default::default()
             },
-            crate::slip::SlipFormat::PdfA6,
         )
+        .unwrap();
+    // What the next print will be is known without counting it.
+    let next = k
+        .store()
+        .read(|c| crate::slip::next_print_data(c, &r.visit_id))
+        .unwrap();
+    assert_eq!(next.reprint, None, "the first print is not a reprint");
+    assert_eq!(k.visit(&r.visit_id).unwrap().prints, 0);
+    let pdf = k
+        .slip_for_print(&rec, &r.visit_id, crate::slip::SlipFormat::PdfA6)
         .unwrap();
     assert!(pdf.starts_with(b"%PDF"));
     assert_eq!(k.visit(&r.visit_id).unwrap().prints, 1);
-    let actions: Vec<String> = k
-        .audit_log(10)
-        .unwrap()
-        .into_iter()
-        .map(|e| e.action)
-        .collect();
-    assert_eq!(actions[0], "slip.print");
-    assert!(actions.contains(&"visit.create".to_owned()));
-    // The next print of the same visit is a reprint.
+    assert_eq!(k.audit_log(1).unwrap()[0].action, "slip.print");
+    let next = k
+        .store()
+        .read(|c| crate::slip::next_print_data(c, &r.visit_id))
+        .unwrap();
+    assert!(next.reprint.is_some(), "the second print is marked");
     k.slip_for_print(&rec, &r.visit_id, crate::slip::SlipFormat::PdfA6)
         .unwrap();
     assert_eq!(k.audit_log(1).unwrap()[0].action, "slip.reprint");
-    // A refused registration prints nothing and counts nothing.
-    let bad = k.register_and_print(
-        &rec,
-        &RegisterRequest {
-            department: "XYZ".into(),
-            patient_id: Some(r.patient_id.clone()),
-            ..Default::default()
-        },
-        crate::slip::SlipFormat::PdfA6,
+}
+
+#[test]
+fn a_print_the_printer_refuses_is_not_counted_and_says_why() {
+    let (k, admin, rec) = kiosk();
+    let r = k
+        .register(
+            &rec,
+            &RegisterRequest {
+                department: "GEN".into(),
+                patient: Some(serde_json::from_value(sunita()).unwrap()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    // A raw network printer on a port nobody listens on: the job cannot be delivered.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    k.update_config(
+        &admin,
+        &serde_json::from_value(serde_json::json!({
+            "printer": format!("tcp://127.0.0.1:{port}"), "printer_format": "escpos"
+        }))
+        .unwrap(),
+    )
+    .unwrap();
+    let err = k.print_slip(&rec, &r.visit_id).unwrap_err();
+    let report = crate::ErrorReport::from(&err);
+    assert_eq!(
+        report.problem.as_deref(),
+        Some("print.network"),
+        "{report:?}"
     );
-    assert!(bad.is_err());
-    assert_eq!(k.patient_visits(&r.patient_id, 10).unwrap().len(), 1);
+    assert!(report.hi.contains("नेटवर्क प्रिंटर"), "{}", report.hi);
+    assert!(
+        !report.en.contains(" / "),
+        "one language per text: {}",
+        report.en
+    );
+    assert_eq!(k.visit(&r.visit_id).unwrap().prints, 0, "nothing counted");
+    assert_eq!(k.audit_log(1).unwrap()[0].action, "slip.print_failed");
 }

@@ -203,27 +203,31 @@ fn number_error(field: &str, e: &swagat_identity::NumberError) -> CoreError {
     CoreError::invalid(field, e.to_string(), e.message_hi())
 }
 
+/// Splits `"W/O Ramesh Kumar"` (or `"s/o: Ramesh"`) into its relation and name; `None` when the
+/// text names no relation (an Aadhaar "C/O" field often holds just a name). The one guardian
+/// parser: the UI gets scans already split.
+pub fn split_guardian(text: &str) -> Option<(String, String)> {
+    let t = text.trim();
+    let up = t.to_ascii_uppercase();
+    let r = ["S/O", "W/O", "D/O", "C/O"]
+        .into_iter()
+        .find(|r| up.starts_with(r))?;
+    Some((
+        r.to_owned(),
+        t[r.len()..]
+            .trim_start_matches([':', ' '])
+            .trim()
+            .to_owned(),
+    ))
+}
+
 fn parse_guardian(g: &GuardianInput) -> Result<(Option<String>, Option<String>)> {
     let (rel, name) = match g {
         GuardianInput::Parts { relation, name } => {
             (relation.trim().to_owned(), name.trim().to_owned())
         }
         GuardianInput::Text(t) => {
-            let t = t.trim();
-            let up = t.to_ascii_uppercase();
-            match ["S/O", "W/O", "D/O", "C/O"]
-                .iter()
-                .find(|r| up.starts_with(*r))
-            {
-                Some(r) => (
-                    r.to_string(),
-                    t[r.len()..]
-                        .trim_start_matches([':', ' '])
-                        .trim()
-                        .to_owned(),
-                ),
-                None => ("C/O".to_owned(), t.to_owned()),
-            }
+            split_guardian(t).unwrap_or_else(|| ("C/O".to_owned(), t.trim().to_owned()))
         }
     };
     let rel = rel.to_ascii_uppercase();

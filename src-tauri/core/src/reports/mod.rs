@@ -246,14 +246,6 @@ fn audit_report(
     )
 }
 
-fn device(e: swagat_slip::PrintError) -> CoreError {
-    let text = e.to_string();
-    let (en, hi) = text.split_once(" / ").unwrap_or((&text, &text));
-    CoreError::Device {
-        msg: crate::Msg::new(en, hi),
-    }
-}
-
 impl Kiosk {
     /// The OPD register of one day (every visit, cancelled ones marked), with department totals.
     pub fn report_register(&self, date: &str) -> Result<Register> {
@@ -410,7 +402,7 @@ impl Kiosk {
                 let queue = match printer.map(str::trim).filter(|p| !p.is_empty()) {
                     Some(p) => p.to_owned(),
                     None => swagat_slip::printing::list_printers()
-                        .map_err(device)?
+                        .map_err(CoreError::from)?
                         .into_iter()
                         .find(|p| p.is_default)
                         .map(|p| p.name)
@@ -424,7 +416,7 @@ impl Kiosk {
                 };
                 swagat_slip::printing::print_pdf(&queue, &pdf)
                     .map(Some)
-                    .map_err(device)
+                    .map_err(CoreError::from)
             }
             Job::Roll(sheet) => {
                 let Some(target) = settings.printer.clone() else {
@@ -438,15 +430,15 @@ impl Kiosk {
                     let raster =
                         swagat_slip::report::render_roll_raster(&sheet).map_err(render_err)?;
                     let target: swagat_slip::printing::RawTarget =
-                        target.parse().map_err(device)?;
+                        target.parse().map_err(CoreError::from)?;
                     swagat_slip::printing::print_raw(&target, &raster.to_escpos())
-                        .map_err(device)?;
+                        .map_err(CoreError::from)?;
                     Ok(None)
                 } else {
                     let pdf = swagat_slip::report::render_roll_pdf(&sheet).map_err(render_err)?;
                     swagat_slip::printing::print_pdf(&target, &pdf)
                         .map(Some)
-                        .map_err(device)
+                        .map_err(CoreError::from)
                 }
             }
         }
