@@ -135,7 +135,7 @@ pub struct ShareOutcome {
 pub const HANDOFF_LEASE: Duration = Duration::from_secs(15);
 
 /// One queued on-share answer, claimed for sending.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OnShareJob {
     /// Queue row id.
     pub id: i64,
