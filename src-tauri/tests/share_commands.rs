@@ -101,7 +101,12 @@ fn queue_register_and_counter_qr_through_commands() {
             pre["input"]["dob"].as_str(),
             pre["input"]["address"]["pincode"].as_str()
         ),
-        (Some("Ram Kumar Sahu"), Some("ramkumar.sahu@sbx"), Some("1962"), Some("492009"))
+        (
+            Some("Ram Kumar Sahu"),
+            Some("ramkumar.sahu@sbx"),
+            Some("1962"),
+            Some("492009")
+        )
     );
     assert!(pre["existing"].is_null());
     assert_eq!(pre["status"], "waiting");

@@ -120,9 +120,15 @@ async fn a_pulled_share_is_registered_with_one_tap() {
         .click()
         .await
         .unwrap();
-    let banner = wait_text(&client, "reg-from-share", |t| t.contains("ramkumar.sahu@sbx")).await;
+    let banner = wait_text(&client, "reg-from-share", |t| {
+        t.contains("ramkumar.sahu@sbx")
+    })
+    .await;
     assert!(banner.contains("12"), "{banner}");
-    assert_eq!(value(&client, "[data-testid='reg-name']").await, "Ram Kumar Sahu");
+    assert_eq!(
+        value(&client, "[data-testid='reg-name']").await,
+        "Ram Kumar Sahu"
+    );
     assert_eq!(value(&client, "#r-abhaaddr").await, "ramkumar.sahu@sbx");
     assert_eq!(value(&client, "#r-dist").await, "RAIPUR");
     assert_eq!(value(&client, "#r-pin").await, "492009");
@@ -137,9 +143,16 @@ async fn a_pulled_share_is_registered_with_one_tap() {
     );
     screenshot(&client, "41-share-prefilled").await;
     // Nothing is registered until the operator confirms.
-    assert_eq!(admin(&db, &["shares", "list"])["shares"][0]["status"], "waiting");
+    assert_eq!(
+        admin(&db, &["shares", "list"])["shares"][0]["status"],
+        "waiting"
+    );
     by_id(&client, "dept-GEN").await.click().await.unwrap();
-    by_id(&client, "register-submit").await.click().await.unwrap();
+    by_id(&client, "register-submit")
+        .await
+        .click()
+        .await
+        .unwrap();
     let token = wait_text(&client, "issued-token", |t| !t.is_empty()).await;
     assert!(token.starts_with('A'), "{token}");
     let abha = wait_text(&client, "issued-abha", |t| !t.is_empty()).await;

@@ -48,7 +48,10 @@ fn uuid7() -> String {
 }
 
 fn random_hfr() -> String {
-    format!("IN{:010}", (nanos() as u64).rotate_left(29) % 10_000_000_000)
+    format!(
+        "IN{:010}",
+        (nanos() as u64).rotate_left(29) % 10_000_000_000
+    )
 }
 
 fn publish_share(db: &str, facility: &str, dir: &Path, share: &Value) {
@@ -72,7 +75,13 @@ fn publish_share(db: &str, facility: &str, dir: &Path, share: &Value) {
     );
 }
 
-fn share_payload(hfr: &str, token: &str, abha: &str, shared: OffsetDateTime, expires: OffsetDateTime) -> Value {
+fn share_payload(
+    hfr: &str,
+    token: &str,
+    abha: &str,
+    shared: OffsetDateTime,
+    expires: OffsetDateTime,
+) -> Value {
     json!({"share_id": uuid7(), "request_id": uuid7(),
         "hip_id": hfr, "counter": "OPD1", "token": token, "abha_number": null, "abha_address": abha,
         "name": "Ram Kumar Sahu", "gender": "M", "year_of_birth": 1962, "month_of_birth": null,
@@ -113,14 +122,16 @@ async fn dashboard_summary(url: &str, name: &str, facility: &str) -> Value {
         .and_then(|v| v.split(';').next())
         .unwrap()
         .to_owned();
-    http.get(format!("{url}/api/v1/dashboard/summary?facility={facility}"))
-        .header("cookie", cookie)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+    http.get(format!(
+        "{url}/api/v1/dashboard/summary?facility={facility}"
+    ))
+    .header("cookie", cookie)
+    .send()
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap()
 }
 
 async fn two_kiosks_one_facility(backend: Backend) {
@@ -134,13 +145,33 @@ async fn two_kiosks_one_facility(backend: Backend) {
     let fac = run(
         "swagat-server",
         &[
-            "facility", "add", "--db", &db, "--code", &facility, "--name", "UPHC Gudhiyari",
-            "--hfr-id", &hfr, "--district-lgd", &district,
+            "facility",
+            "add",
+            "--db",
+            &db,
+            "--code",
+            &facility,
+            "--name",
+            "UPHC Gudhiyari",
+            "--hfr-id",
+            &hfr,
+            "--district-lgd",
+            &district,
         ],
     );
     let official = format!("state-{}", facility.to_lowercase());
     let mut add = Command::new(swagat_tests::profile_dir().join("swagat-server"))
-        .args(["user", "add", "--db", &db, "--name", &official, "--role", "state", "--password-stdin"])
+        .args([
+            "user",
+            "add",
+            "--db",
+            &db,
+            "--name",
+            &official,
+            "--role",
+            "state",
+            "--password-stdin",
+        ])
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .spawn()
@@ -150,7 +181,13 @@ async fn two_kiosks_one_facility(backend: Backend) {
     let server = Server::start(&db, &[]);
 
     let now = OffsetDateTime::now_utc();
-    let waiting = share_payload(&hfr, "3", "ramkumar.sahu@sbx", now, now + time::Duration::minutes(30));
+    let waiting = share_payload(
+        &hfr,
+        "3",
+        "ramkumar.sahu@sbx",
+        now,
+        now + time::Duration::minutes(30),
+    );
     let lapsed = share_payload(
         &hfr,
         "4",
@@ -167,18 +204,48 @@ async fn two_kiosks_one_facility(backend: Backend) {
 
     let k1 = dir.path().join("k1.db");
     let k2 = dir.path().join("k2.db");
-    admin(&k1, &["enroll", "--server", &server.url, "--code", fac["enrollment_code"].as_str().unwrap()]);
-    let code2 = run("swagat-server", &["facility", "code", "--db", &db, "--code", &facility]);
-    admin(&k2, &["enroll", "--server", &server.url, "--code", code2["enrollment_code"].as_str().unwrap()]);
+    admin(
+        &k1,
+        &[
+            "enroll",
+            "--server",
+            &server.url,
+            "--code",
+            fac["enrollment_code"].as_str().unwrap(),
+        ],
+    );
+    let code2 = run(
+        "swagat-server",
+        &["facility", "code", "--db", &db, "--code", &facility],
+    );
+    admin(
+        &k2,
+        &[
+            "enroll",
+            "--server",
+            &server.url,
+            "--code",
+            code2["enrollment_code"].as_str().unwrap(),
+        ],
+    );
     for k in [&k1, &k2] {
         admin(k, &["sync", "--until-idle"]);
     }
     let list = admin(&k1, &["shares", "list"]);
-    assert_eq!((status_of(&list, w), status_of(&list, l)), ("waiting".into(), "expired".into()));
+    assert_eq!(
+        (status_of(&list, w), status_of(&list, l)),
+        ("waiting".into(), "expired".into())
+    );
 
     // Kiosk 1 registers the share, twice: one patient, one visit.
-    let r1 = admin(&k1, &["shares", "register", "--share", w, "--department", "GEN"]);
-    let again = admin(&k1, &["shares", "register", "--share", w, "--department", "GEN"]);
+    let r1 = admin(
+        &k1,
+        &["shares", "register", "--share", w, "--department", "GEN"],
+    );
+    let again = admin(
+        &k1,
+        &["shares", "register", "--share", w, "--department", "GEN"],
+    );
     for k in ["patient_id", "uhid", "visit_id", "token", "returning"] {
         assert!(r1.get(k).is_some(), "register JSON lacks {k}: {r1}");
         assert_eq!(again[k], r1[k], "{k}");
@@ -186,10 +253,26 @@ async fn two_kiosks_one_facility(backend: Backend) {
     assert_eq!(r1["returning"], false);
     assert_eq!(status_of(&admin(&k1, &["shares", "list"]), w), "registered");
     let pdf = dir.path().join("slip.pdf");
-    admin(&k1, &["slip", "--visit", r1["visit_id"].as_str().unwrap(), "--out", pdf.to_str().unwrap()]);
-    let text = Command::new("pdftotext").arg(&pdf).arg("-").output().expect("pdftotext (poppler-utils)");
+    admin(
+        &k1,
+        &[
+            "slip",
+            "--visit",
+            r1["visit_id"].as_str().unwrap(),
+            "--out",
+            pdf.to_str().unwrap(),
+        ],
+    );
+    let text = Command::new("pdftotext")
+        .arg(&pdf)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils)");
     let text = String::from_utf8_lossy(&text.stdout);
-    assert!(text.contains("ramkumar.sahu@sbx"), "the slip shows the ABHA address: {text}");
+    assert!(
+        text.contains("ramkumar.sahu@sbx"),
+        "the slip shows the ABHA address: {text}"
+    );
     admin(&k1, &["sync", "--until-idle"]);
 
     // Kiosk 2 learns it was registered at kiosk 1, and refuses it.
@@ -199,18 +282,37 @@ async fn two_kiosks_one_facility(backend: Backend) {
     assert_eq!(status_of(&list2, l), "expired");
     let refused = output(
         "swagat-admin",
-        &["--db", k2.to_str().unwrap(), "shares", "register", "--share", w, "--department", "GEN"],
+        &[
+            "--db",
+            k2.to_str().unwrap(),
+            "shares",
+            "register",
+            "--share",
+            w,
+            "--department",
+            "GEN",
+        ],
     );
-    assert!(!refused.status.success(), "a share registered elsewhere is refused");
+    assert!(
+        !refused.status.success(),
+        "a share registered elsewhere is refused"
+    );
 
     // Both kiosks' reports count the scan-and-share visit; the state has one patient.
     let ist = time::UtcOffset::from_hms(5, 30, 0).unwrap();
     let date = OffsetDateTime::now_utc().to_offset(ist).date().to_string();
     for k in [&k1, &k2] {
         let s = admin(k, &["report", "summary", "--from", &date, "--to", &date]);
-        assert_eq!((s["registrations"].as_i64(), s["scan_share"].as_i64()), (Some(1), Some(1)), "{s}");
+        assert_eq!(
+            (s["registrations"].as_i64(), s["scan_share"].as_i64()),
+            (Some(1), Some(1)),
+            "{s}"
+        );
     }
-    let stats = run("swagat-server", &["stats", "--db", &db, "--facility", &facility]);
+    let stats = run(
+        "swagat-server",
+        &["stats", "--db", &db, "--facility", &facility],
+    );
     assert_eq!(stats["patient"], 1, "{stats}");
     assert_eq!(stats["abha_share_results"], 1, "{stats}");
 
@@ -223,7 +325,11 @@ async fn two_kiosks_one_facility(backend: Backend) {
         .find(|f| f["code"] == facility.as_str())
         .unwrap_or_else(|| panic!("{summary}"))
         .clone();
-    assert_eq!((row["registrations"].as_i64(), row["scan_share"].as_i64()), (Some(1), Some(1)), "{summary}");
+    assert_eq!(
+        (row["registrations"].as_i64(), row["scan_share"].as_i64()),
+        (Some(1), Some(1)),
+        "{summary}"
+    );
     assert_eq!(summary["totals"]["scan_share"], 1, "{summary}");
 }
 

@@ -642,7 +642,10 @@ mod tests {
         assert_eq!(p.input.abha_number.as_deref(), Some("91-2345-6789-0129"));
         assert_eq!(p.input.abha_address.as_deref(), Some("sunita.devi85@sbx"));
         assert_eq!(p.input.address.district.as_deref(), Some("PATNA"));
-        assert_eq!(p.input.address.street.as_deref(), Some("Road No 5, Kankarbagh"));
+        assert_eq!(
+            p.input.address.street.as_deref(),
+            Some("Road No 5, Kankarbagh")
+        );
         assert_eq!(p.input.mobile, None, "a masked mobile is left out");
 
         // The operator corrects the name on the form and confirms.
@@ -696,7 +699,10 @@ mod tests {
                 },
             )
             .unwrap();
-        assert_eq!((r3["returning"].as_bool(), r3["patient_id"].as_str()), (Some(true), Some(patient.id.as_str())));
+        assert_eq!(
+            (r3["returning"].as_bool(), r3["patient_id"].as_str()),
+            (Some(true), Some(patient.id.as_str()))
+        );
 
         // An ordinary registration carries no marker.
         let plain = k
@@ -716,7 +722,9 @@ mod tests {
         let today = k.home_summary().unwrap().date;
         let sum = k.report_summary(&today, &today).unwrap();
         assert_eq!((sum.registrations, sum.scan_share), (3, 2));
-        assert!(String::from_utf8(sum.to_csv()).unwrap().contains("total,scan_share,2"));
+        assert!(String::from_utf8(sum.to_csv())
+            .unwrap()
+            .contains("total,scan_share,2"));
         assert_eq!(k.home_summary().unwrap().scan_share_today, 2);
         assert!(k.share_prefill("nope").is_err());
     }

@@ -439,8 +439,7 @@ mod tests {
         assert!(!came_by_scan_share(&v));
         let v: Value = serde_json::json!({"via": "scan_share"});
         assert!(came_by_scan_share(&v));
-        let v: Value =
-            serde_json::json!({"share_id": "0193b000-0000-7000-8000-0000000000e2", "via": "scan_share"});
+        let v: Value = serde_json::json!({"share_id": "0193b000-0000-7000-8000-0000000000e2", "via": "scan_share"});
         assert!(came_by_scan_share(&v));
     }
 }

@@ -207,8 +207,7 @@ pub trait ShareStore: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Vec<OnShareJob>, StoreError>> + Send;
 
     /// Marks queued answers delivered (one transaction for the lot).
-    fn on_shares_sent(&self, ids: Vec<i64>)
-        -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn on_shares_sent(&self, ids: Vec<i64>) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Records a failed attempt; the answer is due again after `retry_in`.
     fn on_share_failed(
