@@ -93,6 +93,7 @@ pub fn builder_on<R: Runtime>(builder: Builder<R>) -> Builder<R> {
         admin_commands::recovery_restore,
         admin_commands::restart_app,
         share_commands::shares_list,
+        share_commands::shares_prefill,
         share_commands::shares_register,
         share_commands::shares_counter_qr,
         share_commands::shares_print_poster,

@@ -1,9 +1,10 @@
 //! Tauri commands for ABHA scan-and-share: the shared-profiles queue on the Register screen,
 //! registering a share with one tap, and the counter's QR (shown in Settings, printed as a
-//! poster). Each is a few lines over one `swagat_core::Kiosk` call, off the main thread.
+//! poster), opening one pre-filled in the registration form. Each is a few lines over one `swagat_core::Kiosk` call, off the main thread.
 
 use serde::Serialize;
-use swagat_core::shares::SharedProfile;
+use swagat_core::opd::RegisterRequest;
+use swagat_core::shares::{SharePrefill, SharedProfile};
 use swagat_core::{Actor, ErrorReport, Role};
 use tauri::State;
 
@@ -22,18 +23,36 @@ pub fn shares_list(state: State<'_, AppState>) -> CmdResult<Vec<SharedProfile>> 
     state.kiosk()?.shared_profiles().map_err(report)
 }
 
-/// Registers a shared profile for `department`; the registration, as `register` returns it.
+/// Opens a shared profile for registration: the form's fields and the returning patient.
+#[tauri::command(async)]
+pub fn shares_prefill(state: State<'_, AppState>, share_id: String) -> CmdResult<SharePrefill> {
+    state.require(&[Role::Reception])?;
+    state.kiosk()?.share_prefill(&share_id).map_err(report)
+}
+
+/// Registers a shared profile: with `request` (the confirmed form: `department` and `patient`
+/// or `patient_id`) as the operator confirmed it, else with the defaults for `department`.
+/// The registration as `register` returns it, with the share's ABHA address for the token
+/// screen.
 #[tauri::command(async)]
 pub fn shares_register(
     state: State<'_, AppState>,
     share_id: String,
-    department: String,
+    department: Option<String>,
+    request: Option<RegisterRequest>,
 ) -> CmdResult<serde_json::Value> {
     let me = state.require(&[Role::Reception])?;
-    state
-        .kiosk()?
-        .register_share(&Actor::Staff(me.id), &share_id, &department)
-        .map_err(report)
+    let kiosk = state.kiosk()?;
+    let actor = Actor::Staff(me.id);
+    let mut reg = match (request, department) {
+        (Some(req), _) => kiosk.register_share_with(&actor, &share_id, &req),
+        (None, Some(d)) => kiosk.register_share(&actor, &share_id, &d),
+        (None, None) => kiosk.register_share(&actor, &share_id, ""),
+    }
+    .map_err(report)?;
+    let prefill = kiosk.share_prefill(&share_id).map_err(report)?;
+    reg["abha_address"] = prefill.input.abha_address.into();
+    Ok(reg)
 }
 
 /// The counter's scan-and-share QR: its URL and an SVG image of it.

@@ -92,13 +92,35 @@ fn queue_register_and_counter_qr_through_commands() {
     let list = invoke(&win, "shares_list", json!({})).unwrap();
     assert_eq!(list[0]["token"], "7");
     assert_eq!(list[0]["status"], "waiting");
+    // One tap: the form's fields from the profile, no returning patient yet; nothing written.
+    let pre = invoke(&win, "shares_prefill", json!({"shareId": share})).unwrap();
+    assert_eq!(
+        (
+            pre["input"]["name"].as_str(),
+            pre["input"]["abha_address"].as_str(),
+            pre["input"]["dob"].as_str(),
+            pre["input"]["address"]["pincode"].as_str()
+        ),
+        (
+            Some("Ram Kumar Sahu"),
+            Some("ramkumar.sahu@sbx"),
+            Some("1962"),
+            Some("492009")
+        )
+    );
+    assert!(pre["existing"].is_null());
+    assert_eq!(pre["status"], "waiting");
+    // Confirming the (edited) form registers the share.
+    let mut patient = pre["input"].clone();
+    patient["mobile"] = json!("9876543210");
     let reg = invoke(
         &win,
         "shares_register",
-        json!({"shareId": share, "department": "GEN"}),
+        json!({"shareId": share, "request": {"department": "GEN", "patient": patient}}),
     )
     .unwrap();
     assert_eq!(reg["returning"], false);
+    assert_eq!(reg["abha_address"], "ramkumar.sahu@sbx");
     let again = invoke(
         &win,
         "shares_register",
@@ -106,6 +128,10 @@ fn queue_register_and_counter_qr_through_commands() {
     )
     .unwrap();
     assert_eq!(again["patient_id"], reg["patient_id"]);
+    assert_eq!(again["visit_id"], reg["visit_id"]);
+    let pre = invoke(&win, "shares_prefill", json!({"shareId": share})).unwrap();
+    assert_eq!(pre["existing"]["id"], reg["patient_id"]);
+    assert_eq!(pre["existing"]["mobile"], "9876543210");
     assert_eq!(
         invoke(&win, "shares_list", json!({})).unwrap()[0]["status"],
         "registered"
@@ -151,8 +177,13 @@ fn queue_register_and_counter_qr_through_commands() {
     )
     .unwrap();
     invoke(&win, "logout", json!({})).unwrap();
+    assert_eq!(
+        invoke(&win, "shares_prefill", json!({"shareId": share})).unwrap_err()["kind"],
+        "auth"
+    );
     invoke(&win, "login", json!({"name": "Sunita", "secret": "246813"})).unwrap();
     assert!(invoke(&win, "shares_list", json!({})).is_ok());
+    assert!(invoke(&win, "shares_prefill", json!({"shareId": share})).is_ok());
     assert_eq!(
         invoke(&win, "shares_counter_qr", json!({})).unwrap_err()["kind"],
         "auth"

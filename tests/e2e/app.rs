@@ -258,7 +258,8 @@ async fn the_window_answers_while_a_long_write_holds_the_database() {
     let holder = std::thread::spawn({
         let db = db.clone();
         move || {
-            let c = rusqlite::Connection::open(&db).unwrap();
+            // Keyed like the app's own connections (the seeding unlocked the file here).
+            let c = swagat_core::store::open_connection(&db).unwrap();
             c.execute_batch("BEGIN IMMEDIATE").unwrap();
             locked_tx.send(()).unwrap();
             std::thread::sleep(std::time::Duration::from_secs(3));

@@ -1,17 +1,28 @@
 //! End to end: ABHA scan and share in the real app. A share published on a real `swagat-server`
 //! (as the callback publishes it: a server-authored `abha_share` record) is pulled by sync,
-//! appears in the Register screen's queue, one tap registers it, and the slip shows the ABHA
-//! address; the server then shows the share registered.
+//! appears in the Register screen's queue, one tap opens the registration pre-filled from the
+//! profile, confirming registers it (the token screen and the slip show the ABHA address), and
+//! the state then has the share's result and counts the visit as come by scan and share.
 #![allow(clippy::unwrap_used)]
 
 mod common;
 #[path = "../sync/common.rs"]
 mod sync_common;
 
-use common::{by_id, connect, screenshot, type_css, wait_text};
+use common::{by_css, by_id, connect, screenshot, type_css, wait_text};
 use serde_json::json;
 use swagat_tests::{app_binary, start_tauri_driver, start_xvfb};
 use sync_common::{admin, run, unique_code, Server};
+
+/// The value of the form field at `css`.
+async fn value(c: &fantoccini::Client, css: &str) -> String {
+    by_css(c, css)
+        .await
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap_or_default()
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pulled_share_is_registered_with_one_tap() {
@@ -103,14 +114,50 @@ async fn a_pulled_share_is_registered_with_one_tap() {
         "ramkumar.sahu@sbx"
     );
     screenshot(&client, "40-shares-queue").await;
+    // One tap opens the registration pre-filled from the profile.
     by_id(&client, "share-register")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let banner = wait_text(&client, "reg-from-share", |t| {
+        t.contains("ramkumar.sahu@sbx")
+    })
+    .await;
+    assert!(banner.contains("12"), "{banner}");
+    assert_eq!(
+        value(&client, "[data-testid='reg-name']").await,
+        "Ram Kumar Sahu"
+    );
+    assert_eq!(value(&client, "#r-abhaaddr").await, "ramkumar.sahu@sbx");
+    assert_eq!(value(&client, "#r-dist").await, "RAIPUR");
+    assert_eq!(value(&client, "#r-pin").await, "492009");
+    assert_eq!(
+        by_id(&client, "reg-gender-M")
+            .await
+            .attr("aria-pressed")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("true")
+    );
+    screenshot(&client, "41-share-prefilled").await;
+    // Nothing is registered until the operator confirms.
+    assert_eq!(
+        admin(&db, &["shares", "list"])["shares"][0]["status"],
+        "waiting"
+    );
+    by_id(&client, "dept-GEN").await.click().await.unwrap();
+    by_id(&client, "register-submit")
         .await
         .click()
         .await
         .unwrap();
     let token = wait_text(&client, "issued-token", |t| !t.is_empty()).await;
     assert!(token.starts_with('A'), "{token}");
-    screenshot(&client, "41-share-registered").await;
+    let abha = wait_text(&client, "issued-abha", |t| !t.is_empty()).await;
+    assert!(abha.contains("ramkumar.sahu@sbx"), "{abha}");
+    screenshot(&client, "42-share-registered").await;
     client.close().await.unwrap();
 
     // The slip carries the ABHA address; the share is registered here and, after sync, on the server.

@@ -587,6 +587,26 @@ impl Kiosk {
             .write(|tx| crate::shares::register(tx, actor, share_id, department))
     }
 
+    /// Opens a shared profile for registration: the form's fields and the returning patient
+    /// it matches (by ABHA number, then ABHA address).
+    pub fn share_prefill(&self, share_id: &str) -> Result<crate::shares::SharePrefill> {
+        let key = self.store.write(|tx| opd::secrets::aadhaar_hash_key(tx))?;
+        self.store
+            .read(|c| crate::shares::prefill(c, &key, share_id))
+    }
+
+    /// Registers a shared profile with the registration the operator confirmed (the same
+    /// registration if done before).
+    pub fn register_share_with(
+        &self,
+        actor: &Actor,
+        share_id: &str,
+        req: &RegisterRequest,
+    ) -> Result<serde_json::Value> {
+        self.store
+            .write(|tx| crate::shares::register_with(tx, actor, share_id, req))
+    }
+
     /// The counter's scan-and-share QR text.
     pub fn counter_qr_url(&self) -> Result<String> {
         self.store.read(crate::shares::counter_qr_url)

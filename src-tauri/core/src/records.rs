@@ -158,6 +158,11 @@ fn visit_payload(conn: &Connection, id: &str) -> Result<Value> {
     out["kiosk_letter"] = letter.into();
     out["token_no"] = token_no.into();
     out["cancel_reason"] = cancel_reason.into();
+    // The scan-and-share marker (sync/PROTOCOL.md): the visit was registered from a share.
+    if let Some(share) = crate::shares::share_of_visit(conn, id)? {
+        out["share_id"] = share.into();
+        out["via"] = "scan_share".into();
+    }
     Ok(out)
 }
 

@@ -214,7 +214,7 @@ fn patient_input(p: &SharePayload) -> PatientInput {
         (Some(d), Some(m), Some(y))
             if swagat_identity::BirthDate::parse(&format!("{d}/{m}/{y}")).is_ok() =>
         {
-            Some(format!("{d}/{m}/{y}"))
+            Some(format!("{y:04}-{m:02}-{d:02}"))
         }
         (_, _, Some(y)) => Some(y.to_string()),
         _ => None,
@@ -247,10 +247,85 @@ fn patient_input(p: &SharePayload) -> PatientInput {
     }
 }
 
-/// Registers a share at this kiosk: the patient (returning by ABHA number/address, else new),
-/// a visit of `department` with its token, and the `abha_share_result` queued. Registering the
-/// same share again returns the first registration unchanged. Call inside one write
-/// transaction. Returns the registration as `register` prints it.
+/// A shared profile as the registration form opens it: the form's fields from the profile and
+/// the returning patient it matches (by ABHA number, then ABHA address), if any.
+#[derive(Debug, Clone, Serialize)]
+pub struct SharePrefill {
+    /// Share id.
+    pub share_id: String,
+    /// The token the patient's app shows.
+    pub token: String,
+    /// The counter it was shared at.
+    pub context: String,
+    /// The registration form's fields.
+    pub input: PatientInput,
+    /// The registered patient with this ABHA number or address (a returning patient).
+    pub existing: Option<crate::opd::Patient>,
+    /// `waiting`, `registered`, `registered_elsewhere` or `expired` (as in the queue).
+    pub status: String,
+    /// The registration made for it at this kiosk, when it was registered here.
+    pub registration: Option<serde_json::Value>,
+}
+
+fn refuse_elsewhere(conn: &Connection, share_id: &str) -> Result<()> {
+    if answered_elsewhere(conn)?.contains(share_id) {
+        return Err(CoreError::invalid(
+            "share",
+            "this shared profile was already registered at another counter",
+            "यह साझा प्रोफ़ाइल किसी दूसरे काउंटर पर पहले ही पंजीकृत हो चुकी है",
+        ));
+    }
+    Ok(())
+}
+
+/// Opens a share for registration: the form's fields and the returning patient, matched by
+/// ABHA number first, then ABHA address (then the form's usual duplicate check does the rest).
+/// `hash_key` is the state's Aadhaar hash key (the profile carries no Aadhaar; validation needs
+/// it all the same). Writes nothing.
+pub fn prefill(conn: &Connection, hash_key: &[u8], share_id: &str) -> Result<SharePrefill> {
+    let share = one_share(conn, share_id)?;
+    let settings = config::load_settings(conn)?;
+    let now = clock::now_utc();
+    let today = clock::local_date(now, settings.utc_offset_minutes);
+    let input = patient_input(&share);
+    let here = registered_here(conn, share_id)?;
+    let registration = here
+        .as_ref()
+        .and_then(|(_, json)| serde_json::from_str::<serde_json::Value>(json).ok());
+    let existing = match registration
+        .as_ref()
+        .and_then(|r| r["patient_id"].as_str().map(str::to_owned))
+    {
+        Some(id) => Some(opd::patients::get(conn, &id)?),
+        None => match opd::patients::validate(&input, hash_key, today) {
+            Ok(v) => opd::patients::find_same_person(conn, &v)?,
+            Err(_) => None,
+        },
+    };
+    let status = if here.is_some() {
+        "registered"
+    } else if answered_elsewhere(conn)?.contains(share_id) {
+        "registered_elsewhere"
+    } else if parse_time(&share.expires_at).is_none_or(|e| e <= now) {
+        "expired"
+    } else {
+        "waiting"
+    };
+    Ok(SharePrefill {
+        share_id: share.share_id,
+        token: share.token,
+        context: share.counter,
+        input,
+        existing,
+        status: status.to_owned(),
+        registration,
+    })
+}
+
+/// Registers a share at this kiosk with the one tap's defaults: the returning patient it
+/// matches (by ABHA number, then ABHA address), else a new patient from the profile, for
+/// `department`. What `swagat-admin shares register` does. Registering the same share again
+/// returns the first registration unchanged. Call inside one write transaction.
 pub fn register(
     tx: &Connection,
     actor: &Actor,
@@ -260,23 +335,42 @@ pub fn register(
     if let Some((_, json)) = registered_here(tx, share_id)? {
         return serde_json::from_str(&json).map_err(|e| CoreError::Corrupt(e.to_string()));
     }
-    let share = one_share(tx, share_id)?;
-    if answered_elsewhere(tx)?.contains(share_id) {
-        return Err(CoreError::invalid(
-            "share",
-            "this shared profile was already registered at another counter",
-            "यह साझा प्रोफ़ाइल किसी दूसरे काउंटर पर पहले ही पंजीकृत हो चुकी है",
-        ));
-    }
-    let reg = opd::register::register(
-        tx,
-        actor,
-        &RegisterRequest {
+    let key = opd::secrets::aadhaar_hash_key(tx)?;
+    let p = prefill(tx, &key, share_id)?;
+    let req = match p.existing {
+        Some(patient) => RegisterRequest {
             department: department.to_owned(),
-            patient: Some(patient_input(&share)),
+            patient_id: Some(patient.id),
             ..Default::default()
         },
-    )?;
+        None => RegisterRequest {
+            department: department.to_owned(),
+            patient: Some(p.input),
+            ..Default::default()
+        },
+    };
+    register_with(tx, actor, share_id, &req)
+}
+
+/// Registers a share with the registration the operator confirmed (the pre-filled form as
+/// edited, or the returning patient chosen): the patient and visit as `register` makes them,
+/// the visit marked as come by scan and share (`share_id`, `via: "scan_share"` in its synced
+/// payload), the share remembered as registered here and an `abha_share_result` queued for the
+/// server and the other kiosks. Registering the same share again returns the first
+/// registration unchanged; one registered by another kiosk is refused. Call inside one write
+/// transaction. Returns the registration as `register` prints it.
+pub fn register_with(
+    tx: &Connection,
+    actor: &Actor,
+    share_id: &str,
+    req: &RegisterRequest,
+) -> Result<serde_json::Value> {
+    if let Some((_, json)) = registered_here(tx, share_id)? {
+        return serde_json::from_str(&json).map_err(|e| CoreError::Corrupt(e.to_string()));
+    }
+    one_share(tx, share_id)?;
+    refuse_elsewhere(tx, share_id)?;
+    let reg = opd::register::register(tx, actor, req)?;
     let now = clock::to_db(clock::now_utc());
     let json = serde_json::to_value(&reg).map_err(|e| CoreError::Corrupt(e.to_string()))?;
     tx.execute(
@@ -284,6 +378,9 @@ pub fn register(
          VALUES (?1, ?2, ?3, ?4, ?5)",
         params![share_id, reg.patient_id, reg.visit_id, json.to_string(), now],
     )?;
+    // The visit again, now with its scan-and-share marker (`records::visit_payload` reads it
+    // from `abha_share_registrations`), so the state's figures count it.
+    crate::outbox::queue_visit(tx, &reg.visit_id)?;
     let record_id = crate::outbox::record_id_for(tx, ABHA_SHARE_RESULT, share_id)?;
     let registered_at = clock::now_utc()
         .format(&Rfc3339)
@@ -311,14 +408,32 @@ pub fn register(
     Ok(json)
 }
 
-/// Today's visits that came by scan and share (still active).
-pub fn registered_today(conn: &Connection, date: &str) -> Result<i64> {
+/// The share a visit was registered from at this kiosk, if any (the visit's scan-and-share
+/// marker in its synced payload).
+pub fn share_of_visit(conn: &Connection, visit_id: &str) -> Result<Option<String>> {
+    Ok(conn
+        .prepare_cached("SELECT share_id FROM abha_share_registrations WHERE visit_id = ?1")?
+        .query_row([visit_id], |r| r.get(0))
+        .optional()?)
+}
+
+/// Active visits of `from`..=`to` (facility-local dates) that came by scan and share: those
+/// registered from a share here, and those another kiosk of the facility registered from one
+/// (named by its pulled `abha_share_result`).
+pub fn registered_between(conn: &Connection, from: &str, to: &str) -> Result<i64> {
     Ok(conn
         .prepare_cached(
-            "SELECT count(*) FROM abha_share_registrations r JOIN visits v ON v.id = r.visit_id \
-             WHERE v.visit_date = ?1 AND v.status = 'active'",
+            "SELECT count(*) FROM visits v WHERE v.visit_date BETWEEN ?1 AND ?2 AND v.status = 'active' \
+             AND (v.id IN (SELECT visit_id FROM abha_share_registrations) \
+                  OR v.id IN (SELECT json_extract(payload, '$.visit_id') FROM sync_inbox \
+                              WHERE kind = ?3 AND json_extract(payload, '$.status') = 'registered'))",
         )?
-        .query_row([date], |r| r.get(0))?)
+        .query_row(params![from, to, ABHA_SHARE_RESULT], |r| r.get(0))?)
+}
+
+/// Today's visits that came by scan and share (still active), at any counter of the facility.
+pub fn registered_today(conn: &Connection, date: &str) -> Result<i64> {
+    registered_between(conn, date, date)
 }
 
 /// The counter's scan-and-share QR text: `<share base>?hip-id=<HFR id>&counter-id=<counter>`.
@@ -498,6 +613,120 @@ mod tests {
             ),
             (2, 2, 2)
         );
+    }
+
+    /// The latest queued payload of `kind` record `id`.
+    fn queued(k: &Kiosk, kind: &str, id: &str) -> serde_json::Value {
+        k.store()
+            .read(|c| {
+                let p: String = c.query_row(
+                    "SELECT payload FROM sync_outbox WHERE kind = ?1 AND record_id = ?2 ORDER BY seq DESC LIMIT 1",
+                    params![kind, id],
+                    |r| r.get(0),
+                )?;
+                Ok(serde_json::from_str(&p).unwrap())
+            })
+            .unwrap()
+    }
+
+    #[test]
+    fn one_tap_prefills_then_the_confirmed_form_registers_with_the_marker() {
+        let k = kiosk();
+        let s1 = share(&k, "5", "sunita.devi85@sbx", Some("91-2345-6789-0129"), 1);
+        let p = k.share_prefill(&s1).unwrap();
+        assert_eq!((p.token.as_str(), p.status.as_str()), ("5", "waiting"));
+        assert!(p.existing.is_none());
+        assert_eq!(p.input.name, "Sunita Devi");
+        assert_eq!(p.input.gender, "F");
+        assert_eq!(p.input.dob.as_deref(), Some("1985-08-15"));
+        assert_eq!(p.input.abha_number.as_deref(), Some("91-2345-6789-0129"));
+        assert_eq!(p.input.abha_address.as_deref(), Some("sunita.devi85@sbx"));
+        assert_eq!(p.input.address.district.as_deref(), Some("PATNA"));
+        assert_eq!(
+            p.input.address.street.as_deref(),
+            Some("Road No 5, Kankarbagh")
+        );
+        assert_eq!(p.input.mobile, None, "a masked mobile is left out");
+
+        // The operator corrects the name on the form and confirms.
+        let mut input = p.input.clone();
+        input.name = "Sunita Devi Sharma".into();
+        input.mobile = Some("9801234567".into());
+        let req = RegisterRequest {
+            department: "GEN".into(),
+            patient: Some(input),
+            ..Default::default()
+        };
+        let r = k.register_share_with(&Actor::Cli, &s1, &req).unwrap();
+        assert_eq!(r["returning"], false);
+        let again = k.register_share(&Actor::Cli, &s1, "GEN").unwrap();
+        assert_eq!(again, r, "a second registration of the share is the first");
+        let patient = k.patient(r["patient_id"].as_str().unwrap()).unwrap();
+        assert_eq!(
+            (patient.name.as_str(), patient.mobile.as_deref()),
+            ("Sunita Devi Sharma", Some("9801234567"))
+        );
+        // The visit goes to the state with its scan-and-share marker.
+        let visit = queued(&k, "visit", r["visit_id"].as_str().unwrap());
+        assert_eq!(
+            (visit["share_id"].as_str(), visit["via"].as_str()),
+            (Some(s1.as_str()), Some("scan_share"))
+        );
+        let p = k.share_prefill(&s1).unwrap();
+        assert_eq!(p.status, "registered");
+        assert_eq!(p.registration.unwrap()["visit_id"], r["visit_id"]);
+
+        // Her next share (ABHA number only this time): the form opens on the returning patient.
+        let s2 = share(&k, "6", "other.address@sbx", Some("91-2345-6789-0129"), 0);
+        let p2 = k.share_prefill(&s2).unwrap();
+        assert_eq!(
+            p2.existing.as_ref().map(|e| e.id.as_str()),
+            r["patient_id"].as_str(),
+            "matched by ABHA number first"
+        );
+        // And by ABHA address when the number is not shared.
+        let s3 = share(&k, "7", "sunita.devi85@sbx", None, 0);
+        let p3 = k.share_prefill(&s3).unwrap();
+        assert_eq!(p3.existing.map(|e| e.id), Some(patient.id.clone()));
+        let r3 = k
+            .register_share_with(
+                &Actor::Cli,
+                &s3,
+                &RegisterRequest {
+                    department: "GEN".into(),
+                    patient_id: Some(patient.id.clone()),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        assert_eq!(
+            (r3["returning"].as_bool(), r3["patient_id"].as_str()),
+            (Some(true), Some(patient.id.as_str()))
+        );
+
+        // An ordinary registration carries no marker.
+        let plain = k
+            .register(
+                &Actor::Cli,
+                &RegisterRequest {
+                    department: "GEN".into(),
+                    patient_id: Some(patient.id.clone()),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        let v = queued(&k, "visit", &plain.visit_id);
+        assert!(v.get("share_id").is_none() && v.get("via").is_none(), "{v}");
+
+        // The report and the home screen count the scan-and-share visits (2 of 3 today).
+        let today = k.home_summary().unwrap().date;
+        let sum = k.report_summary(&today, &today).unwrap();
+        assert_eq!((sum.registrations, sum.scan_share), (3, 2));
+        assert!(String::from_utf8(sum.to_csv())
+            .unwrap()
+            .contains("total,scan_share,2"));
+        assert_eq!(k.home_summary().unwrap().scan_share_today, 2);
+        assert!(k.share_prefill("nope").is_err());
     }
 
     #[test]

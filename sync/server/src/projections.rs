@@ -15,7 +15,7 @@
 //! no-ops (a version only replaces a strictly smaller one), so ingest stays idempotent.
 //!
 //! Scan-and-share: whether a visit came by ABHA scan-and-share is decided in exactly one place,
-//! [`came_by_scan_share`], so the `abha_share` work can wire its marker there.
+//! [`came_by_scan_share`], from the marker the kiosk puts on the visit it registers from a share.
 
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
@@ -128,15 +128,15 @@ impl Row {
     }
 }
 
-/// THE single place deciding whether a visit came by ABHA scan-and-share. The visit payload has
-/// no such marker yet; the `abha_share` work (kind [`kinds::ABHA_SHARE`]) should set one of
-/// these fields on the visit it registers. Until then every visit counts 0.
+/// THE single place deciding whether a visit came by ABHA scan-and-share: the kiosk marks a
+/// visit it registered from a shared profile with `"via": "scan_share"` and the share's id in
+/// `share_id` (sync/PROTOCOL.md, "The scan-and-share marker"). Either suffices.
 pub fn came_by_scan_share(visit: &Value) -> bool {
-    visit.get("scan_share").and_then(Value::as_bool) == Some(true)
-        || visit.get("source").and_then(Value::as_str) == Some(kinds::ABHA_SHARE)
+    visit.get("via").and_then(Value::as_str) == Some("scan_share")
         || visit
-            .get("abha_share_id")
-            .is_some_and(|v| !v.is_null() && v.as_str() != Some(""))
+            .get("share_id")
+            .and_then(Value::as_str)
+            .is_some_and(|s| !s.is_empty())
 }
 
 fn text(v: &Value, key: &str) -> Option<String> {
@@ -430,10 +430,16 @@ mod tests {
     }
 
     #[test]
-    fn scan_share_marker_is_absent_today() {
+    fn scan_share_marker() {
         let v: Value = serde_json::json!({"visit_date": "2026-01-01", "status": "active"});
         assert!(!came_by_scan_share(&v));
-        let v: Value = serde_json::json!({"source": "abha_share"});
+        let v: Value = serde_json::json!({"share_id": null, "via": "counter"});
+        assert!(!came_by_scan_share(&v));
+        let v: Value = serde_json::json!({"share_id": ""});
+        assert!(!came_by_scan_share(&v));
+        let v: Value = serde_json::json!({"via": "scan_share"});
+        assert!(came_by_scan_share(&v));
+        let v: Value = serde_json::json!({"share_id": "0193b000-0000-7000-8000-0000000000e2", "via": "scan_share"});
         assert!(came_by_scan_share(&v));
     }
 }

@@ -704,7 +704,9 @@ async fn kiosk_pulls_and_registers(backend: Backend) {
 /// gateway, 8 callbacks in flight. Prints the figures and saves them as JSON to
 /// `$CARGO_TARGET_DIR/abdm-share-bench.json`.
 ///
-/// `cargo test --release -p swagat-server --test abdm -- --ignored --nocapture share_latency`
+/// `cargo test --workspace --release --test abdm -- --include-ignored --nocapture share_latency`
+///
+/// The figures also record the machine's load averages (`/proc/loadavg`) as the run ends.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "benchmark: run by hand"]
 async fn share_latency() {
@@ -772,6 +774,7 @@ async fn share_latency() {
     ms.sort_by(|a, b| a.total_cmp(b));
     let pct = |p: f64| ms[((p * n as f64).ceil() as usize).clamp(1, n) - 1];
     let figures = json!({
+        "load_average": std::fs::read_to_string("/proc/loadavg").unwrap_or_default().trim(),
         "bench": "abdm share -> on-share latency", "backend": format!("{backend:?}"), "shares": n,
         "in_flight": 8, "build": if cfg!(debug_assertions) { "debug" } else { "release" },
         "p50_ms": pct(0.50), "p95_ms": pct(0.95), "p99_ms": pct(0.99), "max_ms": ms[n - 1],

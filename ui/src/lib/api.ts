@@ -215,6 +215,8 @@ export interface Registration {
   repeat_today: boolean;
   /** Where the token sends the patient (shown with the token everywhere). */
   department: { code: string; name_en: string; name_hi: string; room: string };
+  /** A registration from an ABHA scan and share: the share's ABHA address. */
+  abha_address?: string | null;
 }
 
 export type MatchReason = 'abha' | 'aadhaar' | 'mobile' | 'name_year_place';
@@ -355,6 +357,8 @@ export interface ReportSummary {
   waivers: { code: string; name_en: string; name_hi: string; count: number }[];
   abha_linked: number;
   abha_linked_pct: number;
+  /** Registrations that came by ABHA scan and share. */
+  scan_share: number;
   dialysis: { completed: number; no_show: number; cancelled: number; by_pool: { pool: string; completed: number; no_show: number; cancelled: number }[] };
   by_hour: { hour: number; registrations: number }[];
 }

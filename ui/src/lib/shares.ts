@@ -1,7 +1,7 @@
 // ABHA scan-and-share: the shared-profiles queue and the counter's QR (Tauri commands in
 // src-tauri/src/share_commands.rs).
 import { invoke } from '@tauri-apps/api/core';
-import { asReport, type Registration } from './api';
+import { asReport, type Patient, type PatientInput, type Registration } from './api';
 
 export interface SharedProfile {
   id: string;
@@ -20,6 +20,21 @@ export interface SharedProfile {
   visit_id: string | null;
 }
 
+/** A shared profile as the registration form opens it (`shares_prefill`). */
+export interface SharePrefill {
+  share_id: string;
+  token: string;
+  context: string;
+  input: PatientInput;
+  /** The registered patient with this ABHA number or address. */
+  existing: Patient | null;
+  status: SharedProfile['status'];
+  registration: Registration | null;
+}
+
+/** The registration of a share, with the share's ABHA address (for the token screen). */
+export type ShareRegistration = Registration & { abha_address: string | null };
+
 async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
   try {
     return await invoke<T>(cmd, args);
@@ -30,8 +45,10 @@ async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> 
 
 export const shares = {
   list: () => call<SharedProfile[]>('shares_list'),
-  register: (shareId: string, department: string) =>
-    call<Registration>('shares_register', { shareId, department }),
+  prefill: (shareId: string) => call<SharePrefill>('shares_prefill', { shareId }),
+  /** Registers a share as the operator confirmed it (`department` and `patient` or `patient_id`). */
+  register: (shareId: string, request: { department: string; patient?: PatientInput; patient_id?: string }) =>
+    call<ShareRegistration>('shares_register', { shareId, request }),
   counterQr: () => call<{ url: string; svg: string }>('shares_counter_qr'),
   printPoster: () => call<string>('shares_print_poster'),
 };

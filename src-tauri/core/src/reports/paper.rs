@@ -326,6 +326,10 @@ pub(crate) fn day_sheet(conn: &Connection, sum: &Summary, cash: &CashSheet) -> R
                 "आभा से जुड़े / ABHA-linked",
                 format!("{} ({}%)", sum.abha_linked, sum.abha_linked_pct),
             ),
+            kv(
+                "आभा स्कैन और शेयर से / By ABHA scan and share",
+                sum.scan_share.to_string(),
+            ),
             kv("शुल्क / Fees", format!("₹{}", sum.fees_collected)),
         ],
     }];

@@ -132,6 +132,8 @@ pub struct Summary {
     pub abha_linked: i64,
     /// `abha_linked` as a percentage of registrations, one decimal.
     pub abha_linked_pct: f64,
+    /// Registrations that came by ABHA scan and share (at any counter of the facility).
+    pub scan_share: i64,
     /// Dialysis sessions.
     pub dialysis: Dialysis,
     /// Arrivals per facility-local hour (24 entries).
@@ -321,6 +323,7 @@ pub(crate) fn load(conn: &Connection, from: Date, to: Date) -> Result<Summary> {
         waivers,
         abha_linked,
         abha_linked_pct,
+        scan_share: crate::shares::registered_between(conn, &from.to_string(), &to.to_string())?,
         dialysis: dialysis(conn, from, to)?,
         by_hour: (0u8..24)
             .map(|h| HourCount {
@@ -346,6 +349,7 @@ impl Summary {
         line("total", "fees_collected", self.fees_collected.to_string());
         line("total", "abha_linked", self.abha_linked.to_string());
         line("total", "abha_linked_pct", self.abha_linked_pct.to_string());
+        line("total", "scan_share", self.scan_share.to_string());
         for d in &self.by_department {
             line("department", &d.code, d.registrations.to_string());
         }

@@ -115,7 +115,7 @@ async fn share<S: Store>(
     let counter = share.counter.clone();
     match store.record_share(share, abdm.window).await {
         Ok(out) => {
-            abdm.wake.notify_one();
+            abdm.hand_off(out.job);
             info!(share = %out.share_id, counter = %counter, token = out.token, created = out.created, "share accepted");
             Ok((
                 StatusCode::ACCEPTED,
@@ -188,12 +188,13 @@ pub fn document_callback(doc: &mut serde_json::Value) {
         ],
         "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/AbhaProfileShare" } } } },
         "responses": {
-            "202": { "description": "stored; the on-share follows from the server's queue" },
-            "400": e("the body has problems, every one listed in errors"),
-            "401": e("missing, forged or expired gateway JWT: nothing stored or answered"),
-            "404": e("no facility has this hipId"),
+            "202": { "description": "stored (or a gateway retry / a repeat within the window: the same share and token); this call's on-share answer follows asynchronously, sent from the server's queue",
+                "content": { "application/json": { "schema": { "type": "object", "required": ["status"], "properties": { "status": { "const": "accepted" } } } } } },
+            "400": e("the JWT verified but the body has problems (malformed JSON, a missing or malformed field, an unknown intent): every one listed in errors; nothing stored"),
+            "401": e("no Authorization header, not a Bearer token, not a JWT, not RS256, no kid, a kid the gateway's JWKS does not have, a bad signature or an expired token: nothing stored or answered (checked before the body is read)"),
+            "404": e("the JWT and body are valid but no facility on this server has this metaData.hipId (swagat-server facility set --hfr-id)"),
             "413": { "description": "body over 64 KiB" },
-            "503": e("the server runs without --abdm-gateway, or cannot reach the gateway's keys or its database")
+            "503": e("code abdm_disabled: the server runs without --abdm-gateway (every call); code unavailable: the gateway's keys cannot be fetched to check a JWT, or the database is unavailable (retry later)")
         }
     } });
 }

@@ -63,21 +63,41 @@ pub struct AbdmHandle(pub Option<Arc<Abdm>>);
 pub struct Abdm {
     /// Gateway client (sessions, keys, on-share).
     pub gateway: gateway::Gateway,
-    /// Wakes the on-share worker when a share is queued.
+    /// Wakes the on-share worker to look at the queue.
     pub wake: tokio::sync::Notify,
     /// Validity window of a token.
     pub window: Duration,
+    /// The callback's hand-off to the sender: each call's answer, already claimed in the
+    /// transaction that queued it, goes out at once (no poll, no batch to wait for).
+    handoff: tokio::sync::mpsc::UnboundedSender<store::OnShareJob>,
+    handoff_rx: std::sync::Mutex<Option<tokio::sync::mpsc::UnboundedReceiver<store::OnShareJob>>>,
 }
 
 impl Abdm {
     /// Builds the integration from its configuration.
     pub fn new(config: AbdmConfig) -> Result<Abdm, gateway::GatewayError> {
         let window = config.window;
+        let (handoff, rx) = tokio::sync::mpsc::unbounded_channel();
         Ok(Abdm {
             gateway: gateway::Gateway::new(config)?,
             wake: tokio::sync::Notify::new(),
             window,
+            handoff,
+            handoff_rx: std::sync::Mutex::new(Some(rx)),
         })
+    }
+
+    /// Hands a just-queued (and claimed) answer to the sender. Without a running sender it
+    /// stays in the queue and goes out when its lease lapses.
+    pub fn hand_off(&self, job: store::OnShareJob) {
+        if self.handoff.send(job).is_err() {
+            self.wake.notify_one();
+        }
+    }
+
+    /// The hand-off's receiving end, for the one sender task.
+    fn take_handoff(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<store::OnShareJob>> {
+        self.handoff_rx.lock().ok().and_then(|mut r| r.take())
     }
 }
 

@@ -124,10 +124,18 @@ pub struct ShareOutcome {
     pub token: i64,
     /// True when this call created the share (false: a retry or a repeat).
     pub created: bool,
+    /// This call's on-share answer, queued already claimed for [`HANDOFF_LEASE`]: the caller
+    /// hands it straight to the sender, so the answer goes out without waiting for a poll (and
+    /// if the process dies first, the queue sends it once the lease lapses).
+    pub job: OnShareJob,
 }
 
+/// How long an answer queued by the callback (and handed to the sender at once) or claimed by
+/// the sender stays reserved for it before the queue offers it again.
+pub const HANDOFF_LEASE: Duration = Duration::from_secs(15);
+
 /// One queued on-share answer, claimed for sending.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OnShareJob {
     /// Queue row id.
     pub id: i64,
@@ -198,8 +206,8 @@ pub trait ShareStore: Send + Sync + 'static {
         lease: Duration,
     ) -> impl Future<Output = Result<Vec<OnShareJob>, StoreError>> + Send;
 
-    /// Marks a queued answer delivered.
-    fn on_share_sent(&self, id: i64) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Marks queued answers delivered (one transaction for the lot).
+    fn on_shares_sent(&self, ids: Vec<i64>) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Records a failed attempt; the answer is due again after `retry_in`.
     fn on_share_failed(
@@ -275,8 +283,8 @@ impl ShareStore for DbStore {
     ) -> Result<Vec<OnShareJob>, StoreError> {
         delegate!(self, s => s.claim_on_shares(limit, lease).await)
     }
-    async fn on_share_sent(&self, id: i64) -> Result<(), StoreError> {
-        delegate!(self, s => s.on_share_sent(id).await)
+    async fn on_shares_sent(&self, ids: Vec<i64>) -> Result<(), StoreError> {
+        delegate!(self, s => s.on_shares_sent(ids).await)
     }
     async fn on_share_failed(
         &self,

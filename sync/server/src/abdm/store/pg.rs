@@ -1,7 +1,9 @@
 //! [`ShareStore`] on PostgreSQL: the facility's advisory lock (the one ingest and publish
 //! take) serializes its shares, so two concurrent calls of one person see each other.
 
-use super::{patch_config, status, today, OnShareJob, ShareOutcome, ShareRow, ShareStore};
+use super::{
+    patch_config, status, today, OnShareJob, ShareOutcome, ShareRow, ShareStore, HANDOFF_LEASE,
+};
 use crate::abdm::profile::{on_share_body, record_payload, ValidShare};
 use crate::store::postgres::{
     facility_by_code, facility_lock_key, now_ms, pool_err, publish_tx, PgStore,
@@ -96,16 +98,27 @@ impl ShareStore for PgStore {
             &s.request_id,
         )
         .to_string();
-        tx.execute(
-            "INSERT INTO abha_on_share_queue (share_id, request_id, hip_id, body, next_at_ms, created_at_ms) VALUES ($1, $2, $3, $4, $5, $5)",
-            &[&share_id, &s.request_id, &s.hip_id, &body, &now],
-        )
-        .await?;
+        // Queued already claimed by this call (attempt 1, leased): handed to the sender at once.
+        let leased = now + HANDOFF_LEASE.as_millis() as i64;
+        let job_id: i64 = tx
+            .query_one(
+                "INSERT INTO abha_on_share_queue (share_id, request_id, hip_id, body, next_at_ms, created_at_ms, attempts)
+                 VALUES ($1, $2, $3, $4, $5, $6, 1) RETURNING id",
+                &[&share_id, &s.request_id, &s.hip_id, &body, &leased, &now],
+            )
+            .await?
+            .get(0);
         tx.commit().await?;
         Ok(ShareOutcome {
             share_id,
             token,
             created,
+            job: OnShareJob {
+                id: job_id,
+                hip_id: s.hip_id,
+                body,
+                attempts: 1,
+            },
         })
     }
 
@@ -138,11 +151,14 @@ impl ShareStore for PgStore {
         Ok(jobs)
     }
 
-    async fn on_share_sent(&self, id: i64) -> Result<(), StoreError> {
+    async fn on_shares_sent(&self, ids: Vec<i64>) -> Result<(), StoreError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
         let c = self.pool.get().await.map_err(pool_err)?;
         c.execute(
-            "UPDATE abha_on_share_queue SET sent_at_ms = $1, last_error = NULL WHERE id = $2",
-            &[&now_ms(), &id],
+            "UPDATE abha_on_share_queue SET sent_at_ms = $1, last_error = NULL WHERE id = ANY($2)",
+            &[&now_ms(), &ids],
         )
         .await?;
         Ok(())

@@ -1,6 +1,8 @@
 //! [`ShareStore`] on SQLite: one writer, so an immediate transaction serializes shares.
 
-use super::{patch_config, status, today, OnShareJob, ShareOutcome, ShareRow, ShareStore};
+use super::{
+    patch_config, status, today, OnShareJob, ShareOutcome, ShareRow, ShareStore, HANDOFF_LEASE,
+};
 use crate::abdm::profile::{on_share_body, record_payload, ValidShare};
 use crate::store::sqlite::{facility_by_code, now_ms, publish_tx, SqliteStore};
 use crate::store::{Facility, StoreError, FACILITY_CONFIG_KIND};
@@ -81,12 +83,16 @@ impl ShareStore for SqliteStore {
                 params![fid, s.request_id, share_id.to_string(), now],
             )?;
             let body = on_share_body(&s.abha_address, &s.counter, token, window.as_secs(), &s.request_id).to_string();
-            tx.execute(
-                "INSERT INTO abha_on_share_queue (share_id, request_id, hip_id, body, next_at_ms, created_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
-                params![share_id.to_string(), s.request_id, s.hip_id, body, now],
+            // Queued already claimed by this call (attempt 1, leased): handed to the sender at once.
+            let job_id: i64 = tx.query_row(
+                "INSERT INTO abha_on_share_queue (share_id, request_id, hip_id, body, next_at_ms, created_at_ms, attempts)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1) RETURNING id",
+                params![share_id.to_string(), s.request_id, s.hip_id, body, now + HANDOFF_LEASE.as_millis() as i64, now],
+                |r| r.get(0),
             )?;
             tx.commit()?;
-            Ok(ShareOutcome { share_id, token, created })
+            let job = OnShareJob { id: job_id, hip_id: s.hip_id, body, attempts: 1 };
+            Ok(ShareOutcome { share_id, token, created, job })
         })
         .await
     }
@@ -118,12 +124,22 @@ impl ShareStore for SqliteStore {
         .await
     }
 
-    async fn on_share_sent(&self, id: i64) -> Result<(), StoreError> {
+    async fn on_shares_sent(&self, ids: Vec<i64>) -> Result<(), StoreError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
         self.with(move |c| {
-            c.execute(
-                "UPDATE abha_on_share_queue SET sent_at_ms = ?1, last_error = NULL WHERE id = ?2",
-                params![now_ms(), id],
-            )?;
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            {
+                let mut st = tx.prepare_cached(
+                    "UPDATE abha_on_share_queue SET sent_at_ms = ?1, last_error = NULL WHERE id = ?2",
+                )?;
+                let now = now_ms();
+                for id in &ids {
+                    st.execute(params![now, id])?;
+                }
+            }
+            tx.commit()?;
             Ok(())
         })
         .await
