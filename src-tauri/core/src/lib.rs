@@ -9,6 +9,7 @@ pub mod backup;
 pub mod clock;
 pub mod config;
 pub mod demo;
+pub mod dialysis;
 pub mod disk;
 pub mod error;
 pub mod inbox;

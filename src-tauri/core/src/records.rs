@@ -624,7 +624,8 @@ pub fn fold_dialysis(tx: &Connection, kind: &str, envelope: &Stamp, payload: &st
     let before = changed_list(tx)?;
     match kind {
         kinds::DIALYSIS_MACHINE => {
-            let m: SharedMachine = serde_json::from_value(v).map_err(corrupt)?;
+            let mut m: SharedMachine = serde_json::from_value(v).map_err(corrupt)?;
+            m.name = settle_machine_name(tx, &m.id, &m.name)?;
             tx.execute(
                 "INSERT INTO dialysis_machines (id, name, pool, active, created_at) VALUES (?1, ?2, ?3, ?4, ?5) \
                  ON CONFLICT (id) DO UPDATE SET name = excluded.name, pool = excluded.pool, \
@@ -725,6 +726,34 @@ pub fn fold_dialysis(tx: &Connection, kind: &str, envelope: &Stamp, payload: &st
     }
     note_dialysis_stamp(tx, kind, &key, envelope)?;
     Ok(true)
+}
+
+/// Machine names are unique (any letter case), but two counters may name two machines alike (one
+/// adds "HD-3" while the other renames its "HD-03" to "HD-3"). So that every kiosk ends with the
+/// same names whatever order it folds in, the machine with the smaller id keeps the name and the
+/// other is shown as "name · <last 6 of its id>" until a nurse renames it. Returns the name the
+/// pulled machine `id` is stored under (renaming the local holder when it must give way; a fold's
+/// writes are never queued as this kiosk's own).
+fn settle_machine_name(tx: &Connection, id: &str, name: &str) -> Result<String> {
+    let holder: Option<(String, String)> = tx
+        .prepare_cached("SELECT id, name FROM dialysis_machines WHERE name = ?1 AND id <> ?2")?
+        .query_row([name, id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let suffixed = |name: &str, id: &str| {
+        let tail = id.get(id.len().saturating_sub(6)..).unwrap_or(id);
+        format!("{name} · {tail}")
+    };
+    match holder {
+        None => Ok(name.to_owned()),
+        Some((other, other_name)) if id < other.as_str() => {
+            tx.execute(
+                "UPDATE dialysis_machines SET name = ?2 WHERE id = ?1",
+                params![other, suffixed(&other_name, &other)],
+            )?;
+            Ok(name.to_owned())
+        }
+        Some(_) => Ok(suffixed(name, id)),
+    }
 }
 
 /// One shared record's fields: (kind, id, fields without clocks).

@@ -462,6 +462,74 @@ fn a_peer_dialysis_machine_is_held_but_never_queued() {
     assert_eq!(n, 1);
 }
 
+fn machines(c: &Counter) -> Vec<(String, String, String, bool)> {
+    c.k.dialysis()
+        .machines(&Actor::Cli)
+        .unwrap()
+        .into_iter()
+        .map(|m| (m.id, m.name, m.pool.to_string(), m.active))
+        .collect()
+}
+
+#[test]
+fn a_machine_renamed_repooled_and_retired_at_one_counter_is_so_at_the_other() {
+    let facility = Uuid::now_v7();
+    let (a, mut b) = (counter("A", facility), counter("B", facility));
+    let unit = a.k.dialysis();
+    unit.add_machine(&Actor::Cli, "HD-1", swagat_core::dialysis::Pool::Negative)
+        .unwrap();
+    unit.add_machine(&Actor::Cli, "HD-2", swagat_core::dialysis::Pool::Negative)
+        .unwrap();
+    unit.rename_machine(&Actor::Cli, "HD-1", "HD-01").unwrap();
+    unit.set_machine_pool(&Actor::Cli, "HD-01", swagat_core::dialysis::Pool::Hbv)
+        .unwrap();
+    unit.retire_machine(&Actor::Cli, "HD-2").unwrap();
+    // Every version in order, and the last ones again out of order: the newest stamp wins.
+    let sent = outbox(&a);
+    deliver(&mut b, &sent);
+    let mut again = sent.clone();
+    again.reverse();
+    deliver(&mut b, &again);
+    assert_eq!(machines(&b), machines(&a));
+    let names: Vec<(String, String, bool)> = machines(&b)
+        .into_iter()
+        .map(|(_, n, p, act)| (n, p, act))
+        .collect();
+    assert_eq!(
+        names,
+        vec![
+            ("HD-01".into(), "hbv".into(), true),
+            ("HD-2".into(), "negative".into(), false)
+        ]
+    );
+}
+
+#[test]
+fn two_counters_naming_two_machines_alike_end_with_the_same_names() {
+    let facility = Uuid::now_v7();
+    let (mut a, mut b) = (counter("A", facility), counter("B", facility));
+    a.k.dialysis()
+        .add_machine(&Actor::Cli, "HD-3", swagat_core::dialysis::Pool::Negative)
+        .unwrap();
+    b.k.dialysis()
+        .add_machine(&Actor::Cli, "hd-3", swagat_core::dialysis::Pool::Hbv)
+        .unwrap();
+    let (from_a, from_b) = (outbox(&a), outbox(&b));
+    deliver(&mut b, &from_a);
+    deliver(&mut a, &from_b);
+    assert_eq!(machines(&a), machines(&b), "the same names everywhere");
+    let all = machines(&a);
+    assert_eq!(all.len(), 2);
+    // The smaller id keeps the name; the other carries the tail of its id.
+    let (first, second) = if all[0].0 < all[1].0 {
+        (&all[0], &all[1])
+    } else {
+        (&all[1], &all[0])
+    };
+    assert!(first.1.eq_ignore_ascii_case("HD-3"), "{all:?}");
+    assert!(second.1.ends_with(&second.0[second.0.len() - 6..]), "{all:?}");
+}
+
 // ---- The convergence property ----
 
 const NAMES: &[&str] = &[

@@ -99,7 +99,7 @@ impl Changes {
     fn moved(&mut self, b: &WaitRow, from: SlotState, to: SlotState, action: &'static str) {
         self.audit.push(AuditEvent {
             action,
-            entity: "dialysis_booking",
+            entity: crate::entities::BOOKING,
             entity_id: b.id.clone(),
             details: json!({
                 "patient_id": b.patient_id, "date": b.date, "shift": b.shift,
@@ -309,7 +309,7 @@ pub(crate) fn promote_slot(
                 machine_id: Some(machine_id),
                 machine: Some(machine),
             },
-            "dialysis.promote",
+            crate::actions::PROMOTE,
         );
     }
     Ok(())
