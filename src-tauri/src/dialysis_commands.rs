@@ -128,7 +128,9 @@ pub fn dialysis_end_maintenance(
     machine: String,
     from: Option<String>,
 ) -> CmdResult<MachineOutcome> {
-    as_nurse(&state, |u, a| u.end_maintenance(a, &machine, from.as_deref()))
+    as_nurse(&state, |u, a| {
+        u.end_maintenance(a, &machine, from.as_deref())
+    })
 }
 
 /// The shifts of the day.

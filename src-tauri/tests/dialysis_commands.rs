@@ -44,7 +44,12 @@ fn ok(win: &Win, cmd: &str, body: Value) -> Value {
 
 /// A facility with a receptionist and a dialysis nurse, two registered patients; the nurse is
 /// logged in. Returns the patients' ids.
-fn unit() -> (tempfile::TempDir, tauri::App<tauri::test::MockRuntime>, Win, Vec<String>) {
+fn unit() -> (
+    tempfile::TempDir,
+    tauri::App<tauri::test::MockRuntime>,
+    Win,
+    Vec<String>,
+) {
     let dir = tempfile::tempdir().unwrap();
     let (app, win) = app(AppState::open(&dir.path().join("k.db")));
     ok(
@@ -81,22 +86,52 @@ fn every_command(patient: &str, today: &str) -> Vec<(&'static str, Value)> {
         ("dialysis_day", json!({"day": today})),
         ("dialysis_week", json!({"from": today})),
         ("dialysis_waitlist", json!({"from": null})),
-        ("dialysis_patient_schedule", json!({"patientId": patient, "from": ""})),
+        (
+            "dialysis_patient_schedule",
+            json!({"patientId": patient, "from": ""}),
+        ),
         ("dialysis_machines", json!({})),
         ("dialysis_shifts", json!({})),
         ("dialysis_unit", json!({"from": today})),
         ("dialysis_online_requests", json!({})),
-        ("dialysis_set_unit", json!({"workingDays": "mon,tue,wed,thu,fri,sat,sun", "staleDays": 90})),
-        ("dialysis_set_shifts", json!({"times": "06:00,10:30", "durationMin": 240})),
-        ("dialysis_add_machine", json!({"name": "M-1", "pool": "negative"})),
-        ("dialysis_rename_machine", json!({"machine": "M-1", "name": "HD-1"})),
-        ("dialysis_set_machine_pool", json!({"machine": "HD-1", "pool": "negative"})),
-        ("dialysis_set_maintenance", json!({"machine": "HD-1", "from": "2099-01-01", "to": "2099-01-02", "reason": "service"})),
-        ("dialysis_end_maintenance", json!({"machine": "HD-1", "from": "2099-01-01"})),
-        ("dialysis_add_holiday", json!({"day": "2099-01-05", "name": "Chhath"})),
+        (
+            "dialysis_set_unit",
+            json!({"workingDays": "mon,tue,wed,thu,fri,sat,sun", "staleDays": 90}),
+        ),
+        (
+            "dialysis_set_shifts",
+            json!({"times": "06:00,10:30", "durationMin": 240}),
+        ),
+        (
+            "dialysis_add_machine",
+            json!({"name": "M-1", "pool": "negative"}),
+        ),
+        (
+            "dialysis_rename_machine",
+            json!({"machine": "M-1", "name": "HD-1"}),
+        ),
+        (
+            "dialysis_set_machine_pool",
+            json!({"machine": "HD-1", "pool": "negative"}),
+        ),
+        (
+            "dialysis_set_maintenance",
+            json!({"machine": "HD-1", "from": "2099-01-01", "to": "2099-01-02", "reason": "service"}),
+        ),
+        (
+            "dialysis_end_maintenance",
+            json!({"machine": "HD-1", "from": "2099-01-01"}),
+        ),
+        (
+            "dialysis_add_holiday",
+            json!({"day": "2099-01-05", "name": "Chhath"}),
+        ),
         ("dialysis_remove_holiday", json!({"day": "2099-01-05"})),
-        ("dialysis_set_patient", json!({"form": {"patient_id": patient, "hbsag": "neg", "hcv": "neg",
-            "hiv": "neg", "tested_on": today, "vascular_access": "avf", "dry_weight_kg": 60.5}})),
+        (
+            "dialysis_set_patient",
+            json!({"form": {"patient_id": patient, "hbsag": "neg", "hcv": "neg",
+            "hiv": "neg", "tested_on": today, "vascular_access": "avf", "dry_weight_kg": 60.5}}),
+        ),
     ]
 }
 
@@ -115,11 +150,20 @@ fn a_receptionist_and_a_locked_window_are_refused_every_dialysis_command() {
     let mut cmds = every_command(&ids[0], &today);
     cmds.extend([
         ("dialysis_retire_machine", json!({"machine": "HD-1"})),
-        ("dialysis_book", json!({"form": {"patient_id": ids[0], "date": today, "shift": 1}})),
+        (
+            "dialysis_book",
+            json!({"form": {"patient_id": ids[0], "date": today, "shift": 1}}),
+        ),
         ("dialysis_cancel", json!({"bookingId": "x", "reason": null})),
         ("dialysis_no_show", json!({"bookingId": "x"})),
-        ("dialysis_check_in", json!({"bookingId": "x", "preWeightKg": null})),
-        ("dialysis_complete", json!({"bookingId": "x", "preWeightKg": null, "postWeightKg": null})),
+        (
+            "dialysis_check_in",
+            json!({"bookingId": "x", "preWeightKg": null}),
+        ),
+        (
+            "dialysis_complete",
+            json!({"bookingId": "x", "preWeightKg": null, "postWeightKg": null}),
+        ),
     ]);
     for (cmd, body) in &cmds {
         let err = invoke(&win, cmd, body.clone()).unwrap_err();
@@ -159,7 +203,11 @@ fn a_nurse_runs_every_dialysis_command_and_the_session_through_the_core() {
     );
     let id = b["bookings"][0]["id"].as_str().unwrap().to_owned();
     assert_eq!(b["bookings"][0]["machine"], "HD-1");
-    ok(&win, "dialysis_check_in", json!({"bookingId": id, "preWeightKg": 62.4}));
+    ok(
+        &win,
+        "dialysis_check_in",
+        json!({"bookingId": id, "preWeightKg": 62.4}),
+    );
     let done = ok(
         &win,
         "dialysis_complete",
@@ -181,7 +229,11 @@ fn a_nurse_runs_every_dialysis_command_and_the_session_through_the_core() {
     let first = again["bookings"].as_array().unwrap().len();
     assert!(first >= 6, "{again}");
     let cancel_id = again["bookings"][1]["id"].as_str().unwrap().to_owned();
-    let c = ok(&win, "dialysis_cancel", json!({"bookingId": cancel_id, "reason": "travel"}));
+    let c = ok(
+        &win,
+        "dialysis_cancel",
+        json!({"bookingId": cancel_id, "reason": "travel"}),
+    );
     assert_eq!(c["booking"]["status"], "cancelled");
 
     // Re-pool HD-1 to HBV: Suresh's future sessions cannot stay; no other machine, so they wait,

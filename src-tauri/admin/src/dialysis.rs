@@ -12,8 +12,8 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 use serde_json::{json, Value};
 use swagat_core::dialysis::{
-    promoted, BookForm, ChangeOutcome, MachineOutcome, PatientForm, Pool, Serology,
-    VascularAccess, DEFAULT_DURATION_MIN,
+    promoted, BookForm, ChangeOutcome, MachineOutcome, PatientForm, Pool, Serology, VascularAccess,
+    DEFAULT_DURATION_MIN,
 };
 use swagat_core::{Actor, CoreError, Kiosk};
 
@@ -393,9 +393,7 @@ pub fn run(cmd: DialysisCmd, kiosk: &Kiosk) -> Result<Value, CliError> {
                 let removed = unit.remove_holiday(me, &date)?;
                 Ok(json!({ "date": date, "removed": removed }))
             }
-            HolidayCmd::List => {
-                Ok(json!({ "holidays": to_json(&unit.unit(me, None)?.holidays)? }))
-            }
+            HolidayCmd::List => Ok(json!({ "holidays": to_json(&unit.unit(me, None)?.holidays)? })),
         },
         DialysisCmd::Patient { action } => match action {
             PatientCmd::Set {
@@ -423,8 +421,10 @@ pub fn run(cmd: DialysisCmd, kiosk: &Kiosk) -> Result<Value, CliError> {
                         eligible,
                     },
                 )?;
-                Ok(json!({ "patient": to_json(&out.patient)?, "created": out.created,
-                    "moves": to_json(&out.moves)? }))
+                Ok(
+                    json!({ "patient": to_json(&out.patient)?, "created": out.created,
+                    "moves": to_json(&out.moves)? }),
+                )
             }
             PatientCmd::Show { patient, from } => {
                 to_json(&unit.patient_schedule(me, &patient, from.as_deref())?)

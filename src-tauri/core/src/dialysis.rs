@@ -269,7 +269,9 @@ impl DialysisUnit<'_> {
 
     /// Adds a machine to a pool (it serves the waitlist at once).
     pub fn add_machine(&self, actor: &Actor, name: &str, pool: Pool) -> Result<MachineOutcome> {
-        self.machine_change(actor, |tx| d(swagat_dialysis::machines::add(tx, name, pool)))
+        self.machine_change(actor, |tx| {
+            d(swagat_dialysis::machines::add(tx, name, pool))
+        })
     }
 
     /// Renames a machine (by id or name).
@@ -295,7 +297,9 @@ impl DialysisUnit<'_> {
     ) -> Result<MachineOutcome> {
         self.machine_change(actor, |tx| {
             let today = today(tx)?;
-            d(swagat_dialysis::machines::set_pool(tx, machine, pool, today))
+            d(swagat_dialysis::machines::set_pool(
+                tx, machine, pool, today,
+            ))
         })
     }
 
@@ -336,7 +340,9 @@ impl DialysisUnit<'_> {
     ) -> Result<MachineOutcome> {
         self.machine_change(actor, |tx| {
             let from = date_or_today(tx, "from", from)?;
-            d(swagat_dialysis::machines::end_maintenance(tx, machine, from))
+            d(swagat_dialysis::machines::end_maintenance(
+                tx, machine, from,
+            ))
         })
     }
 
@@ -411,7 +417,11 @@ impl DialysisUnit<'_> {
     /// Declares a holiday (refused while the day has active bookings).
     pub fn add_holiday(&self, actor: &Actor, day: &str, name: &str) -> Result<Holiday> {
         self.write(actor, |tx| {
-            let h = d(swagat_dialysis::unit::add_holiday(tx, date("date", day)?, name))?;
+            let h = d(swagat_dialysis::unit::add_holiday(
+                tx,
+                date("date", day)?,
+                name,
+            ))?;
             audit::record(
                 tx,
                 actor,
@@ -501,7 +511,9 @@ impl DialysisUnit<'_> {
         booking_id: &str,
         reason: Option<&str>,
     ) -> Result<ChangeOutcome> {
-        self.change(actor, |tx| d(swagat_dialysis::cancel(tx, booking_id, reason)))
+        self.change(actor, |tx| {
+            d(swagat_dialysis::cancel(tx, booking_id, reason))
+        })
     }
 
     /// Cancels a series' sessions from `from` on (all when absent), in one transaction.

@@ -78,7 +78,10 @@ fn only_a_nurse_an_admin_or_the_cli_may_act_and_a_refusal_changes_nothing() {
     assert_eq!(err.kind(), crate::ErrorKind::Auth);
     assert!(unit.day(&u.reception, "").is_err(), "reads too");
     assert!(unit.machines(&Actor::System).is_err());
-    assert!(unit.machines(&Actor::Cli).unwrap().is_empty(), "nothing was added");
+    assert!(
+        unit.machines(&Actor::Cli).unwrap().is_empty(),
+        "nothing was added"
+    );
     unit.add_machine(&u.nurse, "HD-1", Pool::Negative).unwrap();
     unit.add_machine(&Actor::Cli, "HD-2", Pool::Hbv).unwrap();
     assert_eq!(unit.machines(&u.nurse).unwrap().len(), 2);
@@ -114,7 +117,8 @@ fn settings_are_audited_only_when_they_change() {
     let times: Vec<&str> = shifts.iter().map(|s| s.start.as_str()).collect();
     unit.set_shifts(&u.nurse, &times.join(","), None).unwrap();
     assert!(!actions_logged(&u.k).contains(&actions::SHIFTS_SET.to_owned()));
-    unit.set_shifts(&u.nurse, "07:00, 12:00", Some(240)).unwrap();
+    unit.set_shifts(&u.nurse, "07:00, 12:00", Some(240))
+        .unwrap();
     assert!(actions_logged(&u.k).contains(&actions::SHIFTS_SET.to_owned()));
 }
 
@@ -126,7 +130,10 @@ fn an_empty_date_is_absent_and_a_maintenance_starts_today_by_default() {
     assert!(unit.waitlist(&u.nurse, Some("")).unwrap().is_empty());
     assert!(unit.unit(&u.nurse, Some(" ")).is_ok());
     assert_eq!(unit.day(&u.nurse, "").unwrap().date, today);
-    assert!(unit.day(&u.nurse, "12/01/2026").is_err(), "US order is refused");
+    assert!(
+        unit.day(&u.nurse, "12/01/2026").is_err(),
+        "US order is refused"
+    );
     unit.add_machine(&u.nurse, "HD-1", Pool::Negative).unwrap();
     let m = unit
         .set_maintenance(&u.nurse, "HD-1", None, Some(""), "pump")
@@ -245,9 +252,7 @@ fn re_pooling_and_retiring_move_future_bookings_and_say_who() {
         (Some("A"), Some("B"))
     );
     // Re-pooling A to HBV: Ramesh cannot stay and B is full in his slot, so he waits.
-    assert!(unit
-        .set_machine_pool(&u.reception, "A", Pool::Hbv)
-        .is_err());
+    assert!(unit.set_machine_pool(&u.reception, "A", Pool::Hbv).is_err());
     let out = unit.set_machine_pool(&u.nurse, "A", Pool::Hbv).unwrap();
     assert_eq!(out.affected.len(), 1);
     assert_eq!(out.affected[0].patient_name, "Ramesh Yadav");

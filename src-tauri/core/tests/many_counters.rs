@@ -527,7 +527,10 @@ fn two_counters_naming_two_machines_alike_end_with_the_same_names() {
         (&all[1], &all[0])
     };
     assert!(first.1.eq_ignore_ascii_case("HD-3"), "{all:?}");
-    assert!(second.1.ends_with(&second.0[second.0.len() - 6..]), "{all:?}");
+    assert!(
+        second.1.ends_with(&second.0[second.0.len() - 6..]),
+        "{all:?}"
+    );
 }
 
 // ---- The convergence property ----

@@ -231,7 +231,14 @@ fn rebalance(conn: &Connection, patient_id: &str, changes: &mut Changes) -> Resu
         })?
         .collect::<rusqlite::Result<_>>()?;
     for (row, machine_id, machine) in &wrong {
-        alloc::release_to_waitlist(conn, row, machine_id, machine, crate::actions::DISPLACE, changes)?;
+        alloc::release_to_waitlist(
+            conn,
+            row,
+            machine_id,
+            machine,
+            crate::actions::DISPLACE,
+            changes,
+        )?;
     }
     let slots: Vec<(String, u32)> = conn
         .prepare_cached(

@@ -475,11 +475,23 @@ fn a_repooled_machine_keeps_fitting_bookings_and_moves_or_waitlists_the_rest() {
         // The new pool still accepts the patient: nothing moves.
         (Pool::Negative, NEG, None, Status::Confirmed, Some("X")),
         // It does not: to another machine of the patient's pool in the same slot…
-        (Pool::Hbv, NEG, Some(Pool::Negative), Status::Confirmed, Some("OTHER")),
+        (
+            Pool::Hbv,
+            NEG,
+            Some(Pool::Negative),
+            Status::Confirmed,
+            Some("OTHER"),
+        ),
         // …or, with none free, onto the waitlist.
         (Pool::Hbv, NEG, None, Status::Waitlisted, None),
         (Pool::Hcv, NEG, Some(Pool::Hcv), Status::Waitlisted, None),
-        (Pool::Unknown, HBV, Some(Pool::Hbv), Status::Confirmed, Some("OTHER")),
+        (
+            Pool::Unknown,
+            HBV,
+            Some(Pool::Hbv),
+            Status::Confirmed,
+            Some("OTHER"),
+        ),
     ];
     for (new_pool, serology, other, status, machine_after) in table {
         let c = db();
@@ -531,11 +543,20 @@ fn re_pooling_serves_the_new_pools_waitlist_and_leaves_the_past_alone() {
     assert_eq!(waiting.status, Status::Waitlisted);
     let out = machines::set_pool(&c, "X", Pool::Hbv, MON + time::Duration::days(1)).unwrap();
     let w = views::booking(&c, &waiting.id).unwrap();
-    assert_eq!((w.status, w.machine.as_deref()), (Status::Confirmed, Some("X")));
-    assert!(out.affected.is_empty(), "a promotion is a move, not a displacement");
+    assert_eq!(
+        (w.status, w.machine.as_deref()),
+        (Status::Confirmed, Some("X"))
+    );
+    assert!(
+        out.affected.is_empty(),
+        "a promotion is a move, not a displacement"
+    );
     assert_eq!(out.moves.len(), 1);
     // The session before `today` stays where it was (on N1 or X, whichever it got).
-    assert_eq!(views::booking(&c, &past.id).unwrap().status, Status::Confirmed);
+    assert_eq!(
+        views::booking(&c, &past.id).unwrap().status,
+        Status::Confirmed
+    );
 }
 
 #[test]
@@ -571,7 +592,10 @@ fn a_retired_machine_takes_no_bookings_moves_its_future_and_keeps_its_history() 
     assert!(machines::set_maintenance(&c, "A", tue, None, "x").is_err());
     // History kept: Monday's completed session still names A, and Monday's board shows A.
     let b = views::booking(&c, &done.id).unwrap();
-    assert_eq!((b.status, b.machine.as_deref()), (Status::Completed, Some("A")));
+    assert_eq!(
+        (b.status, b.machine.as_deref()),
+        (Status::Completed, Some("A"))
+    );
     let monday = schedule(&c, MON).unwrap();
     assert!(monday.machines.iter().any(|m| m.name == "A" && m.retired));
     // It leaves the board of days it holds nothing.
@@ -585,9 +609,15 @@ fn a_machine_is_renamed_once_and_names_stay_unique() {
     let a = machine(&c, "HD-1", Pool::Negative);
     machine(&c, "HD-2", Pool::Negative);
     let out = machines::rename(&c, "hd-1", "  HD-01 ").unwrap();
-    assert_eq!((out.machine.id.as_str(), out.machine.name.as_str()), (a.as_str(), "HD-01"));
+    assert_eq!(
+        (out.machine.id.as_str(), out.machine.name.as_str()),
+        (a.as_str(), "HD-01")
+    );
     assert_eq!(out.audit.len(), 1);
-    assert_eq!(out.audit[0].action, swagat_dialysis::actions::MACHINE_RENAME);
+    assert_eq!(
+        out.audit[0].action,
+        swagat_dialysis::actions::MACHINE_RENAME
+    );
     // Same name again: nothing to audit; a taken name (any case) or a blank one is refused.
     assert!(machines::rename(&c, &a, "HD-01").unwrap().audit.is_empty());
     assert!(matches!(
