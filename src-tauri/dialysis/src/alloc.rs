@@ -315,6 +315,19 @@ pub(crate) fn promote_slot(
     Ok(())
 }
 
+/// Serves the waitlist of one (`date`, `shift`) slot, for callers outside the crate (the kiosk
+/// core after settling a clash between two counters' bookings): the moves made and their audit
+/// entries.
+pub fn serve_slot(
+    conn: &Connection,
+    date: &str,
+    shift: u32,
+) -> Result<(Vec<Move>, Vec<AuditEvent>)> {
+    let mut changes = Changes::default();
+    promote_slot(conn, date, shift, &mut changes)?;
+    Ok((changes.moves, changes.audit))
+}
+
 /// Serves every slot that has a waitlist from `from` on (after capacity was added).
 pub(crate) fn promote_all(
     conn: &Connection,

@@ -95,7 +95,13 @@ pub mod actions {
     pub const HOLIDAY_ADD: &str = "dialysis.holiday_add";
     /// A holiday removed.
     pub const HOLIDAY_REMOVE: &str = "dialysis.holiday_remove";
+    /// Two counters' bookings clashed (one machine-shift, or one patient-day) and sync settled it.
+    pub const SYNC_CLASH: &str = "dialysis.sync_clash";
 }
+
+/// The `status_reason` prefix of a booking that lost a clash with another counter's booking
+/// (`sync_clash:<the booking that kept the place>`).
+pub const SYNC_CLASH_REASON: &str = "sync_clash";
 
 /// Audit entity names (the kind of record an entry is about).
 pub mod entities {

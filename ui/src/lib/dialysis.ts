@@ -202,6 +202,9 @@ export const statusKey = (s: string) => `status_${s}`;
 export const accessKey = (a: string) => `access_${a}`;
 export const dayKey = (d: string) => `day_${d}`;
 
+/** Whether a booking lost a clash with another counter's booking (settled by sync). */
+export const syncClash = (b: { status_reason: string | null }) => (b.status_reason ?? '').startsWith('sync_clash');
+
 /** A dialysis screen string (`dialysis.<key>` in the shared catalogs) in the current language. */
 export type DialysisKey = string;
 
