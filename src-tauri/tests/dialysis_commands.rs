@@ -86,10 +86,6 @@ fn every_command(patient: &str, today: &str) -> Vec<(&'static str, Value)> {
         ("dialysis_day", json!({"day": today})),
         ("dialysis_week", json!({"from": today})),
         ("dialysis_waitlist", json!({"from": null})),
-        (
-            "dialysis_patient_schedule",
-            json!({"patientId": patient, "from": ""}),
-        ),
         ("dialysis_machines", json!({})),
         ("dialysis_shifts", json!({})),
         ("dialysis_unit", json!({"from": today})),
@@ -131,6 +127,10 @@ fn every_command(patient: &str, today: &str) -> Vec<(&'static str, Value)> {
             "dialysis_set_patient",
             json!({"form": {"patient_id": patient, "hbsag": "neg", "hcv": "neg",
             "hiv": "neg", "tested_on": today, "vascular_access": "avf", "dry_weight_kg": 60.5}}),
+        ),
+        (
+            "dialysis_patient_schedule",
+            json!({"patientId": patient, "from": ""}),
         ),
     ]
 }
