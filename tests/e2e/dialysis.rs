@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{by_css, by_id, connect, screenshot, type_into, wait_text, ONE_AT_A_TIME};
+use common::{by_id, connect, screenshot, type_into, wait_text, ONE_AT_A_TIME};
 use fantoccini::{Client, Locator};
 use serde_json::json;
 use swagat_core::opd::RegisterRequest;
@@ -43,8 +43,17 @@ fn seed(db: &std::path::Path) {
 /// Patient name, machine, status, weight before and after.
 type SessionRow = (String, String, String, Option<f64>, Option<f64>);
 
+/// Clicks `id` after scrolling it to the middle of the screen (the chosen-patient bar sticks to
+/// the top and the toast is fixed there: neither may cover what is clicked).
 async fn click(c: &Client, id: &str) {
-    by_id(c, id).await.click().await.unwrap();
+    let el = by_id(c, id).await;
+    c.execute(
+        "arguments[0].scrollIntoView({block: 'center'})",
+        vec![serde_json::to_value(&el).unwrap()],
+    )
+    .await
+    .unwrap();
+    el.click().await.unwrap();
 }
 
 /// On the patient tab: finds `name`, records serology (HBsAg as given, the rest negative).
@@ -70,7 +79,10 @@ async fn record_serology(c: &Client, name: &str, hbsag: &str) {
 
 /// The app-wide toast says the change was saved (errors would show there too, as `error`).
 async fn saved(c: &Client) {
-    by_css(c, "[data-testid='toast'][data-kind='ok']").await;
+    let t = by_id(c, "toast").await;
+    let kind = t.attr("data-kind").await.unwrap();
+    let text = t.text().await.unwrap_or_default();
+    assert_eq!(kind.as_deref(), Some("ok"), "the toast said: {text}");
 }
 
 /// On the day board: opens the booking form from a free cell, picks `name`, books once.
@@ -124,6 +136,13 @@ async fn a_nurse_sets_up_the_unit_books_checks_in_and_completes_a_session() {
     // One time per shift; the typed list is behind "type the times".
     click(&c, "unit-shift-typed").await;
     type_into(&c, "unit-shift-times", "06:00,10:30").await;
+    // Leave the field first (its change redraws the shift fields, moving the save button).
+    by_id(&c, "unit-shift-times")
+        .await
+        .send_keys("\u{E004}")
+        .await
+        .unwrap();
+    wait_text(&c, "unit-shifts-save", |_| true).await;
     click(&c, "unit-shifts-save").await;
     saved(&c).await;
     for day in ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] {
