@@ -18,7 +18,7 @@ fn unit() -> Unit {
         "admin_name": "Admin", "admin_secret": "135790"}))
     .unwrap();
     let admin = k.first_run_setup(&setup).unwrap();
-    let mut add = |name: &str, role| {
+    let add = |name: &str, role| {
         let m = k
             .add_staff(
                 &Actor::Staff(admin.id.clone()),

@@ -467,11 +467,20 @@ fn online_requests_are_allocated_once() {
     assert_eq!(bv.source, swagat_dialysis::Source::Online);
 }
 
+/// (new pool, the patient's serology, another machine's pool, status after, machine after).
+type Case = (
+    Pool,
+    [Serology; 3],
+    Option<Pool>,
+    Status,
+    Option<&'static str>,
+);
+
 /// Re-pooling a machine re-checks its bookings from `today` on, case by case: (the machine's new
 /// pool, the patient's serology, another machine free in the slot?) → where the booking ends up.
 #[test]
 fn a_repooled_machine_keeps_fitting_bookings_and_moves_or_waitlists_the_rest() {
-    let table: &[(Pool, [Serology; 3], Option<Pool>, Status, Option<&str>)] = &[
+    let table: &[Case] = &[
         // The new pool still accepts the patient: nothing moves.
         (Pool::Negative, NEG, None, Status::Confirmed, Some("X")),
         // It does not: to another machine of the patient's pool in the same slot…
