@@ -2,22 +2,20 @@
 //! settings, patients' serology, bookings (single and recurring), the day's schedule, the week,
 //! the waitlist, check-in/no-show/completion, and online requests from the state portal.
 //!
-//! Each command runs one `swagat_dialysis` call inside one store transaction and writes the audit
-//! entries it returns (who moved, why) in that same transaction, then prints one JSON object.
-//! Refusals and bad values are input errors (exit 2); a missing booking, machine or patient is
-//! "not found" (exit 3).
+//! Each arm is one call to the core's [`swagat_core::dialysis::DialysisUnit`] (the same use cases
+//! the app's dialysis screen calls: role check, one transaction with its audit entries) as the CLI
+//! actor, then prints one JSON object. Refusals and bad values are input errors (exit 2); a
+//! missing booking, machine or patient is "not found" (exit 3).
 
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 use serde_json::{json, Value};
-use swagat_core::{Actor, CoreError, Kiosk};
-use swagat_dialysis::rusqlite::Connection;
-use swagat_dialysis::time::Date;
-use swagat_dialysis::{
-    self as dialysis, AuditEvent, BookRequest, Move, PatientUpdate, Pool, Serology, Status,
-    VascularAccess,
+use swagat_core::dialysis::{
+    promoted, BookForm, ChangeOutcome, MachineOutcome, PatientForm, Pool, Serology, VascularAccess,
+    DEFAULT_DURATION_MIN,
 };
+use swagat_core::{Actor, CoreError, Kiosk};
 
 use crate::output::CliError;
 
@@ -191,6 +189,32 @@ pub enum MachineCmd {
         #[arg(long, value_name = "YYYY-MM-DD")]
         from: Option<String>,
     },
+    /// Rename a machine (its bookings and history stay with it).
+    Rename {
+        /// Machine name or id.
+        #[arg(long)]
+        machine: String,
+        /// The new name.
+        #[arg(long)]
+        name: String,
+    },
+    /// Move a machine to another pool from today on: its future bookings the new pool does not
+    /// accept move to a fitting machine in the same slot or to the waitlist ("affected").
+    Repool {
+        /// Machine name or id.
+        #[arg(long)]
+        machine: String,
+        /// negative, hbv, hcv, hiv or unknown.
+        #[arg(long)]
+        pool: Pool,
+    },
+    /// Retire a machine: no new bookings, its future bookings moved or waitlisted ("affected"),
+    /// its history kept.
+    Retire {
+        /// Machine name or id.
+        #[arg(long)]
+        machine: String,
+    },
 }
 
 /// `dialysis shifts ...`.
@@ -202,7 +226,7 @@ pub enum ShiftsCmd {
         #[arg(long)]
         times: String,
         /// Session length in minutes.
-        #[arg(long, default_value_t = dialysis::unit::DEFAULT_DURATION_MIN)]
+        #[arg(long, default_value_t = DEFAULT_DURATION_MIN)]
         duration: u32,
     },
     /// List the shifts.
@@ -295,170 +319,81 @@ pub enum OnlineCmd {
     },
 }
 
-fn date(field: &str, s: &str) -> swagat_core::Result<Date> {
-    dialysis::parse_date(field, s).map_err(CoreError::from)
+fn to_json<T: serde::Serialize>(v: &T) -> Result<Value, CliError> {
+    serde_json::to_value(v).map_err(|e| CliError::Other(e.to_string()))
 }
 
-fn opt_date(field: &str, s: Option<&str>) -> swagat_core::Result<Option<Date>> {
-    s.map(|s| date(field, s)).transpose()
+fn machine_json(out: &MachineOutcome) -> Result<Value, CliError> {
+    Ok(json!({
+        "machine": to_json(&out.machine)?,
+        "moves": to_json(&out.moves)?,
+        "promoted": to_json(&promoted(&out.moves))?,
+        "affected": to_json(&out.affected)?,
+    }))
 }
 
-fn today(conn: &Connection) -> swagat_core::Result<Date> {
-    let s = swagat_core::config::load_settings(conn)?;
-    Ok(swagat_core::clock::local_date(
-        swagat_core::clock::now_utc(),
-        s.utc_offset_minutes,
-    ))
-}
-
-/// Writes `events` to the audit log as the CLI.
-fn audit(conn: &Connection, events: &[AuditEvent]) -> swagat_core::Result<()> {
-    for e in events {
-        swagat_core::audit::record(
-            conn,
-            &Actor::Cli,
-            e.action,
-            e.entity,
-            Some(&e.entity_id),
-            e.details.clone(),
-        )?;
-    }
-    Ok(())
-}
-
-fn to_json<T: serde::Serialize>(v: &T) -> swagat_core::Result<Value> {
-    serde_json::to_value(v).map_err(|e| CoreError::Corrupt(e.to_string()))
-}
-
-/// The bookings that left the waitlist for a machine.
-fn promoted(moves: &[Move]) -> Vec<&Move> {
-    moves
-        .iter()
-        .filter(|m| m.from.status == Status::Waitlisted && m.to.status == Status::Confirmed)
-        .collect()
+fn change_json(out: &ChangeOutcome) -> Result<Value, CliError> {
+    Ok(json!({
+        "booking": to_json(&out.booking)?,
+        "moves": to_json(&out.moves)?,
+        "promoted": to_json(&promoted(&out.moves))?,
+        "warnings": to_json(&out.warnings)?,
+    }))
 }
 
 /// Runs a `dialysis` command; prints nothing itself (the caller prints the JSON).
 pub fn run(cmd: DialysisCmd, kiosk: &Kiosk) -> Result<Value, CliError> {
-    let store = kiosk.store();
-    let d = CoreError::from;
-    let value = match cmd {
+    let unit = kiosk.dialysis();
+    let me = &Actor::Cli;
+    match cmd {
         DialysisCmd::Machine { action } => match action {
-            MachineCmd::Add { name, pool } => store.write(|tx| {
-                let out = dialysis::machines::add(tx, &name, pool).map_err(d)?;
-                audit(tx, &out.audit)?;
-                Ok(
-                    json!({ "machine": to_json(&out.machine)?, "moves": to_json(&out.moves)?,
-                    "promoted": to_json(&promoted(&out.moves))? }),
-                )
-            })?,
-            MachineCmd::List => store.read(|c| {
-                Ok(json!({ "machines": to_json(&dialysis::machines::list(c).map_err(d)?)? }))
-            })?,
+            MachineCmd::Add { name, pool } => machine_json(&unit.add_machine(me, &name, pool)?),
+            MachineCmd::List => Ok(json!({ "machines": to_json(&unit.machines(me)?)? })),
             MachineCmd::Maintenance {
                 machine,
                 from,
                 to,
                 reason,
-            } => store.write(|tx| {
-                let from = match from.as_deref() {
-                    Some(s) => date("from", s)?,
-                    None => today(tx)?,
-                };
-                let to = opt_date("to", to.as_deref())?;
-                let out = dialysis::machines::set_maintenance(tx, &machine, from, to, &reason)
-                    .map_err(d)?;
-                audit(tx, &out.audit)?;
-                Ok(
-                    json!({ "machine": to_json(&out.machine)?, "moves": to_json(&out.moves)?,
-                    "promoted": to_json(&promoted(&out.moves))? }),
-                )
-            })?,
-            MachineCmd::InService { machine, from } => store.write(|tx| {
-                let from = match from.as_deref() {
-                    Some(s) => date("from", s)?,
-                    None => today(tx)?,
-                };
-                let out = dialysis::machines::end_maintenance(tx, &machine, from).map_err(d)?;
-                audit(tx, &out.audit)?;
-                Ok(
-                    json!({ "machine": to_json(&out.machine)?, "moves": to_json(&out.moves)?,
-                    "promoted": to_json(&promoted(&out.moves))? }),
-                )
-            })?,
+            } => machine_json(&unit.set_maintenance(
+                me,
+                &machine,
+                from.as_deref(),
+                to.as_deref(),
+                &reason,
+            )?),
+            MachineCmd::InService { machine, from } => {
+                machine_json(&unit.end_maintenance(me, &machine, from.as_deref())?)
+            }
+            MachineCmd::Rename { machine, name } => {
+                machine_json(&unit.rename_machine(me, &machine, &name)?)
+            }
+            MachineCmd::Repool { machine, pool } => {
+                machine_json(&unit.set_machine_pool(me, &machine, pool)?)
+            }
+            MachineCmd::Retire { machine } => machine_json(&unit.retire_machine(me, &machine)?),
         },
         DialysisCmd::Shifts { action } => match action {
-            ShiftsCmd::Set { times, duration } => store.write(|tx| {
-                let shifts =
-                    dialysis::unit::set_shifts(tx, &dialysis::unit::parse_times(&times), duration)
-                        .map_err(d)?;
-                swagat_core::audit::record(
-                    tx,
-                    &Actor::Cli,
-                    "dialysis.shifts_set",
-                    "dialysis_shifts",
-                    None,
-                    json!({ "times": times, "duration_min": duration }),
-                )?;
-                Ok(json!({ "shifts": to_json(&shifts)? }))
-            })?,
-            ShiftsCmd::List => store.read(|c| {
-                Ok(json!({ "shifts": to_json(&dialysis::unit::shifts(c).map_err(d)?)? }))
-            })?,
+            ShiftsCmd::Set { times, duration } => {
+                Ok(json!({ "shifts": to_json(&unit.set_shifts(me, &times, Some(duration))?)? }))
+            }
+            ShiftsCmd::List => Ok(json!({ "shifts": to_json(&unit.shifts(me)?)? })),
         },
         DialysisCmd::Settings {
             working_days,
             stale_days,
-        } => store.write(|tx| {
-            let days = working_days
-                .as_deref()
-                .map(|s| dialysis::parse_weekdays("working_days", s))
-                .transpose()
-                .map_err(d)?;
-            let changed = days.is_some() || stale_days.is_some();
-            let s = dialysis::unit::set_settings(tx, days.as_deref(), stale_days).map_err(d)?;
-            if changed {
-                swagat_core::audit::record(
-                    tx,
-                    &Actor::Cli,
-                    "dialysis.settings",
-                    "dialysis_unit",
-                    None,
-                    to_json(&s)?,
-                )?;
-            }
+        } => {
+            let s = unit.set_unit(me, working_days.as_deref(), stale_days)?;
             Ok(json!({ "settings": to_json(&s)? }))
-        })?,
+        }
         DialysisCmd::Holiday { action } => match action {
-            HolidayCmd::Add { date: day, name } => store.write(|tx| {
-                let h = dialysis::unit::add_holiday(tx, date("date", &day)?, &name).map_err(d)?;
-                swagat_core::audit::record(
-                    tx,
-                    &Actor::Cli,
-                    "dialysis.holiday_add",
-                    "dialysis_holiday",
-                    Some(&h.date),
-                    json!({}),
-                )?;
-                Ok(json!({ "holiday": to_json(&h)? }))
-            })?,
-            HolidayCmd::Remove { date: day } => store.write(|tx| {
-                let removed = dialysis::unit::remove_holiday(tx, date("date", &day)?).map_err(d)?;
-                if removed {
-                    swagat_core::audit::record(
-                        tx,
-                        &Actor::Cli,
-                        "dialysis.holiday_remove",
-                        "dialysis_holiday",
-                        Some(&day),
-                        json!({}),
-                    )?;
-                }
-                Ok(json!({ "date": day, "removed": removed }))
-            })?,
-            HolidayCmd::List => store.read(|c| {
-                Ok(json!({ "holidays": to_json(&dialysis::unit::holidays(c, None).map_err(d)?)? }))
-            })?,
+            HolidayCmd::Add { date, name } => {
+                Ok(json!({ "holiday": to_json(&unit.add_holiday(me, &date, &name)?)? }))
+            }
+            HolidayCmd::Remove { date } => {
+                let removed = unit.remove_holiday(me, &date)?;
+                Ok(json!({ "date": date, "removed": removed }))
+            }
+            HolidayCmd::List => Ok(json!({ "holidays": to_json(&unit.unit(me, None)?.holidays)? })),
         },
         DialysisCmd::Patient { action } => match action {
             PatientCmd::Set {
@@ -471,78 +406,62 @@ pub fn run(cmd: DialysisCmd, kiosk: &Kiosk) -> Result<Value, CliError> {
                 dry_weight,
                 eligibility,
                 eligible,
-            } => store.write(|tx| {
-                let update = PatientUpdate {
-                    patient_id: patient.clone(),
-                    hbsag,
-                    hcv,
-                    hiv,
-                    tested_on: opt_date("tested_on", tested_on.as_deref())?,
-                    vascular_access: access,
-                    dry_weight_kg: dry_weight,
-                    eligibility: eligibility.clone(),
-                    eligible,
-                };
-                let out = dialysis::patients::set(tx, &update).map_err(d)?;
-                audit(tx, &out.audit)?;
+            } => {
+                let out = unit.set_patient(
+                    me,
+                    &PatientForm {
+                        patient_id: patient,
+                        hbsag,
+                        hcv,
+                        hiv,
+                        tested_on,
+                        vascular_access: access,
+                        dry_weight_kg: dry_weight,
+                        eligibility,
+                        eligible,
+                    },
+                )?;
                 Ok(
                     json!({ "patient": to_json(&out.patient)?, "created": out.created,
-                        "moves": to_json(&out.moves)? }),
+                    "moves": to_json(&out.moves)? }),
                 )
-            })?,
-            PatientCmd::Show { patient, from } => store.read(|c| {
-                let from = opt_date("from", from.as_deref())?;
-                to_json(&dialysis::patient_schedule(c, &patient, from).map_err(d)?)
-            })?,
+            }
+            PatientCmd::Show { patient, from } => {
+                to_json(&unit.patient_schedule(me, &patient, from.as_deref())?)
+            }
         },
-        DialysisCmd::Book(a) => store.write(|tx| {
-            let start = date("date", &a.date)?;
-            let repeat = a
-                .repeat
-                .as_deref()
-                .map(|s| dialysis::parse_weekdays("repeat", s))
-                .transpose()
-                .map_err(d)?;
-            let req = BookRequest {
-                repeat,
-                weeks: a.weeks.unwrap_or(1),
-                priority: a.priority,
-                ..BookRequest::single(a.patient.trim(), start, a.shift)
-            };
-            let out = dialysis::book(tx, &req).map_err(d)?;
-            audit(tx, &out.audit)?;
-            Ok(json!({
-                "series_id": out.series_id,
-                "bookings": to_json(&out.bookings)?,
-                "refused": to_json(&out.refused)?,
-                "warnings": to_json(&out.warnings)?,
-            }))
-        })?,
+        DialysisCmd::Book(a) => to_json(&unit.book(
+            me,
+            &BookForm {
+                patient_id: a.patient,
+                date: a.date,
+                shift: a.shift,
+                repeat: a.repeat,
+                weeks: a.weeks,
+                priority: Some(a.priority),
+            },
+        )?),
         DialysisCmd::Cancel {
             booking,
             series,
             from,
             reason,
-        } => store.write(|tx| {
+        } => {
             let outs = match (booking, series) {
-                (Some(id), _) => vec![dialysis::cancel(tx, &id, reason.as_deref()).map_err(d)?],
+                (Some(id), _) => vec![unit.cancel(me, &id, reason.as_deref())?],
                 (None, Some(series)) => {
-                    let from = opt_date("from", from.as_deref())?;
-                    dialysis::cancel_series(tx, &series, from, reason.as_deref()).map_err(d)?
+                    unit.cancel_series(me, &series, from.as_deref(), reason.as_deref())?
                 }
                 (None, None) => {
                     return Err(CoreError::invalid(
                         "booking",
                         "give --booking or --series",
                         "--booking या --series दें",
-                    ))
+                    )
+                    .into())
                 }
             };
-            let mut moves = Vec::new();
-            for o in &outs {
-                audit(tx, &o.audit)?;
-                moves.extend(o.moves.iter().cloned());
-            }
+            let moves: Vec<_> = outs.iter().flat_map(|o| o.moves.iter().cloned()).collect();
             let bookings: Vec<_> = outs.iter().map(|o| &o.booking).collect();
             let mut v = json!({ "cancelled": to_json(&bookings)?, "moves": to_json(&moves)?,
                 "promoted": to_json(&promoted(&moves))? });
@@ -550,64 +469,33 @@ pub fn run(cmd: DialysisCmd, kiosk: &Kiosk) -> Result<Value, CliError> {
                 v["booking"] = to_json(&one.booking)?;
             }
             Ok(v)
-        })?,
-        DialysisCmd::NoShow { booking } => store.write(|tx| {
-            let out = dialysis::no_show(tx, &booking).map_err(d)?;
-            audit(tx, &out.audit)?;
-            change_json(&out)
-        })?,
+        }
+        DialysisCmd::NoShow { booking } => change_json(&unit.no_show(me, &booking)?),
         DialysisCmd::CheckIn {
             booking,
             pre_weight,
-        } => store.write(|tx| {
-            let out = dialysis::check_in(tx, &booking, pre_weight).map_err(d)?;
-            audit(tx, &out.audit)?;
-            change_json(&out)
-        })?,
+        } => change_json(&unit.check_in(me, &booking, pre_weight)?),
         DialysisCmd::Complete {
             booking,
             post_weight,
             pre_weight,
-        } => store.write(|tx| {
-            let out = dialysis::complete(tx, &booking, pre_weight, post_weight).map_err(d)?;
-            audit(tx, &out.audit)?;
-            change_json(&out)
-        })?,
-        DialysisCmd::Schedule { date: day } => {
-            store.read(|c| to_json(&dialysis::schedule(c, date("date", &day)?).map_err(d)?))?
+        } => change_json(&unit.complete(me, &booking, pre_weight, post_weight)?),
+        DialysisCmd::Schedule { date } => to_json(&unit.day(me, &date)?),
+        DialysisCmd::Week { from } => to_json(&unit.week(me, &from)?),
+        DialysisCmd::Waitlist { from } => {
+            Ok(json!({ "waitlist": to_json(&unit.waitlist(me, from.as_deref())?)? }))
         }
-        DialysisCmd::Week { from } => {
-            store.read(|c| to_json(&dialysis::week(c, date("from", &from)?).map_err(d)?))?
+        DialysisCmd::Requests { limit } => {
+            Ok(json!({ "requests": unit.online_requests(me, limit)? }))
         }
-        DialysisCmd::Waitlist { from } => store.read(|c| {
-            let from = opt_date("from", from.as_deref())?;
-            Ok(json!({ "waitlist": to_json(&dialysis::waitlist(c, from).map_err(d)?)? }))
-        })?,
-        DialysisCmd::Requests { limit } => store.read(|c| {
-            Ok(json!({ "requests": swagat_core::inbox::dialysis_requests(c, limit.clamp(1, 10_000))? }))
-        })?,
         DialysisCmd::Online { action } => match action {
             OnlineCmd::Ingest { id, file } => {
                 let payload = crate::cli::read_input(&file)?;
-                store.write(|tx| {
-                    let out = dialysis::online::ingest(tx, &id, &payload).map_err(d)?;
-                    audit(tx, &out.audit)?;
-                    to_json(&out)
-                })?
+                to_json(&unit.online_ingest(me, &id, &payload)?)
             }
-            OnlineCmd::List { limit } => store.read(|c| {
-                Ok(json!({ "requests": to_json(&dialysis::online::list(c, limit).map_err(d)?)? }))
-            })?,
+            OnlineCmd::List { limit } => {
+                Ok(json!({ "requests": to_json(&unit.online_list(me, limit)?)? }))
+            }
         },
-    };
-    Ok(value)
-}
-
-fn change_json(out: &dialysis::ChangeOutcome) -> swagat_core::Result<Value> {
-    Ok(json!({
-        "booking": to_json(&out.booking)?,
-        "moves": to_json(&out.moves)?,
-        "promoted": to_json(&promoted(&out.moves))?,
-        "warnings": to_json(&out.warnings)?,
-    }))
+    }
 }

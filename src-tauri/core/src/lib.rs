@@ -10,6 +10,7 @@ pub mod clock;
 pub mod config;
 pub mod crypt;
 pub mod demo;
+pub mod dialysis;
 pub mod disk;
 pub mod error;
 pub mod inbox;

@@ -627,9 +627,11 @@ pub fn fold_dialysis(tx: &Connection, kind: &str, envelope: &Stamp, payload: &st
         return Ok(false);
     }
     let before = changed_list(tx)?;
+    let mut losers: Vec<Clash> = Vec::new();
     match kind {
         kinds::DIALYSIS_MACHINE => {
-            let m: SharedMachine = serde_json::from_value(v).map_err(corrupt)?;
+            let mut m: SharedMachine = serde_json::from_value(v).map_err(corrupt)?;
+            m.name = settle_machine_name(tx, &m.id, &m.name)?;
             tx.execute(
                 "INSERT INTO dialysis_machines (id, name, pool, active, created_at) VALUES (?1, ?2, ?3, ?4, ?5) \
                  ON CONFLICT (id) DO UPDATE SET name = excluded.name, pool = excluded.pool, \
@@ -683,7 +685,9 @@ pub fn fold_dialysis(tx: &Connection, kind: &str, envelope: &Stamp, payload: &st
             )?;
         }
         kinds::DIALYSIS_BOOKING => {
-            let b: SharedBooking = serde_json::from_value(v).map_err(corrupt)?;
+            let mut b: SharedBooking = serde_json::from_value(v).map_err(corrupt)?;
+            b.patient_id = root_of(tx, &b.patient_id);
+            losers = settle_booking_clashes(tx, &mut b)?;
             let warnings = if b.warnings.is_array() {
                 b.warnings.to_string()
             } else {
@@ -703,7 +707,7 @@ pub fn fold_dialysis(tx: &Connection, kind: &str, envelope: &Stamp, payload: &st
                  status_reason = excluded.status_reason, updated_at = excluded.updated_at",
                 params![
                     b.id,
-                    root_of(tx, &b.patient_id),
+                    b.patient_id,
                     b.date,
                     b.shift,
                     b.machine_id,
@@ -729,7 +733,158 @@ pub fn fold_dialysis(tx: &Connection, kind: &str, envelope: &Stamp, payload: &st
             .execute([k, id])?;
     }
     note_dialysis_stamp(tx, kind, &key, envelope)?;
+    // …except the settling of a clash, which is this kiosk's decision: the booking that lost is
+    // queued (so every kiosk ends with the same version), its slot served again, and the nurse
+    // finds it in the audit log and on the waitlist with its reason.
+    for c in &losers {
+        tx.prepare_cached("INSERT OR IGNORE INTO sync_changed (kind, local_id) VALUES (?1, ?2)")?
+            .execute([kinds::DIALYSIS_BOOKING, c.loser.as_str()])?;
+        crate::audit::record(
+            tx,
+            &Actor::System,
+            swagat_dialysis::actions::SYNC_CLASH,
+            swagat_dialysis::entities::BOOKING,
+            Some(&c.loser),
+            serde_json::json!({ "kept": c.winner, "clash": c.what, "date": c.date, "shift": c.shift }),
+        )?;
+        if c.what == "slot" {
+            swagat_dialysis::alloc::serve_slot(tx, &c.date, c.shift).map_err(CoreError::from)?;
+        }
+    }
     Ok(true)
+}
+
+/// A clash settled by [`settle_booking_clashes`].
+#[derive(Debug)]
+struct Clash {
+    /// `slot` (one machine, date and shift) or `day` (one patient, one date).
+    what: &'static str,
+    winner: String,
+    loser: String,
+    date: String,
+    shift: u32,
+}
+
+/// Which of two clashing bookings keeps its place: a session that happened (checked in or
+/// completed) before a confirmed one before a waiting one, then the smaller id. Every kiosk
+/// decides the same way, whichever version it saw first.
+fn clash_rank<'a>(status: &str, id: &'a str) -> (u8, &'a str) {
+    let r = match status {
+        "checked_in" | "completed" => 0,
+        "confirmed" => 1,
+        "waitlisted" => 2,
+        _ => 3,
+    };
+    (r, id)
+}
+
+/// Two counters may book one machine-shift for two patients, or one patient twice on one day,
+/// before either hears of the other. Folding the second would break a UNIQUE index and fail at
+/// every pull; instead the clash is settled deterministically ([`clash_rank`]): the loser of a
+/// machine-shift goes back onto the waitlist (and is served again: another free machine of its
+/// pool, or it waits), the loser of a patient-day is cancelled; its `status_reason` names the
+/// booking that kept the place. Changes `b` when the pulled booking loses; returns the losers.
+fn settle_booking_clashes(tx: &Connection, b: &mut SharedBooking) -> Result<Vec<Clash>> {
+    let mut out = Vec::new();
+    let shift = u32::try_from(b.shift).unwrap_or(0);
+    let reason = |winner: &str| format!("{}:{winner}", swagat_dialysis::SYNC_CLASH_REASON);
+    let active = ["confirmed", "waitlisted", "checked_in", "completed"];
+    let occupying = ["confirmed", "checked_in", "completed"];
+    if active.contains(&b.status.as_str()) {
+        let other: Option<(String, String)> = tx
+            .prepare_cached(
+                "SELECT id, status FROM dialysis_bookings WHERE patient_id = ?1 AND date = ?2 \
+                 AND id <> ?3 AND status IN ('confirmed', 'waitlisted', 'checked_in', 'completed') \
+                 LIMIT 1",
+            )?
+            .query_row(params![b.patient_id, b.date, b.id], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()?;
+        if let Some((id, status)) = other {
+            let (winner, loser) = if clash_rank(&b.status, &b.id) < clash_rank(&status, &id) {
+                tx.execute(
+                    "UPDATE dialysis_bookings SET status = 'cancelled', status_reason = ?2 WHERE id = ?1",
+                    params![id, reason(&b.id)],
+                )?;
+                (b.id.clone(), id)
+            } else {
+                b.status = "cancelled".to_owned();
+                b.status_reason = Some(reason(&id));
+                (id, b.id.clone())
+            };
+            out.push(Clash {
+                what: "day",
+                winner,
+                loser,
+                date: b.date.clone(),
+                shift,
+            });
+        }
+    }
+    if let (true, Some(machine)) = (occupying.contains(&b.status.as_str()), b.machine_id.clone()) {
+        let other: Option<(String, String)> = tx
+            .prepare_cached(
+                "SELECT id, status FROM dialysis_bookings WHERE machine_id = ?1 AND date = ?2 \
+                 AND shift = ?3 AND id <> ?4 AND status IN ('confirmed', 'checked_in', 'completed') \
+                 LIMIT 1",
+            )?
+            .query_row(params![machine, b.date, b.shift, b.id], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()?;
+        if let Some((id, status)) = other {
+            let (winner, loser) = if clash_rank(&b.status, &b.id) < clash_rank(&status, &id) {
+                tx.execute(
+                    "UPDATE dialysis_bookings SET status = 'waitlisted', machine_id = NULL, \
+                     status_reason = ?2 WHERE id = ?1",
+                    params![id, reason(&b.id)],
+                )?;
+                (b.id.clone(), id)
+            } else {
+                b.status = "waitlisted".to_owned();
+                b.machine_id = None;
+                b.status_reason = Some(reason(&id));
+                (id, b.id.clone())
+            };
+            out.push(Clash {
+                what: "slot",
+                winner,
+                loser,
+                date: b.date.clone(),
+                shift,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Machine names are unique (any letter case), but two counters may name two machines alike (one
+/// adds "HD-3" while the other renames its "HD-03" to "HD-3"). So that every kiosk ends with the
+/// same names whatever order it folds in, the machine with the smaller id keeps the name and the
+/// other is shown as "name · <last 6 of its id>" until a nurse renames it. Returns the name the
+/// pulled machine `id` is stored under (renaming the local holder when it must give way; a fold's
+/// writes are never queued as this kiosk's own).
+fn settle_machine_name(tx: &Connection, id: &str, name: &str) -> Result<String> {
+    let holder: Option<(String, String)> = tx
+        .prepare_cached("SELECT id, name FROM dialysis_machines WHERE name = ?1 AND id <> ?2")?
+        .query_row([name, id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let suffixed = |name: &str, id: &str| {
+        let tail = id.get(id.len().saturating_sub(6)..).unwrap_or(id);
+        format!("{name} · {tail}")
+    };
+    match holder {
+        None => Ok(name.to_owned()),
+        Some((other, other_name)) if id < other.as_str() => {
+            tx.execute(
+                "UPDATE dialysis_machines SET name = ?2 WHERE id = ?1",
+                params![other, suffixed(&other_name, &other)],
+            )?;
+            Ok(name.to_owned())
+        }
+        Some(_) => Ok(suffixed(name, id)),
+    }
 }
 
 /// One shared record's fields: (kind, id, fields without clocks).

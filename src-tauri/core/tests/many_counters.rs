@@ -462,6 +462,192 @@ fn a_peer_dialysis_machine_is_held_but_never_queued() {
     assert_eq!(n, 1);
 }
 
+fn machines(c: &Counter) -> Vec<(String, String, String, bool)> {
+    c.k.dialysis()
+        .machines(&Actor::Cli)
+        .unwrap()
+        .into_iter()
+        .map(|m| (m.id, m.name, m.pool.to_string(), m.active))
+        .collect()
+}
+
+#[test]
+fn a_machine_renamed_repooled_and_retired_at_one_counter_is_so_at_the_other() {
+    let facility = Uuid::now_v7();
+    let (a, mut b) = (counter("A", facility), counter("B", facility));
+    let unit = a.k.dialysis();
+    unit.add_machine(&Actor::Cli, "HD-1", swagat_core::dialysis::Pool::Negative)
+        .unwrap();
+    unit.add_machine(&Actor::Cli, "HD-2", swagat_core::dialysis::Pool::Negative)
+        .unwrap();
+    unit.rename_machine(&Actor::Cli, "HD-1", "HD-01").unwrap();
+    unit.set_machine_pool(&Actor::Cli, "HD-01", swagat_core::dialysis::Pool::Hbv)
+        .unwrap();
+    unit.retire_machine(&Actor::Cli, "HD-2").unwrap();
+    // Every version in order, and the last ones again out of order: the newest stamp wins.
+    let sent = outbox(&a);
+    deliver(&mut b, &sent);
+    let mut again = sent.clone();
+    again.reverse();
+    deliver(&mut b, &again);
+    assert_eq!(machines(&b), machines(&a));
+    let names: Vec<(String, String, bool)> = machines(&b)
+        .into_iter()
+        .map(|(_, n, p, act)| (n, p, act))
+        .collect();
+    assert_eq!(
+        names,
+        vec![
+            ("HD-01".into(), "hbv".into(), true),
+            ("HD-2".into(), "negative".into(), false)
+        ]
+    );
+}
+
+#[test]
+fn two_counters_naming_two_machines_alike_end_with_the_same_names() {
+    let facility = Uuid::now_v7();
+    let (mut a, mut b) = (counter("A", facility), counter("B", facility));
+    a.k.dialysis()
+        .add_machine(&Actor::Cli, "HD-3", swagat_core::dialysis::Pool::Negative)
+        .unwrap();
+    b.k.dialysis()
+        .add_machine(&Actor::Cli, "hd-3", swagat_core::dialysis::Pool::Hbv)
+        .unwrap();
+    let (from_a, from_b) = (outbox(&a), outbox(&b));
+    deliver(&mut b, &from_a);
+    deliver(&mut a, &from_b);
+    assert_eq!(machines(&a), machines(&b), "the same names everywhere");
+    let all = machines(&a);
+    assert_eq!(all.len(), 2);
+    // The smaller id keeps the name; the other carries the tail of its id.
+    let (first, second) = if all[0].0 < all[1].0 {
+        (&all[0], &all[1])
+    } else {
+        (&all[1], &all[0])
+    };
+    assert!(first.1.eq_ignore_ascii_case("HD-3"), "{all:?}");
+    assert!(
+        second.1.ends_with(&second.0[second.0.len() - 6..]),
+        "{all:?}"
+    );
+}
+
+/// Delivers `page` to `to` like [`deliver`], allowing the fold to queue (a settled clash is the
+/// kiosk's own decision).
+fn deliver_settling(to: &mut Counter, page: &[Envelope]) {
+    to.cursor += 1;
+    to.k.sync_store()
+        .unwrap()
+        .apply_pulled(page, to.cursor)
+        .unwrap();
+}
+
+fn bookings(c: &Counter) -> Vec<(String, String, Option<String>, Option<String>)> {
+    c.k.store()
+        .read(|conn| {
+            let mut st = conn.prepare(
+                "SELECT id, status, machine_id, status_reason FROM dialysis_bookings ORDER BY id",
+            )?;
+            let v = st
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(v)
+        })
+        .unwrap()
+}
+
+fn failed_folds(c: &Counter) -> i64 {
+    c.k.store()
+        .read(|conn| {
+            Ok(conn.query_row(
+                "SELECT count(*) FROM sync_folds WHERE status = 'failed'",
+                [],
+                |r| r.get(0),
+            )?)
+        })
+        .unwrap()
+}
+
+#[test]
+fn two_counters_booking_one_machine_shift_settle_it_the_same_way_and_say_so() {
+    use swagat_core::dialysis::{BookForm, PatientForm, Pool, Serology};
+    let facility = Uuid::now_v7();
+    let (mut a, mut b) = (counter("A", facility), counter("B", facility));
+    let unit = a.k.dialysis();
+    unit.add_machine(&Actor::Cli, "HD-1", Pool::Negative)
+        .unwrap();
+    let mut patients = Vec::new();
+    for (name, mobile) in [("Sita Devi", "9876543210"), ("Mohan Lal", "9123456780")] {
+        let p = register(&a, name, mobile).patient_id;
+        unit.set_patient(
+            &Actor::Cli,
+            &PatientForm {
+                patient_id: p.clone(),
+                hbsag: Some(Serology::Neg),
+                hcv: Some(Serology::Neg),
+                hiv: Some(Serology::Neg),
+                tested_on: Some("2030-02-01".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        patients.push(p);
+    }
+    deliver(&mut b, &outbox(&a));
+    // Offline from each other, both counters give HD-1, Monday shift 1, to a different patient,
+    // and each books Sita's Monday (one patient, one day, twice).
+    let book = |c: &Counter, p: &str, shift| {
+        c.k.dialysis()
+            .book(
+                &Actor::Cli,
+                &BookForm {
+                    patient_id: p.into(),
+                    date: "2030-03-04".into(),
+                    shift,
+                    ..Default::default()
+                },
+            )
+            .unwrap()
+    };
+    book(&a, &patients[0], 1);
+    book(&b, &patients[1], 1);
+    book(&b, &patients[0], 2);
+    for _ in 0..3 {
+        let (from_a, from_b) = (outbox(&a), outbox(&b));
+        deliver_settling(&mut b, &from_a);
+        deliver_settling(&mut a, &from_b);
+    }
+    assert_eq!(
+        bookings(&a),
+        bookings(&b),
+        "both kiosks hold the same bookings"
+    );
+    assert_eq!(
+        (failed_folds(&a), failed_folds(&b)),
+        (0, 0),
+        "no fold is left failing"
+    );
+    let all = bookings(&a);
+    let on_machine = all
+        .iter()
+        .filter(|x| x.1 == "confirmed" && x.2.is_some())
+        .count();
+    // Sita's earlier booking (A's, the smallest id) keeps HD-1 shift 1; Mohan waits; B's second
+    // booking of Sita that Monday is cancelled.
+    assert_eq!(on_machine, 1, "one machine-shift, one session: {all:?}");
+    assert_eq!(
+        all.iter().map(|x| x.1.as_str()).collect::<Vec<_>>(),
+        vec!["confirmed", "waitlisted", "cancelled"],
+        "{all:?}"
+    );
+    // The nurse sees it: an audit entry per settled clash, and the loser on the waitlist.
+    let log = a.k.audit_log(100).unwrap();
+    assert!(log
+        .iter()
+        .any(|e| e.action == swagat_core::dialysis::actions::SYNC_CLASH));
+}
+
 // ---- The convergence property ----
 
 const NAMES: &[&str] = &[

@@ -99,7 +99,7 @@ impl Changes {
     fn moved(&mut self, b: &WaitRow, from: SlotState, to: SlotState, action: &'static str) {
         self.audit.push(AuditEvent {
             action,
-            entity: "dialysis_booking",
+            entity: crate::entities::BOOKING,
             entity_id: b.id.clone(),
             details: json!({
                 "patient_id": b.patient_id, "date": b.date, "shift": b.shift,
@@ -309,10 +309,23 @@ pub(crate) fn promote_slot(
                 machine_id: Some(machine_id),
                 machine: Some(machine),
             },
-            "dialysis.promote",
+            crate::actions::PROMOTE,
         );
     }
     Ok(())
+}
+
+/// Serves the waitlist of one (`date`, `shift`) slot, for callers outside the crate (the kiosk
+/// core after settling a clash between two counters' bookings): the moves made and their audit
+/// entries.
+pub fn serve_slot(
+    conn: &Connection,
+    date: &str,
+    shift: u32,
+) -> Result<(Vec<Move>, Vec<AuditEvent>)> {
+    let mut changes = Changes::default();
+    promote_slot(conn, date, shift, &mut changes)?;
+    Ok((changes.moves, changes.audit))
 }
 
 /// Serves every slot that has a waitlist from `from` on (after capacity was added).

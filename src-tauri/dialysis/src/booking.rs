@@ -186,7 +186,7 @@ fn check_date(
             format!("{d} is a {wd}, not a working day of the unit"),
             format!(
                 "{d} ({}) इकाई का कार्य-दिवस नहीं है",
-                crate::model::weekday_str(wd)
+                crate::model::weekday_hi(wd)
             ),
         )));
     }
@@ -323,8 +323,8 @@ pub fn book(conn: &Connection, req: &BookRequest) -> Result<BookOutcome> {
             now_instant(),
         ])?;
         out.audit.push(AuditEvent {
-            action: "dialysis.book",
-            entity: "dialysis_booking",
+            action: crate::actions::BOOK,
+            entity: crate::entities::BOOKING,
             entity_id: id.clone(),
             details: json!({
                 "patient_id": patient_id, "date": d, "shift": req.shift, "status": status,
@@ -372,7 +372,7 @@ fn transition(
     .execute(params![b.id, to.as_str(), reason, now_instant()])?;
     changes.audit.push(AuditEvent {
         action,
-        entity: "dialysis_booking",
+        entity: crate::entities::BOOKING,
         entity_id: b.id.clone(),
         details: json!({
             "patient_id": b.patient_id, "date": b.date, "shift": b.shift,
@@ -409,7 +409,7 @@ pub fn cancel(conn: &Connection, booking_id: &str, reason: Option<&str>) -> Resu
         &b,
         Status::Cancelled,
         reason,
-        "dialysis.cancel",
+        crate::actions::CANCEL,
         &mut changes,
     )?;
     if b.status == Status::Confirmed {
@@ -450,7 +450,7 @@ pub fn no_show(conn: &Connection, booking_id: &str) -> Result<ChangeOutcome> {
         &b,
         Status::NoShow,
         None,
-        "dialysis.no_show",
+        crate::actions::NO_SHOW,
         &mut changes,
     )?;
     alloc::promote_slot(conn, &b.date, b.shift, &mut changes)?;
@@ -496,7 +496,7 @@ pub fn check_in(
         &b,
         Status::CheckedIn,
         None,
-        "dialysis.check_in",
+        crate::actions::CHECK_IN,
         &mut changes,
     )?;
     conn.execute(
@@ -535,7 +535,7 @@ pub fn complete(
         &b,
         Status::Completed,
         None,
-        "dialysis.complete",
+        crate::actions::COMPLETE,
         &mut changes,
     )?;
     conn.execute(

@@ -52,6 +52,75 @@ pub mod rules;
 pub mod unit;
 pub mod views;
 
+/// Audit action names, each written by one operation. The kiosk core writes the unit-level ones
+/// (shifts, settings, holidays) itself; everything else arrives in an [`AuditEvent`].
+pub mod actions {
+    /// A session booked (one per date of a series).
+    pub const BOOK: &str = "dialysis.book";
+    /// A booking cancelled.
+    pub const CANCEL: &str = "dialysis.cancel";
+    /// A patient did not come.
+    pub const NO_SHOW: &str = "dialysis.no_show";
+    /// A patient checked in.
+    pub const CHECK_IN: &str = "dialysis.check_in";
+    /// A session completed.
+    pub const COMPLETE: &str = "dialysis.complete";
+    /// A waitlisted booking got a machine.
+    pub const PROMOTE: &str = "dialysis.promote";
+    /// A confirmed booking left its machine (maintenance, a serology or pool change, retirement).
+    pub const DISPLACE: &str = "dialysis.displace";
+    /// A machine went under maintenance.
+    pub const MAINTENANCE: &str = "dialysis.maintenance";
+    /// A machine came back into service.
+    pub const IN_SERVICE: &str = "dialysis.in_service";
+    /// A machine added.
+    pub const MACHINE_ADD: &str = "dialysis.machine_add";
+    /// A machine renamed.
+    pub const MACHINE_RENAME: &str = "dialysis.machine_rename";
+    /// A machine moved to another infection-control pool.
+    pub const MACHINE_POOL: &str = "dialysis.machine_pool";
+    /// A machine retired.
+    pub const MACHINE_RETIRE: &str = "dialysis.machine_retire";
+    /// A dialysis record created.
+    pub const PATIENT_CREATE: &str = "dialysis.patient_create";
+    /// A dialysis record changed.
+    pub const PATIENT_UPDATE: &str = "dialysis.patient_update";
+    /// An online request answered.
+    pub const ONLINE_REQUEST: &str = "dialysis.online_request";
+    /// The shifts replaced.
+    pub const SHIFTS_SET: &str = "dialysis.shifts_set";
+    /// The unit's settings changed.
+    pub const SETTINGS: &str = "dialysis.settings";
+    /// A holiday declared.
+    pub const HOLIDAY_ADD: &str = "dialysis.holiday_add";
+    /// A holiday removed.
+    pub const HOLIDAY_REMOVE: &str = "dialysis.holiday_remove";
+    /// Two counters' bookings clashed (one machine-shift, or one patient-day) and sync settled it.
+    pub const SYNC_CLASH: &str = "dialysis.sync_clash";
+}
+
+/// The `status_reason` prefix of a booking that lost a clash with another counter's booking
+/// (`sync_clash:<the booking that kept the place>`).
+pub const SYNC_CLASH_REASON: &str = "sync_clash";
+
+/// Audit entity names (the kind of record an entry is about).
+pub mod entities {
+    /// A booking.
+    pub const BOOKING: &str = "dialysis_booking";
+    /// A machine.
+    pub const MACHINE: &str = "dialysis_machine";
+    /// A dialysis patient record.
+    pub const PATIENT: &str = "dialysis_patient";
+    /// An online request.
+    pub const ONLINE_REQUEST: &str = "dialysis_online_request";
+    /// The shifts.
+    pub const SHIFTS: &str = "dialysis_shifts";
+    /// The unit's settings.
+    pub const UNIT: &str = "dialysis_unit";
+    /// A holiday.
+    pub const HOLIDAY: &str = "dialysis_holiday";
+}
+
 use serde::Serialize;
 
 /// The SQLite binding this crate is built on (callers name `Connection` through it).
@@ -65,7 +134,7 @@ pub use booking::{
     ChangeOutcome, RefusedDate,
 };
 pub use error::{DialysisError, Refusal, Result};
-pub use machines::{Machine, MachineOutcome, MaintenancePeriod};
+pub use machines::{AffectedBooking, Machine, MachineOutcome, MaintenancePeriod};
 pub use model::{parse_date, parse_weekdays, Pool, Serology, Source, Status, VascularAccess};
 pub use online::{OnlineOutcome, OnlineResult};
 pub use patients::{DialysisPatient, PatientOutcome, PatientUpdate};

@@ -187,6 +187,19 @@ pub fn weekday_str(w: Weekday) -> &'static str {
     }
 }
 
+/// The Hindi name of a weekday (for messages in Hindi).
+pub fn weekday_hi(w: Weekday) -> &'static str {
+    match w {
+        Weekday::Monday => "सोमवार",
+        Weekday::Tuesday => "मंगलवार",
+        Weekday::Wednesday => "बुधवार",
+        Weekday::Thursday => "गुरुवार",
+        Weekday::Friday => "शुक्रवार",
+        Weekday::Saturday => "शनिवार",
+        Weekday::Sunday => "रविवार",
+    }
+}
+
 /// Parses one weekday: `mon`, `Monday`, `MON`...
 pub fn parse_weekday(s: &str) -> Option<Weekday> {
     let s = s.trim().to_ascii_lowercase();

@@ -226,16 +226,16 @@ fn record(
     let mut audit = Vec::new();
     if let Some(b) = &booking {
         audit.push(AuditEvent {
-            action: "dialysis.book",
-            entity: "dialysis_booking",
+            action: crate::actions::BOOK,
+            entity: crate::entities::BOOKING,
             entity_id: b.id.clone(),
             details: json!({ "date": b.date, "shift": b.shift, "status": b.status,
                 "machine_id": b.machine_id, "source": "online", "online_request_id": request_id }),
         });
     }
     audit.push(AuditEvent {
-        action: "dialysis.online_request",
-        entity: "dialysis_online_request",
+        action: crate::actions::ONLINE_REQUEST,
+        entity: crate::entities::ONLINE_REQUEST,
         entity_id: request_id.to_owned(),
         details: json!({ "result": result, "reason": reason.as_ref().map(|r| &r.code),
             "booking_id": booking.as_ref().map(|b| &b.id) }),

@@ -187,11 +187,11 @@ pub fn set(conn: &Connection, u: &PatientUpdate) -> Result<PatientOutcome> {
     let mut changes = Changes::default();
     changes.audit.push(AuditEvent {
         action: if created {
-            "dialysis.patient_create"
+            crate::actions::PATIENT_CREATE
         } else {
-            "dialysis.patient_update"
+            crate::actions::PATIENT_UPDATE
         },
-        entity: "dialysis_patient",
+        entity: crate::entities::PATIENT,
         entity_id: id.to_owned(),
         details: json!({ "fields": fields }),
     });
@@ -231,7 +231,14 @@ fn rebalance(conn: &Connection, patient_id: &str, changes: &mut Changes) -> Resu
         })?
         .collect::<rusqlite::Result<_>>()?;
     for (row, machine_id, machine) in &wrong {
-        alloc::release_to_waitlist(conn, row, machine_id, machine, "dialysis.displace", changes)?;
+        alloc::release_to_waitlist(
+            conn,
+            row,
+            machine_id,
+            machine,
+            crate::actions::DISPLACE,
+            changes,
+        )?;
     }
     let slots: Vec<(String, u32)> = conn
         .prepare_cached(

@@ -181,6 +181,8 @@ pub struct MachineDay {
     pub available: bool,
     /// The maintenance reason, if under maintenance that day.
     pub maintenance: Option<String>,
+    /// Retired (shown only on days it still holds a session, for the record).
+    pub retired: bool,
 }
 
 /// A day board: machines × shifts with the day's bookings, and the day's waitlist.
@@ -205,12 +207,18 @@ pub struct DaySchedule {
     pub waitlist: Vec<BookingView>,
 }
 
-fn machines_on(conn: &Connection, date: Date) -> Result<Vec<MachineDay>> {
+/// The machines of `date`: every active one, and retired ones among `holding` (machines holding a
+/// session that day).
+fn machines_on(conn: &Connection, date: Date, holding: &[&str]) -> Result<Vec<MachineDay>> {
     let mut out = Vec::new();
-    for m in machines::list(conn)?.into_iter().filter(|m| m.active) {
+    for m in machines::list(conn)?
+        .into_iter()
+        .filter(|m| m.active || holding.contains(&m.id.as_str()))
+    {
         let maintenance = machine_maintenance_on(&m, date);
         out.push(MachineDay {
-            available: maintenance.is_none(),
+            available: m.active && maintenance.is_none(),
+            retired: !m.active,
             maintenance,
             id: m.id,
             name: m.name,
@@ -244,12 +252,17 @@ pub fn schedule(conn: &Connection, date: Date) -> Result<DaySchedule> {
         .filter(|b| b.status == Status::Waitlisted)
         .cloned()
         .collect();
+    let holding: Vec<&str> = bookings
+        .iter()
+        .filter(|b| b.status.occupies())
+        .filter_map(|b| b.machine_id.as_deref())
+        .collect();
     Ok(DaySchedule {
         weekday: weekday_str(date.weekday()),
         working_day: crate::rules::is_working_day(date, &settings.working_days, holiday.is_some()),
         holiday,
         shifts: unit::shifts(conn)?,
-        machines: machines_on(conn, date)?,
+        machines: machines_on(conn, date, &holding)?,
         bookings,
         waitlist,
         date: d,
@@ -310,7 +323,7 @@ pub fn week(conn: &Connection, start: Date) -> Result<WeekView> {
     for i in 0..7 {
         let date = start + Duration::days(i);
         let holiday = unit::holiday_on(conn, date)?;
-        let machines = machines_on(conn, date)?;
+        let machines = machines_on(conn, date, &[])?;
         let bookings = query_bookings(
             conn,
             "b.date = ?1 AND b.status IN ('confirmed', 'checked_in', 'completed', 'waitlisted')",

@@ -49,6 +49,13 @@ enum Op {
         day: i64,
     },
     AddMachine(Pool),
+    /// Move a machine to another pool (its future bookings re-checked).
+    SetPool {
+        m: usize,
+        pool: Pool,
+    },
+    /// Retire a machine (its future bookings moved or waitlisted).
+    Retire(usize),
     Serology {
         p: usize,
         s: [Serology; 3],
@@ -84,6 +91,8 @@ fn op() -> impl Strategy<Value = Op> {
         2 => (0..8usize, 0..14i64, prop::option::of(0..5i64)).prop_map(|(m, day, len)| Op::Maintenance { m, day, len }),
         1 => (0..8usize, 0..14i64).prop_map(|(m, day)| Op::InService { m, day }),
         1 => pool().prop_map(Op::AddMachine),
+        1 => (0..8usize, pool()).prop_map(|(m, pool)| Op::SetPool { m, pool }),
+        1 => (0..8usize).prop_map(Op::Retire),
         1 => (p.clone(), [serology(), serology(), serology()]).prop_map(|(p, s)| Op::Serology { p, s }),
         2 => (p, 0..7i64, 1..4u32, 0..6u32).prop_map(|(p, day, shift, n)| Op::Online { p, day, shift, n }),
     ]
@@ -337,6 +346,14 @@ fn run(c: &mut Connection, op: &Op) -> Result<Vec<Move>, DialysisError> {
                 .query_row("SELECT count(*) FROM dialysis_machines", [], |r| r.get(0))
                 .unwrap();
             machines::add(&tx, &format!("M{n}"), *pool)?.moves
+        }
+        Op::SetPool { m, pool } => {
+            let id = machine_ref(&tx, *m);
+            machines::set_pool(&tx, &id, *pool, START)?.moves
+        }
+        Op::Retire(m) => {
+            let id = machine_ref(&tx, *m);
+            machines::retire(&tx, &id, START)?.moves
         }
         Op::Serology { p, s } => {
             patients::set(

@@ -466,3 +466,173 @@ fn online_requests_are_allocated_once() {
     let bv = views::booking(&c, &w.booking.unwrap().id).unwrap();
     assert_eq!(bv.source, swagat_dialysis::Source::Online);
 }
+
+/// (new pool, the patient's serology, another machine's pool, status after, machine after).
+type Case = (
+    Pool,
+    [Serology; 3],
+    Option<Pool>,
+    Status,
+    Option<&'static str>,
+);
+
+/// Re-pooling a machine re-checks its bookings from `today` on, case by case: (the machine's new
+/// pool, the patient's serology, another machine free in the slot?) → where the booking ends up.
+#[test]
+fn a_repooled_machine_keeps_fitting_bookings_and_moves_or_waitlists_the_rest() {
+    let table: &[Case] = &[
+        // The new pool still accepts the patient: nothing moves.
+        (Pool::Negative, NEG, None, Status::Confirmed, Some("X")),
+        // It does not: to another machine of the patient's pool in the same slot…
+        (
+            Pool::Hbv,
+            NEG,
+            Some(Pool::Negative),
+            Status::Confirmed,
+            Some("OTHER"),
+        ),
+        // …or, with none free, onto the waitlist.
+        (Pool::Hbv, NEG, None, Status::Waitlisted, None),
+        (Pool::Hcv, NEG, Some(Pool::Hcv), Status::Waitlisted, None),
+        (
+            Pool::Unknown,
+            HBV,
+            Some(Pool::Hbv),
+            Status::Confirmed,
+            Some("OTHER"),
+        ),
+    ];
+    for (new_pool, serology, other, status, machine_after) in table {
+        let c = db();
+        let start_pool = rules_pool(*serology);
+        machine(&c, "X", start_pool);
+        patient(&c, "p", *serology, TESTED);
+        let b = one(&c, "p", MON, 1);
+        assert_eq!(b.machine.as_deref(), Some("X"));
+        if let Some(p) = other {
+            machine(&c, "OTHER", *p);
+        }
+        let out = machines::set_pool(&c, "X", *new_pool, MON).unwrap();
+        assert_eq!(out.machine.pool, *new_pool);
+        let now = views::booking(&c, &b.id).unwrap();
+        assert_eq!(
+            (now.status, now.machine.as_deref()),
+            (*status, *machine_after),
+            "{new_pool:?} {serology:?} {other:?}"
+        );
+        // The nurse is told about exactly the bookings that left the machine, by name.
+        let moved = *status != Status::Confirmed || *machine_after != Some("X");
+        assert_eq!(out.affected.len(), usize::from(moved));
+        if moved {
+            assert_eq!(out.affected[0].patient_name, "Patient p");
+            assert_eq!(out.affected[0].status, *status);
+        }
+    }
+}
+
+fn rules_pool(s: [Serology; 3]) -> Pool {
+    swagat_dialysis::rules::pool_for(swagat_dialysis::rules::SerologyResults {
+        hbsag: s[0],
+        hcv: s[1],
+        hiv: s[2],
+    })
+    .pool
+}
+
+#[test]
+fn re_pooling_serves_the_new_pools_waitlist_and_leaves_the_past_alone() {
+    let c = db();
+    machine(&c, "N1", Pool::Negative);
+    machine(&c, "X", Pool::Negative);
+    patient(&c, "old", NEG, TESTED);
+    patient(&c, "hb", HBV, TESTED);
+    let past = one(&c, "old", MON, 1);
+    // No HBV machine yet: the HBV patient waits.
+    let waiting = one(&c, "hb", MON + time::Duration::days(7), 1);
+    assert_eq!(waiting.status, Status::Waitlisted);
+    let out = machines::set_pool(&c, "X", Pool::Hbv, MON + time::Duration::days(1)).unwrap();
+    let w = views::booking(&c, &waiting.id).unwrap();
+    assert_eq!(
+        (w.status, w.machine.as_deref()),
+        (Status::Confirmed, Some("X"))
+    );
+    assert!(
+        out.affected.is_empty(),
+        "a promotion is a move, not a displacement"
+    );
+    assert_eq!(out.moves.len(), 1);
+    // The session before `today` stays where it was (on N1 or X, whichever it got).
+    assert_eq!(
+        views::booking(&c, &past.id).unwrap().status,
+        Status::Confirmed
+    );
+}
+
+#[test]
+fn a_retired_machine_takes_no_bookings_moves_its_future_and_keeps_its_history() {
+    let c = db();
+    machine(&c, "A", Pool::Negative);
+    machine(&c, "B", Pool::Negative);
+    for p in ["p1", "p2", "p3"] {
+        patient(&c, p, NEG, TESTED);
+    }
+    let tue = MON + time::Duration::days(1);
+    let done = one(&c, "p1", MON, 1);
+    assert_eq!(done.machine.as_deref(), Some("A"));
+    check_in(&c, &done.id, Some(60.0)).unwrap();
+    complete(&c, &done.id, None, Some(58.0)).unwrap();
+    let on_a = one(&c, "p2", tue, 1);
+    let on_b = one(&c, "p3", tue, 1);
+    assert_eq!(
+        (on_a.machine.as_deref(), on_b.machine.as_deref()),
+        (Some("A"), Some("B"))
+    );
+    let out = machines::retire(&c, "A", tue).unwrap();
+    assert!(!out.machine.active);
+    // B is full on Tuesday shift 1: p2 waits, and the nurse is told who.
+    assert_eq!(out.affected.len(), 1);
+    assert_eq!(out.affected[0].patient_name, "Patient p2");
+    assert_eq!(out.affected[0].status, Status::Waitlisted);
+    // No new bookings on A; a second retirement, a maintenance or a re-pool is refused.
+    let next = one(&c, "p2", tue + time::Duration::days(1), 2);
+    assert_eq!(next.machine.as_deref(), Some("B"));
+    assert!(machines::retire(&c, "A", tue).is_err());
+    assert!(machines::set_pool(&c, "A", Pool::Hbv, tue).is_err());
+    assert!(machines::set_maintenance(&c, "A", tue, None, "x").is_err());
+    // History kept: Monday's completed session still names A, and Monday's board shows A.
+    let b = views::booking(&c, &done.id).unwrap();
+    assert_eq!(
+        (b.status, b.machine.as_deref()),
+        (Status::Completed, Some("A"))
+    );
+    let monday = schedule(&c, MON).unwrap();
+    assert!(monday.machines.iter().any(|m| m.name == "A" && m.retired));
+    // It leaves the board of days it holds nothing.
+    let tuesday = schedule(&c, tue).unwrap();
+    assert!(tuesday.machines.iter().all(|m| m.name != "A"));
+}
+
+#[test]
+fn a_machine_is_renamed_once_and_names_stay_unique() {
+    let c = db();
+    let a = machine(&c, "HD-1", Pool::Negative);
+    machine(&c, "HD-2", Pool::Negative);
+    let out = machines::rename(&c, "hd-1", "  HD-01 ").unwrap();
+    assert_eq!(
+        (out.machine.id.as_str(), out.machine.name.as_str()),
+        (a.as_str(), "HD-01")
+    );
+    assert_eq!(out.audit.len(), 1);
+    assert_eq!(
+        out.audit[0].action,
+        swagat_dialysis::actions::MACHINE_RENAME
+    );
+    // Same name again: nothing to audit; a taken name (any case) or a blank one is refused.
+    assert!(machines::rename(&c, &a, "HD-01").unwrap().audit.is_empty());
+    assert!(matches!(
+        machines::rename(&c, &a, "hd-2"),
+        Err(DialysisError::Invalid { .. })
+    ));
+    assert!(machines::rename(&c, &a, " ").is_err());
+    assert!(machines::rename(&c, "nope", "X").is_err());
+}

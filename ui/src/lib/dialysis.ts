@@ -10,6 +10,10 @@ export type Serology = 'pos' | 'neg' | 'unknown';
 export type BookingStatus = 'confirmed' | 'waitlisted' | 'checked_in' | 'no_show' | 'completed' | 'cancelled';
 
 export const POOLS: Pool[] = ['negative', 'hbv', 'hcv', 'hiv', 'unknown'];
+export const SEROLOGY: Serology[] = ['neg', 'pos', 'unknown'];
+export const ACCESS = ['avf', 'avg', 'catheter', 'other'] as const;
+/** Weekday codes as the core stores them (labels: `dialysis.day_<code>`). */
+export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
 
 export interface Shift { number: number; start: string; end: string; duration_min: number }
 export interface Warning { code: string; en: string; hi: string }
@@ -36,7 +40,7 @@ export interface BookingView {
   status_reason: string | null;
 }
 
-export interface MachineDay { id: string; name: string; pool: Pool; available: boolean; maintenance: string | null }
+export interface MachineDay { id: string; name: string; pool: Pool; available: boolean; maintenance: string | null; retired: boolean }
 
 export interface DaySchedule {
   date: string;
@@ -90,7 +94,12 @@ export interface Machine {
   id: string; name: string; pool: Pool; active: boolean;
   maintenance: { id: string; from_date: string; to_date: string | null; reason: string }[];
 }
-export interface MachineOutcome { machine: Machine; moves: Move[] }
+/** A booking a machine change took off its machine (re-pool, retirement), as it now stands. */
+export interface AffectedBooking {
+  booking_id: string; patient_id: string; patient_name: string; date: string; shift: number;
+  status: BookingStatus; machine: string | null;
+}
+export interface MachineOutcome { machine: Machine; moves: Move[]; affected: AffectedBooking[] }
 
 export interface BookForm {
   patient_id: string; date: string; shift: number; repeat?: string | null; weeks?: number | null; priority?: number | null;
@@ -141,9 +150,12 @@ export const dialysisApi = {
     call<{ patient: DialysisPatient; bookings: BookingView[] }>('dialysis_patient_schedule', { patientId, from: from ?? null }),
   machines: () => call<Machine[]>('dialysis_machines'),
   addMachine: (name: string, pool: Pool) => call<MachineOutcome>('dialysis_add_machine', { name, pool }),
-  setMaintenance: (machine: string, from: string, to: string | null, reason: string) =>
+  setMaintenance: (machine: string, from: string | null, to: string | null, reason: string) =>
     call<MachineOutcome>('dialysis_set_maintenance', { machine, from, to, reason }),
-  endMaintenance: (machine: string, from: string) => call<MachineOutcome>('dialysis_end_maintenance', { machine, from }),
+  endMaintenance: (machine: string, from?: string | null) => call<MachineOutcome>('dialysis_end_maintenance', { machine, from: from ?? null }),
+  renameMachine: (machine: string, name: string) => call<MachineOutcome>('dialysis_rename_machine', { machine, name }),
+  setMachinePool: (machine: string, pool: Pool) => call<MachineOutcome>('dialysis_set_machine_pool', { machine, pool }),
+  retireMachine: (machine: string) => call<MachineOutcome>('dialysis_retire_machine', { machine }),
   shifts: () => call<Shift[]>('dialysis_shifts'),
   setShifts: (times: string, durationMin?: number) => call<Shift[]>('dialysis_set_shifts', { times, durationMin: durationMin ?? null }),
   setPatient: (form: PatientForm) => call<{ patient: DialysisPatient; created: boolean; moves: Move[] }>('dialysis_set_patient', { form }),
@@ -183,6 +195,15 @@ export function addDays(date: string, days: number): string {
 }
 
 
+
+/** The catalog key of a pool, a booking status, a serology result, a vascular access, a weekday. */
+export const poolKey = (p: Pool) => `pool_${p}`;
+export const statusKey = (s: string) => `status_${s}`;
+export const accessKey = (a: string) => `access_${a}`;
+export const dayKey = (d: string) => `day_${d}`;
+
+/** Whether a booking lost a clash with another counter's booking (settled by sync). */
+export const syncClash = (b: { status_reason: string | null }) => (b.status_reason ?? '').startsWith('sync_clash');
 
 /** A dialysis screen string (`dialysis.<key>` in the shared catalogs) in the current language. */
 export type DialysisKey = string;
