@@ -185,7 +185,9 @@ fn every_registered_tauri_command_has_a_mock_runtime_test() {
     for (name, _) in COMMANDS_WITHOUT_MOCK_TESTS {
         assert!(commands.contains(name), "{name} is no longer registered");
     }
+}
 
+/// The admin CLI and the shell depend on no domain crate directly.
 #[test]
 fn the_admin_cli_and_the_shell_depend_on_no_domain_crate_directly() {
     let g = graph();
@@ -207,5 +209,30 @@ fn the_admin_cli_and_the_shell_depend_on_no_domain_crate_directly() {
     assert!(
         g["swagat-admin"].contains("swagat-core") && g["swagat"].contains("swagat-core"),
         "the check sees their dependency on the core"
+    );
+}
+
+/// The shell and the admin CLI never reach the kiosk's store: every use case is a `Kiosk` method
+/// with its role check, transaction and audit (`Kiosk::store()` is public only to tests, through
+/// the core's `test-support` feature, which the workspace's feature unification would otherwise
+/// hide from the compiler).
+#[test]
+fn the_shell_and_the_admin_cli_never_reach_the_store() {
+    let root = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
+    let mut offenders = Vec::new();
+    for dir in ["src-tauri/src", "src-tauri/admin/src"] {
+        for entry in std::fs::read_dir(root.join(dir)).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                if text.contains(".store()") || text.contains("swagat_dialysis::") {
+                    offenders.push(path.display().to_string());
+                }
+            }
+        }
+    }
+    assert!(
+        offenders.is_empty(),
+        "these reach the store or a domain crate directly: {offenders:?}"
     );
 }

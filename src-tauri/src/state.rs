@@ -78,7 +78,7 @@ impl AppState {
         let db = kiosk
             .as_ref()
             .ok()
-            .and_then(|k| k.store().path().map(Path::to_path_buf));
+            .and_then(|k| k.db_path().map(Path::to_path_buf));
         Self {
             kiosk,
             session: SessionSlot::new(),

@@ -313,7 +313,7 @@ async fn two_kiosks_one_facility(backend: Backend) {
         "swagat-server",
         &["stats", "--db", &db, "--facility", &facility],
     );
-    assert_eq!(stats["patient"], 1, "{stats}");
+    assert_eq!(stats["patients"], 1, "{stats}");
     assert_eq!(stats["abha_share_results"], 1, "{stats}");
 
     // The state's dashboard counts it through the visit's scan-and-share marker.

@@ -27,7 +27,7 @@
 //! unlinking it.
 
 use std::collections::HashMap;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -115,10 +115,13 @@ impl DataKey {
     /// Reads a recovery text (case, spaces and dashes do not matter); None if it is not one.
     pub fn from_recovery(text: &str) -> Option<Self> {
         let t = text.trim();
-        let t = t
-            .strip_prefix("RK-")
-            .or_else(|| t.strip_prefix("rk-"))
-            .unwrap_or(t);
+        // "RK-…", "rk-…" or "RK …" (typed from the printed key with spaces).
+        let t = match (t.get(..2), t.as_bytes().get(2)) {
+            (Some(p), Some(b'-' | b' ')) if p.eq_ignore_ascii_case("rk") => {
+                t.get(3..).unwrap_or("")
+            }
+            _ => t,
+        };
         let digits: Zeroizing<String> = Zeroizing::new(
             t.chars()
                 .filter(|c| !matches!(c, '-' | ' '))
@@ -283,11 +286,36 @@ pub fn keyfile_path(db: &Path) -> PathBuf {
 /// Whether `path` is an SQLCipher (encrypted) database: it exists, is not empty, and does not
 /// start with SQLite's plain header.
 pub fn is_encrypted(path: &Path) -> bool {
-    let Ok(mut f) = std::fs::File::open(path) else {
+    use std::os::unix::fs::{FileExt, MetadataExt};
+    // POSIX record locks belong to the process and vanish when ANY descriptor of the file is
+    // closed: reading the header through a short-lived `File` would silently drop the SQLite
+    // locks of every open connection to this database in this process (another process could
+    // then think itself the last connection and delete the WAL holding our commits). So the
+    // descriptor used here is kept open for the life of the process, one per inode.
+    static OPEN: std::sync::Mutex<Vec<std::fs::File>> = std::sync::Mutex::new(Vec::new());
+    let Ok(meta) = std::fs::metadata(path) else {
         return false;
     };
+    let mut open = match OPEN.lock() {
+        Ok(g) => g,
+        Err(p) => p.into_inner(),
+    };
+    let known = open.iter().position(|f| {
+        f.metadata()
+            .is_ok_and(|m| m.ino() == meta.ino() && m.dev() == meta.dev())
+    });
+    let idx = match known {
+        Some(i) => i,
+        None => match std::fs::File::open(path) {
+            Ok(f) => {
+                open.push(f);
+                open.len() - 1
+            }
+            Err(_) => return false,
+        },
+    };
     let mut head = [0u8; 16];
-    match f.read_exact(&mut head) {
+    match open[idx].read_exact_at(&mut head, 0) {
         Ok(()) => &head != SQLITE_HEADER,
         Err(_) => false,
     }

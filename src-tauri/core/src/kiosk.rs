@@ -242,9 +242,23 @@ impl Kiosk {
         })
     }
 
-    /// The underlying store.
+    /// The underlying store, for the core's own modules. The shell and the admin CLI never reach
+    /// it (every kiosk use case is a method here, with its role check, transaction and audit);
+    /// the core's integration tests and benches see it through the `test-support` feature.
+    #[cfg(not(any(test, feature = "test-support")))]
+    pub(crate) fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The underlying store (tests and benches only: feature `test-support`).
+    #[cfg(any(test, feature = "test-support"))]
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// The database file, for an on-disk kiosk.
+    pub fn db_path(&self) -> Option<&Path> {
+        self.store.path()
     }
 
     /// The trusted UIDAI keys: the shipped certificates plus any PEM/DER certificate or public key

@@ -359,7 +359,8 @@ mod tests {
 
     #[test]
     fn messages_are_bilingual() {
-        let e = PrintError::PrinterNotFound("X".into()).to_string();
-        assert!(e.contains("not found") && e.contains("नहीं मिला"));
+        let e = PrintError::PrinterNotFound("X".into());
+        assert!(e.to_string().contains("not found") && e.hindi().contains("नहीं मिला"));
+        assert!(!e.to_string().contains(" / "), "one language per text");
     }
 }

@@ -27,18 +27,24 @@ fn not_enrolled_is_said_once_and_never_as_a_warning() {
     let _guard = tracing::subscriber::set_default(subscriber);
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(SqliteKioskStore::open(&dir.path().join("kiosk.db")).unwrap());
-    let engine = SyncEngine::new(
-        store,
-        EngineConfig {
-            poll_interval: Duration::from_millis(20),
-            ..EngineConfig::default()
-        },
-    );
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
-    rt.block_on(engine.run(tokio::time::sleep(Duration::from_millis(300))));
+    let engine = rt.block_on(async {
+        SyncEngine::new(
+            store,
+            EngineConfig {
+                poll_interval: Duration::from_millis(20),
+                ..EngineConfig::default()
+            },
+        )
+    });
+    rt.block_on(async {
+        engine
+            .run(tokio::time::sleep(Duration::from_millis(300)))
+            .await
+    });
     let status = engine.status().borrow().clone();
     assert_eq!(status.last_error_kind, Some(SyncErrorKind::NotEnrolled));
     let seen = levels.0.lock().unwrap().clone();

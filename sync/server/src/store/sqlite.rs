@@ -255,6 +255,12 @@ CREATE TABLE dashboard_sessions (
     last_active_ms BIGINT NOT NULL
 );
 "#,
+    // 7: the state overview's covering index (see the PostgreSQL migration 7; SQLite has no
+    // INCLUDE, so the counted columns join the key).
+    r#"
+CREATE INDEX proj_visit_daily_cover ON proj_visit_daily
+    (visit_date, facility_id, registrations, new_visits, follow_ups, cancelled, abha_linked, scan_share);
+"#,
 ];
 
 /// Migration 3 back-fills the content hash of every change stored before it (rejections keep
