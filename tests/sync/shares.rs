@@ -43,7 +43,7 @@ fn uuid7() -> String {
         ms & 0xFFFF,
         r & 0xFFF,
         (r >> 12) & 0xFFF,
-        (r >> 24) & 0xFFFF_FFFF_FF
+        (r >> 24) & 0x00FF_FFFF_FFFF
     )
 }
 
