@@ -291,8 +291,11 @@ pub fn is_encrypted(path: &Path) -> bool {
     // closed: reading the header through a short-lived `File` would silently drop the SQLite
     // locks of every open connection to this database in this process (another process could
     // then think itself the last connection and delete the WAL holding our commits). So the
-    // descriptor used here is kept open for the life of the process, one per inode.
-    static OPEN: std::sync::Mutex<Vec<std::fs::File>> = std::sync::Mutex::new(Vec::new());
+    // descriptor used here stays open while the file at `path` is the same inode; when the file
+    // was replaced (encrypted in place, restored) the old inode's descriptor is closed, so a
+    // deleted file is not kept alive (it would also keep its filesystem from going read-only).
+    static OPEN: std::sync::Mutex<Vec<(std::path::PathBuf, std::fs::File)>> =
+        std::sync::Mutex::new(Vec::new());
     let Ok(meta) = std::fs::metadata(path) else {
         return false;
     };
@@ -300,22 +303,30 @@ pub fn is_encrypted(path: &Path) -> bool {
         Ok(g) => g,
         Err(p) => p.into_inner(),
     };
-    let known = open.iter().position(|f| {
+    let same = |f: &std::fs::File| {
         f.metadata()
             .is_ok_and(|m| m.ino() == meta.ino() && m.dev() == meta.dev())
-    });
-    let idx = match known {
-        Some(i) => i,
-        None => match std::fs::File::open(path) {
-            Ok(f) => {
-                open.push(f);
-                open.len() - 1
+    };
+    let idx = match open.iter().position(|(p, _)| p == path) {
+        Some(i) if same(&open[i].1) => i,
+        found => {
+            let Ok(f) = std::fs::File::open(path) else {
+                return false;
+            };
+            match found {
+                Some(i) => {
+                    open[i].1 = f;
+                    i
+                }
+                None => {
+                    open.push((path.to_path_buf(), f));
+                    open.len() - 1
+                }
             }
-            Err(_) => return false,
-        },
+        }
     };
     let mut head = [0u8; 16];
-    match open[idx].read_exact_at(&mut head, 0) {
+    match open[idx].1.read_exact_at(&mut head, 0) {
         Ok(()) => &head != SQLITE_HEADER,
         Err(_) => false,
     }
