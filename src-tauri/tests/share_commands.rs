@@ -2,40 +2,11 @@
 //! SQLite. Each command refuses the wrong caller and does its one thing.
 #![allow(clippy::unwrap_used)]
 
-use serde_json::{json, Value};
+mod common;
+
+use common::{app, invoke};
+use serde_json::json;
 use swagat_lib::AppState;
-use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, INVOKE_KEY};
-use tauri::webview::InvokeRequest;
-use tauri::WebviewWindowBuilder;
-
-type Win = tauri::WebviewWindow<tauri::test::MockRuntime>;
-
-fn app(state: AppState) -> (tauri::App<tauri::test::MockRuntime>, Win) {
-    let app = swagat_lib::builder_on(mock_builder())
-        .manage(state)
-        .build(mock_context(noop_assets()))
-        .unwrap();
-    let win = WebviewWindowBuilder::new(&app, "main", Default::default())
-        .build()
-        .unwrap();
-    (app, win)
-}
-
-fn invoke(win: &Win, cmd: &str, body: Value) -> Result<Value, Value> {
-    get_ipc_response(
-        win,
-        InvokeRequest {
-            cmd: cmd.into(),
-            callback: tauri::ipc::CallbackFn(0),
-            error: tauri::ipc::CallbackFn(1),
-            url: "tauri://localhost".parse().unwrap(),
-            body: tauri::ipc::InvokeBody::Json(body),
-            headers: Default::default(),
-            invoke_key: INVOKE_KEY.to_string(),
-        },
-    )
-    .map(|b| b.deserialize::<Value>().unwrap())
-}
 
 const FACILITY: &str = "0193a000-0000-7000-8000-000000000001";
 
