@@ -59,6 +59,22 @@ describe('ScanDetector', () => {
     expect(scans).toEqual([abha]);
   });
 
+  it('takes a burst cut by a stall as one scan, and leaves nothing of it in the field', () => {
+    // A loaded machine (or a scanner pausing) leaves one gap far above the threshold mid-burst;
+    // the part after it alone would be a truncated payload that parses as nothing.
+    const f = field('');
+    const at = f as unknown as EventTarget;
+    const scans: string[] = [];
+    const d2 = new ScanDetector((s) => scans.push(s), noTimers);
+    const cut = 30;
+    let t = 1000;
+    for (const key of abha.slice(0, cut)) d2.handle({ key, timeStamp: (t += 40), target: at, preventDefault: () => {} });
+    t += 400; // the stall: the held keys go back into the field
+    for (const key of [...abha.slice(cut), 'Enter']) d2.handle({ key, timeStamp: (t += 40), target: at, preventDefault: () => {} });
+    expect(scans).toEqual([abha]);
+    expect(f.value).toBe('');
+  });
+
   it('ignores a person typing, even a long text, and swallows nothing', () => {
     const scans: string[] = [];
     const d = new ScanDetector((s) => scans.push(s), noTimers);

@@ -153,6 +153,25 @@ export class ScanDetector {
       this.recentValue = this.recentField?.value ?? '';
     }
     if (ev.key === 'Enter') {
+      // A QR payload since the last Enter wins over the timing burst: a stall mid-scan (a busy
+      // machine, a slow scanner) cuts the burst, and the part after the stall alone would parse
+      // as nothing. The held keys are the scan's; they are not given back.
+      const whole = this.recent;
+      if (looksLikeQr(whole) && this.buf.length > 0 && whole.endsWith(this.buf)) {
+        this.swallow(ev);
+        this.held = '';
+        this.swallowing = false;
+        this.reset();
+        if (this.recentField) {
+          this.recentField.value = this.recentValue;
+          this.recentField.dispatchEvent(new Event('input', { bubbles: true }));
+        }
+        const typical = this.median(this.recentGaps);
+        this.forgetRecent();
+        this.last = -Infinity;
+        this.onScan(whole.trim(), typical);
+        return true;
+      }
       const text = this.buf;
       const fast = gap <= this.maxGap;
       if (text.length >= this.minLength && fast) {
