@@ -81,7 +81,7 @@ pub fn disk_space(state: State<'_, AppState>) -> CmdResult<DiskSpace> {
 /// What the start-up check found: the recovery screen shows it when `ok` is false.
 #[tauri::command(async)]
 pub fn recovery_status(state: State<'_, AppState>) -> CmdResult<StartupCheck> {
-    Ok(state.startup().clone())
+    Ok(state.startup())
 }
 
 /// Restores the backup the recovery screen offered (the newest verified one). Only while the
@@ -90,13 +90,14 @@ pub fn recovery_status(state: State<'_, AppState>) -> CmdResult<StartupCheck> {
 #[tauri::command(async)]
 pub fn recovery_restore(state: State<'_, AppState>) -> CmdResult<Restored> {
     let refused = |en: &str, hi: &str| report(CoreError::invalid("backup", en, hi));
-    if state.startup().ok {
+    let startup = state.startup();
+    if startup.ok {
         return Err(refused(
             "the database is healthy: nothing to restore here",
             "डेटाबेस ठीक है: यहाँ कुछ वापस लाने की ज़रूरत नहीं",
         ));
     }
-    let (Some(db), Some(latest)) = (state.db_path(), state.startup().latest_backup.as_ref()) else {
+    let (Some(db), Some(latest)) = (state.db_path(), startup.latest_backup.as_ref()) else {
         return Err(refused(
             "no verified backup was found",
             "कोई जाँचा हुआ बैकअप नहीं मिला",

@@ -7,7 +7,9 @@
 //! runs the backup schedule on its own thread.
 //!
 //! An encrypted database opens locked ([`swagat_core::Kiosk::is_locked`]): the login screen
-//! lists the names from its key file, and the first staff login after boot unlocks it. Background
+//! lists the names from its key file, and the first staff login after boot unlocks it — after
+//! the same `quick_check`, which only the key makes possible ([`swagat_core::Kiosk::damage`]):
+//! a damaged encrypted file then leads to the same recovery screen. Background
 //! sync and the backup schedule start only then ([`AppState::after_login`]) — also for a plaintext
 //! database, which first-run setup or the first login encrypts in place (a connection opened
 //! before would be left on the replaced file).
@@ -127,9 +129,13 @@ impl AppState {
         self.db.as_deref()
     }
 
-    /// What the start-up check found (the recovery screen's facts).
-    pub fn startup(&self) -> &swagat_core::backup::StartupCheck {
-        &self.startup
+    /// What the start-up check found (the recovery screen's facts): the check before opening,
+    /// or, for an encrypted file, the same check run at the login that unlocked it.
+    pub fn startup(&self) -> swagat_core::backup::StartupCheck {
+        match self.kiosk.as_ref().ok().and_then(Kiosk::damage) {
+            Some(found) if self.startup.ok => found,
+            _ => self.startup.clone(),
+        }
     }
 
     /// Starts the automatic backup schedule (the app does this at launch, the tests do not).
@@ -193,9 +199,17 @@ impl AppState {
         view.map_err(|e| ErrorReport::from(&e))
     }
 
-    /// The kiosk, or the error it failed to open with.
+    /// The kiosk, or the error it failed to open with (or the damage its unlock found: every
+    /// command then answers with the recovery screen's message).
     pub fn kiosk(&self) -> Result<&Kiosk, ErrorReport> {
-        self.kiosk.as_ref().map_err(Clone::clone)
+        let kiosk = self.kiosk.as_ref().map_err(Clone::clone)?;
+        if let Some(found) = kiosk.damage() {
+            let problem = found
+                .problem
+                .unwrap_or(swagat_core::StorageProblem::Corrupt);
+            return Err(ErrorReport::from(&CoreError::storage(problem)));
+        }
+        Ok(kiosk)
     }
 
     /// The session slot.

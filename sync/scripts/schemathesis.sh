@@ -13,8 +13,8 @@ command -v schemathesis >/dev/null || python3 -m pip install --quiet schemathesi
 work="$(mktemp -d)"
 db="sqlite:$work/state.db"
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
-"$server" facility add --db "$db" --code ST-PHC --name "Schemathesis PHC" --district-lgd 162 >/dev/null
-token="$("$server" portal add --db "$db" --name "Schemathesis portal" --facility ST-PHC \
+"$server" facility add --db "$db" --code STPHC --name "Schemathesis PHC" --district-lgd 162 >/dev/null
+token="$("$server" portal add --db "$db" --name "Schemathesis portal" --facility STPHC \
   | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')"
 # The ABDM callback is served (so its documented answers are checked too) with a gateway that is
 # never reached: a port nothing listens on. Schemathesis cannot forge the gateway's RS256 JWT, so

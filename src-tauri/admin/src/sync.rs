@@ -114,6 +114,10 @@ pub fn status(kiosk: &Kiosk) -> Result<Value, CliError> {
         m.insert("registrations_today".into(), json!(h.registrations_today));
         m.insert("abha_linked_today".into(), json!(h.abha_linked_today));
         m.insert("scan_share_today".into(), json!(h.scan_share_today));
+        // The recovery key's escrow with the state (issue 16).
+        if let Ok(view) = swagat_core::sync_service::view(&store, None) {
+            m.insert("recovery_escrow".into(), json!(view.recovery_escrow));
+        }
     }
     Ok(v)
 }

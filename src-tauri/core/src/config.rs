@@ -304,7 +304,7 @@ pub fn apply(conn: &Connection, patch: &ConfigPatch) -> Result<FacilityConfig> {
         s.kiosk_letter = Some(validate_kiosk_letter(v)?);
     }
     if let Some(v) = &patch.facility_code {
-        s.facility_code = Some(validate_code("facility_code", v)?);
+        s.facility_code = Some(validate_facility_code(v)?);
     }
     if let Some(v) = &patch.public_base_url {
         s.public_base_url = optional(v).map(validate_base_url).transpose()?;
@@ -480,34 +480,27 @@ fn required_text(field: &str, v: &str, max: usize) -> Result<String> {
     Ok(t)
 }
 
-/// Checks a scan-and-share counter id: 1 to 20 letters or digits (kept as typed).
+/// Checks a scan-and-share counter id: 1 to 20 letters or digits (kept as typed); the rule is
+/// `swagat_validate`'s, which the state server checks ABDM's `context` with.
 pub fn validate_counter_id(v: &str) -> Result<String> {
-    let t = v.trim();
-    if (1..=20).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_alphanumeric()) {
-        Ok(t.to_owned())
-    } else {
-        Err(CoreError::invalid(
-            "counter_id",
-            "the counter id must be 1 to 20 letters or digits (e.g. OPD1)",
-            "काउंटर आईडी 1 से 20 अक्षर या अंक होनी चाहिए (जैसे OPD1)",
-        ))
-    }
+    swagat_validate::parse_counter_id(v).map_err(|e| shared_rule("counter_id", e))
 }
 
-/// Checks an HFR facility id: `IN` followed by 10 digits.
+/// Checks an HFR facility id: `IN` followed by 10 digits (the server's rule too).
 pub fn validate_hfr_id(v: &str) -> Result<String> {
-    let up = v.trim().to_ascii_uppercase();
-    let ok =
-        up.len() == 12 && up.starts_with("IN") && up.bytes().skip(2).all(|b| b.is_ascii_digit());
-    if ok {
-        Ok(up)
-    } else {
-        Err(CoreError::invalid(
-            "hfr_id",
-            "HFR facility id is IN followed by 10 digits, e.g. IN2810014366",
-            "HFR सुविधा आईडी IN के बाद 10 अंक होती है, जैसे IN2810014366",
-        ))
-    }
+    swagat_validate::parse_hfr_id(v).map_err(|e| shared_rule("hfr_id", e))
+}
+
+/// Checks a facility code: 2 to 8 letters or digits, upper-cased; `swagat-server facility add`
+/// refuses any other, so an enrollment cannot hand a kiosk a code it would refuse.
+pub fn validate_facility_code(v: &str) -> Result<String> {
+    swagat_validate::FacilityCode::parse(v)
+        .map(swagat_validate::FacilityCode::into_string)
+        .map_err(|e| shared_rule("facility_code", e))
+}
+
+fn shared_rule(field: &str, e: swagat_validate::NumberError) -> CoreError {
+    CoreError::invalid(field, e.to_string(), e.message_hi())
 }
 
 /// Checks a kiosk letter: one letter A–Z (upper-cased).

@@ -71,6 +71,23 @@ pub struct Kiosk {
     store: Store,
     trust: std::sync::OnceLock<swagat_identity::TrustStore>,
     certs_dir: Option<std::path::PathBuf>,
+    /// What the check at unlock found wrong with an encrypted file (see [`Kiosk::damage`]).
+    damage: std::sync::Mutex<Option<crate::backup::StartupCheck>>,
+}
+
+/// The recovery key the sync engine escrows with the state (issue 16): this database's, while it
+/// is encrypted and this process holds its key; nothing for a plaintext or locked one.
+fn recovery_key_hook(path: &Path) -> swagat_sync_client::sqlite::RecoveryKeyHook {
+    let path = path.to_path_buf();
+    Box::new(move || {
+        if !crate::crypt::is_encrypted(&path) {
+            return None;
+        }
+        crate::crypt::registered(&path).map(|k| swagat_sync_client::store::RecoveryKey {
+            text: k.recovery_text(),
+            key_check: k.check_value(),
+        })
+    })
 }
 
 impl std::fmt::Debug for Kiosk {
@@ -95,6 +112,7 @@ impl Kiosk {
             store,
             trust: std::sync::OnceLock::new(),
             certs_dir: Some(crate::paths::certs_dir(path)),
+            damage: std::sync::Mutex::new(None),
         };
         kiosk.after_unlock();
         Ok(kiosk)
@@ -112,6 +130,31 @@ impl Kiosk {
         {
             tracing::warn!("the keys in the sync credential could not be installed: {e}");
         }
+    }
+
+    /// The start-up check of an encrypted file, run at the login that unlocks it: before the
+    /// key is known `quick_check` cannot read the file, so the app's start-up check passed a
+    /// locked file unread. With the key registered the same check runs now; a damaged file
+    /// stays locked (nothing opens or writes it) and the finding, with the newest verified
+    /// backup, is kept for the recovery screen ([`Kiosk::damage`]).
+    fn check_at_unlock(&self, db: &Path, key: &crate::crypt::DataKey) -> Result<()> {
+        crate::crypt::register(db, key);
+        let check = crate::backup::startup_check(db);
+        if check.ok {
+            return Ok(());
+        }
+        let problem = check.problem.unwrap_or(crate::StorageProblem::Corrupt);
+        tracing::error!(?problem, "the encrypted database failed its check at unlock");
+        if let Ok(mut slot) = self.damage.lock() {
+            *slot = Some(check);
+        }
+        Err(CoreError::storage(problem))
+    }
+
+    /// What the check at unlock found wrong with an encrypted database (the recovery screen's
+    /// facts), or `None`: healthy, plaintext, or not unlocked yet.
+    pub fn damage(&self) -> Option<crate::backup::StartupCheck> {
+        self.damage.lock().ok().and_then(|d| d.clone())
     }
 
     /// Whether the database is encrypted and not unlocked yet.
@@ -239,6 +282,7 @@ impl Kiosk {
             store: Store::open_in_memory()?,
             trust: std::sync::OnceLock::new(),
             certs_dir: None,
+            damage: std::sync::Mutex::new(None),
         })
     }
 
@@ -334,7 +378,8 @@ impl Kiosk {
                 crate::store::open_connection(path)?,
             )
             .with_pull_hook(hook)
-            .with_restore_hook(restore),
+            .with_restore_hook(restore)
+            .with_recovery_key(recovery_key_hook(path)),
         )
     }
 
@@ -446,12 +491,18 @@ impl Kiosk {
     /// unknown name costs the same derivation as a wrong secret; wrong secrets before the unlock
     /// are throttled in memory, since the database that counts them cannot be read yet).
     pub fn login(&self, name: &str, secret: &str) -> Result<StaffMember> {
+        if let Some(d) = self.damage() {
+            return Err(CoreError::storage(
+                d.problem.unwrap_or(crate::StorageProblem::Corrupt),
+            ));
+        }
         if self.store.is_locked() {
             let db = self.file()?;
             crate::crypt::throttle_check(name)?;
             match crate::crypt::unlock_staff(db, name, secret)? {
                 Some((key, _)) => {
                     crate::crypt::throttle_clear(name);
+                    self.check_at_unlock(db, &key)?;
                     self.store.unlock(&key)?;
                     self.after_unlock();
                 }

@@ -99,6 +99,25 @@ pub struct SyncView {
     /// The server is `http://` on another machine, allowed on purpose at enrollment
     /// (`--insecure-http`): the strip shows the link as insecure.
     pub insecure: bool,
+    /// The recovery key's escrow with the state: `escrowed` (the server holds this database's
+    /// key), `pending` (the state has an escrow key; the box goes with the next sync),
+    /// `not_offered` (the server has no escrow key), or `none` (not enrolled, or not encrypted).
+    pub recovery_escrow: EscrowState,
+}
+
+/// Where the recovery key's escrow with the state stands (see [`SyncView::recovery_escrow`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EscrowState {
+    /// Not enrolled, or the database is not encrypted: nothing to escrow.
+    #[default]
+    None,
+    /// The server has no escrow key (an older server, or no `escrow keygen` yet).
+    NotOffered,
+    /// The box goes with the next sync.
+    Pending,
+    /// The server holds this database's recovery key, sealed.
+    Escrowed,
 }
 
 /// Builds the strip's view from the engine's live status (over the service's own store).
@@ -223,7 +242,16 @@ pub fn view<S: KioskStore>(store: &S, engine: Option<&SyncStatus>) -> Result<Syn
     };
     let counts = store.counts().map_err(err)?;
     let creds = store.load_credentials().map_err(err)?;
+    let recovery_escrow = match (&creds, store.recovery_key()) {
+        (Some(c), Some(key)) => match (&c.escrow_public_key, &c.escrowed_key_check) {
+            (None, _) => EscrowState::NotOffered,
+            (Some(_), Some(held)) if *held == key.key_check => EscrowState::Escrowed,
+            (Some(_), _) => EscrowState::Pending,
+        },
+        _ => EscrowState::None,
+    };
     let mut v = SyncView {
+        recovery_escrow,
         enrolled: creds.is_some(),
         insecure: creds.as_ref().is_some_and(|c| c.insecure_http),
         server: creds.map(|c| c.server_url),

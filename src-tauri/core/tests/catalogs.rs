@@ -74,6 +74,19 @@ fn every_sync_problem_is_translated() {
 }
 
 #[test]
+fn every_escrow_state_shown_is_translated() {
+    use swagat_core::sync_service::EscrowState as E;
+    // `None` is never shown (nothing to escrow); the others are, in Settings.
+    let shown = [E::NotOffered, E::Pending, E::Escrowed];
+    for e in shown {
+        match e {
+            E::None | E::NotOffered | E::Pending | E::Escrowed => {}
+        }
+    }
+    assert_translated("sync.escrow", &shown);
+}
+
+#[test]
 fn every_role_is_translated() {
     let all = [Role::Reception, Role::DialysisNurse, Role::Admin];
     for r in all {

@@ -443,6 +443,9 @@ pub async fn enroll<S: KioskStore>(
         aadhaar_key_id: resp.aadhaar_key_id,
         slip_link_key: resp.slip_link_key,
         insecure_http,
+        // A new device: its recovery key is escrowed afresh at its first heartbeat.
+        escrow_public_key: None,
+        escrowed_key_check: None,
     };
     let saved = creds.clone();
     blocking(&store, move |s| {

@@ -6,13 +6,19 @@
 //! The app version and the data folder (for free disk) come from the engine's
 //! [`EngineConfig`]: the desktop shell passes its version through the core's sync service, and
 //! `swagat-admin sync` its own, each with the kiosk database's folder.
+//!
+//! The heartbeat also carries the **recovery-key escrow** (issue 16): the server's answer names
+//! the state's escrow public key and the key check it holds for this device; while those differ
+//! from the kiosk's own key, the next heartbeat carries the recovery key sealed to that public
+//! key ([`swagat_sync_protocol::escrow`]). A key learned in this answer is used at once: one more
+//! heartbeat, so an encrypted kiosk is escrowed in its first sync after enrollment.
 
 use crate::engine::{EngineConfig, SyncErrorKind};
 use crate::http::ServerClient;
 use crate::store::KioskStore;
 use std::path::PathBuf;
 use std::sync::Arc;
-use swagat_sync_protocol::{Heartbeat, HeartbeatAck};
+use swagat_sync_protocol::{escrow, Heartbeat, HeartbeatAck, RecoveryEscrow};
 use tracing::debug;
 
 /// Free bytes available to this process on the disk holding `dir`.
@@ -50,6 +56,7 @@ pub fn report<S: KioskStore>(
         .or_else(|| std::env::current_dir().ok())
         .unwrap_or_else(|| PathBuf::from("."));
     let version = config.app_version.trim();
+    let recovery_escrow = escrow_due(store);
     Some(Heartbeat {
         app_version: if version.is_empty() {
             env!("CARGO_PKG_VERSION").to_string()
@@ -61,7 +68,50 @@ pub fn report<S: KioskStore>(
         oldest_unsent_age_s: if counts.pending > 0 { oldest } else { None },
         last_error_kind: last_error.map(|k| k.as_str().to_owned()),
         free_disk_bytes: free_disk_bytes(&dir),
+        recovery_escrow,
     })
+}
+
+/// The sealed recovery key to send, when the kiosk has one, the server named an escrow public
+/// key, and the server does not hold this key yet.
+fn escrow_due<S: KioskStore>(store: &S) -> Option<RecoveryEscrow> {
+    let creds = store.load_credentials().ok().flatten()?;
+    let public = creds.escrow_public_key.as_deref()?;
+    let key = store.recovery_key()?;
+    if creds.escrowed_key_check.as_deref() == Some(key.key_check.as_str()) {
+        return None;
+    }
+    match escrow::seal(public, &key.text) {
+        Ok(sealed) => Some(RecoveryEscrow {
+            sealed,
+            key_check: key.key_check,
+        }),
+        Err(e) => {
+            debug!(error = %e, "the recovery key could not be sealed");
+            None
+        }
+    }
+}
+
+/// Records what the server's answer says about escrow; true when a box is now due (a public key
+/// learned, or a key the server does not hold).
+fn record_escrow<S: KioskStore>(store: &S, ack: &HeartbeatAck) -> bool {
+    let Ok(Some(mut creds)) = store.load_credentials() else {
+        return false;
+    };
+    if creds.escrow_public_key == ack.escrow_public_key
+        && creds.escrowed_key_check == ack.escrowed_key_check
+    {
+        return false;
+    }
+    let learned = creds.escrow_public_key != ack.escrow_public_key;
+    creds.escrow_public_key = ack.escrow_public_key.clone();
+    creds.escrowed_key_check = ack.escrowed_key_check.clone();
+    if let Err(e) = store.save_credentials(&creds) {
+        debug!(error = %e, "the escrow state was not saved");
+        return false;
+    }
+    learned && escrow_due(store).is_some()
 }
 
 /// Sends the report; failures are only logged.
@@ -71,19 +121,32 @@ pub async fn send_quietly<S: KioskStore>(
     config: &EngineConfig,
     last_error: Option<SyncErrorKind>,
 ) {
-    let s = store.clone();
-    let config = config.clone();
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0);
-    let hb = tokio::task::spawn_blocking(move || report(&*s, &config, last_error, now))
-        .await
-        .ok()
-        .flatten();
-    let Some(hb) = hb else { return };
-    if let Err(e) = client.post::<_, HeartbeatAck>("/v1/heartbeat", &hb).await {
-        debug!(error = %e, "heartbeat not delivered");
+    // At most twice: the second time only when the first answer taught an escrow key.
+    for _ in 0..2 {
+        let (s, c) = (store.clone(), config.clone());
+        let hb = tokio::task::spawn_blocking(move || report(&*s, &c, last_error, now))
+            .await
+            .ok()
+            .flatten();
+        let Some(hb) = hb else { return };
+        let ack = match client.post::<_, HeartbeatAck>("/v1/heartbeat", &hb).await {
+            Ok(ack) => ack,
+            Err(e) => {
+                debug!(error = %e, "heartbeat not delivered");
+                return;
+            }
+        };
+        let s = store.clone();
+        let again = tokio::task::spawn_blocking(move || record_escrow(&*s, &ack))
+            .await
+            .unwrap_or(false);
+        if !again {
+            return;
+        }
     }
 }
 

@@ -9,8 +9,8 @@
 //! the one documented in `sync/PROTOCOL.md`.
 
 use crate::store::{
-    Credentials, DeadLetter, KioskStore, OutboxEntry, PendingEnrollment, RestoreEvent,
-    RestoreRequest, StoreCounts, StoreError,
+    Credentials, DeadLetter, KioskStore, OutboxEntry, PendingEnrollment, RecoveryKey,
+    RestoreEvent, RestoreRequest, StoreCounts, StoreError,
 };
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde_json::value::RawValue;
@@ -132,6 +132,10 @@ pub type PullHook =
 pub type RestoreHook =
     Box<dyn Fn(&rusqlite::Transaction<'_>, &RestoreEvent) -> Result<(), StoreError> + Send + Sync>;
 
+/// Gives the kiosk's recovery key to escrow ([`KioskStore::recovery_key`]): the kiosk core
+/// answers while its encrypted database is unlocked.
+pub type RecoveryKeyHook = Box<dyn Fn() -> Option<RecoveryKey> + Send + Sync>;
+
 /// How long acknowledged outbox rows are kept by default (PROTOCOL.md §8): 90 days.
 pub const DEFAULT_OUTBOX_RETENTION_MS: i64 = 90 * 24 * 60 * 60 * 1000;
 
@@ -140,6 +144,7 @@ pub struct SqliteKioskStore {
     conn: Mutex<Connection>,
     pull_hook: Option<PullHook>,
     restore_hook: Option<RestoreHook>,
+    recovery_key_hook: Option<RecoveryKeyHook>,
     outbox_retention_ms: i64,
 }
 
@@ -151,8 +156,15 @@ impl SqliteKioskStore {
             conn: Mutex::new(conn),
             pull_hook: None,
             restore_hook: None,
+            recovery_key_hook: None,
             outbox_retention_ms: DEFAULT_OUTBOX_RETENTION_MS,
         }
+    }
+
+    /// Escrows the recovery key `hook` gives with the state (see [`crate::heartbeat`]).
+    pub fn with_recovery_key(mut self, hook: RecoveryKeyHook) -> Self {
+        self.recovery_key_hook = Some(hook);
+        self
     }
 
     /// Runs `hook` in the transaction that recovers from a detected restore.
@@ -478,6 +490,10 @@ fn prune(c: &Connection, cutoff_ms: i64) -> rusqlite::Result<usize> {
 }
 
 impl KioskStore for SqliteKioskStore {
+    fn recovery_key(&self) -> Option<RecoveryKey> {
+        self.recovery_key_hook.as_ref().and_then(|h| h())
+    }
+
     fn pending(&self, after_seq: u64, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
         let rows = self.with(|c| {
             let mut st = c.prepare_cached(

@@ -78,6 +78,12 @@ pub struct Credentials {
     /// (`--insecure-http`): later syncs allow it too, and the status shows it as insecure.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub insecure_http: bool,
+    /// The state's escrow public key, learned from a heartbeat answer (base64).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub escrow_public_key: Option<String>,
+    /// The key check of the recovery key the server said it holds for this device.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub escrowed_key_check: Option<String>,
 }
 
 /// A record the server refused, kept visible on the kiosk.
@@ -226,4 +232,18 @@ pub trait KioskStore: Send + Sync + 'static {
         let _ = p;
         Ok(())
     }
+
+    /// The kiosk's recovery key and its key check, when its database is encrypted and unlocked
+    /// (what the heartbeat escrows with the state, see [`swagat_sync_protocol::escrow`]).
+    fn recovery_key(&self) -> Option<RecoveryKey> {
+        None
+    }
+}
+
+/// A recovery key to escrow: the `RK-…` text (wiped on drop) and its public key check.
+pub struct RecoveryKey {
+    /// The recovery text.
+    pub text: zeroize::Zeroizing<String>,
+    /// The key check value ([`swagat_sync_protocol::RecoveryEscrow::key_check`]).
+    pub key_check: String,
 }

@@ -23,6 +23,10 @@ pub struct Heartbeat {
     /// Free bytes on the disk holding the kiosk's data.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub free_disk_bytes: Option<u64>,
+    /// The kiosk's recovery key sealed to the state's escrow public key, sent until the server
+    /// acknowledges holding it ([`HeartbeatAck::escrowed_key_check`]); see [`crate::escrow`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery_escrow: Option<crate::RecoveryEscrow>,
 }
 
 /// The server's answer to a heartbeat.
@@ -30,4 +34,12 @@ pub struct Heartbeat {
 pub struct HeartbeatAck {
     /// Server time the heartbeat was stored (unix ms).
     pub at_ms: i64,
+    /// The state's escrow public key (base64), when the state made one: the kiosk seals its
+    /// recovery key to it. Absent from older servers and before `swagat-server escrow keygen`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub escrow_public_key: Option<String>,
+    /// The key check of the recovery key the server holds for this device, if any: the kiosk
+    /// stops sending its box once this is its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub escrowed_key_check: Option<String>,
 }

@@ -1,11 +1,12 @@
 //! Sync protocol: record envelopes, batches and the wire format shared by kiosk and state server.
 //!
-//! This crate is pure data and pure functions (no I/O), so that the kiosk engine, the state
+//! This crate is pure data and pure functions (no I/O; [`escrow`] draws random numbers), so that the kiosk engine, the state
 //! server and the tests agree on one definition of what travels on the wire. See
 //! `sync/PROTOCOL.md` for the prose specification; this crate is its executable form.
 
 pub mod envelope;
 pub mod error;
+pub mod escrow;
 pub mod heartbeat;
 pub mod hlc;
 pub mod kinds;
@@ -15,6 +16,7 @@ pub mod wire;
 
 pub use envelope::{content_hash, EntityKind, Envelope, ValidationError, MAX_PAYLOAD_BYTES};
 pub use error::{ErrorBody, ErrorCode};
+pub use escrow::RecoveryEscrow;
 pub use heartbeat::{Heartbeat, HeartbeatAck};
 pub use hlc::Hlc;
 pub use messages::{

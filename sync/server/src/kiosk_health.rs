@@ -1,6 +1,7 @@
 //! Kiosk health: every enrolled device of a facility is one of its kiosks. Its `last_seen` is
 //! its last authenticated request of any kind ([`touch`]); `POST /v1/heartbeat` (device
 //! credential, zstd JSON [`Heartbeat`]) stores its latest self-report per device. The
+//! answer also carries the recovery-key escrow state ([`crate::escrow`]). The
 //! dashboard calls a kiosk *stale* when it has been silent for 24 h or its oldest unsent
 //! record is older than 24 h ([`crate::dashboard::data::STALE_MS`]).
 
@@ -74,8 +75,27 @@ pub async fn heartbeat<S: Store>(
 ) -> Result<Response, ApiError> {
     let device = authenticate(&*store, &headers).await?;
     let hb: Heartbeat = decode(&body).map_err(|_| bad_request("invalid heartbeat body"))?;
+    if let Some(e) = &hb.recovery_escrow {
+        if !e.is_well_formed() {
+            return Err(bad_request("invalid recovery_escrow in the heartbeat"));
+        }
+    }
     let now = crate::store::sqlite::now_ms();
     store_heartbeat(&*store, device.id, &hb, now).await?;
+    if let Some(e) = &hb.recovery_escrow {
+        // Only a box for a key the server has a public key for is worth keeping; the box cannot
+        // be checked here (the private key is not on this server), its shape was.
+        if crate::escrow::public_key(&*store).await?.is_some() {
+            crate::escrow::store_box(&*store, device.id, device.facility_id, e).await?;
+            info!(device = %device.id, "recovery key escrowed");
+        }
+    }
     info!(device = %device.id, pending = hb.outbox_pending, dead_letters = hb.dead_letters, "heartbeat");
-    wire(&HeartbeatAck { at_ms: now })
+    let (escrow_public_key, escrowed_key_check) =
+        crate::escrow::for_ack(&*store, device.id).await?;
+    wire(&HeartbeatAck {
+        at_ms: now,
+        escrow_public_key,
+        escrowed_key_check,
+    })
 }

@@ -7,6 +7,7 @@
 pub mod abdm;
 pub mod api;
 pub mod dashboard;
+pub mod escrow;
 pub mod kiosk_health;
 pub mod limits;
 pub mod listen;

@@ -83,6 +83,11 @@ enum Cmd {
         #[command(subcommand)]
         cmd: UserCmd,
     },
+    /// Escrow of kiosks' recovery keys, sealed to the state's key (the server cannot open them).
+    Escrow {
+        #[command(subcommand)]
+        cmd: EscrowCmd,
+    },
     /// Publish a server-authored record (configuration, master) to a facility's kiosks;
     /// prints {"record_id"}.
     Publish {
@@ -154,6 +159,41 @@ enum FacilityCmd {
         /// Days the code stays valid (1 to 365).
         #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(u32).range(1..=365))]
         valid_days: u32,
+    },
+}
+
+#[derive(Subcommand)]
+enum EscrowCmd {
+    /// Make the state's escrow key pair: the public key is stored here, the private key is
+    /// written to --private-key-out (mode 0600) and nowhere else — keep it offline. Prints
+    /// {"public_key","key_id","private_key_file"}. Refused when a key exists.
+    Keygen {
+        #[arg(long)]
+        db: String,
+        /// New file for the private key (must not exist).
+        #[arg(long)]
+        private_key_out: std::path::PathBuf,
+    },
+    /// Devices whose recovery key is escrowed; prints {"escrows":[{"device_id","facility",
+    /// "device_name","key_check","escrowed_at_ms"}]}.
+    List {
+        #[arg(long)]
+        db: String,
+        /// Only this facility (its code).
+        #[arg(long)]
+        facility: Option<String>,
+    },
+    /// Open one device's escrowed recovery key with the private key file; prints
+    /// {"device_id","recovery_key","key_check"}. The `RK-…` unlocks that kiosk's database
+    /// (`SWAGAT_UNLOCK` / `--unlock-file`, or the app's recovery-key login).
+    Recover {
+        #[arg(long)]
+        db: String,
+        #[arg(long)]
+        device: Uuid,
+        /// The file `escrow keygen` wrote.
+        #[arg(long)]
+        private_key_file: std::path::PathBuf,
     },
 }
 
@@ -279,15 +319,54 @@ enum CliError {
     User(#[from] swagat_server::users::UserError),
     #[error("unknown user")]
     UnknownUser,
+    #[error("{0}")]
+    Escrow(#[from] swagat_server::escrow::EscrowCmdError),
 }
 
-fn check_hfr_id(hfr_id: Option<&str>) -> Result<(), CliError> {
-    match hfr_id {
-        Some(h) if !swagat_server::abdm::profile::valid_hfr_id(h) => Err(CliError::Payload(
-            "--hfr-id must be IN followed by 10 digits (e.g. IN2810014366)".into(),
-        )),
-        _ => Ok(()),
+/// The HFR id, upper-cased, checked by the rule the kiosk uses too.
+fn check_hfr_id(hfr_id: Option<&str>) -> Result<Option<String>, CliError> {
+    hfr_id
+        .map(|h| {
+            swagat_validate::parse_hfr_id(h).map_err(|_| {
+                CliError::Payload(
+                    "--hfr-id must be IN followed by 10 digits (e.g. IN2810014366)".into(),
+                )
+            })
+        })
+        .transpose()
+}
+
+/// The facility code, upper-cased, checked by the rule every kiosk enforces: a code a kiosk
+/// would refuse must not consume an enrollment code first.
+fn check_facility_code(code: &str) -> Result<String, CliError> {
+    swagat_validate::FacilityCode::parse(code)
+        .map(swagat_validate::FacilityCode::into_string)
+        .map_err(|e| CliError::Payload(format!("--code {code:?}: {e}")))
+}
+
+/// A facility code given to look a facility up: its canonical (upper-case) form when it is one,
+/// else as typed (a facility added before codes were checked keeps its old code).
+fn facility_ref(code: &str) -> String {
+    swagat_validate::FacilityCode::parse(code)
+        .map(swagat_validate::FacilityCode::into_string)
+        .unwrap_or_else(|_| code.trim().to_owned())
+}
+
+/// Creates the private key file, mode 0600, refusing an existing one.
+fn private_key_file_create(path: &std::path::Path) -> Result<std::fs::File, CliError> {
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        o.mode(0o600);
     }
+    o.open(path).map_err(|e| {
+        CliError::Payload(format!(
+            "--private-key-out {}: {e} (an existing file is never overwritten)",
+            path.display()
+        ))
+    })
 }
 
 fn print(v: serde_json::Value) {
@@ -385,7 +464,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             }
             let store = DbStore::open(&db).await?;
             let mut facilities: Vec<String> =
-                facilities.iter().map(|f| f.trim().to_string()).collect();
+                facilities.iter().map(|f| facility_ref(f)).collect();
             facilities.sort();
             facilities.dedup();
             for f in &facilities {
@@ -432,7 +511,8 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                     valid_days,
                 },
         } => {
-            check_hfr_id(hfr_id.as_deref())?;
+            let hfr_id = check_hfr_id(hfr_id.as_deref())?;
+            let code = check_facility_code(&code)?;
             let store = DbStore::open(&db).await?;
             let enrollment_code = secrets::new_enrollment_code();
             let expires_at_ms = expiry(valid_days);
@@ -464,7 +544,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                     name,
                 },
         } => {
-            check_hfr_id(hfr_id.as_deref())?;
+            let hfr_id = check_hfr_id(hfr_id.as_deref())?;
             let name = name.map(|n| n.trim().to_string());
             if name
                 .as_ref()
@@ -480,7 +560,9 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                 ));
             }
             let store = DbStore::open(&db).await?;
-            let f = store.set_facility(code, hfr_id.clone(), name).await?;
+            let f = store
+                .set_facility(facility_ref(&code), hfr_id.clone(), name)
+                .await?;
             print(
                 serde_json::json!({ "facility_id": f.id, "code": f.code, "name": f.name, "hfr_id": hfr_id }),
             );
@@ -498,7 +580,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                 None => swagat_server::abdm::store::today(),
             };
             let store = DbStore::open(&db).await?;
-            let shares = store.shares(facility, day).await?;
+            let shares = store.shares(facility_ref(&facility), day).await?;
             print(serde_json::json!({ "shares": shares }));
         }
         Cmd::Facility {
@@ -514,7 +596,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             let expires_at_ms = expiry(valid_days);
             let f = store
                 .add_enrollment_code_until(
-                    code,
+                    facility_ref(&code),
                     secrets::hash_enrollment_code(&enrollment_code),
                     expires_at_ms,
                 )
@@ -529,7 +611,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             cmd: DeviceCmd::List { db, facility },
         } => {
             let store = DbStore::open(&db).await?;
-            let devices = store.devices(facility).await?;
+            let devices = store.devices(facility.as_deref().map(facility_ref)).await?;
             print(serde_json::json!({ "devices": devices }));
         }
         Cmd::Device {
@@ -560,7 +642,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             }
             let store = DbStore::open(&db).await?;
             let record_id = store
-                .publish(facility, kind, id, payload.get().to_string())
+                .publish(facility_ref(&facility), kind, id, payload.get().to_string())
                 .await?;
             print(serde_json::json!({ "record_id": record_id }));
         }
@@ -585,7 +667,14 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             let password = line.strip_suffix('\n').unwrap_or(&line);
             let password = password.strip_suffix('\r').unwrap_or(password);
             let store = DbStore::open(&db).await?;
-            let u = swagat_server::users::add(&store, &name, &role, district, facility, password)
+            let u = swagat_server::users::add(
+                &store,
+                &name,
+                &role,
+                district,
+                facility.as_deref().map(facility_ref),
+                password,
+            )
                 .await?;
             print(serde_json::json!({ "id": u.id, "name": u.name, "role": u.scope.role() }));
         }
@@ -604,9 +693,64 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             }
             print(serde_json::json!({ "name": name, "disabled": true }));
         }
+        Cmd::Escrow {
+            cmd: EscrowCmd::Keygen {
+                db,
+                private_key_out,
+            },
+        } => {
+            let store = DbStore::open(&db).await?;
+            // The file first (refusing to overwrite), so a key pair never exists whose private
+            // half was not written.
+            let mut file = private_key_file_create(&private_key_out)?;
+            let (private, public) = match swagat_server::escrow::keygen(&store).await {
+                Ok(pair) => pair,
+                Err(e) => {
+                    drop(file);
+                    let _ = std::fs::remove_file(&private_key_out);
+                    return Err(e.into());
+                }
+            };
+            use std::io::Write as _;
+            file.write_all(format!("{}\n", private.as_str()).as_bytes())?;
+            file.sync_all()?;
+            print(serde_json::json!({
+                "public_key": public,
+                "key_id": swagat_server::store::key_id(&public),
+                "private_key_file": private_key_out.display().to_string(),
+            }));
+        }
+        Cmd::Escrow {
+            cmd: EscrowCmd::List { db, facility },
+        } => {
+            let store = DbStore::open(&db).await?;
+            let escrows =
+                swagat_server::escrow::list(&store, facility.as_deref().map(facility_ref)).await?;
+            print(serde_json::json!({ "escrows": escrows }));
+        }
+        Cmd::Escrow {
+            cmd:
+                EscrowCmd::Recover {
+                    db,
+                    device,
+                    private_key_file,
+                },
+        } => {
+            let private = zeroize::Zeroizing::new(std::fs::read_to_string(&private_key_file)?);
+            let store = DbStore::open(&db).await?;
+            let (text, key_check) =
+                swagat_server::escrow::recover(&store, device, private.trim()).await?;
+            // Who opened which kiosk's key is worth a log line; the key itself never is.
+            tracing::warn!(%device, "escrowed recovery key opened");
+            print(serde_json::json!({
+                "device_id": device,
+                "recovery_key": text.as_str(),
+                "key_check": key_check,
+            }));
+        }
         Cmd::Stats { db, facility } => {
             let store = DbStore::open(&db).await?;
-            let stats = store.stats(facility).await?;
+            let stats = store.stats(facility.as_deref().map(facility_ref)).await?;
             print(serde_json::json!(stats));
         }
     }

@@ -238,8 +238,12 @@ fn add_dashboard(doc: &mut Value) {
     let schemas = json!({
         "Heartbeat": { "type": "object", "required": ["app_version", "outbox_pending", "dead_letters"], "properties": {
             "app_version": { "type": "string" }, "outbox_pending": { "type": "integer" }, "dead_letters": { "type": "integer" },
-            "oldest_unsent_age_s": { "type": "integer" }, "last_error_kind": { "type": "string" }, "free_disk_bytes": { "type": "integer" } } },
-        "HeartbeatAck": { "type": "object", "required": ["at_ms"], "properties": { "at_ms": { "type": "integer" } } },
+            "oldest_unsent_age_s": { "type": "integer" }, "last_error_kind": { "type": "string" }, "free_disk_bytes": { "type": "integer" },
+            "recovery_escrow": { "type": "object", "required": ["sealed", "key_check"], "description": "the recovery key sealed to the state's escrow public key (issue 16)",
+                "properties": { "sealed": { "type": "string", "maxLength": 400 }, "key_check": { "type": "string", "maxLength": 64 } } } } },
+        "HeartbeatAck": { "type": "object", "required": ["at_ms"], "properties": { "at_ms": { "type": "integer" },
+            "escrow_public_key": { "type": "string", "description": "the state's escrow public key (base64)" },
+            "escrowed_key_check": { "type": "string", "description": "the key check of the recovery key held for this device" } } },
         "DashboardSummary": { "type": "object", "required": ["from", "to", "facilities", "totals"], "properties": {
             "from": { "type": "string", "format": "date" }, "to": { "type": "string", "format": "date" },
             "facilities": { "type": "array", "items": { "type": "object", "properties": {

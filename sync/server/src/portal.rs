@@ -218,60 +218,41 @@ fn check_patient(v: Option<&Value>, today: Date, errors: &mut Vec<FieldError>) -
             None
         }
     };
+    // The kiosk's rules (swagat-validate): a request the server accepts must register there.
     let mobile = c.text("mobile", false, 20).and_then(|m| {
-        let digits: String = m.chars().filter(char::is_ascii_digit).collect();
-        let digits = match digits.len() {
-            12 if digits.starts_with("91") => digits[2..].to_owned(),
-            11 if digits.starts_with('0') => digits[1..].to_owned(),
-            _ => digits,
-        };
-        let ok = digits.len() == 10 && digits.starts_with(['6', '7', '8', '9']);
-        let clean = m
-            .chars()
-            .all(|ch| ch.is_ascii_digit() || " +-".contains(ch));
-        if ok && clean {
-            Some(digits)
-        } else {
-            c.err(
-                "mobile",
-                "must be a 10-digit Indian mobile number starting with 6-9",
-            );
-            None
+        match swagat_validate::IndianMobile::parse(&m) {
+            Ok(m) => Some(m.as_str().to_owned()),
+            Err(_) => {
+                c.err(
+                    "mobile",
+                    "must be a 10-digit Indian mobile number starting with 6-9",
+                );
+                None
+            }
         }
     });
     let abha_number = c.text("abha_number", false, 20).and_then(|a| {
-        let digits: String = a.chars().filter(char::is_ascii_digit).collect();
-        if digits.len() == 14
-            && a.chars()
-                .all(|ch| ch.is_ascii_digit() || ch == '-' || ch == ' ')
-        {
-            Some(format!(
-                "{}-{}-{}-{}",
-                &digits[0..2],
-                &digits[2..6],
-                &digits[6..10],
-                &digits[10..14]
-            ))
-        } else {
-            c.err(
-                "abha_number",
-                "must be the 14-digit ABHA number (e.g. 91-1234-5678-9012)",
-            );
-            None
+        match swagat_validate::AbhaNumber::parse(&a) {
+            Ok(n) => Some(n.formatted()),
+            Err(_) => {
+                c.err(
+                    "abha_number",
+                    "must be the 14-digit ABHA number (e.g. 91-1234-5678-9012)",
+                );
+                None
+            }
         }
     });
     let abha_address = c.text("abha_address", false, 64).and_then(|a| {
-        let a = a.to_ascii_lowercase();
-        let ok = a.matches('@').count() == 1
-            && !a.starts_with('@')
-            && !a.ends_with('@')
-            && a.chars()
-                .all(|ch| ch.is_ascii_alphanumeric() || "._@".contains(ch));
-        if ok {
-            Some(a)
-        } else {
-            c.err("abha_address", "must be an ABHA address like name@abdm");
-            None
+        match swagat_validate::AbhaAddress::parse(&a) {
+            Ok(a) => Some(a.as_str().to_owned()),
+            Err(e) => {
+                c.err(
+                    "abha_address",
+                    format!("must be an ABHA address like name@abdm: {e}"),
+                );
+                None
+            }
         }
     });
     if mobile.is_none()

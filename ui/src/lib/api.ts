@@ -9,6 +9,8 @@ export interface ErrorReport {
   field?: string;
   en: string;
   hi: string;
+  /** A stable code for disk and printer failures, e.g. `storage.corrupt`, `print.stopped`. */
+  problem?: string | null;
 }
 
 export interface StaffMember {

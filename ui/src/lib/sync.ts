@@ -23,6 +23,8 @@ export interface SyncView {
   detail: string | null;
   /** Enrolled with `--insecure-http`: an unencrypted http:// server on another machine. */
   insecure: boolean;
+  /** The recovery key's escrow with the state (sealed to the state's key). */
+  recovery_escrow: 'none' | 'not_offered' | 'pending' | 'escrowed';
 }
 
 export interface DeadLetter {

@@ -54,58 +54,6 @@ pub struct ValidShare {
     pub address: Address,
 }
 
-/// Whether `s` is a valid counter id: 1–20 ASCII letters or digits.
-pub fn valid_counter(s: &str) -> bool {
-    (1..=20).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric())
-}
-
-/// Whether `s` is an HFR facility id: `IN` and 10 digits.
-pub fn valid_hfr_id(s: &str) -> bool {
-    s.len() == 12 && s.starts_with("IN") && s[2..].bytes().all(|b| b.is_ascii_digit())
-}
-
-/// Whether `s` is an ABHA address: user part of at least 4 letters, digits, `.` or `_`, not
-/// starting with a digit or `.` nor ending with `.` (or the 14-digit number), then `@domain`.
-pub fn valid_abha_address(s: &str) -> bool {
-    let Some((user, domain)) = s.split_once('@') else {
-        return false;
-    };
-    if domain.is_empty()
-        || domain.len() > 30
-        || !domain
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.')
-    {
-        return false;
-    }
-    if user.len() == 14 && user.bytes().all(|b| b.is_ascii_digit()) {
-        return true;
-    }
-    let ok_chars = user
-        .bytes()
-        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'_');
-    let first_ok = user
-        .bytes()
-        .next()
-        .is_some_and(|b| !(b.is_ascii_digit() || b == b'.'));
-    (4..=64).contains(&user.len()) && ok_chars && first_ok && !user.ends_with('.')
-}
-
-/// The ABHA number as `XX-XXXX-XXXX-XXXX` if `s` holds 14 digits (dashes or spaces allowed).
-pub fn normalize_abha_number(s: &str) -> Option<String> {
-    let digits: String = s.chars().filter(|c| !matches!(c, '-' | ' ')).collect();
-    if digits.len() != 14 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    Some(format!(
-        "{}-{}-{}-{}",
-        &digits[0..2],
-        &digits[2..6],
-        &digits[6..10],
-        &digits[10..14]
-    ))
-}
-
 struct Problems(Vec<FieldError>);
 
 impl Problems {
@@ -114,6 +62,11 @@ impl Problems {
             field: field.to_string(),
             message: message.into(),
         });
+    }
+
+    /// Whether `field` already has a problem (so "is required" is not said twice).
+    fn has(&self, field: &str) -> bool {
+        self.0.iter().any(|e| e.field == field)
     }
 }
 
@@ -223,28 +176,36 @@ pub fn parse_share(
         _ => p.add("intent", format!("must be \"{INTENT}\"")),
     }
     let meta = object(root.get("metaData"), "metaData", &mut p);
-    let hip_id = opt_text(meta, "hipId", "metaData.hipId", 20, &mut p);
-    match &hip_id {
-        Some(h) if valid_hfr_id(h) => {}
-        Some(_) => p.add("metaData.hipId", "must be an HFR id: IN and 10 digits"),
-        None if meta.is_some() => p.add("metaData.hipId", "is required"),
-        None => {}
+    let hip_id = opt_text(meta, "hipId", "metaData.hipId", 20, &mut p).and_then(|h| {
+        let id = swagat_validate::parse_hfr_id(&h);
+        if id.is_err() {
+            p.add("metaData.hipId", "must be an HFR id: IN and 10 digits");
+        }
+        id.ok()
+    });
+    if hip_id.is_none() && meta.is_some() && !p.has("metaData.hipId") {
+        p.add("metaData.hipId", "is required");
     }
-    let counter = opt_text(meta, "context", "metaData.context", 40, &mut p);
-    match &counter {
-        Some(c) if valid_counter(c) => {}
-        Some(_) => p.add(
-            "metaData.context",
-            "the counter id must be 1 to 20 letters or digits",
-        ),
-        None if meta.is_some() => p.add("metaData.context", "is required (the counter id)"),
-        None => {}
+    let counter = opt_text(meta, "context", "metaData.context", 40, &mut p).and_then(|c| {
+        let id = swagat_validate::parse_counter_id(&c);
+        if id.is_err() {
+            p.add(
+                "metaData.context",
+                "the counter id must be 1 to 20 letters or digits",
+            );
+        }
+        id.ok()
+    });
+    if counter.is_none() && meta.is_some() && !p.has("metaData.context") {
+        p.add("metaData.context", "is required (the counter id)");
     }
     let profile = object(root.get("profile"), "profile", &mut p);
     let patient = profile.and_then(|pr| object(pr.get("patient"), "profile.patient", &mut p));
     let f = |k: &str| format!("profile.patient.{k}");
     let abha_number = opt_text(patient, "abhaNumber", &f("abhaNumber"), 20, &mut p).and_then(|n| {
-        let norm = normalize_abha_number(&n);
+        let norm = swagat_validate::AbhaNumber::parse(&n)
+            .ok()
+            .map(|a| a.formatted());
         if norm.is_none() {
             p.add(
                 &f("abhaNumber"),
@@ -254,12 +215,15 @@ pub fn parse_share(
         norm
     });
     let abha_address =
-        opt_text(patient, "abhaAddress", &f("abhaAddress"), 100, &mut p).map(|a| a.to_lowercase());
-    match &abha_address {
-        Some(a) if valid_abha_address(a) => {}
-        Some(_) => p.add(&f("abhaAddress"), "is not an ABHA address (user@domain)"),
-        None if patient.is_some() => p.add(&f("abhaAddress"), "is required"),
-        None => {}
+        opt_text(patient, "abhaAddress", &f("abhaAddress"), 100, &mut p).and_then(|a| {
+            let address = swagat_validate::AbhaAddress::parse(&a);
+            if let Err(e) = &address {
+                p.add(&f("abhaAddress"), format!("is not an ABHA address: {e}"));
+            }
+            address.ok().map(|a| a.as_str().to_owned())
+        });
+    if abha_address.is_none() && patient.is_some() && !p.has(&f("abhaAddress")) {
+        p.add(&f("abhaAddress"), "is required");
     }
     let name = opt_text(patient, "name", &f("name"), 100, &mut p);
     if name.is_none() && patient.is_some() {
@@ -307,8 +271,8 @@ pub fn parse_share(
         pincode = opt_text(addr, "pinCode", &a("pinCode"), 10, &mut p);
     }
     if let Some(pc) = &pincode {
-        if pc.len() != 6 || !pc.bytes().all(|b| b.is_ascii_digit()) {
-            p.add(&a("pincode"), "must be 6 digits");
+        if let Err(e) = swagat_validate::parse_pincode(pc) {
+            p.add(&a("pincode"), e.to_string());
         }
     }
     let address = Address {
@@ -472,15 +436,4 @@ mod tests {
         assert_eq!(truncated[0].field, "body");
     }
 
-    #[test]
-    fn ids() {
-        assert!(valid_hfr_id("IN2810014366"));
-        assert!(!valid_hfr_id("IN281001436"));
-        assert!(valid_counter("REG2") && !valid_counter("") && !valid_counter("A_B"));
-        assert!(valid_abha_address("ram_kumar@abdm") && !valid_abha_address("ram.@abdm"));
-        assert_eq!(
-            normalize_abha_number("91234567890129").as_deref(),
-            Some("91-2345-6789-0129")
-        );
-    }
 }

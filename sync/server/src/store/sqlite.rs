@@ -261,6 +261,17 @@ CREATE TABLE dashboard_sessions (
 CREATE INDEX proj_visit_daily_cover ON proj_visit_daily
     (visit_date, facility_id, registrations, new_visits, follow_ups, cancelled, abha_linked, scan_share);
 "#,
+    // 8: recovery-key escrow (issue 16): each device's recovery key sealed to the state's escrow
+    // public key (kept in server_keys as 'escrow_public'); the private key is never here.
+    r#"
+CREATE TABLE recovery_escrows (
+    device_id TEXT PRIMARY KEY,
+    facility_id TEXT NOT NULL,
+    sealed TEXT NOT NULL,
+    key_check TEXT NOT NULL,
+    escrowed_at_ms BIGINT NOT NULL
+);
+"#,
 ];
 
 /// Migration 3 back-fills the content hash of every change stored before it (rejections keep
