@@ -193,7 +193,10 @@ fn backups_from_settings_disk_space_and_the_recovery_screen() {
         // The file is encrypted: before a login gives the key, nothing can read it to check it.
         let before = invoke(&win, "recovery_status", json!({})).unwrap();
         assert_eq!(before["ok"], true, "{before}");
-        assert_eq!(invoke(&win, "app_status", json!({})).unwrap()["locked"], true);
+        assert_eq!(
+            invoke(&win, "app_status", json!({})).unwrap()["locked"],
+            true
+        );
         // The login that unlocks it runs the check first: the damage is found, the file stays
         // locked (nothing writes to it), and the login says why.
         let err = login(&win, "Admin", "135790").unwrap_err();

@@ -60,7 +60,16 @@ fn an_encrypted_kiosks_recovery_key_is_escrowed_sealed_and_opens_only_with_the_s
     let code = unique_code("ES");
     let fac = run(
         "swagat-server",
-        &["facility", "add", "--db", &state, "--code", &code, "--name", "PHC Bihta"],
+        &[
+            "facility",
+            "add",
+            "--db",
+            &state,
+            "--code",
+            &code,
+            "--name",
+            "PHC Bihta",
+        ],
     );
     let server = Server::start(&state, &[]);
 
@@ -74,15 +83,33 @@ fn an_encrypted_kiosks_recovery_key_is_escrowed_sealed_and_opens_only_with_the_s
     .unwrap();
     let init = admin_out(
         &db,
-        &["init", "--file", facility.to_str().unwrap(), "--admin-name", "Admin", "--admin-secret", ADMIN],
+        &[
+            "init",
+            "--file",
+            facility.to_str().unwrap(),
+            "--admin-name",
+            "Admin",
+            "--admin-secret",
+            ADMIN,
+        ],
         None,
     );
-    assert!(init.status.success(), "{}", String::from_utf8_lossy(&init.stderr));
+    assert!(
+        init.status.success(),
+        "{}",
+        String::from_utf8_lossy(&init.stderr)
+    );
     let init: Value = serde_json::from_slice(&init.stdout).unwrap();
     let rk = init["recovery_key"].as_str().unwrap().to_owned();
     let enrolled = admin(
         &db,
-        &["enroll", "--server", &server.url, "--code", fac["enrollment_code"].as_str().unwrap()],
+        &[
+            "enroll",
+            "--server",
+            &server.url,
+            "--code",
+            fac["enrollment_code"].as_str().unwrap(),
+        ],
     );
     let device = enrolled["device_id"].as_str().unwrap().to_owned();
     admin(&db, &["sync", "--until-idle"]);
@@ -94,7 +121,14 @@ fn an_encrypted_kiosks_recovery_key_is_escrowed_sealed_and_opens_only_with_the_s
     let key_file = dir.path().join("escrow.key");
     let k = run(
         "swagat-server",
-        &["escrow", "keygen", "--db", &state, "--private-key-out", key_file.to_str().unwrap()],
+        &[
+            "escrow",
+            "keygen",
+            "--db",
+            &state,
+            "--private-key-out",
+            key_file.to_str().unwrap(),
+        ],
     );
     assert!(k["public_key"].as_str().unwrap().len() >= 40, "{k}");
     #[cfg(unix)]
@@ -106,11 +140,25 @@ fn an_encrypted_kiosks_recovery_key_is_escrowed_sealed_and_opens_only_with_the_s
     let private = std::fs::read_to_string(&key_file).unwrap();
     // A second key pair is refused (boxes sealed to the first would be lost), and an existing
     // file is never overwritten.
-    let again = server_out(&["escrow", "keygen", "--db", &state, "--private-key-out", key_file.to_str().unwrap()]);
+    let again = server_out(&[
+        "escrow",
+        "keygen",
+        "--db",
+        &state,
+        "--private-key-out",
+        key_file.to_str().unwrap(),
+    ]);
     assert!(!again.status.success());
     assert_eq!(std::fs::read_to_string(&key_file).unwrap(), private);
     let other_file = dir.path().join("second.key");
-    let again = server_out(&["escrow", "keygen", "--db", &state, "--private-key-out", other_file.to_str().unwrap()]);
+    let again = server_out(&[
+        "escrow",
+        "keygen",
+        "--db",
+        &state,
+        "--private-key-out",
+        other_file.to_str().unwrap(),
+    ]);
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("already has an escrow key"));
     assert!(!other_file.exists(), "no orphan private key is left behind");
@@ -118,29 +166,61 @@ fn an_encrypted_kiosks_recovery_key_is_escrowed_sealed_and_opens_only_with_the_s
     // The next sync escrows the key; the server holds only the sealed box.
     admin(&db, &["sync", "--until-idle"]);
     assert_eq!(admin(&db, &["status"])["recovery_escrow"], "escrowed");
-    let list = run("swagat-server", &["escrow", "list", "--db", &state, "--facility", &code]);
+    let list = run(
+        "swagat-server",
+        &["escrow", "list", "--db", &state, "--facility", &code],
+    );
     assert_eq!(list["escrows"][0]["device_id"], device.as_str(), "{list}");
     let server_file = std::fs::read(dir.path().join("state.db")).unwrap();
     let hex = normal(&rk)[2..].to_ascii_lowercase();
     let raw = String::from_utf8_lossy(&server_file).to_ascii_lowercase();
-    assert!(!raw.contains(&hex[..16]), "the server database holds no recovery key");
+    assert!(
+        !raw.contains(&hex[..16]),
+        "the server database holds no recovery key"
+    );
 
     // The private key opens it: the same recovery key init printed.
     let opened = run(
         "swagat-server",
-        &["escrow", "recover", "--db", &state, "--device", &device, "--private-key-file", key_file.to_str().unwrap()],
+        &[
+            "escrow",
+            "recover",
+            "--db",
+            &state,
+            "--device",
+            &device,
+            "--private-key-file",
+            key_file.to_str().unwrap(),
+        ],
     );
-    assert_eq!(normal(opened["recovery_key"].as_str().unwrap()), normal(&rk));
+    assert_eq!(
+        normal(opened["recovery_key"].as_str().unwrap()),
+        normal(&rk)
+    );
 
     // Another state's private key does not.
     let other_state = format!("sqlite:{}", dir.path().join("other.db").display());
     let other_key = dir.path().join("other.key");
     run(
         "swagat-server",
-        &["escrow", "keygen", "--db", &other_state, "--private-key-out", other_key.to_str().unwrap()],
+        &[
+            "escrow",
+            "keygen",
+            "--db",
+            &other_state,
+            "--private-key-out",
+            other_key.to_str().unwrap(),
+        ],
     );
     let wrong = server_out(&[
-        "escrow", "recover", "--db", &state, "--device", &device, "--private-key-file", other_key.to_str().unwrap(),
+        "escrow",
+        "recover",
+        "--db",
+        &state,
+        "--device",
+        &device,
+        "--private-key-file",
+        other_key.to_str().unwrap(),
     ]);
     assert!(!wrong.status.success());
     assert!(String::from_utf8_lossy(&wrong.stderr).contains("does not match"));
@@ -158,7 +238,11 @@ fn an_encrypted_kiosks_recovery_key_is_escrowed_sealed_and_opens_only_with_the_s
     let locked = admin_out(&copy, &["config", "show"], None);
     assert_eq!(locked.status.code(), Some(3));
     let unlocked = admin_out(&copy, &["config", "show"], opened["recovery_key"].as_str());
-    assert!(unlocked.status.success(), "{}", String::from_utf8_lossy(&unlocked.stderr));
+    assert!(
+        unlocked.status.success(),
+        "{}",
+        String::from_utf8_lossy(&unlocked.stderr)
+    );
     let v: Value = serde_json::from_slice(&unlocked.stdout).unwrap();
     assert_eq!(v["configured"], true, "{v}");
 }

@@ -13,7 +13,7 @@
 //! The shell and the admin CLI depend on this crate only: the dialysis types they name are
 //! re-exported here.
 
-use rusqlite::{Connection, OptionalExtension};
+use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use time::Date;
@@ -119,26 +119,16 @@ pub fn promoted(moves: &[Move]) -> Vec<&Move> {
 /// Refuses anyone but a dialysis nurse or an administrator (active accounts), or `swagat-admin`
 /// at the machine.
 pub fn require_nurse(conn: &Connection, actor: &Actor) -> Result<()> {
-    let refused = || {
-        CoreError::auth(
+    use crate::staff::{require_role, Role};
+    require_role(
+        conn,
+        actor,
+        &[Role::DialysisNurse, Role::Admin],
+        (
             "only a dialysis nurse or an administrator may do this",
             "यह केवल डायलिसिस नर्स या व्यवस्थापक कर सकते हैं",
-        )
-    };
-    match actor {
-        Actor::Cli => Ok(()),
-        Actor::System => Err(refused()),
-        Actor::Staff(id) => {
-            let role: Option<String> = conn
-                .prepare_cached("SELECT role FROM staff WHERE id = ?1 AND active = 1")?
-                .query_row([id], |r| r.get(0))
-                .optional()?;
-            match role.as_deref() {
-                Some("dialysis_nurse" | "admin") => Ok(()),
-                _ => Err(refused()),
-            }
-        }
-    }
+        ),
+    )
 }
 
 fn date(field: &str, s: &str) -> Result<Date> {

@@ -144,7 +144,10 @@ impl Kiosk {
             return Ok(());
         }
         let problem = check.problem.unwrap_or(crate::StorageProblem::Corrupt);
-        tracing::error!(?problem, "the encrypted database failed its check at unlock");
+        tracing::error!(
+            ?problem,
+            "the encrypted database failed its check at unlock"
+        );
         if let Ok(mut slot) = self.damage.lock() {
             *slot = Some(check);
         }
@@ -496,14 +499,18 @@ impl Kiosk {
                 d.problem.unwrap_or(crate::StorageProblem::Corrupt),
             ));
         }
+        let mut unlocking = None;
         if self.store.is_locked() {
             let db = self.file()?;
             crate::crypt::throttle_check(name)?;
             match crate::crypt::unlock_staff(db, name, secret)? {
                 Some((key, _)) => {
                     crate::crypt::throttle_clear(name);
+                    unlocking = Some(db);
                     self.check_at_unlock(db, &key)?;
-                    self.store.unlock(&key)?;
+                    if let Err(e) = self.store.unlock(&key) {
+                        return Err(self.damaged_at_unlock(db, e));
+                    }
                     self.after_unlock();
                 }
                 None => {
@@ -512,11 +519,36 @@ impl Kiosk {
                 }
             }
         }
-        let member = self
-            .store
-            .write(|tx| staff::authenticate(tx, name, secret))??;
+        let member = match self.store.write(|tx| staff::authenticate(tx, name, secret)) {
+            Ok(m) => m?,
+            Err(e) => {
+                return Err(match unlocking {
+                    Some(db) => self.damaged_at_unlock(db, e),
+                    None => e,
+                })
+            }
+        };
         self.wrap_at_login(&member, secret);
         Ok(member)
+    }
+
+    /// A storage failure at the login that unlocked the file: `quick_check` passed, yet the
+    /// first reads or writes hit damage it does not look at (a damaged free-list page, say). The
+    /// same recovery screen follows as for a failed check; other errors pass through.
+    fn damaged_at_unlock(&self, db: &Path, e: CoreError) -> CoreError {
+        let Some(problem @ crate::StorageProblem::Corrupt) = e.storage_problem() else {
+            return e;
+        };
+        tracing::error!("the encrypted database failed at the login that unlocked it");
+        if let Ok(mut slot) = self.damage.lock() {
+            *slot = Some(crate::backup::StartupCheck {
+                ok: false,
+                problem: Some(problem),
+                message: Some(problem.msg()),
+                latest_backup: crate::backup::latest_verified(db),
+            });
+        }
+        e
     }
 
     /// Adds a staff account.

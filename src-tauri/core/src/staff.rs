@@ -417,29 +417,44 @@ pub fn find_id(conn: &Connection, name_or_id: &str) -> Result<String> {
         })
 }
 
-/// Refuses anyone but an administrator (or the admin CLI at the machine).
-fn require_admin(conn: &Connection, actor: &Actor) -> Result<()> {
-    let refused = || {
-        CoreError::auth(
-            "only an administrator may manage staff accounts",
-            "केवल व्यवस्थापक कर्मचारी खाते सँभाल सकते हैं",
-        )
-    };
+/// Checks that `actor` may do something only `roles` may: the CLI always may (whoever runs
+/// `swagat-admin` on the kiosk has the machine), the system never may, a staff member when their
+/// account is active and holds one of `roles`. `refused` is what the operator is told otherwise
+/// (English, Hindi). The one role check of the core's use cases.
+pub fn require_role(
+    conn: &Connection,
+    actor: &Actor,
+    roles: &[Role],
+    refused: (&str, &str),
+) -> Result<()> {
+    let no = || CoreError::auth(refused.0, refused.1);
     match actor {
         Actor::Cli => Ok(()),
-        Actor::System => Err(refused()),
+        Actor::System => Err(no()),
         Actor::Staff(id) => {
             let role: Option<String> = conn
                 .prepare_cached("SELECT role FROM staff WHERE id = ?1 AND active = 1")?
                 .query_row([id], |r| r.get(0))
                 .optional()?;
-            if role.as_deref() == Some("admin") {
-                Ok(())
-            } else {
-                Err(refused())
+            match role.as_deref().and_then(Role::from_db) {
+                Some(r) if roles.contains(&r) => Ok(()),
+                _ => Err(no()),
             }
         }
     }
+}
+
+/// Refuses anyone but an administrator (or the admin CLI at the machine).
+fn require_admin(conn: &Connection, actor: &Actor) -> Result<()> {
+    require_role(
+        conn,
+        actor,
+        &[Role::Admin],
+        (
+            "only an administrator may manage staff accounts",
+            "केवल व्यवस्थापक कर्मचारी खाते सँभाल सकते हैं",
+        ),
+    )
 }
 
 fn account(conn: &Connection, id: &str) -> Result<StaffAccount> {

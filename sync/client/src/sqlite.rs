@@ -9,8 +9,8 @@
 //! the one documented in `sync/PROTOCOL.md`.
 
 use crate::store::{
-    Credentials, DeadLetter, KioskStore, OutboxEntry, PendingEnrollment, RecoveryKey,
-    RestoreEvent, RestoreRequest, StoreCounts, StoreError,
+    Credentials, DeadLetter, KioskStore, OutboxEntry, PendingEnrollment, RecoveryKey, RestoreEvent,
+    RestoreRequest, StoreCounts, StoreError,
 };
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde_json::value::RawValue;

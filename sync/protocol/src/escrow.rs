@@ -118,7 +118,10 @@ mod tests {
         assert_eq!(open(&other, &sealed), Err(EscrowError::WontOpen));
         let mut bytes = b64().decode(&sealed).unwrap();
         bytes[40] ^= 1;
-        assert_eq!(open(&private, &b64().encode(bytes)), Err(EscrowError::WontOpen));
+        assert_eq!(
+            open(&private, &b64().encode(bytes)),
+            Err(EscrowError::WontOpen)
+        );
         assert_eq!(open(&private, "not base64!"), Err(EscrowError::WontOpen));
         assert_eq!(seal("short", rk), Err(EscrowError::BadKey));
         let e = RecoveryEscrow {

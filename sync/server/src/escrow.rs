@@ -157,7 +157,10 @@ pub async fn list<S: Store>(
             format!("{SELECT} WHERE f.code = ?1 ORDER BY f.code, e.escrowed_at_ms"),
             vec![Sql::Text(code)],
         ),
-        None => (format!("{SELECT} ORDER BY f.code, e.escrowed_at_ms"), vec![]),
+        None => (
+            format!("{SELECT} ORDER BY f.code, e.escrowed_at_ms"),
+            vec![],
+        ),
     };
     let rows = store.sql_query(sql, params).await?;
     Ok(rows

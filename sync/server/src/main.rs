@@ -463,8 +463,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                 ));
             }
             let store = DbStore::open(&db).await?;
-            let mut facilities: Vec<String> =
-                facilities.iter().map(|f| facility_ref(f)).collect();
+            let mut facilities: Vec<String> = facilities.iter().map(|f| facility_ref(f)).collect();
             facilities.sort();
             facilities.dedup();
             for f in &facilities {
@@ -675,7 +674,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                 facility.as_deref().map(facility_ref),
                 password,
             )
-                .await?;
+            .await?;
             print(serde_json::json!({ "id": u.id, "name": u.name, "role": u.scope.role() }));
         }
         Cmd::User {
@@ -694,10 +693,11 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             print(serde_json::json!({ "name": name, "disabled": true }));
         }
         Cmd::Escrow {
-            cmd: EscrowCmd::Keygen {
-                db,
-                private_key_out,
-            },
+            cmd:
+                EscrowCmd::Keygen {
+                    db,
+                    private_key_out,
+                },
         } => {
             let store = DbStore::open(&db).await?;
             // The file first (refusing to overwrite), so a key pair never exists whose private

@@ -219,18 +219,18 @@ fn check_patient(v: Option<&Value>, today: Date, errors: &mut Vec<FieldError>) -
         }
     };
     // The kiosk's rules (swagat-validate): a request the server accepts must register there.
-    let mobile = c.text("mobile", false, 20).and_then(|m| {
-        match swagat_validate::IndianMobile::parse(&m) {
-            Ok(m) => Some(m.as_str().to_owned()),
-            Err(_) => {
-                c.err(
-                    "mobile",
-                    "must be a 10-digit Indian mobile number starting with 6-9",
-                );
-                None
-            }
-        }
-    });
+    let mobile =
+        c.text("mobile", false, 20)
+            .and_then(|m| match swagat_validate::IndianMobile::parse(&m) {
+                Ok(m) => Some(m.as_str().to_owned()),
+                Err(_) => {
+                    c.err(
+                        "mobile",
+                        "must be a 10-digit Indian mobile number starting with 6-9",
+                    );
+                    None
+                }
+            });
     let abha_number = c.text("abha_number", false, 20).and_then(|a| {
         match swagat_validate::AbhaNumber::parse(&a) {
             Ok(n) => Some(n.formatted()),

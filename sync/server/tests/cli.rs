@@ -23,7 +23,9 @@ fn facility_add_refuses_a_code_no_kiosk_could_use() {
     let db = format!("sqlite:{}", dir.path().join("s.db").display());
     for bad in ["BR-PAT-UPHC07", "A", "UPHC 07", "TOOLONGCODE"] {
         let out = Command::new(env!("CARGO_BIN_EXE_swagat-server"))
-            .args(["facility", "add", "--db", &db, "--code", bad, "--name", "UPHC"])
+            .args([
+                "facility", "add", "--db", &db, "--code", bad, "--name", "UPHC",
+            ])
             .output()
             .unwrap();
         assert!(!out.status.success(), "{bad} was accepted");
@@ -39,7 +41,15 @@ fn facility_add_refuses_a_code_no_kiosk_could_use() {
     ]);
     assert!(!ok);
     let (ok, _) = run(&[
-        "facility", "add", "--db", &db, "--code", "UPHC07", "--name", "U", "--hfr-id",
+        "facility",
+        "add",
+        "--db",
+        &db,
+        "--code",
+        "UPHC07",
+        "--name",
+        "U",
+        "--hfr-id",
         "in2810014366",
     ]);
     assert!(ok);
@@ -70,14 +80,7 @@ fn facility_add_code_stats_and_revoke() {
     assert_eq!(v["enrollment_code"].as_str().unwrap().len(), 14);
     // Duplicate facility code fails (the code was upper-cased when added).
     let (ok, _) = run(&[
-        "facility",
-        "add",
-        "--db",
-        &db,
-        "--code",
-        "RAMPUR",
-        "--name",
-        "x",
+        "facility", "add", "--db", &db, "--code", "RAMPUR", "--name", "x",
     ]);
     assert!(!ok);
     let (ok, v2) = run(&["facility", "code", "--db", &db, "--code", "RAMPUR"]);

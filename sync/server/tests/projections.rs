@@ -744,6 +744,7 @@ fn migration_backfills_from_the_change_log() {
             "kiosk_heartbeats",
             "dashboard_sessions",
             "dashboard_users",
+            "recovery_escrows",
         ] {
             store
                 .sql_exec(format!("DROP TABLE {t}"), vec![])

@@ -45,9 +45,8 @@ impl fmt::Display for FacilityCode {
 /// Checks an HFR facility id, `IN` followed by 10 digits; returns it upper-cased.
 pub fn parse_hfr_id(text: &str) -> Result<String, NumberError> {
     let up = text.trim().to_ascii_uppercase();
-    let ok = up.len() == 12
-        && up.starts_with("IN")
-        && up.bytes().skip(2).all(|b| b.is_ascii_digit());
+    let ok =
+        up.len() == 12 && up.starts_with("IN") && up.bytes().skip(2).all(|b| b.is_ascii_digit());
     if ok {
         Ok(up)
     } else {
@@ -73,18 +72,34 @@ mod tests {
     #[test]
     fn facility_codes() {
         for (input, want) in [("UPHC07", "UPHC07"), (" ptn12 ", "PTN12"), ("AB", "AB")] {
-            assert_eq!(FacilityCode::parse(input).map(FacilityCode::into_string), Ok(want.into()));
+            assert_eq!(
+                FacilityCode::parse(input).map(FacilityCode::into_string),
+                Ok(want.into())
+            );
         }
         // The code of the issue: accepted by the server before, refused by every kiosk.
         for bad in ["BR-PAT-UPHC07", "A", "UPHC0007X", "PHC 07", "पीएचसी", ""] {
-            assert_eq!(FacilityCode::parse(bad), Err(NumberError::FacilityCode), "{bad}");
+            assert_eq!(
+                FacilityCode::parse(bad),
+                Err(NumberError::FacilityCode),
+                "{bad}"
+            );
         }
     }
 
     #[test]
     fn hfr_ids_and_counters() {
-        assert_eq!(parse_hfr_id(" in2810014366 ").as_deref(), Ok("IN2810014366"));
-        for bad in ["IN281001436", "IN28100143666", "XX2810014366", "IN28100143a6", "ININ"] {
+        assert_eq!(
+            parse_hfr_id(" in2810014366 ").as_deref(),
+            Ok("IN2810014366")
+        );
+        for bad in [
+            "IN281001436",
+            "IN28100143666",
+            "XX2810014366",
+            "IN28100143a6",
+            "ININ",
+        ] {
             assert_eq!(parse_hfr_id(bad), Err(NumberError::HfrId), "{bad}");
         }
         assert_eq!(parse_counter_id("OPD1").as_deref(), Ok("OPD1"));

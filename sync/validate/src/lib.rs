@@ -23,6 +23,6 @@ pub mod numbers;
 pub use codes::{parse_counter_id, parse_hfr_id, FacilityCode};
 pub use error::NumberError;
 pub use numbers::abha::{AbhaAddress, AbhaNumber, ABHA_SUFFIXES};
+pub use numbers::luhn;
 pub use numbers::mobile::IndianMobile;
 pub use numbers::pincode::parse_pincode;
-pub use numbers::luhn;

@@ -4,7 +4,7 @@ import { lastSyncText, syncState, type SyncView } from './sync';
 const base: SyncView = {
   enrolled: true, server: 'https://state.example', online: true, syncing: false, pending: 0,
   dead_letters: 0, last_sync_at_ms: null, restores: 0, last_restore_at_ms: null, problem: null, detail: null,
-  insecure: false,
+  insecure: false, recovery_escrow: 'none',
 };
 
 describe('syncState', () => {

@@ -9,7 +9,7 @@
 //! searching its UHID) lands on the kept patient. Both previous states go to `patient_versions`,
 //! the merge is audited, and the state server is sent both patients and every moved visit.
 
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection};
 use serde::Serialize;
 
 use crate::audit::{self, Actor};
@@ -37,27 +37,15 @@ pub struct MergeOutcome {
 
 /// Refuses anyone but an administrator (or the admin CLI at the machine).
 pub fn require_admin(conn: &Connection, actor: &Actor) -> Result<()> {
-    let refused = || {
-        CoreError::auth(
+    crate::staff::require_role(
+        conn,
+        actor,
+        &[crate::staff::Role::Admin],
+        (
             "only an administrator may merge patient records",
             "केवल व्यवस्थापक मरीज़ों के रिकॉर्ड मिला सकते हैं",
-        )
-    };
-    match actor {
-        Actor::Cli => Ok(()),
-        Actor::System => Err(refused()),
-        Actor::Staff(id) => {
-            let role: Option<String> = conn
-                .prepare_cached("SELECT role FROM staff WHERE id = ?1 AND active = 1")?
-                .query_row([id], |r| r.get(0))
-                .optional()?;
-            if role.as_deref() == Some("admin") {
-                Ok(())
-            } else {
-                Err(refused())
-            }
-        }
-    }
+        ),
+    )
 }
 
 /// Moves the duplicate's dialysis record to the kept patient. When both have one, the kept one's

@@ -435,5 +435,4 @@ mod tests {
             parse_share(Some("r"), &FULL.as_bytes()[..FULL.len() / 2], 2026).unwrap_err();
         assert_eq!(truncated[0].field, "body");
     }
-
 }
