@@ -627,28 +627,15 @@ fn patient_for(tx: &Connection, p: &PortalPatient) -> Result<String> {
     }
     // A new patient, as OPD registration creates one (UHID, audit, outbox), without a visit.
     let (facility_code, letter) = opd::register::identity_codes(&settings);
-    let id = uuid::Uuid::now_v7().to_string();
-    let seq = opd::visits::next_counter(tx, "uhid")?;
-    let uhid = opd::uhid::format(&facility_code, &letter, seq);
-    patients::insert(
+    let created = patients::create(
         tx,
-        &id,
-        &uhid,
         &valid,
-        &Actor::System.as_db(),
-        &clock::to_db(now),
-    )?;
-    audit::record(
-        tx,
+        (&facility_code, &letter),
         &Actor::System,
-        "patient.create",
-        "patient",
-        Some(&id),
+        &clock::to_db(now),
         serde_json::json!({ "source": "online_request" }),
     )?;
-    let created = patients::get(tx, &id)?;
-    crate::outbox::queue_patient(tx, &created.id)?;
-    Ok(id)
+    Ok(created.id)
 }
 
 fn serology(field: &str, v: Option<&str>) -> Result<Option<Serology>> {

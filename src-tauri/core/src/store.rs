@@ -117,6 +117,11 @@ fn configure(conn: &Connection) -> Result<()> {
         )));
     }
     conn.pragma_update(None, "synchronous", "FULL")?;
+    // A 32 MiB page cache per connection (SQLite's default is 2 MiB). With SQLCipher every page
+    // read from the OS cache is decrypted and its HMAC checked again, so hot index pages kept
+    // decrypted here are what keeps an encrypted name search near the plaintext one (issue 16's
+    // bench: see ARCHITECTURE.md, "Encryption at rest").
+    conn.pragma_update(None, "cache_size", -32_768)?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.set_prepared_statement_cache_capacity(256);
     register_functions(conn)?;

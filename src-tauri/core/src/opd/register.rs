@@ -167,20 +167,14 @@ pub fn register(conn: &Connection, actor: &Actor, req: &RegisterRequest) -> Resu
                             "इसी नाम, आयु और स्थान का मरीज़ पहले से पंजीकृत है: आगे बढ़ने से पहले जाँचें।",
                         ));
                     }
-                    let id = uuid::Uuid::now_v7().to_string();
-                    let seq = visits::next_counter(conn, "uhid")?;
-                    let uhid = uhid::format(&facility_code, &letter, seq);
-                    patients::insert(conn, &id, &uhid, &valid, &actor.as_db(), &now_db)?;
-                    audit::record(
+                    let created = patients::create(
                         conn,
+                        &valid,
+                        (&facility_code, &letter),
                         actor,
-                        "patient.create",
-                        "patient",
-                        Some(&id),
+                        &now_db,
                         serde_json::json!({}),
                     )?;
-                    let created = patients::get(conn, &id)?;
-                    crate::outbox::queue_patient(conn, &created.id)?;
                     (created, false)
                 }
             }

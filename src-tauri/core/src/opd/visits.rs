@@ -46,22 +46,23 @@ pub struct Visit {
 const COLUMNS: &str = "id, patient_id, department, visit_date, token, visit_type, fee_rupees, \
     waiver_code, waiver_reason, valid_until, status, abha_linked, prints, created_at";
 
+/// One `visits` row selected with [`COLUMNS`], read by column name.
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Visit> {
     Ok(Visit {
-        id: r.get(0)?,
-        patient_id: r.get(1)?,
-        department: r.get(2)?,
-        visit_date: r.get(3)?,
-        token: r.get(4)?,
-        visit_type: r.get(5)?,
-        fee_rupees: r.get(6)?,
-        waiver_code: r.get(7)?,
-        waiver_reason: r.get(8)?,
-        valid_until: r.get(9)?,
-        status: r.get(10)?,
-        abha_linked: r.get(11)?,
-        prints: r.get(12)?,
-        created_at: r.get(13)?,
+        id: r.get("id")?,
+        patient_id: r.get("patient_id")?,
+        department: r.get("department")?,
+        visit_date: r.get("visit_date")?,
+        token: r.get("token")?,
+        visit_type: r.get("visit_type")?,
+        fee_rupees: r.get("fee_rupees")?,
+        waiver_code: r.get("waiver_code")?,
+        waiver_reason: r.get("waiver_reason")?,
+        valid_until: r.get("valid_until")?,
+        status: r.get("status")?,
+        abha_linked: r.get("abha_linked")?,
+        prints: r.get("prints")?,
+        created_at: r.get("created_at")?,
     })
 }
 

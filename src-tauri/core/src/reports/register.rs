@@ -125,19 +125,20 @@ pub(crate) fn load(conn: &Connection, from: Date, to: Date) -> Result<Register> 
          ORDER BY v.visit_date, v.created_at, v.token",
     )?;
     let mut rows = Vec::new();
+    // Read by column name below, never by position.
     let mut q = stmt.query(rusqlite::params![from.to_string(), to.to_string()])?;
     while let Some(r) = q.next()? {
-        let date: String = r.get(1)?;
+        let date: String = r.get("visit_date")?;
         let on = super::parse_date("date", &date).unwrap_or(from);
-        let created_at: String = r.get(2)?;
-        let gender: String = r.get(7)?;
-        let dob: Option<String> = r.get(8)?;
-        let relation: Option<String> = r.get(10)?;
-        let guardian: Option<String> = r.get(11)?;
-        let locality: Option<String> = r.get(12)?;
-        let vtc: Option<String> = r.get(13)?;
-        let status: String = r.get(18)?;
-        let actor: String = r.get(19)?;
+        let created_at: String = r.get("created_at")?;
+        let gender: String = r.get("gender")?;
+        let dob: Option<String> = r.get("dob")?;
+        let relation: Option<String> = r.get("guardian_relation")?;
+        let guardian: Option<String> = r.get("guardian_name")?;
+        let locality: Option<String> = r.get("locality")?;
+        let vtc: Option<String> = r.get("vtc")?;
+        let status: String = r.get("status")?;
+        let actor: String = r.get("created_by")?;
         let place = match (locality, vtc) {
             (Some(l), Some(v)) if !l.eq_ignore_ascii_case(&v) => format!("{l}, {v}"),
             (Some(l), _) => l,
@@ -146,24 +147,24 @@ pub(crate) fn load(conn: &Connection, from: Date, to: Date) -> Result<Register> 
         };
         rows.push(RegisterRow {
             serial: u32::try_from(rows.len() + 1).unwrap_or(u32::MAX),
-            visit_id: r.get(0)?,
+            visit_id: r.get("id")?,
             time: local_time(&created_at, settings.utc_offset_minutes).0,
             date,
-            token: r.get(3)?,
-            uhid: r.get(4)?,
-            name: r.get(5)?,
-            name_hi: r.get(6)?,
-            age_sex: format!("{} / {gender}", age(dob.as_deref(), r.get(9)?, on)),
+            token: r.get("token")?,
+            uhid: r.get("uhid")?,
+            name: r.get("name")?,
+            name_hi: r.get("name_hi")?,
+            age_sex: format!("{} / {gender}", age(dob.as_deref(), r.get("year_of_birth")?, on)),
             guardian: match (relation, guardian) {
                 (Some(rel), Some(g)) => format!("{rel} {g}"),
                 (None, Some(g)) => g,
                 _ => String::new(),
             },
             locality: place,
-            department: r.get(14)?,
-            visit_type: r.get(15)?,
-            fee: r.get(16)?,
-            waiver: r.get(17)?,
+            department: r.get("department")?,
+            visit_type: r.get("visit_type")?,
+            fee: r.get("fee_rupees")?,
+            waiver: r.get("waiver_code")?,
             cancelled: status == "cancelled",
             staff: names.name(&actor),
         });

@@ -1,0 +1,186 @@
+//! What the counter knows about a patient ([`PatientInput`], typed or pre-filled from a QR
+//! code), what is stored ([`Patient`]), and the checked form in between ([`ValidPatient`]).
+//! Plain data: the checks are in `validate`, the rows in `store`.
+
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use serde::{Deserialize, Serialize};
+use swagat_identity::{AadhaarNumber, AbhaAddress, AbhaNumber, BirthDate, Gender, IndianMobile};
+
+use crate::error::{CoreError, Result};
+use crate::opd::names;
+use super::*;
+
+/// A patient's postal address (any part may be missing).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PatientAddress {
+    /// House number / name.
+    pub house: Option<String>,
+    /// Street.
+    pub street: Option<String>,
+    /// Landmark.
+    pub landmark: Option<String>,
+    /// Locality / mohalla.
+    pub locality: Option<String>,
+    /// Village, town or city.
+    pub vtc: Option<String>,
+    /// Post office.
+    pub post_office: Option<String>,
+    /// Sub-district / block.
+    pub sub_district: Option<String>,
+    /// District name.
+    pub district: Option<String>,
+    /// State name.
+    pub state: Option<String>,
+    /// LGD state code.
+    pub state_lgd: Option<u32>,
+    /// LGD district code.
+    pub district_lgd: Option<u32>,
+    /// 6-digit PIN code.
+    pub pincode: Option<String>,
+}
+
+/// Guardian as typed: `"W/O Ramesh Kumar"`, or an object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum GuardianInput {
+    /// `S/O`, `W/O`, `D/O` or `C/O` followed by a name.
+    Text(String),
+    /// Relation and name.
+    Parts {
+        /// `S/O`, `W/O`, `D/O` or `C/O`.
+        relation: String,
+        /// The guardian's name.
+        name: String,
+    },
+}
+
+/// What the counter knows about a patient (the CLI's `--json` and the UI's form).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PatientInput {
+    /// Name in English letters.
+    pub name: String,
+    /// Name in Devanagari, when known.
+    pub name_hi: Option<String>,
+    /// `M`, `F`, `T`, `O` (or MALE/FEMALE...).
+    pub gender: String,
+    /// Date of birth (`DD-MM-YYYY`, `YYYY-MM-DD`, `d/m/yyyy`) or a year.
+    pub dob: Option<String>,
+    /// Age in years, when the date is not known.
+    pub age_years: Option<u32>,
+    /// Extra months of age (infants).
+    pub age_months: Option<u32>,
+    /// Guardian.
+    pub guardian: Option<GuardianInput>,
+    /// Mobile number.
+    pub mobile: Option<String>,
+    /// A full Aadhaar number: validated, then only last 4 + keyed hash are kept.
+    pub aadhaar: Option<String>,
+    /// Aadhaar last 4 digits only (from a Secure QR's reference id).
+    pub aadhaar_last4: Option<String>,
+    /// The keyed hash of an Aadhaar number scanned from an XML QR (64 hex digits).
+    pub aadhaar_hash: Option<String>,
+    /// ABHA number.
+    pub abha_number: Option<String>,
+    /// ABHA address.
+    pub abha_address: Option<String>,
+    /// general, bpl, ration_card, ayushman, senior_citizen...
+    pub category: Option<String>,
+    /// Address.
+    pub address: PatientAddress,
+    /// The patient agreed to Aadhaar being used, after the notice was shown.
+    pub aadhaar_consent: Option<bool>,
+}
+
+/// A patient as stored and shown (never the Aadhaar hash).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Patient {
+    /// UUIDv7.
+    pub id: String,
+    /// Unique health id, e.g. `PTN12-A00017-K`.
+    pub uhid: String,
+    /// Name (English letters).
+    pub name: String,
+    /// Name (Devanagari).
+    pub name_hi: Option<String>,
+    /// M, F, T or O.
+    pub gender: String,
+    /// `YYYY-MM-DD`.
+    pub dob: Option<String>,
+    /// The date was derived from an age.
+    pub dob_approximate: bool,
+    /// Year of birth.
+    pub year_of_birth: Option<i32>,
+    /// `S/O`, `W/O`, `D/O`, `C/O`.
+    pub guardian_relation: Option<String>,
+    /// Guardian's name.
+    pub guardian_name: Option<String>,
+    /// 10-digit mobile.
+    pub mobile: Option<String>,
+    /// Address.
+    pub address: PatientAddress,
+    /// Last 4 Aadhaar digits.
+    pub aadhaar_last4: Option<String>,
+    /// `XX-XXXX-XXXX-XXXX`.
+    pub abha_number: Option<String>,
+    /// ABHA address.
+    pub abha_address: Option<String>,
+    /// Category (fee waivers).
+    pub category: String,
+    /// Consent to Aadhaar use recorded.
+    pub aadhaar_consent: bool,
+    /// The record this one was merged into, if any.
+    pub merged_into: Option<String>,
+    /// Created (RFC 3339).
+    pub created_at: String,
+    /// Last updated (RFC 3339).
+    pub updated_at: String,
+}
+
+impl Patient {
+    /// `XXXX XXXX 1234`, if the last 4 digits are known.
+    pub fn masked_aadhaar(&self) -> Option<String> {
+        self.aadhaar_last4
+            .as_ref()
+            .map(|l| format!("XXXX XXXX {l}"))
+    }
+}
+
+/// Validated fields ready to store.
+#[derive(Debug, Clone, Default)]
+pub struct ValidPatient {
+    pub(crate) name: String,
+    pub(crate) name_hi: Option<String>,
+    pub(crate) gender: String,
+    pub(crate) dob: Option<String>,
+    pub(crate) dob_approximate: bool,
+    pub(crate) year_of_birth: Option<i32>,
+    pub(crate) guardian_relation: Option<String>,
+    pub(crate) guardian_name: Option<String>,
+    pub(crate) mobile: Option<String>,
+    pub(crate) address: PatientAddress,
+    pub(crate) aadhaar_last4: Option<String>,
+    pub(crate) aadhaar_hash: Option<String>,
+    /// Which key made `aadhaar_hash` (None: the current key).
+    pub(crate) aadhaar_key_id: Option<String>,
+    pub(crate) abha_number: Option<String>,
+    pub(crate) abha_address: Option<String>,
+    pub(crate) category: String,
+    pub(crate) aadhaar_consent: bool,
+    /// Non-fatal notes for the operator (e.g. ABHA checksum).
+    pub(crate) warnings: Vec<crate::Msg>,
+}
+
+/// Patient categories known to the fee rules.
+pub const CATEGORIES: &[&str] = &[
+    "general",
+    "bpl",
+    "ration_card",
+    "ayushman",
+    "senior_citizen",
+    "jssk",
+];
+
+/// Version of the Aadhaar consent notice the UI shows (recorded with each consent).
+pub const CONSENT_NOTICE_VERSION: &str = "aadhaar-notice-v1";

@@ -1,0 +1,285 @@
+//! The `patients` table: rows mapped by column name (never by position), insert and update,
+//! the stored Aadhaar hash and its key id, and loading one patient (following merges).
+
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use serde::{Deserialize, Serialize};
+use swagat_identity::{AadhaarNumber, AbhaAddress, AbhaNumber, BirthDate, Gender, IndianMobile};
+
+use crate::error::{CoreError, Result};
+use crate::opd::names;
+use super::*;
+
+/// The columns [`from_row`] reads (in any order: it reads by name).
+pub(super) const COLUMNS: &str = "id, uhid, name, name_hi, gender, dob, dob_approximate, year_of_birth, \
+    guardian_relation, guardian_name, mobile, house, street, landmark, locality, vtc, post_office, \
+    sub_district, district, state, state_lgd, district_lgd, pincode, aadhaar_last4, abha_number, \
+    abha_address, category, aadhaar_consent, merged_into, created_at, updated_at";
+
+/// One `patients` row selected with [`COLUMNS`], read by column name.
+pub(super) fn from_row(r: &Row<'_>) -> rusqlite::Result<Patient> {
+    Ok(Patient {
+        id: r.get("id")?,
+        uhid: r.get("uhid")?,
+        name: r.get("name")?,
+        name_hi: r.get("name_hi")?,
+        gender: r.get("gender")?,
+        dob: r.get("dob")?,
+        dob_approximate: r.get("dob_approximate")?,
+        year_of_birth: r.get("year_of_birth")?,
+        guardian_relation: r.get("guardian_relation")?,
+        guardian_name: r.get("guardian_name")?,
+        mobile: r.get("mobile")?,
+        address: PatientAddress {
+            house: r.get("house")?,
+            street: r.get("street")?,
+            landmark: r.get("landmark")?,
+            locality: r.get("locality")?,
+            vtc: r.get("vtc")?,
+            post_office: r.get("post_office")?,
+            sub_district: r.get("sub_district")?,
+            district: r.get("district")?,
+            state: r.get("state")?,
+            state_lgd: r.get("state_lgd")?,
+            district_lgd: r.get("district_lgd")?,
+            pincode: r.get("pincode")?,
+        },
+        aadhaar_last4: r.get("aadhaar_last4")?,
+        abha_number: r.get("abha_number")?,
+        abha_address: r.get("abha_address")?,
+        category: r.get("category")?,
+        aadhaar_consent: r.get("aadhaar_consent")?,
+        merged_into: r.get("merged_into")?,
+        created_at: r.get("created_at")?,
+        updated_at: r.get("updated_at")?,
+    })
+}
+
+/// Creates a new patient, the one way a kiosk does (OPD registration, an online request, the
+/// demo data aside): a new id, the next UHID of this kiosk (`facility_code`, `letter`), the
+/// row, its `patient.create` audit entry (with `detail`) and its outbox record, in the caller's
+/// transaction.
+pub fn create(
+    conn: &Connection,
+    p: &ValidPatient,
+    (facility_code, letter): (&str, &str),
+    actor: &crate::audit::Actor,
+    now_db: &str,
+    detail: serde_json::Value,
+) -> Result<Patient> {
+    let id = uuid::Uuid::now_v7().to_string();
+    let seq = crate::opd::visits::next_counter(conn, "uhid")?;
+    let uhid = crate::opd::uhid::format(facility_code, letter, seq);
+    insert(conn, &id, &uhid, p, &actor.as_db(), now_db)?;
+    crate::audit::record(conn, actor, "patient.create", "patient", Some(&id), detail)?;
+    crate::outbox::queue_patient(conn, &id)?;
+    get(conn, &id)
+}
+
+/// Stores a new patient with the given id and UHID.
+pub fn insert(
+    conn: &Connection,
+    id: &str,
+    uhid: &str,
+    p: &ValidPatient,
+    actor: &str,
+    now: &str,
+) -> Result<()> {
+    let (aadhaar_last4, aadhaar_hash) = consented_aadhaar(p);
+    conn.prepare_cached(
+        "INSERT INTO patients (id, uhid, name, name_hi, name_key, gender, dob, dob_approximate, \
+         year_of_birth, guardian_relation, guardian_name, mobile, house, street, landmark, locality, \
+         vtc, post_office, sub_district, district, state, state_lgd, district_lgd, pincode, \
+         aadhaar_last4, aadhaar_hash, abha_number, abha_address, category, aadhaar_consent, \
+         consent_notice, created_at, created_by, updated_at, updated_by, aadhaar_key_id, search_key) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, \
+          ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?32, ?33, ?34, ?35)",
+    )?
+    .execute(params![
+        id,
+        uhid,
+        p.name,
+        p.name_hi,
+        names::name_key(&p.name),
+        p.gender,
+        p.dob,
+        p.dob_approximate,
+        p.year_of_birth,
+        p.guardian_relation,
+        p.guardian_name,
+        p.mobile,
+        p.address.house,
+        p.address.street,
+        p.address.landmark,
+        p.address.locality,
+        p.address.vtc,
+        p.address.post_office,
+        p.address.sub_district,
+        p.address.district,
+        p.address.state,
+        p.address.state_lgd,
+        p.address.district_lgd,
+        p.address.pincode,
+        aadhaar_last4,
+        aadhaar_hash,
+        p.abha_number,
+        p.abha_address,
+        p.category,
+        p.aadhaar_consent,
+        p.aadhaar_consent.then_some(CONSENT_NOTICE_VERSION),
+        now,
+        actor,
+        hash_key_id(conn, p)?,
+        names::search_key(&p.name, p.name_hi.as_deref()),
+    ])?;
+    Ok(())
+}
+
+/// The key id to store beside `p`'s Aadhaar hash (none without a hash).
+fn hash_key_id(conn: &Connection, p: &ValidPatient) -> Result<Option<String>> {
+    // No consent, no stored hash (see `consented_aadhaar`), so no key id beside it either.
+    let hash = consented_aadhaar(p).1;
+    Ok(match (hash, &p.aadhaar_key_id) {
+        (None, _) => None,
+        (Some(_), Some(k)) => Some(k.clone()),
+        (Some(_), None) => Some(crate::opd::secrets::current_key_id(conn)?),
+    })
+}
+
+/// The Aadhaar last 4 and keyed hash to store: only with consent recorded as *given*. Consent
+/// refused or simply not recorded keeps nothing of the Aadhaar (matching a returning patient by it
+/// still works for the moment of the registration; storing it does not happen).
+fn consented_aadhaar(p: &ValidPatient) -> (Option<&str>, Option<&str>) {
+    if p.aadhaar_consent {
+        (p.aadhaar_last4.as_deref(), p.aadhaar_hash.as_deref())
+    } else {
+        (None, None)
+    }
+}
+
+/// Whether `p` carries an Aadhaar that will not be kept for want of consent.
+pub fn aadhaar_dropped_for_consent(p: &ValidPatient) -> bool {
+    !p.aadhaar_consent && (p.aadhaar_last4.is_some() || p.aadhaar_hash.is_some())
+}
+
+/// Rewrites the stored fields of patient `id` with `p` (name key and search index follow; the FTS
+/// triggers reindex the names).
+pub fn update(conn: &Connection, id: &str, p: &ValidPatient, actor: &str, now: &str) -> Result<()> {
+    let (aadhaar_last4, aadhaar_hash) = consented_aadhaar(p);
+    conn.prepare_cached(
+        "UPDATE patients SET name = ?2, name_hi = ?3, name_key = ?4, gender = ?5, dob = ?6, \
+         dob_approximate = ?7, year_of_birth = ?8, guardian_relation = ?9, guardian_name = ?10, \
+         mobile = ?11, house = ?12, street = ?13, landmark = ?14, locality = ?15, vtc = ?16, \
+         post_office = ?17, sub_district = ?18, district = ?19, state = ?20, state_lgd = ?21, \
+         district_lgd = ?22, pincode = ?23, aadhaar_last4 = ?24, aadhaar_hash = ?25, \
+         abha_number = ?26, abha_address = ?27, category = ?28, aadhaar_consent = ?29, \
+         consent_notice = CASE WHEN ?29 THEN coalesce(consent_notice, ?30) ELSE NULL END, \
+         updated_at = ?31, updated_by = ?32, aadhaar_key_id = ?33, search_key = ?34 WHERE id = ?1",
+    )?
+    .execute(params![
+        id,
+        p.name,
+        p.name_hi,
+        names::name_key(&p.name),
+        p.gender,
+        p.dob,
+        p.dob_approximate,
+        p.year_of_birth,
+        p.guardian_relation,
+        p.guardian_name,
+        p.mobile,
+        p.address.house,
+        p.address.street,
+        p.address.landmark,
+        p.address.locality,
+        p.address.vtc,
+        p.address.post_office,
+        p.address.sub_district,
+        p.address.district,
+        p.address.state,
+        p.address.state_lgd,
+        p.address.district_lgd,
+        p.address.pincode,
+        aadhaar_last4,
+        aadhaar_hash,
+        p.abha_number,
+        p.abha_address,
+        p.category,
+        p.aadhaar_consent,
+        CONSENT_NOTICE_VERSION,
+        now,
+        actor,
+        hash_key_id(conn, p)?,
+        names::search_key(&p.name, p.name_hi.as_deref()),
+    ])?;
+    Ok(())
+}
+
+/// The id of the key that made patient `id`'s stored Aadhaar hash.
+pub fn stored_aadhaar_key_id(conn: &Connection, id: &str) -> Result<Option<String>> {
+    Ok(conn
+        .prepare_cached("SELECT aadhaar_key_id FROM patients WHERE id = ?1")?
+        .query_row([id], |r| r.get(0))
+        .optional()?
+        .flatten())
+}
+
+/// The stored Aadhaar keyed hash of patient `id` (never shown; used to re-validate an edit).
+pub fn stored_aadhaar_hash(conn: &Connection, id: &str) -> Result<Option<String>> {
+    Ok(conn
+        .prepare_cached("SELECT aadhaar_hash FROM patients WHERE id = ?1")?
+        .query_row([id], |r| r.get(0))
+        .optional()?
+        .flatten())
+}
+
+/// What the counter would type to recreate `p` (the starting point of an edit). `aadhaar_hash`
+/// is the stored keyed hash, so an edit that leaves the Aadhaar alone keeps it.
+pub fn input_of(p: &Patient, aadhaar_hash: Option<String>) -> PatientInput {
+    PatientInput {
+        name: p.name.clone(),
+        name_hi: p.name_hi.clone(),
+        gender: p.gender.clone(),
+        dob: p.dob.clone(),
+        age_years: None,
+        age_months: None,
+        guardian: match (&p.guardian_relation, &p.guardian_name) {
+            (Some(relation), Some(name)) => Some(GuardianInput::Parts {
+                relation: relation.clone(),
+                name: name.clone(),
+            }),
+            _ => None,
+        },
+        mobile: p.mobile.clone(),
+        aadhaar: None,
+        aadhaar_last4: p.aadhaar_last4.clone(),
+        aadhaar_hash: p.aadhaar_last4.as_ref().and(aadhaar_hash),
+        abha_number: p.abha_number.clone(),
+        abha_address: p.abha_address.clone(),
+        category: Some(p.category.clone()),
+        address: p.address.clone(),
+        // Unknown (not refused) when it was never given: an edit must not drop a kept Aadhaar.
+        aadhaar_consent: p.aadhaar_consent.then_some(true),
+    }
+}
+
+/// The patient with id `id`.
+pub fn get(conn: &Connection, id: &str) -> Result<Patient> {
+    conn.prepare_cached(&format!("SELECT {COLUMNS} FROM patients WHERE id = ?1"))?
+        .query_row([id], from_row)
+        .optional()?
+        .ok_or_else(|| CoreError::NotFound {
+            what: format!("patient {id}"),
+        })
+}
+
+/// The record a merged patient now lives in (follows `merged_into`).
+pub fn resolve(conn: &Connection, id: &str) -> Result<Patient> {
+    let mut p = get(conn, id)?;
+    for _ in 0..8 {
+        match p.merged_into.clone() {
+            Some(next) => p = get(conn, &next)?,
+            None => break,
+        }
+    }
+    Ok(p)
+}
