@@ -57,6 +57,22 @@ fn migrations() -> Migrations<'static> {
     Migrations::new(MIGRATIONS.iter().map(|sql| M::up(sql)).collect())
 }
 
+/// Where each column of a select list (`"id, uhid, p.name, …"`) is, by its name (a table prefix
+/// dropped): rows are read by name through this map, built once per list, instead of by
+/// hand-kept positions — and without asking SQLite for every column's name on every row.
+pub(crate) fn column_positions(
+    list: &'static str,
+) -> std::collections::HashMap<&'static str, usize> {
+    list.split(',')
+        .map(|c| {
+            let c = c.trim();
+            c.rsplit('.').next().unwrap_or(c)
+        })
+        .enumerate()
+        .map(|(i, c)| (c, i))
+        .collect()
+}
+
 /// Opens a connection with the kiosk's pragmas, without migrating. An encrypted file is keyed
 /// with the key this process unlocked for it ([`crate::crypt::register`]); without one the
 /// answer is [`CoreError::Locked`]. A new file is created mode 0600 (and a new folder 0700).

@@ -236,7 +236,9 @@ async fn load(name: &str, db: &str, kiosks: usize, per_kiosk: usize, dir: &Path)
         .iter()
         .map(|e| {
             let e = e.clone();
-            tokio::spawn(async move { e.sync_once().await })
+            // Until idle, as a kiosk's background loop does: a 503 from the server's load
+            // shedding (at most 128 requests in flight, issue 16) is retried after its backoff.
+            tokio::spawn(async move { e.until_idle().await })
         })
         .collect();
     let mut errors = 0u64;

@@ -8,7 +8,7 @@ use crate::clock;
 use crate::config::{self, FacilitySettings};
 use crate::error::{CoreError, Msg, Result};
 use crate::opd::patients::{self, Patient, PatientInput};
-use crate::opd::{secrets, uhid, visits};
+use crate::opd::{secrets, visits};
 
 /// Facility code used in UHIDs until the state assigns one.
 pub const DEFAULT_FACILITY_CODE: &str = "SWG";

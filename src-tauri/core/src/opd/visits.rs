@@ -46,23 +46,31 @@ pub struct Visit {
 const COLUMNS: &str = "id, patient_id, department, visit_date, token, visit_type, fee_rupees, \
     waiver_code, waiver_reason, valid_until, status, abha_linked, prints, created_at";
 
+/// Where each of [`COLUMNS`] is.
+static POSITIONS: std::sync::LazyLock<std::collections::HashMap<&'static str, usize>> =
+    std::sync::LazyLock::new(|| crate::store::column_positions(COLUMNS));
+
+fn col(name: &str) -> usize {
+    POSITIONS.get(name).copied().unwrap_or(usize::MAX)
+}
+
 /// One `visits` row selected with [`COLUMNS`], read by column name.
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Visit> {
     Ok(Visit {
-        id: r.get("id")?,
-        patient_id: r.get("patient_id")?,
-        department: r.get("department")?,
-        visit_date: r.get("visit_date")?,
-        token: r.get("token")?,
-        visit_type: r.get("visit_type")?,
-        fee_rupees: r.get("fee_rupees")?,
-        waiver_code: r.get("waiver_code")?,
-        waiver_reason: r.get("waiver_reason")?,
-        valid_until: r.get("valid_until")?,
-        status: r.get("status")?,
-        abha_linked: r.get("abha_linked")?,
-        prints: r.get("prints")?,
-        created_at: r.get("created_at")?,
+        id: r.get(col("id"))?,
+        patient_id: r.get(col("patient_id"))?,
+        department: r.get(col("department"))?,
+        visit_date: r.get(col("visit_date"))?,
+        token: r.get(col("token"))?,
+        visit_type: r.get(col("visit_type"))?,
+        fee_rupees: r.get(col("fee_rupees"))?,
+        waiver_code: r.get(col("waiver_code"))?,
+        waiver_reason: r.get(col("waiver_reason"))?,
+        valid_until: r.get(col("valid_until"))?,
+        status: r.get(col("status"))?,
+        abha_linked: r.get(col("abha_linked"))?,
+        prints: r.get(col("prints"))?,
+        created_at: r.get(col("created_at"))?,
     })
 }
 

@@ -112,33 +112,42 @@ fn age(dob: Option<&str>, year_of_birth: Option<i32>, on: Date) -> String {
     }
 }
 
+/// What the register reads of each visit and its patient (read by name, see [`col`]).
+const REGISTER_COLUMNS: &str = "v.id, v.visit_date, v.created_at, v.token, p.uhid, p.name, \
+    p.name_hi, p.gender, p.dob, p.year_of_birth, p.guardian_relation, p.guardian_name, p.locality, \
+    p.vtc, v.department, v.visit_type, v.fee_rupees, v.waiver_code, v.status, v.created_by";
+
+static POSITIONS: std::sync::LazyLock<std::collections::HashMap<&'static str, usize>> =
+    std::sync::LazyLock::new(|| crate::store::column_positions(REGISTER_COLUMNS));
+
+/// The position of `name` in [`REGISTER_COLUMNS`].
+fn col(name: &str) -> usize {
+    POSITIONS.get(name).copied().unwrap_or(usize::MAX)
+}
+
 /// The register of `from`..=`to`.
 pub(crate) fn load(conn: &Connection, from: Date, to: Date) -> Result<Register> {
     let settings = config::load_settings(conn)?;
     let names = StaffNames::load(conn)?;
-    let mut stmt = conn.prepare_cached(
-        "SELECT v.id, v.visit_date, v.created_at, v.token, p.uhid, p.name, p.name_hi, p.gender, \
-         p.dob, p.year_of_birth, p.guardian_relation, p.guardian_name, p.locality, p.vtc, \
-         v.department, v.visit_type, v.fee_rupees, v.waiver_code, v.status, v.created_by \
-         FROM visits v JOIN patients p ON p.id = v.patient_id \
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {REGISTER_COLUMNS} FROM visits v JOIN patients p ON p.id = v.patient_id \
          WHERE v.visit_date BETWEEN ?1 AND ?2 \
-         ORDER BY v.visit_date, v.created_at, v.token",
-    )?;
+         ORDER BY v.visit_date, v.created_at, v.token"
+    ))?;
     let mut rows = Vec::new();
-    // Read by column name below, never by position.
     let mut q = stmt.query(rusqlite::params![from.to_string(), to.to_string()])?;
     while let Some(r) = q.next()? {
-        let date: String = r.get("visit_date")?;
+        let date: String = r.get(col("visit_date"))?;
         let on = super::parse_date("date", &date).unwrap_or(from);
-        let created_at: String = r.get("created_at")?;
-        let gender: String = r.get("gender")?;
-        let dob: Option<String> = r.get("dob")?;
-        let relation: Option<String> = r.get("guardian_relation")?;
-        let guardian: Option<String> = r.get("guardian_name")?;
-        let locality: Option<String> = r.get("locality")?;
-        let vtc: Option<String> = r.get("vtc")?;
-        let status: String = r.get("status")?;
-        let actor: String = r.get("created_by")?;
+        let created_at: String = r.get(col("created_at"))?;
+        let gender: String = r.get(col("gender"))?;
+        let dob: Option<String> = r.get(col("dob"))?;
+        let relation: Option<String> = r.get(col("guardian_relation"))?;
+        let guardian: Option<String> = r.get(col("guardian_name"))?;
+        let locality: Option<String> = r.get(col("locality"))?;
+        let vtc: Option<String> = r.get(col("vtc"))?;
+        let status: String = r.get(col("status"))?;
+        let actor: String = r.get(col("created_by"))?;
         let place = match (locality, vtc) {
             (Some(l), Some(v)) if !l.eq_ignore_ascii_case(&v) => format!("{l}, {v}"),
             (Some(l), _) => l,
@@ -147,24 +156,27 @@ pub(crate) fn load(conn: &Connection, from: Date, to: Date) -> Result<Register> 
         };
         rows.push(RegisterRow {
             serial: u32::try_from(rows.len() + 1).unwrap_or(u32::MAX),
-            visit_id: r.get("id")?,
+            visit_id: r.get(col("id"))?,
             time: local_time(&created_at, settings.utc_offset_minutes).0,
             date,
-            token: r.get("token")?,
-            uhid: r.get("uhid")?,
-            name: r.get("name")?,
-            name_hi: r.get("name_hi")?,
-            age_sex: format!("{} / {gender}", age(dob.as_deref(), r.get("year_of_birth")?, on)),
+            token: r.get(col("token"))?,
+            uhid: r.get(col("uhid"))?,
+            name: r.get(col("name"))?,
+            name_hi: r.get(col("name_hi"))?,
+            age_sex: format!(
+                "{} / {gender}",
+                age(dob.as_deref(), r.get(col("year_of_birth"))?, on)
+            ),
             guardian: match (relation, guardian) {
                 (Some(rel), Some(g)) => format!("{rel} {g}"),
                 (None, Some(g)) => g,
                 _ => String::new(),
             },
             locality: place,
-            department: r.get("department")?,
-            visit_type: r.get("visit_type")?,
-            fee: r.get("fee_rupees")?,
-            waiver: r.get("waiver_code")?,
+            department: r.get(col("department"))?,
+            visit_type: r.get(col("visit_type"))?,
+            fee: r.get(col("fee_rupees"))?,
+            waiver: r.get(col("waiver_code"))?,
             cancelled: status == "cancelled",
             staff: names.name(&actor),
         });

@@ -2,13 +2,7 @@
 //! code), what is stored ([`Patient`]), and the checked form in between ([`ValidPatient`]).
 //! Plain data: the checks are in `validate`, the rows in `store`.
 
-use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
-use swagat_identity::{AadhaarNumber, AbhaAddress, AbhaNumber, BirthDate, Gender, IndianMobile};
-
-use crate::error::{CoreError, Result};
-use crate::opd::names;
-use super::*;
 
 /// A patient's postal address (any part may be missing).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -2,14 +2,14 @@
 //! counter's search (UHID, mobile, ABHA number and address, Aadhaar, and names through FTS5
 //! prefix search over the spelling, a phonetic key and the Devanagari form).
 
-use rusqlite::{params, Connection, OptionalExtension, Row};
-use serde::{Deserialize, Serialize};
-use swagat_identity::{AadhaarNumber, AbhaAddress, AbhaNumber, BirthDate, Gender, IndianMobile};
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::Serialize;
+use swagat_identity::{AadhaarNumber, AbhaAddress, AbhaNumber, IndianMobile};
 
-use crate::error::{CoreError, Result};
-use crate::opd::names;
-use super::*;
 use super::store::{from_row, COLUMNS};
+use super::*;
+use crate::error::Result;
+use crate::opd::names;
 
 /// Patients with this (normalised) mobile number, newest first.
 pub fn by_mobile(conn: &Connection, mobile: &str, limit: u32) -> Result<Vec<Patient>> {

@@ -2,55 +2,64 @@
 //! the stored Aadhaar hash and its key id, and loading one patient (following merges).
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
-use serde::{Deserialize, Serialize};
-use swagat_identity::{AadhaarNumber, AbhaAddress, AbhaNumber, BirthDate, Gender, IndianMobile};
 
+use super::*;
 use crate::error::{CoreError, Result};
 use crate::opd::names;
-use super::*;
 
 /// The columns [`from_row`] reads (in any order: it reads by name).
-pub(super) const COLUMNS: &str = "id, uhid, name, name_hi, gender, dob, dob_approximate, year_of_birth, \
+pub(super) const COLUMNS: &str =
+    "id, uhid, name, name_hi, gender, dob, dob_approximate, year_of_birth, \
     guardian_relation, guardian_name, mobile, house, street, landmark, locality, vtc, post_office, \
     sub_district, district, state, state_lgd, district_lgd, pincode, aadhaar_last4, abha_number, \
     abha_address, category, aadhaar_consent, merged_into, created_at, updated_at";
 
+/// Where each of [`COLUMNS`] is.
+static POSITIONS: std::sync::LazyLock<std::collections::HashMap<&'static str, usize>> =
+    std::sync::LazyLock::new(|| crate::store::column_positions(COLUMNS));
+
+/// The position of `name` in [`COLUMNS`] (an unknown name reads as a missing column: an error,
+/// never a panic).
+fn col(name: &str) -> usize {
+    POSITIONS.get(name).copied().unwrap_or(usize::MAX)
+}
+
 /// One `patients` row selected with [`COLUMNS`], read by column name.
 pub(super) fn from_row(r: &Row<'_>) -> rusqlite::Result<Patient> {
     Ok(Patient {
-        id: r.get("id")?,
-        uhid: r.get("uhid")?,
-        name: r.get("name")?,
-        name_hi: r.get("name_hi")?,
-        gender: r.get("gender")?,
-        dob: r.get("dob")?,
-        dob_approximate: r.get("dob_approximate")?,
-        year_of_birth: r.get("year_of_birth")?,
-        guardian_relation: r.get("guardian_relation")?,
-        guardian_name: r.get("guardian_name")?,
-        mobile: r.get("mobile")?,
+        id: r.get(col("id"))?,
+        uhid: r.get(col("uhid"))?,
+        name: r.get(col("name"))?,
+        name_hi: r.get(col("name_hi"))?,
+        gender: r.get(col("gender"))?,
+        dob: r.get(col("dob"))?,
+        dob_approximate: r.get(col("dob_approximate"))?,
+        year_of_birth: r.get(col("year_of_birth"))?,
+        guardian_relation: r.get(col("guardian_relation"))?,
+        guardian_name: r.get(col("guardian_name"))?,
+        mobile: r.get(col("mobile"))?,
         address: PatientAddress {
-            house: r.get("house")?,
-            street: r.get("street")?,
-            landmark: r.get("landmark")?,
-            locality: r.get("locality")?,
-            vtc: r.get("vtc")?,
-            post_office: r.get("post_office")?,
-            sub_district: r.get("sub_district")?,
-            district: r.get("district")?,
-            state: r.get("state")?,
-            state_lgd: r.get("state_lgd")?,
-            district_lgd: r.get("district_lgd")?,
-            pincode: r.get("pincode")?,
+            house: r.get(col("house"))?,
+            street: r.get(col("street"))?,
+            landmark: r.get(col("landmark"))?,
+            locality: r.get(col("locality"))?,
+            vtc: r.get(col("vtc"))?,
+            post_office: r.get(col("post_office"))?,
+            sub_district: r.get(col("sub_district"))?,
+            district: r.get(col("district"))?,
+            state: r.get(col("state"))?,
+            state_lgd: r.get(col("state_lgd"))?,
+            district_lgd: r.get(col("district_lgd"))?,
+            pincode: r.get(col("pincode"))?,
         },
-        aadhaar_last4: r.get("aadhaar_last4")?,
-        abha_number: r.get("abha_number")?,
-        abha_address: r.get("abha_address")?,
-        category: r.get("category")?,
-        aadhaar_consent: r.get("aadhaar_consent")?,
-        merged_into: r.get("merged_into")?,
-        created_at: r.get("created_at")?,
-        updated_at: r.get("updated_at")?,
+        aadhaar_last4: r.get(col("aadhaar_last4"))?,
+        abha_number: r.get(col("abha_number"))?,
+        abha_address: r.get(col("abha_address"))?,
+        category: r.get(col("category"))?,
+        aadhaar_consent: r.get(col("aadhaar_consent"))?,
+        merged_into: r.get(col("merged_into"))?,
+        created_at: r.get(col("created_at"))?,
+        updated_at: r.get(col("updated_at"))?,
     })
 }
 

@@ -2,13 +2,11 @@
 //! `swagat-validate`'s number types; a full Aadhaar number is reduced here to its last four
 //! digits and a keyed hash, the only forms ever stored.
 
-use rusqlite::{params, Connection, OptionalExtension, Row};
-use serde::{Deserialize, Serialize};
 use swagat_identity::{AadhaarNumber, AbhaAddress, AbhaNumber, BirthDate, Gender, IndianMobile};
 
+use super::*;
 use crate::error::{CoreError, Result};
 use crate::opd::names;
-use super::*;
 
 fn text(field: &str, v: Option<&str>, max: usize) -> Result<Option<String>> {
     let Some(t) = v.map(str::trim).filter(|t| !t.is_empty() && *t != "null") else {
