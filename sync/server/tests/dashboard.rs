@@ -914,6 +914,39 @@ async fn heartbeat(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    // The device's own heartbeat with a malformed escrow box is refused (400), and nothing of it
+    // is stored.
+    let bad = swagat_sync_protocol::Heartbeat {
+        recovery_escrow: Some(swagat_sync_protocol::RecoveryEscrow {
+            sealed: "not base64!".into(),
+            key_check: "x'; --".into(),
+        }),
+        ..Default::default()
+    };
+    let r = http()
+        .post(format!("{}/v1/heartbeat", srv.url))
+        .header(
+            swagat_sync_protocol::PROTOCOL_HEADER,
+            swagat_sync_protocol::PROTOCOL_VERSION,
+        )
+        .header(
+            "authorization",
+            format!("Bearer {}.{}", creds.device_id, creds.secret),
+        )
+        .body(swagat_sync_protocol::encode(&bad).unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let held = srv
+        .store
+        .sql_query(
+            "SELECT count(*) FROM recovery_escrows WHERE device_id = ?1".into(),
+            vec![Sql::Uuid(creds.device_id)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(held[0][0].int(), 0);
     srv.stop().await;
 }
 
