@@ -130,6 +130,30 @@ export class ScanDetector {
     this.recentTarget = null;
   }
 
+  /** Ends a scan: swallows its Enter, puts the field it was typed into back as it was
+   * (`value`), forgets the burst and hands the text on with its typical key gap. */
+  private scanned(
+    ev: KeyLike,
+    text: string,
+    field: HTMLInputElement | HTMLTextAreaElement | null,
+    value: string,
+    gaps: number[],
+  ): boolean {
+    this.swallow(ev);
+    this.held = '';
+    this.swallowing = false;
+    if (field) {
+      field.value = value;
+      field.dispatchEvent(new Event('input', { bubbles: true }));
+    }
+    const typical = this.median(gaps);
+    this.reset();
+    this.forgetRecent();
+    this.last = -Infinity;
+    this.onScan(text, typical);
+    return true;
+  }
+
   /** Feed every keydown (capture phase). Returns true when the event was swallowed as a scan's. */
   handle(ev: KeyLike): boolean {
     if (NEUTRAL.has(ev.key)) return this.swallowing;
@@ -158,36 +182,12 @@ export class ScanDetector {
       // as nothing. The held keys are the scan's; they are not given back.
       const whole = this.recent;
       if (looksLikeQr(whole) && this.buf.length > 0 && whole.endsWith(this.buf)) {
-        this.swallow(ev);
-        this.held = '';
-        this.swallowing = false;
-        this.reset();
-        if (this.recentField) {
-          this.recentField.value = this.recentValue;
-          this.recentField.dispatchEvent(new Event('input', { bubbles: true }));
-        }
-        const typical = this.median(this.recentGaps);
-        this.forgetRecent();
-        this.last = -Infinity;
-        this.onScan(whole.trim(), typical);
-        return true;
+        return this.scanned(ev, whole.trim(), this.recentField, this.recentValue, this.recentGaps);
       }
       const text = this.buf;
       const fast = gap <= this.maxGap;
       if (text.length >= this.minLength && fast) {
-        this.swallow(ev);
-        this.held = '';
-        this.swallowing = false;
-        if (this.field) {
-          this.field.value = this.fieldValue;
-          this.field.dispatchEvent(new Event('input', { bubbles: true }));
-        }
-        const typical = this.median(this.gaps);
-        this.reset();
-        this.forgetRecent();
-        this.last = -Infinity;
-        this.onScan(text, typical);
-        return true;
+        return this.scanned(ev, text, this.field, this.fieldValue, this.gaps);
       }
       // Not a scan by its speed: the held keys go back first, so Enter's own handler sees the
       // whole text…
@@ -196,16 +196,7 @@ export class ScanDetector {
       // …unless what was typed is a QR payload, at whatever speed it came.
       const slow = this.recent;
       if (looksLikeQr(slow)) {
-        this.swallow(ev);
-        if (this.recentField) {
-          this.recentField.value = this.recentValue;
-          this.recentField.dispatchEvent(new Event('input', { bubbles: true }));
-        }
-        const typical = this.median(this.recentGaps);
-        this.forgetRecent();
-        this.last = -Infinity;
-        this.onScan(slow.trim(), typical);
-        return true;
+        return this.scanned(ev, slow.trim(), this.recentField, this.recentValue, this.recentGaps);
       }
       this.forgetRecent();
       return false;
