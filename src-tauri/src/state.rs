@@ -203,10 +203,7 @@ impl AppState {
     /// command then answers with the recovery screen's message).
     pub fn kiosk(&self) -> Result<&Kiosk, ErrorReport> {
         let kiosk = self.kiosk.as_ref().map_err(Clone::clone)?;
-        if let Some(found) = kiosk.damage() {
-            let problem = found
-                .problem
-                .unwrap_or(swagat_core::StorageProblem::Corrupt);
+        if let Some(problem) = kiosk.damage_problem() {
             return Err(ErrorReport::from(&CoreError::storage(problem)));
         }
         Ok(kiosk)

@@ -160,6 +160,16 @@ impl Kiosk {
         self.damage.lock().ok().and_then(|d| d.clone())
     }
 
+    /// The problem the check at unlock found, if any (what every command answers with then):
+    /// [`Kiosk::damage`] without cloning the recovery screen's facts.
+    pub fn damage_problem(&self) -> Option<crate::StorageProblem> {
+        self.damage
+            .lock()
+            .ok()?
+            .as_ref()
+            .map(|d| d.problem.unwrap_or(crate::StorageProblem::Corrupt))
+    }
+
     /// Whether the database is encrypted and not unlocked yet.
     pub fn is_locked(&self) -> bool {
         self.store.is_locked()
@@ -494,10 +504,8 @@ impl Kiosk {
     /// unknown name costs the same derivation as a wrong secret; wrong secrets before the unlock
     /// are throttled in memory, since the database that counts them cannot be read yet).
     pub fn login(&self, name: &str, secret: &str) -> Result<StaffMember> {
-        if let Some(d) = self.damage() {
-            return Err(CoreError::storage(
-                d.problem.unwrap_or(crate::StorageProblem::Corrupt),
-            ));
+        if let Some(problem) = self.damage_problem() {
+            return Err(CoreError::storage(problem));
         }
         let mut unlocking = None;
         if self.store.is_locked() {

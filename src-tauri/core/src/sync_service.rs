@@ -106,19 +106,7 @@ pub struct SyncView {
 }
 
 /// Where the recovery key's escrow with the state stands (see [`SyncView::recovery_escrow`]).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum EscrowState {
-    /// Not enrolled, or the database is not encrypted: nothing to escrow.
-    #[default]
-    None,
-    /// The server has no escrow key (an older server, or no `escrow keygen` yet).
-    NotOffered,
-    /// The box goes with the next sync.
-    Pending,
-    /// The server holds this database's recovery key, sealed.
-    Escrowed,
-}
+pub use swagat_sync_client::heartbeat::EscrowState;
 
 /// Builds the strip's view from the engine's live status (over the service's own store).
 type ViewFn = Box<dyn Fn(&SyncStatus) -> Result<SyncView> + Send + Sync>;
@@ -242,14 +230,7 @@ pub fn view<S: KioskStore>(store: &S, engine: Option<&SyncStatus>) -> Result<Syn
     };
     let counts = store.counts().map_err(err)?;
     let creds = store.load_credentials().map_err(err)?;
-    let recovery_escrow = match (&creds, store.recovery_key()) {
-        (Some(c), Some(key)) => match (&c.escrow_public_key, &c.escrowed_key_check) {
-            (None, _) => EscrowState::NotOffered,
-            (Some(_), Some(held)) if *held == key.key_check => EscrowState::Escrowed,
-            (Some(_), _) => EscrowState::Pending,
-        },
-        _ => EscrowState::None,
-    };
+    let recovery_escrow = swagat_sync_client::heartbeat::escrow_state(store);
     let mut v = SyncView {
         recovery_escrow,
         enrolled: creds.is_some(),

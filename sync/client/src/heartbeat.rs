@@ -15,7 +15,7 @@
 
 use crate::engine::{EngineConfig, SyncErrorKind};
 use crate::http::ServerClient;
-use crate::store::KioskStore;
+use crate::store::{Credentials, KioskStore, RecoveryKey};
 use std::path::PathBuf;
 use std::sync::Arc;
 use swagat_sync_protocol::{escrow, Heartbeat, HeartbeatAck, RecoveryEscrow};
@@ -72,15 +72,48 @@ pub fn report<S: KioskStore>(
     })
 }
 
-/// The sealed recovery key to send, when the kiosk has one, the server named an escrow public
-/// key, and the server does not hold this key yet.
+/// Where the recovery key's escrow with the state stands (the kiosk's status and Settings show
+/// it; the heartbeat sends the box while it is [`EscrowState::Pending`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EscrowState {
+    /// Not enrolled, or the database is not encrypted: nothing to escrow.
+    #[default]
+    None,
+    /// The server has no escrow key (an older server, or no `escrow keygen` yet).
+    NotOffered,
+    /// The box goes with the next sync.
+    Pending,
+    /// The server holds this database's recovery key, sealed.
+    Escrowed,
+}
+
+/// The escrow state of `creds` for `key`.
+fn state_of(creds: Option<&Credentials>, key: Option<&RecoveryKey>) -> EscrowState {
+    match (creds, key) {
+        (Some(c), Some(key)) => match (&c.escrow_public_key, &c.escrowed_key_check) {
+            (None, _) => EscrowState::NotOffered,
+            (Some(_), Some(held)) if *held == key.key_check => EscrowState::Escrowed,
+            (Some(_), _) => EscrowState::Pending,
+        },
+        _ => EscrowState::None,
+    }
+}
+
+/// Where the escrow of this kiosk's recovery key stands, from its store.
+pub fn escrow_state<S: KioskStore>(store: &S) -> EscrowState {
+    let creds = store.load_credentials().ok().flatten();
+    state_of(creds.as_ref(), store.recovery_key().as_ref())
+}
+
+/// The sealed recovery key to send, while the escrow is [`EscrowState::Pending`].
 fn escrow_due<S: KioskStore>(store: &S) -> Option<RecoveryEscrow> {
     let creds = store.load_credentials().ok().flatten()?;
-    let public = creds.escrow_public_key.as_deref()?;
     let key = store.recovery_key()?;
-    if creds.escrowed_key_check.as_deref() == Some(key.key_check.as_str()) {
+    if state_of(Some(&creds), Some(&key)) != EscrowState::Pending {
         return None;
     }
+    let public = creds.escrow_public_key.as_deref()?;
     match escrow::seal(public, &key.text) {
         Ok(sealed) => Some(RecoveryEscrow {
             sealed,
@@ -111,7 +144,8 @@ fn record_escrow<S: KioskStore>(store: &S, ack: &HeartbeatAck) -> bool {
         debug!(error = %e, "the escrow state was not saved");
         return false;
     }
-    learned && escrow_due(store).is_some()
+    // Checked, not sealed: the next heartbeat seals it.
+    learned && escrow_state(store) == EscrowState::Pending
 }
 
 /// Sends the report; failures are only logged.
