@@ -65,6 +65,14 @@ impl ErrorCode {
         )
     }
 
+    /// The code of a wire string (`None` for a string no version of the protocol sent).
+    pub fn parse(s: &str) -> Option<ErrorCode> {
+        use serde::de::IntoDeserializer;
+        let d: serde::de::value::StrDeserializer<'_, serde::de::value::Error> =
+            s.into_deserializer();
+        ErrorCode::deserialize(d).ok()
+    }
+
     /// The code as its wire string.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -133,5 +141,26 @@ mod tests {
             let s = serde_json::to_string(&c).unwrap();
             assert_eq!(s, format!("\"{}\"", c.as_str()));
         }
+    }
+}
+
+#[cfg(test)]
+mod parse_tests {
+    use super::ErrorCode;
+
+    #[test]
+    fn every_wire_string_parses_back() {
+        for code in [
+            ErrorCode::BadRequest,
+            ErrorCode::SequenceGap,
+            ErrorCode::NotOwner,
+            ErrorCode::DeviceCloned,
+            ErrorCode::ClockAhead,
+            ErrorCode::Internal,
+        ] {
+            assert_eq!(ErrorCode::parse(code.as_str()), Some(code));
+        }
+        assert_eq!(ErrorCode::parse("no_such_code"), None);
+        assert_eq!(ErrorCode::parse("BadRequest"), None);
     }
 }

@@ -17,7 +17,9 @@
 //! Scan-and-share: whether a visit came by ABHA scan-and-share is decided in exactly one place,
 //! [`came_by_scan_share`], from the marker the kiosk puts on the visit it registers from a share.
 
-use serde_json::Value;
+use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use swagat_sync_protocol::{kinds, Envelope};
 use uuid::Uuid;
@@ -131,20 +133,192 @@ impl Row {
 /// THE single place deciding whether a visit came by ABHA scan-and-share: the kiosk marks a
 /// visit it registered from a shared profile with `"via": "scan_share"` and the share's id in
 /// `share_id` (sync/PROTOCOL.md, "The scan-and-share marker"). Either suffices.
-pub fn came_by_scan_share(visit: &Value) -> bool {
-    visit.get("via").and_then(Value::as_str) == Some("scan_share")
+fn came_by_scan_share(visit: &Fields<'_>) -> bool {
+    visit.via.as_ref().and_then(Scalar::as_str) == Some("scan_share")
         || visit
-            .get("share_id")
-            .and_then(Value::as_str)
+            .share_id
+            .as_ref()
+            .and_then(Scalar::as_str)
             .is_some_and(|s| !s.is_empty())
 }
 
-fn text(v: &Value, key: &str) -> Option<String> {
-    match v.get(key)? {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
+/// One payload field as the projections read it. Reading is lenient, as a change log of many
+/// kiosk versions needs: a field of an unexpected type is simply absent, never an error.
+#[derive(Debug, Clone, PartialEq)]
+enum Scalar<'a> {
+    Text(Cow<'a, str>),
+    Int(i64),
+    /// An integer above `i64::MAX` (kept only to be written back as text).
+    Big(u64),
+    Float(f64),
+    Bool(bool),
+    /// `null`, an array or an object.
+    Other,
+}
+
+impl Scalar<'_> {
+    /// A string, or a number written as text (tokens are numbers on old kiosks).
+    fn text(&self) -> Option<String> {
+        match self {
+            Scalar::Text(s) => Some(s.to_string()),
+            Scalar::Int(n) => Some(n.to_string()),
+            Scalar::Big(n) => Some(n.to_string()),
+            Scalar::Float(f) => serde_json::Number::from_f64(*f).map(|n| n.to_string()),
+            Scalar::Bool(_) | Scalar::Other => None,
+        }
     }
+    fn as_str(&self) -> Option<&str> {
+        match self {
+            Scalar::Text(s) => Some(s),
+            _ => None,
+        }
+    }
+    fn as_i64(&self) -> Option<i64> {
+        match self {
+            Scalar::Int(n) => Some(*n),
+            _ => None,
+        }
+    }
+    fn as_bool(&self) -> Option<bool> {
+        match self {
+            Scalar::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Scalar<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = Scalar<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Self::Value, E> {
+                Ok(Scalar::Text(Cow::Borrowed(s)))
+            }
+            fn visit_str<E>(self, s: &str) -> Result<Self::Value, E> {
+                Ok(Scalar::Text(Cow::Owned(s.to_owned())))
+            }
+            fn visit_string<E>(self, s: String) -> Result<Self::Value, E> {
+                Ok(Scalar::Text(Cow::Owned(s)))
+            }
+            fn visit_i64<E>(self, n: i64) -> Result<Self::Value, E> {
+                Ok(Scalar::Int(n))
+            }
+            fn visit_u64<E>(self, n: u64) -> Result<Self::Value, E> {
+                Ok(i64::try_from(n).map_or(Scalar::Big(n), Scalar::Int))
+            }
+            fn visit_f64<E>(self, f: f64) -> Result<Self::Value, E> {
+                Ok(Scalar::Float(f))
+            }
+            fn visit_bool<E>(self, b: bool) -> Result<Self::Value, E> {
+                Ok(Scalar::Bool(b))
+            }
+            fn visit_unit<E>(self) -> Result<Self::Value, E> {
+                Ok(Scalar::Other)
+            }
+            fn visit_none<E>(self) -> Result<Self::Value, E> {
+                Ok(Scalar::Other)
+            }
+            fn visit_some<D: serde::Deserializer<'de>>(
+                self,
+                d: D,
+            ) -> Result<Self::Value, D::Error> {
+                d.deserialize_any(V(std::marker::PhantomData))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Scalar::Other)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Scalar::Other)
+            }
+        }
+        d.deserialize_any(V(std::marker::PhantomData))
+    }
+}
+
+/// The payload fields any projected kind reads, borrowed from the envelope's JSON (every other
+/// field is skipped unread: a typed read of a few fields, not a `Value` tree of all of them,
+/// because ingest projects every record it accepts).
+#[derive(Debug, Default, Deserialize)]
+struct Fields<'a> {
+    // patient
+    #[serde(borrow)]
+    uhid: Option<Scalar<'a>>,
+    #[serde(borrow)]
+    name: Option<Scalar<'a>>,
+    #[serde(borrow)]
+    name_hi: Option<Scalar<'a>>,
+    #[serde(borrow)]
+    gender: Option<Scalar<'a>>,
+    #[serde(borrow)]
+    dob: Option<Scalar<'a>>,
+    #[serde(borrow)]
+    year_of_birth: Option<Scalar<'a>>,
+    #[serde(borrow)]
+    merged_into: Option<Scalar<'a>>,
+    // visit
+    #[serde(borrow)]
+    patient_id: Option<Scalar<'a>>,
+    #[serde(borrow)]
+    visit_date: Option<Scalar<'a>>,
+    #[serde(borrow)]
+    department: Option<Scalar<'a>>,
+    #[serde(borrow)]
+    room: Option<Scalar<'a>>,
+    #[serde(borrow)]
+    token: Option<Scalar<'a>>,
+    #[serde(borrow)]
+    visit_type: Option<Scalar<'a>>,
+    #[serde(borrow)]
+    fee_rupees: Option<Scalar<'a>>,
+    #[serde(borrow)]
+    waiver_code: Option<Scalar<'a>>,
+    #[serde(borrow)]
+    valid_until: Option<Scalar<'a>>,
+    #[serde(borrow)]
+    created_at: Option<Scalar<'a>>,
+    #[serde(borrow)]
+    status: Option<Scalar<'a>>,
+    #[serde(borrow)]
+    abha_linked: Option<Scalar<'a>>,
+    #[serde(borrow)]
+    via: Option<Scalar<'a>>,
+    #[serde(borrow)]
+    share_id: Option<Scalar<'a>>,
+    // dialysis machine and booking
+    #[serde(borrow)]
+    id: Option<Scalar<'a>>,
+    #[serde(borrow)]
+    pool: Option<Scalar<'a>>,
+    #[serde(borrow)]
+    active: Option<Scalar<'a>>,
+    #[serde(borrow)]
+    date: Option<Scalar<'a>>,
+    #[serde(borrow)]
+    shift: Option<Scalar<'a>>,
+    #[serde(borrow)]
+    machine_id: Option<Scalar<'a>>,
+}
+
+impl<'a> Fields<'a> {
+    /// The fields of `payload`; `None` for text that is not JSON. A JSON value other than an
+    /// object has none of the fields.
+    fn read(payload: &'a str) -> Option<Fields<'a>> {
+        if !payload.trim_start().starts_with('{') {
+            serde_json::from_str::<IgnoredAny>(payload).ok()?;
+            return Some(Fields::default());
+        }
+        serde_json::from_str(payload).ok()
+    }
+}
+
+fn text(f: &Option<Scalar<'_>>) -> Option<String> {
+    f.as_ref().and_then(Scalar::text)
 }
 
 fn is_date(s: &str) -> bool {
@@ -157,8 +331,8 @@ fn is_date(s: &str) -> bool {
             .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
 }
 
-fn date(v: &Value, key: &str) -> Option<String> {
-    text(v, key).filter(|s| is_date(s))
+fn date(f: &Option<Scalar<'_>>) -> Option<String> {
+    text(f).filter(|s| is_date(s))
 }
 
 /// Projects one envelope; `None` for kinds that are not projected or unusable payloads (the
@@ -175,7 +349,7 @@ pub fn project(e: &Envelope) -> Option<Row> {
     {
         return None;
     }
-    let v: Value = serde_json::from_str(e.payload.get()).ok()?;
+    let v = Fields::read(e.payload.get())?;
     let version = Version {
         hlc: e.hlc.to_u64() as i64,
         device: e.device,
@@ -185,56 +359,57 @@ pub fn project(e: &Envelope) -> Option<Row> {
         kinds::PATIENT => Row::Patient(PatientRow {
             record_id,
             facility_id,
-            uhid: text(&v, "uhid"),
-            name: text(&v, "name"),
-            name_hi: text(&v, "name_hi"),
-            gender: text(&v, "gender"),
-            birth_date: date(&v, "dob").or_else(|| {
-                v.get("year_of_birth")
-                    .and_then(Value::as_i64)
+            uhid: text(&v.uhid),
+            name: text(&v.name),
+            name_hi: text(&v.name_hi),
+            gender: text(&v.gender),
+            birth_date: date(&v.dob).or_else(|| {
+                v.year_of_birth
+                    .as_ref()
+                    .and_then(Scalar::as_i64)
                     .filter(|y| (1850..=9999).contains(y))
                     .map(|y| format!("{y:04}-07-01"))
             }),
-            merged_into: text(&v, "merged_into"),
+            merged_into: text(&v.merged_into),
             version,
         }),
         kinds::VISIT => Row::Visit(VisitRow {
             record_id,
             facility_id,
-            patient_id: text(&v, "patient_id").and_then(|s| Uuid::parse_str(&s).ok()),
-            visit_date: date(&v, "visit_date")?,
-            department: text(&v, "department").unwrap_or_default(),
-            room: text(&v, "room"),
-            token: text(&v, "token"),
-            visit_type: match text(&v, "visit_type").as_deref() {
+            patient_id: text(&v.patient_id).and_then(|s| Uuid::parse_str(&s).ok()),
+            visit_date: date(&v.visit_date)?,
+            department: text(&v.department).unwrap_or_default(),
+            room: text(&v.room),
+            token: text(&v.token),
+            visit_type: match text(&v.visit_type).as_deref() {
                 Some("follow_up") => "follow_up".into(),
                 _ => "new".into(),
             },
-            fee_rupees: v.get("fee_rupees").and_then(Value::as_i64).unwrap_or(0),
-            waiver_code: text(&v, "waiver_code").filter(|s| !s.is_empty()),
-            valid_until: text(&v, "valid_until"),
-            created_at: text(&v, "created_at"),
-            cancelled: text(&v, "status").as_deref() == Some("cancelled"),
-            abha_linked: v.get("abha_linked").and_then(Value::as_bool) == Some(true),
+            fee_rupees: v.fee_rupees.as_ref().and_then(Scalar::as_i64).unwrap_or(0),
+            waiver_code: text(&v.waiver_code).filter(|s| !s.is_empty()),
+            valid_until: text(&v.valid_until),
+            created_at: text(&v.created_at),
+            cancelled: text(&v.status).as_deref() == Some("cancelled"),
+            abha_linked: v.abha_linked.as_ref().and_then(Scalar::as_bool) == Some(true),
             scan_share: came_by_scan_share(&v),
             version,
         }),
         kinds::DIALYSIS_MACHINE => Row::Machine(MachineRow {
             record_id,
             facility_id,
-            machine_id: text(&v, "id")?,
-            name: text(&v, "name"),
-            pool: text(&v, "pool"),
-            active: v.get("active").and_then(Value::as_bool) != Some(false),
+            machine_id: text(&v.id)?,
+            name: text(&v.name),
+            pool: text(&v.pool),
+            active: v.active.as_ref().and_then(Scalar::as_bool) != Some(false),
             version,
         }),
         _ => Row::Booking(BookingRow {
             record_id,
             facility_id,
-            booking_date: date(&v, "date")?,
-            shift: text(&v, "shift").unwrap_or_default(),
-            machine_id: text(&v, "machine_id"),
-            status: text(&v, "status")?,
+            booking_date: date(&v.date)?,
+            shift: text(&v.shift).unwrap_or_default(),
+            machine_id: text(&v.machine_id),
+            status: text(&v.status)?,
             version,
         }),
     })
@@ -323,6 +498,108 @@ pub struct Daily {
     pub waived: i64,
 }
 
+impl Daily {
+    /// What one visit adds to its facility-day: a cancelled visit counts only as cancelled.
+    pub fn of(v: &VisitRow) -> Daily {
+        Daily::of_parts(
+            v.cancelled,
+            v.visit_type == "follow_up",
+            v.abha_linked,
+            v.scan_share,
+            v.fee_rupees,
+            v.waiver_code.is_some(),
+        )
+    }
+
+    /// [`Daily::of`] from a stored visit's columns.
+    pub fn of_parts(
+        cancelled: bool,
+        follow_up: bool,
+        abha_linked: bool,
+        scan_share: bool,
+        fee_rupees: i64,
+        waived: bool,
+    ) -> Daily {
+        if cancelled {
+            return Daily {
+                cancelled: 1,
+                ..Daily::default()
+            };
+        }
+        Daily {
+            registrations: 1,
+            new_visits: i64::from(!follow_up),
+            follow_ups: i64::from(follow_up),
+            cancelled: 0,
+            abha_linked: i64::from(abha_linked),
+            scan_share: i64::from(scan_share),
+            fees: fee_rupees,
+            waived: i64::from(waived),
+        }
+    }
+
+    /// Adds `other` times `sign` (+1 or −1).
+    pub fn add(&mut self, other: &Daily, sign: i64) {
+        self.registrations += sign * other.registrations;
+        self.new_visits += sign * other.new_visits;
+        self.follow_ups += sign * other.follow_ups;
+        self.cancelled += sign * other.cancelled;
+        self.abha_linked += sign * other.abha_linked;
+        self.scan_share += sign * other.scan_share;
+        self.fees += sign * other.fees;
+        self.waived += sign * other.waived;
+    }
+
+    fn is_zero(&self) -> bool {
+        *self == Daily::default()
+    }
+
+    /// As a change: whether it can leave a facility-day with no visit at all (then the
+    /// backend deletes a row whose registrations and cancellations are both 0).
+    pub fn may_empty_a_day(&self) -> bool {
+        self.registrations < 0 || self.cancelled < 0
+    }
+}
+
+/// A visit as `proj_visits` holds it before an upsert: where it counts, what it counts, and
+/// its version (read back so that the daily totals change by a difference, not a recount).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredVisit {
+    pub facility_id: Uuid,
+    pub visit_date: String,
+    pub version: Version,
+    pub counts: Daily,
+}
+
+/// How each facility-day of `proj_visit_daily` changes when the visits `incoming` (at most
+/// one version per record, as [`latest`] gives) are upserted over `stored`: a version that
+/// replaces a stored one takes the old contribution off its day and adds its own to its
+/// (perhaps other) day; a version not newer than the stored one changes nothing, exactly as
+/// the upsert's `WHERE (hlc, device) >` guard. Days whose change is zero are left out.
+///
+/// Both backends keep `proj_visit_daily` with this, so a backlog landing on one busy day costs
+/// one upsert per batch instead of a recount of the whole day.
+pub fn daily_changes(
+    stored: &HashMap<Uuid, StoredVisit>,
+    incoming: &[&VisitRow],
+) -> Vec<((Uuid, String), Daily)> {
+    let mut out: BTreeMap<(Uuid, String), Daily> = BTreeMap::new();
+    for v in incoming {
+        if let Some(old) = stored.get(&v.record_id) {
+            if old.version >= v.version {
+                continue;
+            }
+            out.entry((old.facility_id, old.visit_date.clone()))
+                .or_default()
+                .add(&old.counts, -1);
+        }
+        out.entry((v.facility_id, v.visit_date.clone()))
+            .or_default()
+            .add(&Daily::of(v), 1);
+    }
+    out.into_iter().filter(|(_, d)| !d.is_zero()).collect()
+}
+
 /// Everything the projection tables should hold, recounted from the change log.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Recount {
@@ -360,24 +637,10 @@ pub fn recount(log: &[Envelope]) -> Recount {
             Some(p) => age_band(p.birth_date.as_deref(), &v.visit_date),
             None => "unknown",
         };
-        let d = out
-            .daily
+        out.daily
             .entry((v.facility_id, v.visit_date.clone()))
-            .or_default();
-        if v.cancelled {
-            d.cancelled += 1;
-        } else {
-            d.registrations += 1;
-            if v.visit_type == "follow_up" {
-                d.follow_ups += 1;
-            } else {
-                d.new_visits += 1;
-            }
-            d.abha_linked += i64::from(v.abha_linked);
-            d.scan_share += i64::from(v.scan_share);
-            d.fees += v.fee_rupees;
-            d.waived += i64::from(v.waiver_code.is_some());
-        }
+            .or_default()
+            .add(&Daily::of(&v), 1);
         out.visits.insert(
             v.record_id,
             ExpectedVisit {
@@ -399,8 +662,28 @@ pub fn recount(log: &[Envelope]) -> Recount {
     out
 }
 
-/// SQL (both backends, `?1` = facility, `?2` = date) recomputing one facility-day of
-/// `proj_visit_daily` from `proj_visits`.
+/// SQL (SQLite; PostgreSQL uses `unnest` for a batch) adding a [`daily_changes`] entry to its
+/// facility-day: `?1` facility, `?2` date, then the eight counts in [`Daily`]'s order.
+pub const DAILY_ADD_SQL: &str = "INSERT INTO proj_visit_daily (facility_id, visit_date, \
+    registrations, new_visits, follow_ups, cancelled, abha_linked, scan_share, fees, waived) \
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) \
+    ON CONFLICT (facility_id, visit_date) DO UPDATE SET \
+    registrations = proj_visit_daily.registrations + excluded.registrations, \
+    new_visits = proj_visit_daily.new_visits + excluded.new_visits, \
+    follow_ups = proj_visit_daily.follow_ups + excluded.follow_ups, \
+    cancelled = proj_visit_daily.cancelled + excluded.cancelled, \
+    abha_linked = proj_visit_daily.abha_linked + excluded.abha_linked, \
+    scan_share = proj_visit_daily.scan_share + excluded.scan_share, \
+    fees = proj_visit_daily.fees + excluded.fees, \
+    waived = proj_visit_daily.waived + excluded.waived";
+
+/// SQL (both backends, `?1` facility, `?2` date) deleting a facility-day left with no visit
+/// (every visit counts either as a registration or as cancelled).
+pub const DAILY_PRUNE_SQL: &str = "DELETE FROM proj_visit_daily WHERE facility_id = ?1 \
+    AND visit_date = ?2 AND registrations = 0 AND cancelled = 0";
+
+/// SQL (both backends, `?1` = facility, `?2` = date) computing one facility-day of
+/// `proj_visit_daily` from `proj_visits` (the dashboard bench seeds with it).
 pub const DAILY_INSERT_SQL: &str = "INSERT INTO proj_visit_daily (facility_id, visit_date, \
     registrations, new_visits, follow_ups, cancelled, abha_linked, scan_share, fees, waived) \
     SELECT facility_id, visit_date, \
@@ -431,15 +714,42 @@ mod tests {
 
     #[test]
     fn scan_share_marker() {
-        let v: Value = serde_json::json!({"visit_date": "2026-01-01", "status": "active"});
-        assert!(!came_by_scan_share(&v));
-        let v: Value = serde_json::json!({"share_id": null, "via": "counter"});
-        assert!(!came_by_scan_share(&v));
-        let v: Value = serde_json::json!({"share_id": ""});
-        assert!(!came_by_scan_share(&v));
-        let v: Value = serde_json::json!({"via": "scan_share"});
-        assert!(came_by_scan_share(&v));
-        let v: Value = serde_json::json!({"share_id": "0193b000-0000-7000-8000-0000000000e2", "via": "scan_share"});
-        assert!(came_by_scan_share(&v));
+        let share = |json: &str| came_by_scan_share(&Fields::read(json).unwrap());
+        assert!(!share(
+            r#"{"visit_date": "2026-01-01", "status": "active"}"#
+        ));
+        assert!(!share(r#"{"share_id": null, "via": "counter"}"#));
+        assert!(!share(r#"{"share_id": ""}"#));
+        assert!(!share(r#"{"share_id": 7}"#));
+        assert!(share(r#"{"via": "scan_share"}"#));
+        assert!(share(
+            r#"{"share_id": "0193b000-0000-7000-8000-0000000000e2", "via": "scan_share"}"#
+        ));
+    }
+
+    /// Payload fields are read leniently: a field of the wrong type is absent, numbers are
+    /// text where text is read, escapes are decoded, unknown fields and nesting are skipped,
+    /// and a payload that is JSON but not an object has no fields.
+    #[test]
+    fn fields_are_read_leniently() {
+        let f = Fields::read(
+            r#"{"name": "Sita \u0926\u0947\u0935\u0940", "token": 17, "fee_rupees": "10",
+                "abha_linked": 1, "gender": ["F"], "dob": {"y": 1990}, "visit_date": "2026-03-10",
+                "extra": {"deep": [1, {"x": null}]}, "year_of_birth": 1990.0, "room": 2.5}"#,
+        )
+        .unwrap();
+        assert_eq!(text(&f.name).as_deref(), Some("Sita देवी"));
+        assert_eq!(text(&f.token).as_deref(), Some("17"));
+        assert_eq!(text(&f.room).as_deref(), Some("2.5"));
+        assert_eq!(f.fee_rupees.as_ref().and_then(Scalar::as_i64), None);
+        assert_eq!(f.abha_linked.as_ref().and_then(Scalar::as_bool), None);
+        assert_eq!(text(&f.gender), None);
+        assert_eq!(date(&f.dob), None);
+        assert_eq!(f.year_of_birth.as_ref().and_then(Scalar::as_i64), None);
+        assert_eq!(date(&f.visit_date).as_deref(), Some("2026-03-10"));
+        assert_eq!(text(&f.uhid), None);
+        assert!(Fields::read("[1, 2]").is_some_and(|f| f.name.is_none()));
+        assert!(Fields::read("\"x\"").is_some());
+        assert!(Fields::read("{not json").is_none());
     }
 }

@@ -48,6 +48,12 @@ enum Op {
         v: usize,
         day: u8,
     },
+    /// A newer edit moves a visit to another day (and changes what it counts there).
+    MoveVisit {
+        v: usize,
+        day: u8,
+        follow: bool,
+    },
     NewMachine {
         dev: usize,
         pool: u8,
@@ -112,6 +118,11 @@ fn op() -> impl Strategy<Value = Op> {
                 abha
             }),
         (0..80usize).prop_map(|v| Op::CancelVisit { v }),
+        (0..80usize, 0..5u8, any::<bool>()).prop_map(|(v, day, follow)| Op::MoveVisit {
+            v,
+            day,
+            follow
+        }),
         (0..50usize, 0..50usize).prop_map(|(keep, gone)| Op::Merge { keep, gone }),
         (0..80usize, 0..5u8).prop_map(|(v, day)| Op::StaleEdit { v, day }),
         (0..2usize, 0..3u8).prop_map(|(dev, pool)| Op::NewMachine { dev, pool }),
@@ -301,6 +312,21 @@ impl Model {
                         };
                     }
                 }
+            }
+            Op::MoveVisit { v, day, follow } if !self.visits.is_empty() => {
+                let i = v % self.visits.len();
+                let mut pl = self.visits[i].payload.clone();
+                pl["visit_date"] = json!(date(day));
+                pl["visit_type"] = json!(if follow { "follow_up" } else { "new" });
+                pl["fee_rupees"] = json!(if follow { 0 } else { 10 });
+                let (id, dev) = (self.visits[i].id, self.visits[i].dev);
+                let hlc = self.write("visit", dev, id, &pl, None);
+                self.visits[i] = Rec {
+                    id,
+                    dev,
+                    payload: pl,
+                    hlc,
+                };
             }
             Op::StaleEdit { v, day } if !self.visits.is_empty() => {
                 // A version older than the current one arrives later: it must not win.

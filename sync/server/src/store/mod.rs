@@ -329,6 +329,17 @@ pub fn key_id(key_b64: &str) -> String {
 /// Name of the state's Aadhaar key in `server_keys`.
 pub const AADHAAR_KEY_NAME: &str = "aadhaar";
 
+/// A rejection's stored code (both backends store the wire string); a string this server
+/// does not know reads as `internal`.
+pub(crate) fn parse_code(s: &str) -> ErrorCode {
+    ErrorCode::parse(s).unwrap_or(ErrorCode::Internal)
+}
+
+/// The columns every backend reads a dialysis request by (`r` requests, `f` facilities), in
+/// the order their row readers expect.
+pub(crate) const REQUEST_COLUMNS: &str = "r.id, r.portal_id, r.reference, f.code, r.body, \
+    r.body_hash, r.status, r.answer, r.received_at_ms, r.answered_at_ms";
+
 /// Name of a facility's slip-link key in `server_keys`.
 pub fn slip_key_name(facility: Uuid) -> String {
     format!("slip:{facility}")

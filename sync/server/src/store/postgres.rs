@@ -7,19 +7,19 @@
 //! commits late. Migrations are serialized by another advisory lock so concurrent server starts
 //! are safe.
 
+use super::projections_pg::{exec, query};
 use super::{
-    key_id, latest_per_record, new_key, plan_ingest, request_results, slip_key_name, stats_map,
-    Device, DeviceInfo, EnrollKeys, EnrollParams, Enrolled, Facility, IngestFacts, InstallCheck,
-    NewFacility, Portal, PortalScope, RecordFacts, RequestRow, Sql, Store, StoreError,
-    ValidRequest, AADHAAR_KEY_NAME, FACILITY_CONFIG_KIND,
+    key_id, latest_per_record, new_key, parse_code, plan_ingest, request_results, slip_key_name,
+    stats_map, Device, DeviceInfo, EnrollKeys, EnrollParams, Enrolled, Facility, IngestFacts,
+    InstallCheck, NewFacility, Portal, PortalScope, RecordFacts, RequestRow, Sql, Store,
+    StoreError, ValidRequest, AADHAAR_KEY_NAME, FACILITY_CONFIG_KIND, REQUEST_COLUMNS,
 };
 use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use futures_util::TryStreamExt;
 use serde_json::value::RawValue;
 use std::collections::BTreeMap;
 use swagat_sync_protocol::{
-    content_hash, Envelope, ErrorCode, Hlc, PullResponse, PushResponse, PushState, Rejection,
-    SeqDigest,
+    content_hash, Envelope, Hlc, PullResponse, PushResponse, PushState, Rejection, SeqDigest,
 };
 use tokio_postgres::NoTls;
 use uuid::Uuid;
@@ -379,10 +379,6 @@ pub(crate) fn facility_lock_key(f: Uuid) -> i64 {
     i64::from_be_bytes(k)
 }
 
-fn parse_code(s: &str) -> ErrorCode {
-    serde_json::from_value(serde_json::Value::String(s.to_string())).unwrap_or(ErrorCode::Internal)
-}
-
 /// The PostgreSQL backend.
 #[derive(Clone)]
 pub struct PgStore {
@@ -555,8 +551,6 @@ pub(crate) async fn publish_tx(
     .await?;
     Ok(record_id)
 }
-
-const REQUEST_COLUMNS: &str = "r.id, r.portal_id, r.reference, f.code, r.body, r.body_hash, r.status, r.answer, r.received_at_ms, r.answered_at_ms";
 
 async fn find_request(
     c: &impl GenericClient,
@@ -922,7 +916,8 @@ impl Store for PgStore {
     ) -> Result<PushResponse, StoreError> {
         let mut c = self.pool.get().await.map_err(pool_err)?;
         let tx = c.transaction().await?;
-        tx.execute(
+        exec(
+            &tx,
             "SELECT pg_advisory_xact_lock($1)",
             &[&facility_lock_key(device.facility_id)],
         )
@@ -944,8 +939,8 @@ impl Store for PgStore {
             .map(|e| e.id)
             .collect();
         if !new_ids.is_empty() {
-            for r in tx
-                .query(
+            for r in query(
+                    &tx,
                     "SELECT record_id, facility_id, owner_device FROM records WHERE record_id = ANY($1)",
                     &[&new_ids],
                 )
@@ -971,10 +966,17 @@ impl Store for PgStore {
         }
         let plan = plan_ingest(&device, envelopes, &facts)?;
         let now = now_ms();
-        if !plan.accepted.is_empty() {
+        // The change log and latest state, and the typed projections (issue 12), touch
+        // disjoint tables: their statements are sent as one pipeline, so PostgreSQL writes the
+        // log while this process projects the payloads (ingest is bounded by the two together).
+        let logged = async {
+            if plan.accepted.is_empty() {
+                return Ok::<(), StoreError>(());
+            }
             let cols = Columns::of(plan.accepted.iter());
             let hashes: Vec<String> = plan.accepted.iter().map(|e| e.content_hash()).collect();
-            tx.execute(
+            exec(
+                &tx,
                 "INSERT INTO change_log (record_id, kind, facility_id, device_id, device_seq, hlc, schema_version, payload, received_at_ms, content_hash)
                  SELECT r, k, $3, $4, s, h, v, p, $9, c
                  FROM unnest($1::uuid[], $2::text[], $5::int8[], $6::int8[], $7::int4[], $8::text[], $10::text[]) AS t(r, k, s, h, v, p, c)",
@@ -984,7 +986,8 @@ impl Store for PgStore {
             let latest = Columns::of(latest_per_record(&plan.accepted).into_iter());
             // The latest state keeps the version with the greatest (HLC, device id), whatever
             // order versions from the facility's kiosks arrive in.
-            tx.execute(
+            exec(
+                &tx,
                 "INSERT INTO records (record_id, facility_id, kind, owner_device, writer_device, device_seq, hlc, schema_version, payload, updated_at_ms)
                  SELECT r, $3, k, $4, $4, s, h, v, p, $9
                  FROM unnest($1::uuid[], $2::text[], $5::int8[], $6::int8[], $7::int4[], $8::text[]) AS t(r, k, s, h, v, p)
@@ -997,9 +1000,12 @@ impl Store for PgStore {
                 &[&latest.ids, &latest.kinds, &device.facility_id, &device.id, &latest.seqs, &latest.hlcs, &latest.schemas, &latest.payloads, &now],
             )
             .await?;
-        }
+            Ok(())
+        };
+        tokio::try_join!(logged, super::projections_pg::apply(&tx, &plan.accepted))?;
         for (r, h) in plan.rejected.iter().zip(&plan.rejected_hashes) {
-            tx.execute(
+            exec(
+                &tx,
                 "INSERT INTO rejections (device_id, device_seq, record_id, code, reason, at_ms, content_hash)
                  VALUES ($1, $2, $3, $4, $5, $6, $7)",
                 &[
@@ -1015,7 +1021,8 @@ impl Store for PgStore {
             .await?;
         }
         for (request, status, answer) in request_results(&plan.accepted) {
-            tx.execute(
+            exec(
+                &tx,
                 "UPDATE dialysis_requests SET status = $1, answer = $2, answered_at_ms = $3
                  WHERE id = $4 AND facility_id = $5",
                 &[&status, &answer, &now, &request, &device.facility_id],
@@ -1023,7 +1030,8 @@ impl Store for PgStore {
             .await?;
         }
         for (share, visit) in crate::abdm::profile::share_results(&plan.accepted) {
-            tx.execute(
+            exec(
+                &tx,
                 "UPDATE abha_shares SET visit_id = $1, registered_at_ms = $2
                  WHERE id = $3 AND facility_id = $4 AND visit_id IS NULL",
                 &[&visit, &now, &share, &device.facility_id],
@@ -1035,9 +1043,8 @@ impl Store for PgStore {
             .iter()
             .map(|e| e.payload.get().len() as i64)
             .sum();
-        // Issue 12: typed projections, in the ingest transaction.
-        super::projections_pg::apply(&tx, &plan.accepted).await?;
-        tx.execute(
+        exec(
+            &tx,
             "UPDATE devices SET acked_seq = $1, last_seen_ms = $2, stored_bytes = stored_bytes + $4 WHERE id = $3",
             &[&(plan.new_acked as i64), &now, &device.id, &added],
         )

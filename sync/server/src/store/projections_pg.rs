@@ -6,13 +6,36 @@
 //! Every upsert only replaces a strictly smaller `(hlc, device)`, so replays change nothing.
 
 use super::StoreError;
-use crate::projections::{self, Row, DAILY_INSERT_SQL};
+use crate::projections::{self, Daily, Row, StoredVisit, Version, DAILY_PRUNE_SQL};
 use deadpool_postgres::GenericClient;
+use std::collections::HashMap;
 use swagat_sync_protocol::Envelope;
+use tokio_postgres::types::ToSql;
 use uuid::Uuid;
 
 fn pg(sql: &str) -> String {
     sql.replace('?', "$")
+}
+
+/// Runs `sql` through the connection's statement cache: ingest runs the same few statements
+/// for every batch, so each is parsed and planned once per connection, not once per batch.
+pub(super) async fn exec(
+    tx: &impl GenericClient,
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+) -> Result<u64, StoreError> {
+    let st = tx.prepare_cached(sql).await?;
+    Ok(tx.execute(&st, params).await?)
+}
+
+/// [`exec`] for a query.
+pub(super) async fn query(
+    tx: &impl GenericClient,
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+) -> Result<Vec<tokio_postgres::Row>, StoreError> {
+    let st = tx.prepare_cached(sql).await?;
+    Ok(tx.query(&st, params).await?)
 }
 
 /// Applies the projections of `accepted` (any facilities, any order).
@@ -42,7 +65,8 @@ pub async fn apply(tx: &impl GenericClient, accepted: &[Envelope]) -> Result<(),
         let merged: Vec<Option<String>> = patients.iter().map(|p| p.merged_into.clone()).collect();
         let hlc: Vec<i64> = patients.iter().map(|p| p.version.hlc).collect();
         let dev: Vec<Uuid> = patients.iter().map(|p| p.version.device).collect();
-        tx.execute(
+        exec(
+            tx,
             "INSERT INTO proj_patients (record_id, facility_id, uhid, name, name_hi, gender, birth_date,
                 merged_into, hlc, device_id)
              SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[],
@@ -56,17 +80,37 @@ pub async fn apply(tx: &impl GenericClient, accepted: &[Envelope]) -> Result<(),
         )
         .await?;
     }
-    let mut days: Vec<(Uuid, String)> = Vec::new();
+    let mut stored: HashMap<Uuid, StoredVisit> = HashMap::new();
     if !visits.is_empty() {
         let ids: Vec<Uuid> = visits.iter().map(|v| v.record_id).collect();
-        for r in tx
-            .query(
-                "SELECT facility_id, visit_date FROM proj_visits WHERE record_id = ANY($1)",
-                &[&ids],
-            )
-            .await?
+        for r in query(
+            tx,
+            "SELECT record_id, facility_id, visit_date, hlc, device_id, cancelled, visit_type,
+                    abha_linked, scan_share, fee_rupees, waiver_code IS NOT NULL
+                 FROM proj_visits WHERE record_id = ANY($1)",
+            &[&ids],
+        )
+        .await?
         {
-            days.push((r.get(0), r.get(1)));
+            stored.insert(
+                r.get(0),
+                StoredVisit {
+                    facility_id: r.get(1),
+                    visit_date: r.get(2),
+                    version: Version {
+                        hlc: r.get(3),
+                        device: r.get(4),
+                    },
+                    counts: Daily::of_parts(
+                        r.get::<_, i32>(5) != 0,
+                        r.get::<_, &str>(6) == "follow_up",
+                        r.get::<_, i32>(7) != 0,
+                        r.get::<_, i32>(8) != 0,
+                        r.get(9),
+                        r.get(10),
+                    ),
+                },
+            );
         }
         let fac: Vec<Uuid> = visits.iter().map(|v| v.facility_id).collect();
         let patient: Vec<Option<Uuid>> = visits.iter().map(|v| v.patient_id).collect();
@@ -84,7 +128,8 @@ pub async fn apply(tx: &impl GenericClient, accepted: &[Envelope]) -> Result<(),
         let share: Vec<i32> = visits.iter().map(|v| i32::from(v.scan_share)).collect();
         let hlc: Vec<i64> = visits.iter().map(|v| v.version.hlc).collect();
         let dev: Vec<Uuid> = visits.iter().map(|v| v.version.device).collect();
-        tx.execute(
+        exec(
+            tx,
             "INSERT INTO proj_visits (record_id, facility_id, patient_id, visit_date, department, room,
                 token, visit_type, fee_rupees, waiver_code, valid_until, created_at, cancelled,
                 abha_linked, scan_share, hlc, device_id)
@@ -111,7 +156,8 @@ pub async fn apply(tx: &impl GenericClient, accepted: &[Envelope]) -> Result<(),
         let vids: Vec<Uuid> = visits.iter().map(|v| v.record_id).collect();
         let pids: Vec<Uuid> = patients.iter().map(|p| p.record_id).collect();
         let band = projections::age_band_sql();
-        tx.execute(
+        exec(
+            tx,
             &format!(
                 "UPDATE proj_visits AS v SET
                     gender = COALESCE((SELECT p.gender FROM proj_patients p WHERE p.record_id = v.patient_id), 'U'),
@@ -121,31 +167,44 @@ pub async fn apply(tx: &impl GenericClient, accepted: &[Envelope]) -> Result<(),
             &[&vids, &pids],
         )
         .await?;
-        for r in tx
-            .query(
-                "SELECT DISTINCT facility_id, visit_date FROM proj_visits WHERE record_id = ANY($1)",
-                &[&vids],
-            )
-            .await?
-        {
-            days.push((r.get(0), r.get(1)));
-        }
     }
-    days.sort();
-    days.dedup();
-    if !days.is_empty() {
-        let fac: Vec<Uuid> = days.iter().map(|d| d.0).collect();
-        let date: Vec<String> = days.iter().map(|d| d.1.clone()).collect();
-        tx.execute(
-            "DELETE FROM proj_visit_daily d USING unnest($1::uuid[], $2::text[]) AS t(f, dt)
-             WHERE d.facility_id = t.f AND d.visit_date = t.dt",
-            &[&fac, &date],
+    let changes = projections::daily_changes(&stored, &visits.iter().collect::<Vec<_>>());
+    if !changes.is_empty() {
+        let col = |f: fn(&Daily) -> i64| changes.iter().map(|(_, d)| f(d)).collect::<Vec<i64>>();
+        let fac: Vec<Uuid> = changes.iter().map(|((f, _), _)| *f).collect();
+        let date: Vec<String> = changes.iter().map(|((_, d), _)| d.clone()).collect();
+        exec(
+            tx,
+            "INSERT INTO proj_visit_daily (facility_id, visit_date, registrations, new_visits,
+                follow_ups, cancelled, abha_linked, scan_share, fees, waived)
+             SELECT * FROM unnest($1::uuid[], $2::text[], $3::int8[], $4::int8[], $5::int8[],
+                $6::int8[], $7::int8[], $8::int8[], $9::int8[], $10::int8[])
+             ON CONFLICT (facility_id, visit_date) DO UPDATE SET
+                registrations = proj_visit_daily.registrations + excluded.registrations,
+                new_visits = proj_visit_daily.new_visits + excluded.new_visits,
+                follow_ups = proj_visit_daily.follow_ups + excluded.follow_ups,
+                cancelled = proj_visit_daily.cancelled + excluded.cancelled,
+                abha_linked = proj_visit_daily.abha_linked + excluded.abha_linked,
+                scan_share = proj_visit_daily.scan_share + excluded.scan_share,
+                fees = proj_visit_daily.fees + excluded.fees,
+                waived = proj_visit_daily.waived + excluded.waived",
+            &[
+                &fac,
+                &date,
+                &col(|d| d.registrations),
+                &col(|d| d.new_visits),
+                &col(|d| d.follow_ups),
+                &col(|d| d.cancelled),
+                &col(|d| d.abha_linked),
+                &col(|d| d.scan_share),
+                &col(|d| d.fees),
+                &col(|d| d.waived),
+            ],
         )
         .await?;
-        let insert = pg(DAILY_INSERT_SQL);
-        let st = tx.prepare_cached(&insert).await?;
-        for (f, d) in &days {
-            tx.execute(&st, &[f, d]).await?;
+        let prune = pg(DAILY_PRUNE_SQL);
+        for ((f, d), _) in changes.iter().filter(|(_, d)| d.may_empty_a_day()) {
+            exec(tx, &prune, &[f, d]).await?;
         }
     }
     if !machines.is_empty() {
@@ -157,7 +216,8 @@ pub async fn apply(tx: &impl GenericClient, accepted: &[Envelope]) -> Result<(),
         let active: Vec<i32> = machines.iter().map(|m| i32::from(m.active)).collect();
         let hlc: Vec<i64> = machines.iter().map(|m| m.version.hlc).collect();
         let dev: Vec<Uuid> = machines.iter().map(|m| m.version.device).collect();
-        tx.execute(
+        exec(
+            tx,
             "INSERT INTO proj_dialysis_machines (record_id, facility_id, machine_id, name, pool, active, hlc, device_id)
              SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::int4[],
                 $7::int8[], $8::uuid[])
@@ -178,7 +238,8 @@ pub async fn apply(tx: &impl GenericClient, accepted: &[Envelope]) -> Result<(),
         let status: Vec<String> = bookings.iter().map(|b| b.status.clone()).collect();
         let hlc: Vec<i64> = bookings.iter().map(|b| b.version.hlc).collect();
         let dev: Vec<Uuid> = bookings.iter().map(|b| b.version.device).collect();
-        tx.execute(
+        exec(
+            tx,
             "INSERT INTO proj_dialysis_bookings (record_id, facility_id, booking_date, shift, machine_id, status, hlc, device_id)
              SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[],
                 $7::int8[], $8::uuid[])
@@ -195,7 +256,8 @@ pub async fn apply(tx: &impl GenericClient, accepted: &[Envelope]) -> Result<(),
         let bids: Vec<Uuid> = bookings.iter().map(|b| b.record_id).collect();
         let mfac: Vec<Uuid> = machines.iter().map(|m| m.facility_id).collect();
         let mid: Vec<String> = machines.iter().map(|m| m.machine_id.clone()).collect();
-        tx.execute(
+        exec(
+            tx,
             "UPDATE proj_dialysis_bookings AS b SET pool = (SELECT m.pool FROM proj_dialysis_machines m
                 WHERE m.facility_id = b.facility_id AND m.machine_id = b.machine_id
                 ORDER BY m.hlc DESC, m.device_id DESC LIMIT 1)

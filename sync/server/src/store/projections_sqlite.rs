@@ -5,9 +5,9 @@
 //! Every upsert only replaces a strictly smaller `(hlc, device)`, so replays change nothing.
 
 use super::StoreError;
-use crate::projections::{self, Row, DAILY_INSERT_SQL};
+use crate::projections::{self, Daily, Row, StoredVisit, Version, DAILY_ADD_SQL, DAILY_PRUNE_SQL};
 use rusqlite::{params, Connection, OptionalExtension};
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use swagat_sync_protocol::Envelope;
 
 /// Applies the projections of `accepted` (any facilities, any order).
@@ -23,7 +23,8 @@ fn apply_rows(tx: &Connection, rows: Vec<Row>) -> Result<(), StoreError> {
     let mut visits = BTreeSet::new();
     let mut bookings = BTreeSet::new();
     let mut machines = BTreeSet::new();
-    let mut days = BTreeSet::new();
+    let mut stored: HashMap<uuid::Uuid, StoredVisit> = HashMap::new();
+    let mut incoming = Vec::new();
     for row in &rows {
         match row {
             Row::Patient(p) => {
@@ -54,17 +55,10 @@ fn apply_rows(tx: &Connection, rows: Vec<Row>) -> Result<(), StoreError> {
             }
             Row::Visit(v) => {
                 let id = v.record_id.to_string();
-                if let Some(old) = tx
-                    .prepare_cached(
-                        "SELECT facility_id, visit_date FROM proj_visits WHERE record_id = ?1",
-                    )?
-                    .query_row([&id], |r| {
-                        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-                    })
-                    .optional()?
-                {
-                    days.insert(old);
+                if let Some(old) = stored_visit(tx, &id)? {
+                    stored.insert(v.record_id, old);
                 }
+                incoming.push(v);
                 tx.prepare_cached(
                     "INSERT INTO proj_visits (record_id, facility_id, patient_id, visit_date, department,
                         room, token, visit_type, fee_rupees, waiver_code, valid_until, created_at,
@@ -155,34 +149,42 @@ fn apply_rows(tx: &Connection, rows: Vec<Row>) -> Result<(), StoreError> {
             gender = COALESCE((SELECT p.gender FROM proj_patients p WHERE p.record_id = v.patient_id), 'U'),
             age_band = COALESCE((SELECT {band} FROM proj_patients p WHERE p.record_id = v.patient_id), 'unknown')"
     );
-    {
-        let mut by_visit = tx.prepare_cached(&format!("{set} WHERE v.record_id = ?1"))?;
-        for id in &visits {
-            by_visit.execute([id])?;
-        }
-        let mut by_patient = tx.prepare_cached(&format!("{set} WHERE v.patient_id = ?1"))?;
-        for id in &patients {
-            by_patient.execute([id])?;
-        }
+    // One statement per batch each (ids as a JSON array), not one per record.
+    // Record ids are hyphenated UUIDs: nothing in them needs escaping.
+    let ids = |set: &BTreeSet<String>| {
+        let quoted: Vec<String> = set.iter().map(|id| format!("\"{id}\"")).collect();
+        format!("[{}]", quoted.join(","))
+    };
+    if !visits.is_empty() {
+        tx.prepare_cached(&format!(
+            "{set} WHERE v.record_id IN (SELECT value FROM json_each(?1))"
+        ))?
+        .execute([ids(&visits)])?;
     }
-    for id in &visits {
-        if let Some(day) = tx
-            .prepare_cached("SELECT facility_id, visit_date FROM proj_visits WHERE record_id = ?1")?
-            .query_row([id], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-            })
-            .optional()?
-        {
-            days.insert(day);
-        }
+    if !patients.is_empty() {
+        tx.prepare_cached(&format!(
+            "{set} WHERE v.patient_id IN (SELECT value FROM json_each(?1))"
+        ))?
+        .execute([ids(&patients)])?;
     }
-    for (facility, date) in &days {
-        tx.prepare_cached(
-            "DELETE FROM proj_visit_daily WHERE facility_id = ?1 AND visit_date = ?2",
-        )?
-        .execute([facility, date])?;
-        tx.prepare_cached(DAILY_INSERT_SQL)?
-            .execute([facility, date])?;
+    for ((facility, date), d) in projections::daily_changes(&stored, &incoming) {
+        let facility = facility.to_string();
+        tx.prepare_cached(DAILY_ADD_SQL)?.execute(params![
+            facility,
+            date,
+            d.registrations,
+            d.new_visits,
+            d.follow_ups,
+            d.cancelled,
+            d.abha_linked,
+            d.scan_share,
+            d.fees,
+            d.waived
+        ])?;
+        if d.may_empty_a_day() {
+            tx.prepare_cached(DAILY_PRUNE_SQL)?
+                .execute([&facility, &date])?;
+        }
     }
     // A booking's pool is its machine's.
     let pool =
@@ -200,6 +202,47 @@ fn apply_rows(tx: &Connection, rows: Vec<Row>) -> Result<(), StoreError> {
         .execute([facility, machine])?;
     }
     Ok(())
+}
+
+/// The stored version of visit `id` and what it counts for its day (`None`: not stored yet).
+fn stored_visit(tx: &Connection, id: &str) -> Result<Option<StoredVisit>, StoreError> {
+    let row = tx
+        .prepare_cached(
+            "SELECT facility_id, visit_date, hlc, device_id, cancelled, visit_type, abha_linked,
+                scan_share, fee_rupees, waiver_code IS NOT NULL
+             FROM proj_visits WHERE record_id = ?1",
+        )?
+        .query_row([id], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, String>(3)?,
+                Daily::of_parts(
+                    r.get::<_, i64>(4)? != 0,
+                    r.get::<_, String>(5)? == "follow_up",
+                    r.get::<_, i64>(6)? != 0,
+                    r.get::<_, i64>(7)? != 0,
+                    r.get(8)?,
+                    r.get(9)?,
+                ),
+            ))
+        })
+        .optional()?;
+    let Some((facility, visit_date, hlc, device, counts)) = row else {
+        return Ok(None);
+    };
+    let uuid =
+        |s: &str| uuid::Uuid::parse_str(s).map_err(|_| StoreError::Corrupt("bad uuid".into()));
+    Ok(Some(StoredVisit {
+        facility_id: uuid(&facility)?,
+        visit_date,
+        version: Version {
+            hlc,
+            device: uuid(&device)?,
+        },
+        counts,
+    }))
 }
 
 /// Back-fills the projections from the whole change log (run once, right after the migration

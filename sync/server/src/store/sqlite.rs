@@ -6,18 +6,17 @@
 //! acknowledged batch must survive a power cut: the kiosk will never send it again.
 
 use super::{
-    key_id, latest_per_record, new_key, plan_ingest, request_results, slip_key_name, stats_map,
-    Device, DeviceInfo, EnrollKeys, EnrollParams, Enrolled, Facility, IngestFacts, InstallCheck,
-    NewFacility, Portal, PortalScope, RecordFacts, RequestRow, Sql, Store, StoreError,
-    ValidRequest, AADHAAR_KEY_NAME, FACILITY_CONFIG_KIND,
+    key_id, latest_per_record, new_key, parse_code, plan_ingest, request_results, slip_key_name,
+    stats_map, Device, DeviceInfo, EnrollKeys, EnrollParams, Enrolled, Facility, IngestFacts,
+    InstallCheck, NewFacility, Portal, PortalScope, RecordFacts, RequestRow, Sql, Store,
+    StoreError, ValidRequest, AADHAAR_KEY_NAME, FACILITY_CONFIG_KIND, REQUEST_COLUMNS,
 };
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde_json::value::RawValue;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use swagat_sync_protocol::{
-    content_hash, Envelope, ErrorCode, Hlc, PullResponse, PushResponse, PushState, Rejection,
-    SeqDigest,
+    content_hash, Envelope, Hlc, PullResponse, PushResponse, PushState, Rejection, SeqDigest,
 };
 use uuid::Uuid;
 
@@ -376,10 +375,6 @@ fn parse_uuid(s: &str) -> Result<Uuid, StoreError> {
     Uuid::parse_str(s).map_err(|_| StoreError::Corrupt("bad uuid".into()))
 }
 
-fn parse_code(s: &str) -> ErrorCode {
-    serde_json::from_value(serde_json::Value::String(s.to_string())).unwrap_or(ErrorCode::Internal)
-}
-
 /// The SQLite backend.
 #[derive(Clone)]
 pub struct SqliteStore {
@@ -547,8 +542,6 @@ pub(crate) fn publish_tx(
     )?;
     Ok(record_id)
 }
-
-const REQUEST_COLUMNS: &str = "r.id, r.portal_id, r.reference, f.code, r.body, r.body_hash, r.status, r.answer, r.received_at_ms, r.answered_at_ms";
 
 fn request_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, String, RequestRow)> {
     Ok((
