@@ -1,7 +1,9 @@
 //! PostgreSQL side of [`crate::projections`]: the projected rows of accepted envelopes are
 //! upserted with one `unnest` statement per table (not one per record), then what derives from
-//! them is refreshed (a visit's gender and age band, a booking's pool, per-facility-day visit
-//! totals), all inside the caller's ingest transaction.
+//! them is refreshed (a visit's gender and age band, a booking's pool), and the per-facility-day
+//! visit totals change by [`projections::daily_changes`] (read the replaced versions first, add
+//! the difference), all inside the caller's ingest transaction. Statements go through the
+//! connection's statement cache ([`exec`], [`query`]), as ingest runs the same few every batch.
 //!
 //! Every upsert only replaces a strictly smaller `(hlc, device)`, so replays change nothing.
 

@@ -1,6 +1,7 @@
 //! SQLite side of [`crate::projections`]: upserts the projected rows of accepted envelopes
 //! inside the caller's ingest transaction, then refreshes what derives from them (a visit's
-//! gender and age band, a booking's pool, the per-facility-day visit totals).
+//! gender and age band, a booking's pool) and changes the per-facility-day visit totals by
+//! [`projections::daily_changes`] (the replaced versions are read back first).
 //!
 //! Every upsert only replaces a strictly smaller `(hlc, device)`, so replays change nothing.
 
