@@ -517,8 +517,22 @@ mod tests {
     }
 
     fn share(k: &Kiosk, token: &str, address: &str, number: Option<&str>, age_min: i64) -> String {
+        // Shared `age_min` minutes ago, but never before the facility's midnight: the queue
+        // lists today's shares only, and this test must pass at 00:10 as well as at noon. The
+        // 30-minute window ends where it would have, so an old share is still past it.
         let now = clock::now_utc();
-        let shared = now - time::Duration::minutes(age_min);
+        let offset_min = k
+            .store()
+            .read(|c| Ok(config::load_settings(c)?.utc_offset_minutes))
+            .unwrap();
+        let offset = time::UtcOffset::from_whole_seconds(offset_min * 60).unwrap();
+        let midnight = now
+            .to_offset(offset)
+            .replace_time(time::Time::MIDNIGHT)
+            .to_offset(time::UtcOffset::UTC);
+        let ago = now - time::Duration::minutes(age_min);
+        let shared = ago.max(midnight);
+        let expires = ago + time::Duration::minutes(30);
         pulled(
             k,
             ABHA_SHARE,
@@ -527,7 +541,7 @@ mod tests {
                 "abha_number": number, "abha_address": address, "name": "Sunita Devi", "gender": "F",
                 "year_of_birth": 1985, "month_of_birth": 8, "day_of_birth": 15, "mobile": "98012XXXXX",
                 "address": {"line": "Road No 5, Kankarbagh", "district": "PATNA", "state": "BIHAR", "pincode": "800020"},
-                "shared_at": rfc(shared), "expires_at": rfc(shared + time::Duration::minutes(30))}),
+                "shared_at": rfc(shared), "expires_at": rfc(expires)}),
         )
     }
 
