@@ -11,6 +11,7 @@ use crate::clock;
 use crate::error::Result;
 
 /// Who performed an action.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "id", rename_all = "snake_case")]
 pub enum Actor {
@@ -34,6 +35,7 @@ impl Actor {
 }
 
 /// One audit entry.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize)]
 pub struct AuditEntry {
     /// Sequence number.

@@ -59,6 +59,7 @@ const PREFIX: &str = "swagat-";
 const SUFFIX: &str = ".db";
 
 /// Why a backup was made.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BackupReason {
@@ -81,6 +82,7 @@ impl BackupReason {
 }
 
 /// One backup file in the backup folder.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct BackupFile {
     /// Full path.
@@ -94,6 +96,7 @@ pub struct BackupFile {
 }
 
 /// One recorded backup attempt.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct BackupRun {
     /// When (RFC 3339, UTC).
@@ -111,6 +114,7 @@ pub struct BackupRun {
 }
 
 /// A new, verified backup.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize)]
 pub struct Created {
     /// The backup.
@@ -127,6 +131,7 @@ pub struct Created {
 }
 
 /// What checking a backup file found.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize)]
 pub struct Verified {
     /// The file.
@@ -142,6 +147,7 @@ pub struct Verified {
 }
 
 /// What a restore did.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize)]
 pub struct Restored {
     /// The database that was replaced.
@@ -155,6 +161,7 @@ pub struct Restored {
 }
 
 /// The backup section of Settings.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize)]
 pub struct BackupStatus {
     /// Where backups go.
@@ -174,6 +181,7 @@ pub struct BackupStatus {
 }
 
 /// What the app found when it opened its database.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize)]
 pub struct StartupCheck {
     /// The database opened and `quick_check` said `ok` (or there is no database yet).

@@ -13,6 +13,7 @@ use crate::error::{CoreError, Result};
 use crate::lgd;
 
 /// One OPD department.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Department {
     /// Short code printed on slips and used in tokens, e.g. `GEN`.
@@ -36,6 +37,7 @@ pub struct Department {
 }
 
 /// A category whose holders pay no fee.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FeeWaiver {
     /// Short code, e.g. `BPL`.
@@ -63,6 +65,7 @@ fn default_idle() -> u32 {
 }
 
 /// The facility's scalar settings (everything but the department and waiver lists).
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(default)]
 pub struct FacilitySettings {
@@ -98,12 +101,15 @@ pub struct FacilitySettings {
     /// Where automatic backups go (e.g. a USB stick's folder); unset: `backups/` beside the
     /// database. See [`crate::backup`].
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub backup_dir: Option<String>,
     /// Hours between automatic backups (0: only the end-of-day one); unset: 4.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub backup_every_hours: Option<u32>,
     /// Facility-local time of the end-of-day backup, `HH:MM` (empty: none); unset: `18:00`.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub backup_end_of_day: Option<String>,
     /// Print the slip as soon as the token is issued (the token screen then offers a reprint).
     pub auto_print: bool,
@@ -115,6 +121,7 @@ pub struct FacilitySettings {
 }
 
 /// The whole facility configuration, as `config show` prints it.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FacilityConfig {
     /// True once the facility name and kiosk letter are set.
@@ -133,6 +140,7 @@ pub struct FacilityConfig {
 }
 
 /// A change to the configuration: only the keys present change. Unknown keys are refused.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConfigPatch {

@@ -150,6 +150,7 @@ impl DataKey {
 }
 
 /// One staff member's wrapping of the data key.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Wrapping {
     /// The staff account's id (also the associated data of the seal).
@@ -173,6 +174,7 @@ pub struct Wrapping {
 }
 
 /// The sidecar `<db>.keys`: useless without a credential.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct KeyFile {
     /// Format version (1).
@@ -510,6 +512,7 @@ pub fn key_for_file(file: &Path) -> Option<DataKey> {
 }
 
 /// Who unlocked.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "by")]
 pub enum UnlockedBy {

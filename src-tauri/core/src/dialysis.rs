@@ -85,6 +85,7 @@ pub struct PatientForm {
 }
 
 /// The unit's settings (working weekdays, stale-serology threshold) and coming holidays.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize)]
 pub struct UnitSetup {
     /// Settings.

@@ -17,6 +17,7 @@ use crate::error::{CoreError, Result};
 pub const LOW_SPACE_BYTES: u64 = 500 * 1000 * 1000;
 
 /// Free space where the database lives.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct DiskSpace {
     /// Bytes an unprivileged writer may still use.

@@ -7,6 +7,7 @@
 use serde::Serialize;
 
 /// The language a message is shown in.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum Lang {
@@ -18,6 +19,7 @@ pub enum Lang {
 }
 
 /// A message in both languages.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Msg {
     /// English text.
@@ -45,6 +47,7 @@ impl Msg {
 }
 
 /// What kind of failure an error is; decides the CLI exit code and how the UI presents it.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorKind {
@@ -136,6 +139,7 @@ pub enum CoreError {
 }
 
 /// What is wrong with the disk or the database file ([`CoreError::Storage`]).
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum StorageProblem {
@@ -333,12 +337,14 @@ fn is_disk_full(e: &rusqlite::Error) -> bool {
 }
 
 /// The shape an error takes when it crosses to the UI or the CLI: kind plus both messages.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize)]
 pub struct ErrorReport {
     /// What kind of failure.
     pub kind: ErrorKind,
     /// The field at fault, for validation errors.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub field: Option<String>,
     /// English message.
     pub en: String,
@@ -347,6 +353,7 @@ pub struct ErrorReport {
     /// A stable code for the failure where there is one (`print.printer_not_found`,
     /// `storage.disk_full`): the UI and tests branch on it, never on the message.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub problem: Option<String>,
 }
 

@@ -17,6 +17,7 @@ use crate::staff::{self, NewStaff, Role, StaffMember};
 use crate::store::Store;
 
 /// What the app needs to decide which screen to show.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize)]
 pub struct KioskStatus {
     /// No staff account exists yet: show first-run setup.
@@ -48,6 +49,7 @@ pub struct FirstRunSetup {
 }
 
 /// The home screen's figures for the facility's local today.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize)]
 pub struct HomeSummary {
     /// Facility name (English).
@@ -1148,6 +1150,7 @@ mod tests {
 }
 
 /// A name on the login screen.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize)]
 pub struct LoginName {
     /// The staff member's name (what `login` takes).
@@ -1157,6 +1160,7 @@ pub struct LoginName {
 }
 
 /// A visit and its patient ([`Kiosk::visit_detail`]).
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize)]
 pub struct VisitDetail {
     /// The visit.
@@ -1166,6 +1170,7 @@ pub struct VisitDetail {
 }
 
 /// A patient's record screen ([`Kiosk::patient_record`]).
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize)]
 pub struct PatientRecord {
     /// The patient (after following merges).
@@ -1177,6 +1182,7 @@ pub struct PatientRecord {
 }
 
 /// The counter's search results ([`Kiosk::counter_search`]).
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize)]
 pub struct CounterSearch {
     /// How the query was understood (UHID, mobile, name…).
@@ -1190,6 +1196,7 @@ pub struct CounterSearch {
 }
 
 /// A CUPS queue found on this PC.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize)]
 pub struct PrinterChoice {
     /// Queue name.

@@ -14,6 +14,7 @@ use crate::error::{CoreError, Result};
 use crate::opd::{PatientAddress, PatientInput};
 
 /// What a scan yields.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize)]
 pub struct Scanned {
     /// `aadhaar_secure_qr`, `aadhaar_xml_qr` or `abha_qr`.
@@ -40,6 +41,7 @@ pub struct Scanned {
 }
 
 /// One note about a scanned document ([`swagat_identity::Warning`]).
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ScanWarning {
     /// Stable code, e.g. `signature_unverified`.

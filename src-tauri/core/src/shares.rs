@@ -59,6 +59,7 @@ struct SharePayload {
 }
 
 /// One shared profile in the counter's queue.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct SharedProfile {
     /// Share id (the `abha_share` record id).
@@ -249,6 +250,7 @@ fn patient_input(p: &SharePayload) -> PatientInput {
 
 /// A shared profile as the registration form opens it: the form's fields from the profile and
 /// the returning patient it matches (by ABHA number, then ABHA address), if any.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize)]
 pub struct SharePrefill {
     /// Share id.

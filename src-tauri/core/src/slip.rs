@@ -18,6 +18,7 @@ use crate::error::{CoreError, Result};
 use crate::opd::{patients, visits, Patient, Visit};
 
 /// The output a slip is wanted in.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SlipFormat {

@@ -50,6 +50,7 @@ pub fn lockout_for(failed: i64) -> Option<Duration> {
 }
 
 /// What a staff member may do.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
@@ -81,6 +82,7 @@ impl Role {
 }
 
 /// A staff member as shown to the UI (never the secret).
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StaffMember {
     /// UUIDv7.
@@ -105,6 +107,7 @@ pub struct NewStaff {
 }
 
 /// An account as the administrator's staff list shows it: the member plus its lockout state.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StaffAccount {
     /// The member.

@@ -24,6 +24,7 @@ use crate::Kiosk;
 pub use swagat_sync_client::{Credentials, DeadLetter, EngineConfig};
 
 /// What went wrong in the last sync attempt, as a stable code for the UI's catalogs.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SyncProblem {
@@ -72,6 +73,7 @@ impl From<SyncErrorKind> for SyncProblem {
 }
 
 /// The status strip's view of sync.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 pub struct SyncView {
     /// The kiosk has a state-server credential.

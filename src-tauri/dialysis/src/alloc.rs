@@ -18,6 +18,7 @@ use crate::rules::{self, Placement, SerologyResults};
 use crate::AuditEvent;
 
 /// A warning attached to a result (the booking still stands).
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Warning {
     /// `serology_stale` or `co_infection`.
@@ -58,6 +59,7 @@ pub(crate) fn push_warning(list: &mut Vec<Warning>, w: Warning) {
 }
 
 /// A booking's place: status and machine.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SlotState {
     /// Status.
@@ -70,6 +72,7 @@ pub struct SlotState {
 
 /// One booking that changed place because of an operation (promotion from the waitlist,
 /// displacement by maintenance or a serology change).
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Move {
     /// The booking.

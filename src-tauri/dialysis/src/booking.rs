@@ -90,6 +90,7 @@ impl BookRequest {
 }
 
 /// One session placed by [`book`].
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct BookedSlot {
     /// Booking id.
@@ -109,6 +110,7 @@ pub struct BookedSlot {
 }
 
 /// A date of a series that could not be booked.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RefusedDate {
     /// `YYYY-MM-DD`.
@@ -119,6 +121,7 @@ pub struct RefusedDate {
 }
 
 /// What [`book`] did.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize)]
 pub struct BookOutcome {
     /// The series id, for recurring requests.
@@ -135,6 +138,7 @@ pub struct BookOutcome {
 }
 
 /// The result of a status change: the booking after it, and who moved because of it.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize)]
 pub struct ChangeOutcome {
     /// The booking after the change.

@@ -7,6 +7,7 @@
 use serde::Serialize;
 
 /// Why a booking (or one date of a recurring series) was refused. Also stored for online requests.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Refusal {
     /// Stable code: `holiday`, `non_working_day`, `unknown_shift`, `already_booked`,

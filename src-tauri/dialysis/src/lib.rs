@@ -148,6 +148,7 @@ pub const MIGRATION: &str = include_str!("../migrations/dialysis.sql");
 
 /// An audit entry for the caller to write (`swagat_core::audit::record`) in the same transaction.
 /// Details hold ids, dates, statuses and field names, never personal data.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AuditEvent {
     /// e.g. `dialysis.book`, `dialysis.cancel`, `dialysis.promote`, `dialysis.maintenance`.

@@ -17,6 +17,7 @@ use crate::model::{fmt_date, from_db, new_id, now_instant, Pool};
 use crate::AuditEvent;
 
 /// A maintenance period (inclusive dates).
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct MaintenancePeriod {
     /// Period id.
@@ -30,6 +31,7 @@ pub struct MaintenancePeriod {
 }
 
 /// A machine.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Machine {
     /// Id (UUIDv7).
@@ -45,6 +47,7 @@ pub struct Machine {
 }
 
 /// A machine change with the bookings it moved.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize)]
 pub struct MachineOutcome {
     /// The machine after the change.
@@ -61,6 +64,7 @@ pub struct MachineOutcome {
 }
 
 /// A booking a machine change took off its machine, after the change.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AffectedBooking {
     /// Booking id.

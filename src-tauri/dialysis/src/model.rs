@@ -17,6 +17,7 @@ use crate::error::{DialysisError, Result};
 macro_rules! text_enum {
     ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $v:ident = $s:literal $(| $alt:literal)*),+ $(,)? }) => {
         $(#[$m])*
+        #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         pub enum $name {
             $($(#[$vm])* #[serde(rename = $s)] $v),+

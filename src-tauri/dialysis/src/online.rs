@@ -25,6 +25,7 @@ use crate::views;
 use crate::AuditEvent;
 
 /// The portal's answer for a request.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OnlineResult {
@@ -47,6 +48,7 @@ impl OnlineResult {
 }
 
 /// Why a request was refused (as stored).
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OnlineRefusal {
     /// Refusal code (see [`Refusal`]).
@@ -68,6 +70,7 @@ impl From<Refusal> for OnlineRefusal {
 }
 
 /// The answer to one request.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize)]
 pub struct OnlineOutcome {
     /// The portal's request id.
@@ -291,6 +294,7 @@ fn stored(conn: &Connection, request_id: &str) -> Result<Option<OnlineOutcome>> 
 }
 
 /// A received request and its answer.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize)]
 pub struct OnlineRequest {
     /// The portal's id.

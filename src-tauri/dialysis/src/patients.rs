@@ -43,6 +43,7 @@ pub struct PatientUpdate {
 }
 
 /// A patient's dialysis record.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DialysisPatient {
     /// The core's patient id.
@@ -80,6 +81,7 @@ pub struct DialysisPatient {
 }
 
 /// A record change with the bookings it moved.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize)]
 pub struct PatientOutcome {
     /// The record after the change.

@@ -8,6 +8,7 @@ use time::{Date, Weekday};
 use crate::model::{Pool, Serology};
 
 /// A patient's three serology markers.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct SerologyResults {
     /// Hepatitis B surface antigen.
@@ -19,6 +20,7 @@ pub struct SerologyResults {
 }
 
 /// Where a patient may be dialysed, and whether that placement needs a warning.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Placement {
     /// The only pool whose machines the patient may use.

@@ -12,10 +12,12 @@ use crate::error::{DialysisError, Result};
 use crate::model::{fmt_date, fmt_weekdays, parse_weekdays};
 
 /// The unit's settings.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct UnitSettings {
     /// Weekdays the unit runs sessions (default Monday–Saturday).
     #[serde(serialize_with = "ser_weekdays")]
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub working_days: Vec<Weekday>,
     /// Serology older than this many days is flagged at booking and check-in (default 90).
     pub stale_serology_days: i64,
@@ -74,6 +76,7 @@ pub fn set_settings(
 }
 
 /// A holiday.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Holiday {
     /// `YYYY-MM-DD`.
@@ -142,6 +145,7 @@ pub fn holiday_on(conn: &Connection, date: Date) -> Result<Option<String>> {
 }
 
 /// A shift of the day.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Shift {
     /// 1, 2, 3... in the order of the day.

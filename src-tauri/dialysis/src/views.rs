@@ -15,6 +15,7 @@ use crate::patients::{self, DialysisPatient};
 use crate::unit::{self, Shift};
 
 /// A booking as listed on screens and by the CLI.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct BookingView {
     /// Booking id (UUIDv7).
@@ -169,6 +170,7 @@ pub fn booking(conn: &Connection, id: &str) -> Result<BookingView> {
 }
 
 /// A machine as seen on one day.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct MachineDay {
     /// Machine id.
@@ -186,6 +188,7 @@ pub struct MachineDay {
 }
 
 /// A day board: machines × shifts with the day's bookings, and the day's waitlist.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize)]
 pub struct DaySchedule {
     /// `YYYY-MM-DD`.
@@ -270,6 +273,7 @@ pub fn schedule(conn: &Connection, date: Date) -> Result<DaySchedule> {
 }
 
 /// Counts for one pool in one slot.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PoolCount {
     /// Pool.
@@ -283,6 +287,7 @@ pub struct PoolCount {
 }
 
 /// One shift of one day in the week view.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize)]
 pub struct SlotSummary {
     /// Shift number.
@@ -292,6 +297,7 @@ pub struct SlotSummary {
 }
 
 /// One day of the week view.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize)]
 pub struct DaySummary {
     /// `YYYY-MM-DD`.
@@ -307,6 +313,7 @@ pub struct DaySummary {
 }
 
 /// Seven days from `start`: capacity, bookings and waitlist per shift and pool.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize)]
 pub struct WeekView {
     /// First day.
@@ -398,6 +405,7 @@ pub fn waitlist(conn: &Connection, from: Option<Date>) -> Result<Vec<BookingView
 }
 
 /// One patient's dialysis record and sessions.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize)]
 pub struct PatientSchedule {
     /// The record.

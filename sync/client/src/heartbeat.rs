@@ -74,6 +74,7 @@ pub fn report<S: KioskStore>(
 
 /// Where the recovery key's escrow with the state stands (the kiosk's status and Settings show
 /// it; the heartbeat sends the box while it is [`EscrowState::Pending`]).
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EscrowState {

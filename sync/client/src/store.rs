@@ -87,6 +87,7 @@ pub struct Credentials {
 }
 
 /// A record the server refused, kept visible on the kiosk.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeadLetter {
     /// Outbox sequence of the refused change.
@@ -94,6 +95,7 @@ pub struct DeadLetter {
     /// Record id.
     pub record_id: Uuid,
     /// Protocol error code.
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub code: ErrorCode,
     /// Human explanation from the server.
     pub reason: String,

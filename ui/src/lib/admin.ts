@@ -2,6 +2,13 @@
 // wrappers over the Rust core's commands (src-tauri/src/admin_commands.rs).
 import { invoke } from '@tauri-apps/api/core';
 import { asReport, type StaffMember } from './api';
+import type { BackupFile } from './gen/BackupFile';
+import type { BackupRun } from './gen/BackupRun';
+import type { BackupStatus } from './gen/BackupStatus';
+import type { DiskSpace } from './gen/DiskSpace';
+import type { StartupCheck } from './gen/StartupCheck';
+import type { StorageProblem } from './gen/StorageProblem';
+export type { BackupFile, BackupRun, BackupStatus, DiskSpace, StartupCheck, StorageProblem };
 
 export type StaffAccount = StaffMember & {
   failed_attempts: number;
@@ -9,46 +16,11 @@ export type StaffAccount = StaffMember & {
   last_login_at: string | null;
 };
 
-export interface BackupRun {
-  at: string;
-  reason: string;
-  file: string | null;
-  bytes: number | null;
-  ok: boolean;
-  error: string | null;
-}
 
-export interface BackupStatus {
-  dir: string;
-  dir_is_default: boolean;
-  every_hours: number;
-  end_of_day: string;
-  last_good: BackupRun | null;
-  last_attempt: BackupRun | null;
-  stale: boolean;
-}
 
-export interface BackupFile {
-  file: string;
-  name: string;
-  local_time: string;
-  bytes: number;
-}
 
-export interface DiskSpace {
-  free_bytes: number;
-  total_bytes: number;
-  low: boolean;
-}
 
-export type StorageProblem = 'disk_full' | 'read_only' | 'io' | 'corrupt';
 
-export interface StartupCheck {
-  ok: boolean;
-  problem: StorageProblem | null;
-  message: { en: string; hi: string } | null;
-  latest_backup: BackupFile | null;
-}
 
 async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
   try {

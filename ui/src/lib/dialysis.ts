@@ -4,9 +4,28 @@ import { facilityToday } from './dates';
 import { invoke } from '@tauri-apps/api/core';
 import { asReport } from './api';
 import { t, ui } from './i18n.svelte';
+import type { AffectedBooking } from './gen/AffectedBooking';
+import type { BookOutcome } from './gen/BookOutcome';
+import type { BookedSlot } from './gen/BookedSlot';
+import type { BookingView } from './gen/BookingView';
+import type { ChangeOutcome } from './gen/ChangeOutcome';
+import type { DaySchedule } from './gen/DaySchedule';
+import type { DialysisPatient } from './gen/DialysisPatient';
+import type { Holiday } from './gen/Holiday';
+import type { Machine } from './gen/Machine';
+import type { MachineDay } from './gen/MachineDay';
+import type { MachineOutcome } from './gen/MachineOutcome';
+import type { Move } from './gen/Move';
+import type { Pool } from './gen/Pool';
+import type { PoolCount } from './gen/PoolCount';
+import type { Serology } from './gen/Serology';
+import type { Shift } from './gen/Shift';
+import type { SlotState } from './gen/SlotState';
+import type { UnitSettings } from './gen/UnitSettings';
+import type { Warning } from './gen/Warning';
+import type { WeekView } from './gen/WeekView';
+export type { AffectedBooking, BookOutcome, BookedSlot, BookingView, ChangeOutcome, DaySchedule, DialysisPatient, Holiday, Machine, MachineDay, MachineOutcome, Move, Pool, PoolCount, Serology, Shift, SlotState, UnitSettings, Warning, WeekView };
 
-export type Pool = 'negative' | 'hbv' | 'hcv' | 'hiv' | 'unknown';
-export type Serology = 'pos' | 'neg' | 'unknown';
 export type BookingStatus = 'confirmed' | 'waitlisted' | 'checked_in' | 'no_show' | 'completed' | 'cancelled';
 
 export const POOLS: Pool[] = ['negative', 'hbv', 'hcv', 'hiv', 'unknown'];
@@ -15,91 +34,13 @@ export const ACCESS = ['avf', 'avg', 'catheter', 'other'] as const;
 /** Weekday codes as the core stores them (labels: `dialysis.day_<code>`). */
 export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
 
-export interface Shift { number: number; start: string; end: string; duration_min: number }
-export interface Warning { code: string; en: string; hi: string }
 
-export interface BookingView {
-  id: string;
-  patient_id: string;
-  patient_name: string;
-  date: string;
-  shift: number;
-  machine_id: string | null;
-  machine: string | null;
-  machine_pool: Pool | null;
-  pool: Pool;
-  status: BookingStatus;
-  priority: number;
-  requested_at: string;
-  series_id: string | null;
-  source: 'local' | 'online';
-  online_request_id: string | null;
-  pre_weight_kg: number | null;
-  post_weight_kg: number | null;
-  warnings: string[];
-  status_reason: string | null;
-}
 
-export interface MachineDay { id: string; name: string; pool: Pool; available: boolean; maintenance: string | null; retired: boolean }
 
-export interface DaySchedule {
-  date: string;
-  weekday: string;
-  working_day: boolean;
-  holiday: string | null;
-  shifts: Shift[];
-  machines: MachineDay[];
-  bookings: BookingView[];
-  waitlist: BookingView[];
-}
 
-export interface PoolCount { pool: Pool; machines: number; booked: number; waitlisted: number }
-export interface WeekView {
-  start: string;
-  days: { date: string; weekday: string; working_day: boolean; holiday: string | null;
-    slots: { shift: number; pools: PoolCount[] }[] }[];
-}
 
-export interface DialysisPatient {
-  patient_id: string;
-  name: string;
-  hbsag: Serology; hbsag_tested_on: string | null;
-  hcv: Serology; hcv_tested_on: string | null;
-  hiv: Serology; hiv_tested_on: string | null;
-  pool: Pool;
-  co_infection: boolean;
-  stale_from: string | null;
-  vascular_access: 'avf' | 'avg' | 'catheter' | 'other' | null;
-  dry_weight_kg: number | null;
-  eligibility: string | null;
-  eligible: boolean;
-  updated_at: string;
-}
 
-export interface SlotState { status: BookingStatus; machine_id: string | null; machine: string | null }
-export interface Move { booking_id: string; patient_id: string; date: string; shift: number; from: SlotState; to: SlotState }
 
-export interface BookedSlot {
-  id: string; date: string; shift: number; machine_id: string | null; machine: string | null;
-  status: BookingStatus; warnings: string[];
-}
-export interface BookOutcome {
-  series_id: string | null;
-  bookings: BookedSlot[];
-  refused: { date: string; code: string; field: string; en: string; hi: string }[];
-  warnings: Warning[];
-}
-export interface ChangeOutcome { booking: BookingView; moves: Move[]; warnings: Warning[] }
-export interface Machine {
-  id: string; name: string; pool: Pool; active: boolean;
-  maintenance: { id: string; from_date: string; to_date: string | null; reason: string }[];
-}
-/** A booking a machine change took off its machine (re-pool, retirement), as it now stands. */
-export interface AffectedBooking {
-  booking_id: string; patient_id: string; patient_name: string; date: string; shift: number;
-  status: BookingStatus; machine: string | null;
-}
-export interface MachineOutcome { machine: Machine; moves: Move[]; affected: AffectedBooking[] }
 
 export interface BookForm {
   patient_id: string; date: string; shift: number; repeat?: string | null; weeks?: number | null; priority?: number | null;
@@ -117,8 +58,6 @@ async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> 
   }
 }
 
-export interface UnitSettings { working_days: string; stale_serology_days: number }
-export interface Holiday { date: string; name: string }
 
 /** An online request from the state portal and the unit's answer (see `swagat_core::inbox`). */
 export interface OnlineRequest {

@@ -6,7 +6,8 @@ const patient: Patient = {
   id: 'p1', uhid: 'PTN12-A00001-K', name: 'Kamla Devi', name_hi: null, gender: 'F', dob: '1974-07-01',
   dob_approximate: true, year_of_birth: 1974, guardian_relation: 'W/O', guardian_name: 'Ram Lal',
   mobile: '9876543210', address: { locality: 'Kankarbagh', pincode: null }, aadhaar_last4: null,
-  abha_number: null, abha_address: null, category: 'general',
+  abha_number: null, abha_address: null, category: 'general', aadhaar_consent: false, merged_into: null,
+  created_at: '2026-11-01T04:30:00Z', updated_at: '2026-11-01T04:30:00Z',
 };
 
 describe('patient edit patch', () => {

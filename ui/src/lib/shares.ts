@@ -2,35 +2,11 @@
 // src-tauri/src/share_commands.rs).
 import { invoke } from '@tauri-apps/api/core';
 import { asReport, type Patient, type PatientInput, type Registration } from './api';
+import type { SharePrefill } from './gen/SharePrefill';
+import type { SharedProfile } from './gen/SharedProfile';
+export type { SharePrefill, SharedProfile };
 
-export interface SharedProfile {
-  id: string;
-  token: string;
-  context: string;
-  name: string;
-  gender: string | null;
-  year_of_birth: number | null;
-  age_years: number | null;
-  abha_address: string;
-  abha_number: string | null;
-  shared_at: string;
-  expires_at: string;
-  minutes_waiting: number;
-  status: 'waiting' | 'registered' | 'registered_elsewhere' | 'expired';
-  visit_id: string | null;
-}
 
-/** A shared profile as the registration form opens it (`shares_prefill`). */
-export interface SharePrefill {
-  share_id: string;
-  token: string;
-  context: string;
-  input: PatientInput;
-  /** The registered patient with this ABHA number or address. */
-  existing: Patient | null;
-  status: SharedProfile['status'];
-  registration: Registration | null;
-}
 
 /** The registration of a share, with the share's ABHA address (for the token screen). */
 export type ShareRegistration = Registration & { abha_address: string | null };

@@ -3,36 +3,13 @@
 import { dmy, facilityTime, facilityToday } from './dates';
 import { invoke } from '@tauri-apps/api/core';
 import { asReport } from './api';
+import type { DeadLetter } from './gen/DeadLetter';
+import type { SyncProblem } from './gen/SyncProblem';
+import type { SyncView } from './gen/SyncView';
+export type { DeadLetter, SyncProblem, SyncView };
 
-export type SyncProblem =
-  | 'not_enrolled' | 'offline' | 'transport' | 'revoked' | 'unauthorized' | 'certificate' | 'server' | 'store'
-  | 'cloned' | 'other';
 
-export interface SyncView {
-  enrolled: boolean;
-  server: string | null;
-  online: boolean;
-  syncing: boolean;
-  pending: number;
-  dead_letters: number;
-  last_sync_at_ms: number | null;
-  /** Times this kiosk found it had been restored from a backup (or copied). */
-  restores: number;
-  last_restore_at_ms: number | null;
-  problem: SyncProblem | null;
-  detail: string | null;
-  /** Enrolled with `--insecure-http`: an unencrypted http:// server on another machine. */
-  insecure: boolean;
-  /** The recovery key's escrow with the state (sealed to the state's key). */
-  recovery_escrow: 'none' | 'not_offered' | 'pending' | 'escrowed';
-}
 
-export interface DeadLetter {
-  seq: number;
-  record_id: string;
-  code: string;
-  reason: string;
-}
 
 export interface Enrolled {
   server: string;

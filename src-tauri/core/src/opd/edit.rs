@@ -20,11 +20,13 @@ use crate::opd::secrets;
 
 /// Changes to a patient: a JSON object with [`PatientInput`]'s keys (`name`, `mobile`,
 /// `address` {…}, `aadhaar`, `aadhaar_consent`, …). A key set to `null` clears that field.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct PatientPatch(pub Map<String, Value>);
 
 /// The result of an edit: the patient as now stored, and what changed.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize)]
 pub struct EditedPatient {
     /// The patient after the edit.
@@ -37,6 +39,7 @@ pub struct EditedPatient {
 }
 
 /// One earlier state of a patient record.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize)]
 pub struct PatientVersion {
     /// 1 for the record as first written, then 2, 3…

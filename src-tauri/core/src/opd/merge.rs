@@ -19,6 +19,7 @@ use crate::opd::edit::keep_version;
 use crate::opd::patients::{self, Patient};
 
 /// What a merge did.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize)]
 pub struct MergeOutcome {
     /// The kept patient's id.

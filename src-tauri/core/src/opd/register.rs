@@ -35,6 +35,7 @@ pub struct RegisterRequest {
 }
 
 /// A possible duplicate shown to the operator.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize)]
 pub struct DuplicateHint {
     /// Patient id.
@@ -48,6 +49,7 @@ pub struct DuplicateHint {
 }
 
 /// What a registration produced.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize)]
 pub struct Registration {
     /// The patient (new or returning).
@@ -79,6 +81,7 @@ pub struct Registration {
 }
 
 /// Where a token sends the patient.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize)]
 pub struct DepartmentBrief {
     /// Code, e.g. `GEN`.
@@ -282,6 +285,7 @@ pub fn register(conn: &Connection, actor: &Actor, req: &RegisterRequest) -> Resu
 }
 
 /// Why an existing patient is offered as possibly the one at the counter.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MatchReason {
@@ -296,6 +300,7 @@ pub enum MatchReason {
 }
 
 /// An existing patient shown before submit: "this is the patient" or "new patient".
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize)]
 pub struct Candidate {
     /// The patient.
@@ -309,6 +314,7 @@ pub struct Candidate {
 }
 
 /// One field's problem.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize)]
 pub struct FieldProblem {
     /// The field (`name`, `gender`, `dob`, `mobile`, `address.pincode`…).
@@ -322,6 +328,7 @@ pub struct FieldProblem {
 /// What the counter should know before it registers: every field problem at once, the existing
 /// patients who may be this one, and whether the patient already has a token for the department
 /// today. Nothing is written.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize, Default)]
 pub struct RegistrationCheck {
     /// Every field problem (empty when the details are valid).

@@ -11,6 +11,7 @@ use serde::Serialize;
 use crate::error::{CoreError, Result};
 
 /// A visit as stored.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Visit {
     /// UUIDv7.

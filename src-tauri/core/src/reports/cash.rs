@@ -13,6 +13,7 @@ use crate::config;
 use crate::error::Result;
 
 /// One shift of one staff member.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CashShift {
     /// `morning` (before 14:00 facility time) or `evening`.
@@ -26,6 +27,7 @@ pub struct CashShift {
 }
 
 /// One staff member's day.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CashStaff {
     /// The member's name (`cli` for `swagat-admin`, `system` for demo data).
@@ -47,6 +49,7 @@ pub struct CashStaff {
 }
 
 /// A cancelled visit's fee.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Refund {
     /// The visit.
@@ -64,6 +67,7 @@ pub struct Refund {
 }
 
 /// The day's totals.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct CashTotals {
     /// Visits (not cancelled).
@@ -79,6 +83,7 @@ pub struct CashTotals {
 }
 
 /// Cash by staff for one day.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CashSheet {
     /// The day.

@@ -41,6 +41,7 @@ use super::summary::{counts, get, Counts};
 use crate::error::Result;
 
 /// One item of the monthly figures.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct HmisItem {
     /// Our key, e.g. `opd.female`.
@@ -56,6 +57,7 @@ pub struct HmisItem {
 }
 
 /// A month's figures.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "MonthlyFigures"))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Monthly {
     /// `YYYY-MM`.

@@ -65,6 +65,7 @@ pub const MAX_REGISTER_DAYS: i64 = 31;
 pub const EVENING_FROM_HOUR: u8 = 14;
 
 /// A report to export or print.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ReportKind {
@@ -79,6 +80,7 @@ pub enum ReportKind {
 }
 
 /// The format of an export.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ExportFormat {

@@ -13,6 +13,7 @@ use crate::config;
 use crate::error::Result;
 
 /// One visit in the register.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RegisterRow {
     /// 1, 2, 3… in the register's order.
@@ -52,6 +53,7 @@ pub struct RegisterRow {
 }
 
 /// Totals of one department (cancelled visits apart).
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DeptTotal {
     /// Department code.
@@ -75,6 +77,7 @@ pub struct DeptTotal {
 }
 
 /// A register over one day (or a short range, for exports).
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "DayRegister"))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Register {
     /// First day, `YYYY-MM-DD`.

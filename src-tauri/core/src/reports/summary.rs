@@ -16,6 +16,7 @@ use crate::config;
 use crate::error::Result;
 
 /// Registrations of one department.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DeptCount {
     /// Department code.
@@ -33,6 +34,7 @@ pub struct DeptCount {
 }
 
 /// Registrations by sex (`T` is counted under `O`).
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[allow(non_snake_case)]
 pub struct GenderCounts {
@@ -45,6 +47,7 @@ pub struct GenderCounts {
 }
 
 /// Registrations of one age band.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct BandCount {
     /// `0-4`, `5-14`, `15-29`, `30-44`, `45-59`, `60+` (or `unknown`, only when some patient's age
@@ -55,6 +58,7 @@ pub struct BandCount {
 }
 
 /// Visits with one fee waiver.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct WaiverCount {
     /// Waiver code.
@@ -68,6 +72,7 @@ pub struct WaiverCount {
 }
 
 /// Arrivals in one facility-local hour.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct HourCount {
     /// 0–23.
@@ -77,6 +82,7 @@ pub struct HourCount {
 }
 
 /// Dialysis sessions of one pool.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "ReportPoolCount"))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PoolCount {
     /// `negative`, `hbv`, `hcv`, `hiv`, `unknown` (the machine's pool; `unknown` also for a
@@ -91,6 +97,7 @@ pub struct PoolCount {
 }
 
 /// Dialysis sessions in the range.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "ReportDialysis"))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Dialysis {
     /// Completed sessions.
@@ -104,6 +111,7 @@ pub struct Dialysis {
 }
 
 /// The summary of `from`..=`to`.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "ReportSummary"))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Summary {
     /// First day.

@@ -5,6 +5,8 @@
 use serde::{Deserialize, Serialize};
 
 /// A patient's postal address (any part may be missing).
+/// Every part is optional in TypeScript too: the form sends only what it has.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(optional_fields = nullable))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct PatientAddress {
@@ -35,6 +37,7 @@ pub struct PatientAddress {
 }
 
 /// Guardian as typed: `"W/O Ramesh Kumar"`, or an object.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum GuardianInput {
@@ -50,6 +53,7 @@ pub enum GuardianInput {
 }
 
 /// What the counter knows about a patient (the CLI's `--json` and the UI's form).
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(optional_fields = nullable))]
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PatientInput {
@@ -88,6 +92,7 @@ pub struct PatientInput {
 }
 
 /// A patient as stored and shown (never the Aadhaar hash).
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Patient {
     /// UUIDv7.

@@ -99,6 +99,7 @@ pub fn possible_duplicates(conn: &Connection, p: &ValidPatient) -> Result<Vec<Pa
 }
 
 /// How a search query was understood.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum QueryKind {
