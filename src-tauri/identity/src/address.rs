@@ -4,10 +4,12 @@
 
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-/// An address as printed on an Aadhaar card. Every part is optional.
-#[derive(Clone, Default, PartialEq, Eq, Serialize)]
+/// An address as printed on an Aadhaar card or an ABHA profile. Every part is optional. It is
+/// also the address object of [`crate::QrSummary`], in the same shape.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Address {
     /// House number or name.
     pub house: Option<String>,

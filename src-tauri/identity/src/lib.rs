@@ -54,7 +54,7 @@ pub use gender::Gender;
 pub use numbers::{AadhaarNumber, AbhaAddress, AbhaNumber, IndianMobile};
 pub use secure_qr::{ContactIndicator, ContactMatch, SecureQr, SecureQrVersion};
 pub use signature::SignatureStatus;
-pub use summary::{decode_and_summarize, summarize, QrSummary, SummaryAddress, SummaryWarning};
+pub use summary::{decode_and_summarize, summarize, QrSummary, SummaryWarning};
 pub use trust::{SkippedFile, TrustStore, TrustedKey};
 pub use warning::Warning;
 pub use xml_qr::XmlQr;

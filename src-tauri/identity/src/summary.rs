@@ -71,7 +71,7 @@ pub struct QrSummary {
     /// Care-of line.
     pub care_of: Option<String>,
     /// Address parts.
-    pub address: Option<SummaryAddress>,
+    pub address: Option<Address>,
     /// Last 4 Aadhaar digits.
     pub aadhaar_last4: Option<String>,
     /// Last 4 mobile digits.
@@ -105,54 +105,6 @@ impl fmt::Debug for QrSummary {
             .field("has_photo", &self.has_photo)
             .field("warnings", &self.warnings)
             .finish_non_exhaustive()
-    }
-}
-
-/// The address object of [`QrSummary`].
-#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SummaryAddress {
-    /// House.
-    pub house: Option<String>,
-    /// Street.
-    pub street: Option<String>,
-    /// Landmark.
-    pub landmark: Option<String>,
-    /// Locality.
-    pub locality: Option<String>,
-    /// Village, town or city.
-    pub vtc: Option<String>,
-    /// Post office.
-    pub post_office: Option<String>,
-    /// Sub-district.
-    pub sub_district: Option<String>,
-    /// District.
-    pub district: Option<String>,
-    /// State.
-    pub state: Option<String>,
-    /// PIN code.
-    pub pincode: Option<String>,
-}
-
-impl fmt::Debug for SummaryAddress {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("SummaryAddress { .. }")
-    }
-}
-
-impl From<&Address> for SummaryAddress {
-    fn from(a: &Address) -> Self {
-        Self {
-            house: a.house.clone(),
-            street: a.street.clone(),
-            landmark: a.landmark.clone(),
-            locality: a.locality.clone(),
-            vtc: a.vtc.clone(),
-            post_office: a.post_office.clone(),
-            sub_district: a.sub_district.clone(),
-            district: a.district.clone(),
-            state: a.state.clone(),
-            pincode: a.pincode.clone(),
-        }
     }
 }
 
@@ -200,8 +152,8 @@ fn birth(b: Option<BirthDate>) -> (Option<String>, Option<i32>) {
     }
 }
 
-fn address(a: &Address) -> Option<SummaryAddress> {
-    (!a.is_empty()).then(|| SummaryAddress::from(a))
+fn address(a: &Address) -> Option<Address> {
+    (!a.is_empty()).then(|| a.clone())
 }
 
 fn warnings(list: &[Warning]) -> Vec<SummaryWarning> {
