@@ -1,7 +1,7 @@
 //! The `patients` table: rows mapped by column name (never by position), insert and update,
 //! the stored Aadhaar hash and its key id, and loading one patient (following merges).
 
-use rusqlite::{params, Connection, OptionalExtension, Row};
+use rusqlite::{Connection, OptionalExtension, Row, ToSql};
 
 use super::*;
 use crate::error::{CoreError, Result};
@@ -93,54 +93,91 @@ pub fn insert(
     actor: &str,
     now: &str,
 ) -> Result<()> {
-    let (aadhaar_last4, aadhaar_hash) = consented_aadhaar(p);
+    let derived = Derived::of(conn, p)?;
+    let mut params = written(p, &derived).to_vec();
+    params.extend_from_slice(&[
+        (":id", &id as &dyn ToSql),
+        (":uhid", &uhid),
+        (":now", &now),
+        (":actor", &actor),
+    ]);
     conn.prepare_cached(
         "INSERT INTO patients (id, uhid, name, name_hi, name_key, gender, dob, dob_approximate, \
          year_of_birth, guardian_relation, guardian_name, mobile, house, street, landmark, locality, \
          vtc, post_office, sub_district, district, state, state_lgd, district_lgd, pincode, \
          aadhaar_last4, aadhaar_hash, abha_number, abha_address, category, aadhaar_consent, \
          consent_notice, created_at, created_by, updated_at, updated_by, aadhaar_key_id, search_key) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, \
-          ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?32, ?33, ?34, ?35)",
+         VALUES (:id, :uhid, :name, :name_hi, :name_key, :gender, :dob, :dob_approximate, \
+         :year_of_birth, :guardian_relation, :guardian_name, :mobile, :house, :street, :landmark, \
+         :locality, :vtc, :post_office, :sub_district, :district, :state, :state_lgd, \
+         :district_lgd, :pincode, :aadhaar_last4, :aadhaar_hash, :abha_number, :abha_address, \
+         :category, :aadhaar_consent, CASE WHEN :aadhaar_consent THEN :consent_notice END, \
+         :now, :actor, :now, :actor, :aadhaar_key_id, :search_key)",
     )?
-    .execute(params![
-        id,
-        uhid,
-        p.name,
-        p.name_hi,
-        names::name_key(&p.name),
-        p.gender,
-        p.dob,
-        p.dob_approximate,
-        p.year_of_birth,
-        p.guardian_relation,
-        p.guardian_name,
-        p.mobile,
-        p.address.house,
-        p.address.street,
-        p.address.landmark,
-        p.address.locality,
-        p.address.vtc,
-        p.address.post_office,
-        p.address.sub_district,
-        p.address.district,
-        p.address.state,
-        p.address.state_lgd,
-        p.address.district_lgd,
-        p.address.pincode,
-        aadhaar_last4,
-        aadhaar_hash,
-        p.abha_number,
-        p.abha_address,
-        p.category,
-        p.aadhaar_consent,
-        p.aadhaar_consent.then_some(CONSENT_NOTICE_VERSION),
-        now,
-        actor,
-        hash_key_id(conn, p)?,
-        names::search_key(&p.name, p.name_hi.as_deref()),
-    ])?;
+    .execute(params.as_slice())?;
     Ok(())
+}
+
+/// What a write stores beside `p`'s own fields: derived keys and the consented Aadhaar parts.
+struct Derived<'a> {
+    name_key: String,
+    search_key: String,
+    aadhaar_last4: Option<&'a str>,
+    aadhaar_hash: Option<&'a str>,
+    aadhaar_key_id: Option<String>,
+}
+
+impl<'a> Derived<'a> {
+    fn of(conn: &Connection, p: &'a ValidPatient) -> Result<Self> {
+        let (aadhaar_last4, aadhaar_hash) = consented_aadhaar(p);
+        Ok(Self {
+            name_key: names::name_key(&p.name),
+            search_key: names::search_key(&p.name, p.name_hi.as_deref()),
+            aadhaar_last4,
+            aadhaar_hash,
+            aadhaar_key_id: hash_key_id(conn, p)?,
+        })
+    }
+}
+
+/// The values [`insert`] and [`update`] both store (less the id, time and actor), by parameter
+/// name: one list, so the two
+/// writes cannot disagree on what a column holds.
+fn written<'a>(p: &'a ValidPatient, d: &'a Derived<'a>) -> [(&'static str, &'a dyn ToSql); 31] {
+    let a = &p.address;
+    [
+        (":name", &p.name),
+        (":name_hi", &p.name_hi),
+        (":name_key", &d.name_key),
+        (":gender", &p.gender),
+        (":dob", &p.dob),
+        (":dob_approximate", &p.dob_approximate),
+        (":year_of_birth", &p.year_of_birth),
+        (":guardian_relation", &p.guardian_relation),
+        (":guardian_name", &p.guardian_name),
+        (":mobile", &p.mobile),
+        (":house", &a.house),
+        (":street", &a.street),
+        (":landmark", &a.landmark),
+        (":locality", &a.locality),
+        (":vtc", &a.vtc),
+        (":post_office", &a.post_office),
+        (":sub_district", &a.sub_district),
+        (":district", &a.district),
+        (":state", &a.state),
+        (":state_lgd", &a.state_lgd),
+        (":district_lgd", &a.district_lgd),
+        (":pincode", &a.pincode),
+        (":aadhaar_last4", &d.aadhaar_last4),
+        (":aadhaar_hash", &d.aadhaar_hash),
+        (":abha_number", &p.abha_number),
+        (":abha_address", &p.abha_address),
+        (":category", &p.category),
+        (":aadhaar_consent", &p.aadhaar_consent),
+        (":consent_notice", &CONSENT_NOTICE_VERSION),
+        (":aadhaar_key_id", &d.aadhaar_key_id),
+        (":search_key", &d.search_key),
+    ]
 }
 
 /// The key id to store beside `p`'s Aadhaar hash (none without a hash).
@@ -173,53 +210,29 @@ pub fn aadhaar_dropped_for_consent(p: &ValidPatient) -> bool {
 /// Rewrites the stored fields of patient `id` with `p` (name key and search index follow; the FTS
 /// triggers reindex the names).
 pub fn update(conn: &Connection, id: &str, p: &ValidPatient, actor: &str, now: &str) -> Result<()> {
-    let (aadhaar_last4, aadhaar_hash) = consented_aadhaar(p);
+    let derived = Derived::of(conn, p)?;
+    let mut params = written(p, &derived).to_vec();
+    params.extend_from_slice(&[
+        (":id", &id as &dyn ToSql),
+        (":now", &now),
+        (":actor", &actor),
+    ]);
     conn.prepare_cached(
-        "UPDATE patients SET name = ?2, name_hi = ?3, name_key = ?4, gender = ?5, dob = ?6, \
-         dob_approximate = ?7, year_of_birth = ?8, guardian_relation = ?9, guardian_name = ?10, \
-         mobile = ?11, house = ?12, street = ?13, landmark = ?14, locality = ?15, vtc = ?16, \
-         post_office = ?17, sub_district = ?18, district = ?19, state = ?20, state_lgd = ?21, \
-         district_lgd = ?22, pincode = ?23, aadhaar_last4 = ?24, aadhaar_hash = ?25, \
-         abha_number = ?26, abha_address = ?27, category = ?28, aadhaar_consent = ?29, \
-         consent_notice = CASE WHEN ?29 THEN coalesce(consent_notice, ?30) ELSE NULL END, \
-         updated_at = ?31, updated_by = ?32, aadhaar_key_id = ?33, search_key = ?34 WHERE id = ?1",
+        "UPDATE patients SET name = :name, name_hi = :name_hi, name_key = :name_key, \
+         gender = :gender, dob = :dob, dob_approximate = :dob_approximate, \
+         year_of_birth = :year_of_birth, guardian_relation = :guardian_relation, \
+         guardian_name = :guardian_name, mobile = :mobile, house = :house, street = :street, \
+         landmark = :landmark, locality = :locality, vtc = :vtc, post_office = :post_office, \
+         sub_district = :sub_district, district = :district, state = :state, \
+         state_lgd = :state_lgd, district_lgd = :district_lgd, pincode = :pincode, \
+         aadhaar_last4 = :aadhaar_last4, aadhaar_hash = :aadhaar_hash, \
+         abha_number = :abha_number, abha_address = :abha_address, category = :category, \
+         aadhaar_consent = :aadhaar_consent, \
+         consent_notice = CASE WHEN :aadhaar_consent THEN coalesce(consent_notice, :consent_notice) \
+         ELSE NULL END, updated_at = :now, updated_by = :actor, aadhaar_key_id = :aadhaar_key_id, \
+         search_key = :search_key WHERE id = :id",
     )?
-    .execute(params![
-        id,
-        p.name,
-        p.name_hi,
-        names::name_key(&p.name),
-        p.gender,
-        p.dob,
-        p.dob_approximate,
-        p.year_of_birth,
-        p.guardian_relation,
-        p.guardian_name,
-        p.mobile,
-        p.address.house,
-        p.address.street,
-        p.address.landmark,
-        p.address.locality,
-        p.address.vtc,
-        p.address.post_office,
-        p.address.sub_district,
-        p.address.district,
-        p.address.state,
-        p.address.state_lgd,
-        p.address.district_lgd,
-        p.address.pincode,
-        aadhaar_last4,
-        aadhaar_hash,
-        p.abha_number,
-        p.abha_address,
-        p.category,
-        p.aadhaar_consent,
-        CONSENT_NOTICE_VERSION,
-        now,
-        actor,
-        hash_key_id(conn, p)?,
-        names::search_key(&p.name, p.name_hi.as_deref()),
-    ])?;
+    .execute(params.as_slice())?;
     Ok(())
 }
 
