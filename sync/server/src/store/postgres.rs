@@ -8,6 +8,7 @@
 //! are safe.
 
 use super::projections_pg::{exec, query};
+use super::script::{decide_submit, PullPage, SubmitDecision};
 use super::{
     key_id, latest_per_record, new_key, parse_code, plan_ingest, request_results, slip_key_name,
     stats_map, Device, DeviceInfo, EnrollKeys, EnrollParams, Enrolled, Facility, IngestFacts,
@@ -1086,8 +1087,8 @@ impl Store for PgStore {
         max_bytes: usize,
     ) -> Result<PullResponse, StoreError> {
         let c = self.pool.get().await.map_err(pool_err)?;
-        let cursor_i = cursor.min(i64::MAX as u64) as i64;
-        let take = i64::from(limit) + 1;
+        let cursor_i = PullPage::cursor_param(cursor);
+        let take = PullPage::rows_to_read(limit);
         let params: [&(dyn tokio_postgres::types::ToSql + Sync); 5] =
             [&facility, &cursor_i, &device, &take, &include_own];
         // Streamed, so a page stops at its byte cap without holding the rows after it.
@@ -1100,35 +1101,28 @@ impl Store for PgStore {
             )
             .await?;
         let mut rows = std::pin::pin!(rows);
-        let mut records = Vec::new();
-        let mut next = cursor;
-        let mut more = false;
-        let mut bytes = 0usize;
+        let mut page = PullPage::new(cursor, limit, max_bytes);
         while let Some(r) = rows.try_next().await? {
             let payload: String = r.get(7);
-            bytes += payload.len();
-            if records.len() as u32 == limit || (!records.is_empty() && bytes > max_bytes) {
-                more = true;
+            if !page.admits(payload.len()) {
                 break;
             }
-            next = r.get::<_, i64>(0) as u64;
-            records.push(Envelope {
-                id: r.get(1),
-                kind: r.get(2),
-                facility,
-                device: r.get(3),
-                seq: r.get::<_, i64>(4) as u64,
-                hlc: Hlc::from_u64(r.get::<_, i64>(5) as u64),
-                schema: r.get::<_, i32>(6) as u32,
-                payload: RawValue::from_string(payload)
-                    .map_err(|_| StoreError::Corrupt("stored payload is not JSON".into()))?,
-            });
+            page.push(
+                r.get::<_, i64>(0) as u64,
+                Envelope {
+                    id: r.get(1),
+                    kind: r.get(2),
+                    facility,
+                    device: r.get(3),
+                    seq: r.get::<_, i64>(4) as u64,
+                    hlc: Hlc::from_u64(r.get::<_, i64>(5) as u64),
+                    schema: r.get::<_, i32>(6) as u32,
+                    payload: RawValue::from_string(payload)
+                        .map_err(|_| StoreError::Corrupt("stored payload is not JSON".into()))?,
+                },
+            );
         }
-        Ok(PullResponse {
-            records,
-            cursor: next,
-            more,
-        })
+        Ok(page.finish())
     }
 
     async fn add_portal(
@@ -1209,41 +1203,35 @@ impl Store for PgStore {
             &[&portal_lock_key(portal.id)],
         )
         .await?;
-        if let Some(row) = find_request(
+        let existing = find_request(
             &tx,
             "r.portal_id = $1 AND r.reference = $2",
             &portal.id,
             &req.reference,
         )
-        .await?
-        {
-            return if row.body_hash == req.body_hash {
-                Ok((row, false))
-            } else {
-                Err(StoreError::ReferenceConflict)
-            };
-        }
+        .await?;
+        let new = match decide_submit(existing, &portal, &req, now_ms())? {
+            SubmitDecision::Replay(row) => return Ok((row, false)),
+            SubmitDecision::Create(new) => new,
+        };
         let f = facility_by_code(&tx, &req.facility)
             .await?
             .ok_or(StoreError::UnknownFacility)?;
-        let id = Uuid::now_v7();
-        let now = now_ms();
-        let payload = crate::portal::published_payload(id, &portal.name, &req, now);
         publish_tx(
             &tx,
             &f,
             crate::portal::REQUEST_KIND,
-            Some(id),
-            &payload.to_string(),
+            Some(new.id),
+            &new.payload,
         )
         .await?;
         tx.execute(
             "INSERT INTO dialysis_requests (id, portal_id, reference, facility_id, body, body_hash, received_at_ms)
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            &[&id, &portal.id, &req.reference, &f.id, &req.body.to_string(), &req.body_hash, &now],
+            &[&new.id, &portal.id, &req.reference, &f.id, &req.body.to_string(), &req.body_hash, &new.received_at_ms],
         )
         .await?;
-        let row = find_request(&tx, "r.id = $1 AND r.portal_id = $2", &id, &portal.id)
+        let row = find_request(&tx, "r.id = $1 AND r.portal_id = $2", &new.id, &portal.id)
             .await?
             .ok_or_else(|| StoreError::Corrupt("request vanished".into()))?;
         tx.commit().await?;

@@ -5,6 +5,7 @@
 //! (which is what makes the pull cursor safe). WAL with `synchronous=FULL`, because an
 //! acknowledged batch must survive a power cut: the kiosk will never send it again.
 
+use super::script::{decide_submit, PullPage, SubmitDecision};
 use super::{
     key_id, latest_per_record, new_key, parse_code, plan_ingest, request_results, slip_key_name,
     stats_map, Device, DeviceInfo, EnrollKeys, EnrollParams, Enrolled, Facility, IngestFacts,
@@ -1057,9 +1058,9 @@ impl Store for SqliteStore {
             let rows = st.query_map(
                 params![
                     facility.to_string(),
-                    cursor.min(i64::MAX as u64) as i64,
+                    PullPage::cursor_param(cursor),
                     device.to_string(),
-                    limit + 1,
+                    PullPage::rows_to_read(limit),
                     include_own
                 ],
                 |r| {
@@ -1075,35 +1076,29 @@ impl Store for SqliteStore {
                     ))
                 },
             )?;
-            let mut records = Vec::new();
-            let mut next = cursor;
-            let mut more = false;
-            let mut bytes = 0usize;
+            let mut page = PullPage::new(cursor, limit, max_bytes);
             for row in rows {
                 let (id, rid, kind, dev, seq, hlc, schema, payload) = row?;
-                bytes += payload.len();
-                if records.len() as u32 == limit || (!records.is_empty() && bytes > max_bytes) {
-                    more = true;
+                if !page.admits(payload.len()) {
                     break;
                 }
-                next = id as u64;
-                records.push(Envelope {
-                    id: parse_uuid(&rid)?,
-                    kind,
-                    facility,
-                    device: parse_uuid(&dev)?,
-                    seq: seq as u64,
-                    hlc: Hlc::from_u64(hlc as u64),
-                    schema,
-                    payload: RawValue::from_string(payload)
-                        .map_err(|_| StoreError::Corrupt("stored payload is not JSON".into()))?,
-                });
+                page.push(
+                    id as u64,
+                    Envelope {
+                        id: parse_uuid(&rid)?,
+                        kind,
+                        facility,
+                        device: parse_uuid(&dev)?,
+                        seq: seq as u64,
+                        hlc: Hlc::from_u64(hlc as u64),
+                        schema,
+                        payload: RawValue::from_string(payload).map_err(|_| {
+                            StoreError::Corrupt("stored payload is not JSON".into())
+                        })?,
+                    },
+                );
             }
-            Ok(PullResponse {
-                records,
-                cursor: next,
-                more,
-            })
+            Ok(page.finish())
         })
         .await
     }
@@ -1193,24 +1188,19 @@ impl Store for SqliteStore {
         self.with(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let pid = portal.id.to_string();
-            if let Some(row) = find_request(&tx, "r.portal_id = ?1 AND r.reference = ?2", [pid.clone(), req.reference.clone()])? {
-                return if row.body_hash == req.body_hash {
-                    Ok((row, false))
-                } else {
-                    Err(StoreError::ReferenceConflict)
-                };
-            }
+            let existing = find_request(&tx, "r.portal_id = ?1 AND r.reference = ?2", [pid.clone(), req.reference.clone()])?;
+            let new = match decide_submit(existing, &portal, &req, now_ms())? {
+                SubmitDecision::Replay(row) => return Ok((row, false)),
+                SubmitDecision::Create(new) => new,
+            };
             let f = facility_by_code(&tx, &req.facility)?.ok_or(StoreError::UnknownFacility)?;
-            let id = Uuid::now_v7();
-            let now = now_ms();
-            let payload = crate::portal::published_payload(id, &portal.name, &req, now);
-            publish_tx(&tx, &f, crate::portal::REQUEST_KIND, Some(id), &payload.to_string())?;
+            publish_tx(&tx, &f, crate::portal::REQUEST_KIND, Some(new.id), &new.payload)?;
             tx.execute(
                 "INSERT INTO dialysis_requests (id, portal_id, reference, facility_id, body, body_hash, received_at_ms)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![id.to_string(), pid, req.reference, f.id.to_string(), req.body.to_string(), req.body_hash, now],
+                params![new.id.to_string(), pid, req.reference, f.id.to_string(), req.body.to_string(), req.body_hash, new.received_at_ms],
             )?;
-            let row = find_request(&tx, "r.id = ?1 AND r.portal_id = ?2", [id.to_string(), pid])?
+            let row = find_request(&tx, "r.id = ?1 AND r.portal_id = ?2", [new.id.to_string(), pid])?
                 .ok_or_else(|| StoreError::Corrupt("request vanished".into()))?;
             tx.commit()?;
             Ok((row, true))
