@@ -8,7 +8,9 @@
 //! are safe.
 
 use super::projections_pg::{exec, query};
-use super::script::{decide_submit, PullPage, SubmitDecision};
+use super::script::{
+    decide_submit, may_publish, plan_facility, PublishedVersion, PullPage, SubmitDecision,
+};
 use super::{
     key_id, latest_per_record, new_key, parse_code, plan_ingest, request_results, slip_key_name,
     stats_map, Device, DeviceInfo, EnrollKeys, EnrollParams, Enrolled, Facility, IngestFacts,
@@ -508,18 +510,14 @@ pub(crate) async fn publish_tx(
     )
     .await?;
     let record_id = record_id.unwrap_or_else(Uuid::now_v7);
-    if let Some(r) = tx
+    let owner: Option<Uuid> = tx
         .query_opt(
             "SELECT owner_device FROM records WHERE record_id = $1",
             &[&record_id],
         )
         .await?
-    {
-        let owner: Uuid = r.get(0);
-        if owner != f.id {
-            return Err(StoreError::NotOwner);
-        }
-    }
+        .map(|r| r.get(0));
+    may_publish(owner, f.id)?;
     let seq: i64 = tx
         .query_one(
             "UPDATE facilities SET config_seq = config_seq + 1 WHERE id = $1 RETURNING config_seq",
@@ -528,17 +526,16 @@ pub(crate) async fn publish_tx(
         .await?
         .get(0);
     let now = now_ms();
-    let hlc = Hlc::ZERO.tick(now as u64).to_u64() as i64;
+    let v = PublishedVersion::new(record_id, kind, payload, now);
     tx.execute(
         "INSERT INTO change_log (record_id, kind, facility_id, device_id, device_seq, hlc, schema_version, payload, received_at_ms)
          VALUES ($1, $2, $3, $3, $4, $5, 1, $6, $7)",
-        &[&record_id, &kind, &f.id, &seq, &hlc, &payload, &now],
+        &[&record_id, &kind, &f.id, &seq, &v.hlc, &payload, &now],
     )
     .await?;
-    let hash = content_hash(record_id, kind, Hlc::from_u64(hlc as u64), 1, payload);
     tx.execute(
         "UPDATE change_log SET content_hash = $1 WHERE device_id = $2 AND device_seq = $3",
-        &[&hash, &f.id, &seq],
+        &[&v.content_hash, &f.id, &seq],
     )
     .await?;
     tx.execute(
@@ -547,7 +544,7 @@ pub(crate) async fn publish_tx(
          ON CONFLICT (record_id) DO UPDATE SET kind = excluded.kind, device_seq = excluded.device_seq,
             writer_device = excluded.writer_device,
             hlc = excluded.hlc, payload = excluded.payload, updated_at_ms = excluded.updated_at_ms",
-        &[&record_id, &f.id, &kind, &seq, &hlc, &payload, &now],
+        &[&record_id, &f.id, &kind, &seq, &v.hlc, &payload, &now],
     )
     .await?;
     Ok(record_id)
@@ -596,16 +593,15 @@ impl Store for PgStore {
     ) -> Result<Facility, StoreError> {
         let mut c = self.pool.get().await.map_err(pool_err)?;
         let tx = c.transaction().await?;
-        if facility_by_code(&tx, &f.code).await?.is_some() {
-            return Err(StoreError::FacilityExists);
-        }
-        let id = Uuid::now_v7();
+        let plan = plan_facility(facility_by_code(&tx, &f.code).await?.is_some(), &f)?;
+        let id = plan.facility.id;
         let now = now_ms();
         let state = f.state_lgd.map(|v| v as i32);
         let district = f.district_lgd.map(|v| v as i32);
+        // config_seq starts at 0: publishing the configuration makes it 1.
         tx.execute(
             "INSERT INTO facilities (id, code, name, hfr_id, state_lgd, district_lgd, config_seq, created_at_ms)
-             VALUES ($1, $2, $3, $4, $5, $6, 1, $7)",
+             VALUES ($1, $2, $3, $4, $5, $6, 0, $7)",
             &[&id, &f.code, &f.name, &f.hfr_id, &state, &district, &now],
         )
         .await?;
@@ -614,39 +610,17 @@ impl Store for PgStore {
             &[&code_hash, &id, &now, &expires_at_ms],
         )
         .await?;
-        let payload = serde_json::to_string(&f).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let record_id = Uuid::now_v7();
-        let hlc = Hlc::ZERO.tick(now as u64).to_u64() as i64;
-        tx.execute(
-            "INSERT INTO change_log (record_id, kind, facility_id, device_id, device_seq, hlc, schema_version, payload, received_at_ms)
-             VALUES ($1, $2, $3, $3, 1, $4, 1, $5, $6)",
-            &[&record_id, &FACILITY_CONFIG_KIND, &id, &hlc, &payload, &now],
-        )
-        .await?;
-        tx.execute(
-            "INSERT INTO records (record_id, facility_id, kind, owner_device, writer_device, device_seq, hlc, schema_version, payload, updated_at_ms)
-             VALUES ($1, $2, $3, $2, $2, 1, $4, 1, $5, $6)",
-            &[&record_id, &id, &FACILITY_CONFIG_KIND, &hlc, &payload, &now],
-        )
-        .await?;
-        let hash = content_hash(
-            record_id,
+        // The facility configuration is a server-authored record every kiosk pulls.
+        publish_tx(
+            &tx,
+            &plan.facility,
             FACILITY_CONFIG_KIND,
-            Hlc::from_u64(hlc as u64),
-            1,
-            &payload,
-        );
-        tx.execute(
-            "UPDATE change_log SET content_hash = $1 WHERE device_id = $2 AND device_seq = 1",
-            &[&hash, &id],
+            None,
+            &plan.config,
         )
         .await?;
         tx.commit().await?;
-        Ok(Facility {
-            id,
-            code: f.code,
-            name: f.name,
-        })
+        Ok(plan.facility)
     }
 
     async fn add_enrollment_code_until(

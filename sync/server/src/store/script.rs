@@ -5,10 +5,12 @@
 //! types) what to do, and writes the answer with its own SQL, all inside its transaction; so
 //! SQLite and PostgreSQL cannot drift apart in behaviour, only in SQL. [`super::plan_ingest`]
 //! is the ingest script's decision; the ones here are for the other methods: a portal's
-//! submission ([`decide_submit`]) and a pull page ([`PullPage`]).
+//! submission ([`decide_submit`]), a pull page ([`PullPage`]), a server-authored record
+//! ([`may_publish`], [`PublishedVersion`]) and a new facility ([`plan_facility`], whose
+//! configuration record each backend then publishes with its own `publish_tx`).
 
-use super::{Portal, RequestRow, StoreError, ValidRequest};
-use swagat_sync_protocol::{Envelope, PullResponse};
+use super::{Facility, NewFacility, Portal, RequestRow, StoreError, ValidRequest};
+use swagat_sync_protocol::{content_hash, Envelope, Hlc, PullResponse};
 use uuid::Uuid;
 
 /// What [`super::Store::submit_request`] does with a portal's request.
@@ -122,13 +124,69 @@ impl PullPage {
     }
 }
 
+/// Whether the server may publish a version of a record for facility `facility`: `owner` is
+/// the stored record's owner (`None`: a new record). Only records the facility's pseudo-device
+/// (id = facility id) authored may be replaced; a kiosk's record is [`StoreError::NotOwner`].
+pub fn may_publish(owner: Option<Uuid>, facility: Uuid) -> Result<(), StoreError> {
+    match owner {
+        Some(o) if o != facility => Err(StoreError::NotOwner),
+        _ => Ok(()),
+    }
+}
+
+/// The version stamp of a server-authored record published at `now_ms` (schema 1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublishedVersion {
+    /// Its HLC, as stored (signed 64-bit).
+    pub hlc: i64,
+    /// Its content hash (what a duplicate is recognised by).
+    pub content_hash: String,
+}
+
+impl PublishedVersion {
+    /// The version of `record_id` (`kind`, `payload`) published at `now_ms`.
+    pub fn new(record_id: Uuid, kind: &str, payload: &str, now_ms: i64) -> PublishedVersion {
+        let hlc = Hlc::ZERO.tick(now_ms as u64);
+        PublishedVersion {
+            hlc: hlc.to_u64() as i64,
+            content_hash: content_hash(record_id, kind, hlc, 1, payload),
+        }
+    }
+}
+
+/// What `facility add` writes, decided by [`plan_facility`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FacilityPlan {
+    /// The new facility (a fresh id).
+    pub facility: Facility,
+    /// Payload of its configuration record ([`super::FACILITY_CONFIG_KIND`]), which every
+    /// kiosk of the facility pulls: the parameters of `facility add`.
+    pub config: String,
+}
+
+/// Plans `facility add`: [`StoreError::FacilityExists`] when a facility already has the code
+/// (`exists`), else the new facility and its configuration record's payload.
+pub fn plan_facility(exists: bool, f: &NewFacility) -> Result<FacilityPlan, StoreError> {
+    if exists {
+        return Err(StoreError::FacilityExists);
+    }
+    let config = serde_json::to_string(f).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    Ok(FacilityPlan {
+        facility: Facility {
+            id: Uuid::now_v7(),
+            code: f.code.clone(),
+            name: f.name.clone(),
+        },
+        config,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
     use crate::store::PortalScope;
     use serde_json::value::RawValue;
-    use swagat_sync_protocol::Hlc;
 
     fn portal() -> Portal {
         Portal {
@@ -261,5 +319,70 @@ mod tests {
         assert_eq!(PullPage::rows_to_read(u32::MAX), i64::from(u32::MAX) + 1);
         assert_eq!(PullPage::cursor_param(7), 7);
         assert_eq!(PullPage::cursor_param(u64::MAX), i64::MAX);
+    }
+
+    #[test]
+    fn only_the_facilitys_own_records_may_be_republished() {
+        let facility = Uuid::now_v7();
+        assert!(may_publish(None, facility).is_ok());
+        assert!(may_publish(Some(facility), facility).is_ok());
+        assert!(matches!(
+            may_publish(Some(Uuid::now_v7()), facility),
+            Err(StoreError::NotOwner)
+        ));
+    }
+
+    #[test]
+    fn a_published_version_is_stamped_at_the_wall_clock() {
+        let id = Uuid::now_v7();
+        let now = 1_700_000_000_123;
+        let v = PublishedVersion::new(id, "master_department", "{\"a\":1}", now);
+        let hlc = Hlc::from_u64(v.hlc as u64);
+        assert_eq!(hlc, Hlc::ZERO.tick(now as u64));
+        assert_eq!((hlc.millis, hlc.counter), (now as u64, 0));
+        assert_eq!(
+            v.content_hash,
+            content_hash(id, "master_department", hlc, 1, "{\"a\":1}")
+        );
+        // Another payload, kind or record is another content.
+        assert_ne!(v, PublishedVersion::new(id, "master_department", "{}", now));
+        assert_ne!(
+            v,
+            PublishedVersion::new(id, "master_room", "{\"a\":1}", now)
+        );
+        let other = Uuid::now_v7();
+        assert_ne!(
+            v,
+            PublishedVersion::new(other, "master_department", "{\"a\":1}", now)
+        );
+    }
+
+    #[test]
+    fn a_facility_code_is_added_once_with_its_configuration() {
+        let f = NewFacility {
+            code: "PHC1".into(),
+            name: "PHC One".into(),
+            hfr_id: None,
+            state_lgd: Some(9),
+            district_lgd: Some(162),
+        };
+        assert!(matches!(
+            plan_facility(true, &f),
+            Err(StoreError::FacilityExists)
+        ));
+        let plan = plan_facility(false, &f).unwrap();
+        assert_eq!(
+            (plan.facility.code.as_str(), plan.facility.name.as_str()),
+            ("PHC1", "PHC One")
+        );
+        let config: serde_json::Value = serde_json::from_str(&plan.config).unwrap();
+        assert_eq!(
+            config,
+            serde_json::json!({"code": "PHC1", "name": "PHC One", "state_lgd": 9, "district_lgd": 162})
+        );
+        assert_ne!(
+            plan_facility(false, &f).unwrap().facility.id,
+            plan.facility.id
+        );
     }
 }

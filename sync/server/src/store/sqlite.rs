@@ -5,7 +5,9 @@
 //! (which is what makes the pull cursor safe). WAL with `synchronous=FULL`, because an
 //! acknowledged batch must survive a power cut: the kiosk will never send it again.
 
-use super::script::{decide_submit, PullPage, SubmitDecision};
+use super::script::{
+    decide_submit, may_publish, plan_facility, PublishedVersion, PullPage, SubmitDecision,
+};
 use super::{
     key_id, latest_per_record, new_key, parse_code, plan_ingest, request_results, slip_key_name,
     stats_map, Device, DeviceInfo, EnrollKeys, EnrollParams, Enrolled, Facility, IngestFacts,
@@ -513,25 +515,22 @@ pub(crate) fn publish_tx(
             |r| r.get(0),
         )
         .optional()?;
-    if owner.is_some_and(|o| o != fid) {
-        return Err(StoreError::NotOwner);
-    }
+    may_publish(owner.as_deref().map(parse_uuid).transpose()?, f.id)?;
     let seq: i64 = tx.query_row(
         "UPDATE facilities SET config_seq = config_seq + 1 WHERE id = ?1 RETURNING config_seq",
         [&fid],
         |r| r.get(0),
     )?;
     let now = now_ms();
-    let hlc = Hlc::ZERO.tick(now as u64).to_u64() as i64;
+    let v = PublishedVersion::new(record_id, kind, payload, now);
     tx.execute(
         "INSERT INTO change_log (record_id, kind, facility_id, device_id, device_seq, hlc, schema_version, payload, received_at_ms)
          VALUES (?1, ?2, ?3, ?3, ?4, ?5, 1, ?6, ?7)",
-        params![record_id.to_string(), kind, fid, seq, hlc, payload, now],
+        params![record_id.to_string(), kind, fid, seq, v.hlc, payload, now],
     )?;
-    let hash = content_hash(record_id, kind, Hlc::from_u64(hlc as u64), 1, payload);
     tx.execute(
         "UPDATE change_log SET content_hash = ?1 WHERE device_id = ?2 AND device_seq = ?3",
-        params![hash, fid, seq],
+        params![v.content_hash, fid, seq],
     )?;
     tx.execute(
         "INSERT INTO records (record_id, facility_id, kind, owner_device, writer_device, device_seq, hlc, schema_version, payload, updated_at_ms)
@@ -539,7 +538,7 @@ pub(crate) fn publish_tx(
          ON CONFLICT (record_id) DO UPDATE SET kind = excluded.kind, device_seq = excluded.device_seq,
             writer_device = excluded.writer_device,
             hlc = excluded.hlc, payload = excluded.payload, updated_at_ms = excluded.updated_at_ms",
-        params![record_id.to_string(), fid, kind, seq, hlc, payload, now],
+        params![record_id.to_string(), fid, kind, seq, v.hlc, payload, now],
     )?;
     Ok(record_id)
 }
@@ -595,43 +594,23 @@ impl Store for SqliteStore {
     ) -> Result<Facility, StoreError> {
         self.with(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            if facility_by_code(&tx, &f.code)?.is_some() {
-                return Err(StoreError::FacilityExists);
-            }
-            let id = Uuid::now_v7();
+            let plan = plan_facility(facility_by_code(&tx, &f.code)?.is_some(), &f)?;
+            let id = plan.facility.id.to_string();
             let now = now_ms();
+            // config_seq starts at 0: publishing the configuration makes it 1.
             tx.execute(
                 "INSERT INTO facilities (id, code, name, hfr_id, state_lgd, district_lgd, config_seq, created_at_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7)",
-                params![id.to_string(), f.code, f.name, f.hfr_id, f.state_lgd, f.district_lgd, now],
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7)",
+                params![id, f.code, f.name, f.hfr_id, f.state_lgd, f.district_lgd, now],
             )?;
             tx.execute(
                 "INSERT INTO enrollment_codes (code_hash, facility_id, created_at_ms, expires_at_ms) VALUES (?1, ?2, ?3, ?4)",
-                params![code_hash, id.to_string(), now, expires_at_ms],
+                params![code_hash, id, now, expires_at_ms],
             )?;
             // The facility configuration is a server-authored record every kiosk pulls.
-            let payload = serde_json::to_string(&f).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            let record_id = Uuid::now_v7();
-            let hlc = Hlc::ZERO.tick(now as u64).to_u64() as i64;
-            tx.execute(
-                "INSERT INTO change_log (record_id, kind, facility_id, device_id, device_seq, hlc, schema_version, payload, received_at_ms)
-                 VALUES (?1, ?2, ?3, ?3, 1, ?4, 1, ?5, ?6)",
-                params![record_id.to_string(), FACILITY_CONFIG_KIND, id.to_string(), hlc, payload, now],
-            )?;
-            tx.execute(
-                "INSERT INTO records (record_id, facility_id, kind, owner_device, writer_device, device_seq, hlc, schema_version, payload, updated_at_ms)
-                 VALUES (?1, ?2, ?3, ?2, ?2, 1, ?4, 1, ?5, ?6)",
-                params![record_id.to_string(), id.to_string(), FACILITY_CONFIG_KIND, hlc, payload, now],
-            )?;
-            tx.execute(
-                "UPDATE change_log SET content_hash = ?1 WHERE device_id = ?2 AND device_seq = 1",
-                params![
-                    content_hash(record_id, FACILITY_CONFIG_KIND, Hlc::from_u64(hlc as u64), 1, &payload),
-                    id.to_string()
-                ],
-            )?;
+            publish_tx(&tx, &plan.facility, FACILITY_CONFIG_KIND, None, &plan.config)?;
             tx.commit()?;
-            Ok(Facility { id, code: f.code, name: f.name })
+            Ok(plan.facility)
         })
         .await
     }
