@@ -9,7 +9,8 @@
 
 use super::projections_pg::{exec, query};
 use super::script::{
-    decide_submit, may_publish, plan_facility, PublishedVersion, PullPage, SubmitDecision,
+    decide_submit, duplicate_span, may_publish, new_record_ids, plan_facility, PublishedVersion,
+    PullPage, SubmitDecision,
 };
 use super::{
     key_id, latest_per_record, new_key, parse_code, plan_ingest, request_results, slip_key_name,
@@ -908,11 +909,7 @@ impl Store for PgStore {
             acked_seq: acked as u64,
             ..Default::default()
         };
-        let new_ids: Vec<Uuid> = envelopes
-            .iter()
-            .filter(|e| e.seq > facts.acked_seq)
-            .map(|e| e.id)
-            .collect();
+        let new_ids = new_record_ids(&envelopes, facts.acked_seq);
         if !new_ids.is_empty() {
             for r in query(
                     &tx,
@@ -930,11 +927,7 @@ impl Store for PgStore {
                 );
             }
         }
-        let dups = envelopes
-            .iter()
-            .map(|e| e.seq)
-            .filter(|s| *s <= facts.acked_seq);
-        if let (Some(lo), Some(hi)) = (dups.clone().min(), dups.max()) {
+        if let Some((lo, hi)) = duplicate_span(&envelopes, facts.acked_seq) {
             for d in digests_tx(&tx, device.id, lo, hi).await? {
                 facts.hashes.insert(d.seq, d.hash);
             }
@@ -1013,29 +1006,19 @@ impl Store for PgStore {
             )
             .await?;
         }
-        let added: i64 = plan
-            .accepted
-            .iter()
-            .map(|e| e.payload.get().len() as i64)
-            .sum();
+        let added = plan.stored_bytes();
         exec(
             &tx,
             "UPDATE devices SET acked_seq = $1, last_seen_ms = $2, stored_bytes = stored_bytes + $4 WHERE id = $3",
             &[&(plan.new_acked as i64), &now, &device.id, &added],
         )
         .await?;
-        let mut rejected = match plan.duplicate_range {
+        let earlier = match plan.duplicate_range {
             Some((lo, hi)) => read_rejections(&tx, device.id, lo, hi).await?,
             None => Vec::new(),
         };
         tx.commit().await?;
-        rejected.extend(plan.rejected);
-        Ok(PushResponse {
-            acked_seq: plan.new_acked,
-            accepted: plan.accepted.len() as u64,
-            duplicates: plan.duplicates,
-            rejected,
-        })
+        Ok(plan.into_response(earlier))
     }
 
     async fn push_state(&self, device: Uuid, since: u64) -> Result<PushState, StoreError> {

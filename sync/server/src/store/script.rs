@@ -7,10 +7,12 @@
 //! is the ingest script's decision; the ones here are for the other methods: a portal's
 //! submission ([`decide_submit`]), a pull page ([`PullPage`]), a server-authored record
 //! ([`may_publish`], [`PublishedVersion`]) and a new facility ([`plan_facility`], whose
-//! configuration record each backend then publishes with its own `publish_tx`).
+//! configuration record each backend then publishes with its own `publish_tx`); and around
+//! ingest, which facts to read ([`new_record_ids`], [`duplicate_span`]) and the answer
+//! ([`IngestPlan::stored_bytes`], [`IngestPlan::into_response`]).
 
-use super::{Facility, NewFacility, Portal, RequestRow, StoreError, ValidRequest};
-use swagat_sync_protocol::{content_hash, Envelope, Hlc, PullResponse};
+use super::{Facility, IngestPlan, NewFacility, Portal, RequestRow, StoreError, ValidRequest};
+use swagat_sync_protocol::{content_hash, Envelope, Hlc, PullResponse, PushResponse, Rejection};
 use uuid::Uuid;
 
 /// What [`super::Store::submit_request`] does with a portal's request.
@@ -179,6 +181,46 @@ pub fn plan_facility(exists: bool, f: &NewFacility) -> Result<FacilityPlan, Stor
         },
         config,
     })
+}
+
+/// The record ids whose stored facts (facility, owner) ingest needs: those of the batch's
+/// envelopes past the acknowledged sequence (the others are duplicates or conflicts).
+pub fn new_record_ids(envelopes: &[Envelope], acked_seq: u64) -> Vec<Uuid> {
+    envelopes
+        .iter()
+        .filter(|e| e.seq > acked_seq)
+        .map(|e| e.id)
+        .collect()
+}
+
+/// The sequences of the batch already acknowledged (lowest, highest), whose stored content
+/// hashes ingest reads to tell duplicates from conflicts; `None` when there are none.
+pub fn duplicate_span(envelopes: &[Envelope], acked_seq: u64) -> Option<(u64, u64)> {
+    let dups = envelopes.iter().map(|e| e.seq).filter(|s| *s <= acked_seq);
+    dups.clone().min().zip(dups.max())
+}
+
+impl IngestPlan {
+    /// Payload bytes the accepted envelopes add to the device's stored total (its quota).
+    pub fn stored_bytes(&self) -> i64 {
+        self.accepted
+            .iter()
+            .map(|e| e.payload.get().len() as i64)
+            .sum()
+    }
+
+    /// The push's answer: `earlier` are the stored rejections of the batch's duplicates
+    /// (re-reported), followed by this batch's new ones.
+    pub fn into_response(self, mut earlier: Vec<Rejection>) -> PushResponse {
+        let accepted = self.accepted.len() as u64;
+        earlier.extend(self.rejected);
+        PushResponse {
+            acked_seq: self.new_acked,
+            accepted,
+            duplicates: self.duplicates,
+            rejected: earlier,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -384,5 +426,47 @@ mod tests {
             plan_facility(false, &f).unwrap().facility.id,
             plan.facility.id
         );
+    }
+
+    fn at(seq: u64, payload_len: usize) -> Envelope {
+        Envelope {
+            seq,
+            ..env(payload_len)
+        }
+    }
+
+    #[test]
+    fn ingest_reads_facts_for_new_envelopes_and_hashes_for_old_ones() {
+        let batch = vec![at(4, 2), at(2, 2), at(3, 2), at(6, 2), at(5, 2)];
+        let ids = new_record_ids(&batch, 3);
+        assert_eq!(ids, vec![batch[0].id, batch[3].id, batch[4].id]);
+        assert_eq!(duplicate_span(&batch, 3), Some((2, 3)));
+        assert_eq!(duplicate_span(&batch, 1), None);
+        assert_eq!(duplicate_span(&batch, 9), Some((2, 6)));
+        assert!(new_record_ids(&batch, 9).is_empty());
+        assert_eq!(duplicate_span(&[], 9), None);
+    }
+
+    #[test]
+    fn the_push_answer_re_reports_earlier_rejections_first() {
+        let rejection = |seq| Rejection {
+            seq,
+            id: Uuid::now_v7(),
+            code: swagat_sync_protocol::ErrorCode::NotOwner,
+            reason: String::new(),
+        };
+        let plan = IngestPlan {
+            accepted: vec![at(5, 10), at(6, 32)],
+            rejected: vec![rejection(7)],
+            rejected_hashes: vec![String::new()],
+            duplicates: 2,
+            duplicate_range: Some((3, 4)),
+            new_acked: 7,
+        };
+        assert_eq!(plan.stored_bytes(), 42);
+        let r = plan.into_response(vec![rejection(3)]);
+        assert_eq!((r.acked_seq, r.accepted, r.duplicates), (7, 2, 2));
+        let seqs: Vec<u64> = r.rejected.iter().map(|x| x.seq).collect();
+        assert_eq!(seqs, vec![3, 7]);
     }
 }

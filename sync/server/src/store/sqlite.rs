@@ -6,7 +6,8 @@
 //! acknowledged batch must survive a power cut: the kiosk will never send it again.
 
 use super::script::{
-    decide_submit, may_publish, plan_facility, PublishedVersion, PullPage, SubmitDecision,
+    decide_submit, duplicate_span, may_publish, new_record_ids, plan_facility, PublishedVersion,
+    PullPage, SubmitDecision,
 };
 use super::{
     key_id, latest_per_record, new_key, parse_code, plan_ingest, request_results, slip_key_name,
@@ -897,17 +898,16 @@ impl Store for SqliteStore {
             let mut facts = IngestFacts { acked_seq: acked as u64, ..Default::default() };
             {
                 let mut st = tx.prepare_cached("SELECT facility_id, owner_device FROM records WHERE record_id = ?1")?;
-                for e in envelopes.iter().filter(|e| e.seq > facts.acked_seq) {
+                for id in new_record_ids(&envelopes, facts.acked_seq) {
                     if let Some((f, owner)) = st
-                        .query_row([e.id.to_string()], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+                        .query_row([id.to_string()], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
                         .optional()?
                     {
-                        facts.records.insert(e.id, RecordFacts { facility: parse_uuid(&f)?, owner: parse_uuid(&owner)? });
+                        facts.records.insert(id, RecordFacts { facility: parse_uuid(&f)?, owner: parse_uuid(&owner)? });
                     }
                 }
             }
-            let dups = envelopes.iter().map(|e| e.seq).filter(|s| *s <= facts.acked_seq);
-            if let (Some(lo), Some(hi)) = (dups.clone().min(), dups.max()) {
+            if let Some((lo, hi)) = duplicate_span(&envelopes, facts.acked_seq) {
                 for d in digests_tx(&tx, device.id, lo, hi)? {
                     facts.hashes.insert(d.seq, d.hash);
                 }
@@ -980,25 +980,19 @@ impl Store for SqliteStore {
                 )?
                 .execute(params![visit.to_string(), now, share.to_string(), device.facility_id.to_string()])?;
             }
-            let added: i64 = plan.accepted.iter().map(|e| e.payload.get().len() as i64).sum();
+            let added = plan.stored_bytes();
             // Issue 12: typed projections, in the ingest transaction.
             super::projections_sqlite::apply(&tx, &plan.accepted)?;
             tx.execute(
                 "UPDATE devices SET acked_seq = ?1, last_seen_ms = ?2, stored_bytes = stored_bytes + ?4 WHERE id = ?3",
                 params![plan.new_acked as i64, now, dev, added],
             )?;
-            let mut rejected = match plan.duplicate_range {
+            let earlier = match plan.duplicate_range {
                 Some((lo, hi)) => read_rejections(&tx, device.id, lo, hi)?,
                 None => Vec::new(),
             };
             tx.commit()?;
-            rejected.extend(plan.rejected);
-            Ok(PushResponse {
-                acked_seq: plan.new_acked,
-                accepted: plan.accepted.len() as u64,
-                duplicates: plan.duplicates,
-                rejected,
-            })
+            Ok(plan.into_response(earlier))
         })
         .await
     }
