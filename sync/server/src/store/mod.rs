@@ -9,6 +9,7 @@
 pub mod postgres;
 pub mod projections_pg;
 pub mod projections_sqlite;
+pub mod script;
 pub mod sqlite;
 
 pub use crate::portal::{RequestRow, ValidRequest};

@@ -8,6 +8,10 @@
 //! are safe.
 
 use super::projections_pg::{exec, query};
+use super::script::{
+    decide_submit, duplicate_span, may_publish, new_record_ids, plan_facility, PublishedVersion,
+    PullPage, SubmitDecision,
+};
 use super::{
     key_id, latest_per_record, new_key, parse_code, plan_ingest, request_results, slip_key_name,
     stats_map, Device, DeviceInfo, EnrollKeys, EnrollParams, Enrolled, Facility, IngestFacts,
@@ -507,18 +511,14 @@ pub(crate) async fn publish_tx(
     )
     .await?;
     let record_id = record_id.unwrap_or_else(Uuid::now_v7);
-    if let Some(r) = tx
+    let owner: Option<Uuid> = tx
         .query_opt(
             "SELECT owner_device FROM records WHERE record_id = $1",
             &[&record_id],
         )
         .await?
-    {
-        let owner: Uuid = r.get(0);
-        if owner != f.id {
-            return Err(StoreError::NotOwner);
-        }
-    }
+        .map(|r| r.get(0));
+    may_publish(owner, f.id)?;
     let seq: i64 = tx
         .query_one(
             "UPDATE facilities SET config_seq = config_seq + 1 WHERE id = $1 RETURNING config_seq",
@@ -527,17 +527,16 @@ pub(crate) async fn publish_tx(
         .await?
         .get(0);
     let now = now_ms();
-    let hlc = Hlc::ZERO.tick(now as u64).to_u64() as i64;
+    let v = PublishedVersion::new(record_id, kind, payload, now);
     tx.execute(
         "INSERT INTO change_log (record_id, kind, facility_id, device_id, device_seq, hlc, schema_version, payload, received_at_ms)
          VALUES ($1, $2, $3, $3, $4, $5, 1, $6, $7)",
-        &[&record_id, &kind, &f.id, &seq, &hlc, &payload, &now],
+        &[&record_id, &kind, &f.id, &seq, &v.hlc, &payload, &now],
     )
     .await?;
-    let hash = content_hash(record_id, kind, Hlc::from_u64(hlc as u64), 1, payload);
     tx.execute(
         "UPDATE change_log SET content_hash = $1 WHERE device_id = $2 AND device_seq = $3",
-        &[&hash, &f.id, &seq],
+        &[&v.content_hash, &f.id, &seq],
     )
     .await?;
     tx.execute(
@@ -546,7 +545,7 @@ pub(crate) async fn publish_tx(
          ON CONFLICT (record_id) DO UPDATE SET kind = excluded.kind, device_seq = excluded.device_seq,
             writer_device = excluded.writer_device,
             hlc = excluded.hlc, payload = excluded.payload, updated_at_ms = excluded.updated_at_ms",
-        &[&record_id, &f.id, &kind, &seq, &hlc, &payload, &now],
+        &[&record_id, &f.id, &kind, &seq, &v.hlc, &payload, &now],
     )
     .await?;
     Ok(record_id)
@@ -595,16 +594,15 @@ impl Store for PgStore {
     ) -> Result<Facility, StoreError> {
         let mut c = self.pool.get().await.map_err(pool_err)?;
         let tx = c.transaction().await?;
-        if facility_by_code(&tx, &f.code).await?.is_some() {
-            return Err(StoreError::FacilityExists);
-        }
-        let id = Uuid::now_v7();
+        let plan = plan_facility(facility_by_code(&tx, &f.code).await?.is_some(), &f)?;
+        let id = plan.facility.id;
         let now = now_ms();
         let state = f.state_lgd.map(|v| v as i32);
         let district = f.district_lgd.map(|v| v as i32);
+        // config_seq starts at 0: publishing the configuration makes it 1.
         tx.execute(
             "INSERT INTO facilities (id, code, name, hfr_id, state_lgd, district_lgd, config_seq, created_at_ms)
-             VALUES ($1, $2, $3, $4, $5, $6, 1, $7)",
+             VALUES ($1, $2, $3, $4, $5, $6, 0, $7)",
             &[&id, &f.code, &f.name, &f.hfr_id, &state, &district, &now],
         )
         .await?;
@@ -613,39 +611,17 @@ impl Store for PgStore {
             &[&code_hash, &id, &now, &expires_at_ms],
         )
         .await?;
-        let payload = serde_json::to_string(&f).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let record_id = Uuid::now_v7();
-        let hlc = Hlc::ZERO.tick(now as u64).to_u64() as i64;
-        tx.execute(
-            "INSERT INTO change_log (record_id, kind, facility_id, device_id, device_seq, hlc, schema_version, payload, received_at_ms)
-             VALUES ($1, $2, $3, $3, 1, $4, 1, $5, $6)",
-            &[&record_id, &FACILITY_CONFIG_KIND, &id, &hlc, &payload, &now],
-        )
-        .await?;
-        tx.execute(
-            "INSERT INTO records (record_id, facility_id, kind, owner_device, writer_device, device_seq, hlc, schema_version, payload, updated_at_ms)
-             VALUES ($1, $2, $3, $2, $2, 1, $4, 1, $5, $6)",
-            &[&record_id, &id, &FACILITY_CONFIG_KIND, &hlc, &payload, &now],
-        )
-        .await?;
-        let hash = content_hash(
-            record_id,
+        // The facility configuration is a server-authored record every kiosk pulls.
+        publish_tx(
+            &tx,
+            &plan.facility,
             FACILITY_CONFIG_KIND,
-            Hlc::from_u64(hlc as u64),
-            1,
-            &payload,
-        );
-        tx.execute(
-            "UPDATE change_log SET content_hash = $1 WHERE device_id = $2 AND device_seq = 1",
-            &[&hash, &id],
+            None,
+            &plan.config,
         )
         .await?;
         tx.commit().await?;
-        Ok(Facility {
-            id,
-            code: f.code,
-            name: f.name,
-        })
+        Ok(plan.facility)
     }
 
     async fn add_enrollment_code_until(
@@ -933,11 +909,7 @@ impl Store for PgStore {
             acked_seq: acked as u64,
             ..Default::default()
         };
-        let new_ids: Vec<Uuid> = envelopes
-            .iter()
-            .filter(|e| e.seq > facts.acked_seq)
-            .map(|e| e.id)
-            .collect();
+        let new_ids = new_record_ids(&envelopes, facts.acked_seq);
         if !new_ids.is_empty() {
             for r in query(
                     &tx,
@@ -955,11 +927,7 @@ impl Store for PgStore {
                 );
             }
         }
-        let dups = envelopes
-            .iter()
-            .map(|e| e.seq)
-            .filter(|s| *s <= facts.acked_seq);
-        if let (Some(lo), Some(hi)) = (dups.clone().min(), dups.max()) {
+        if let Some((lo, hi)) = duplicate_span(&envelopes, facts.acked_seq) {
             for d in digests_tx(&tx, device.id, lo, hi).await? {
                 facts.hashes.insert(d.seq, d.hash);
             }
@@ -1038,29 +1006,19 @@ impl Store for PgStore {
             )
             .await?;
         }
-        let added: i64 = plan
-            .accepted
-            .iter()
-            .map(|e| e.payload.get().len() as i64)
-            .sum();
+        let added = plan.stored_bytes();
         exec(
             &tx,
             "UPDATE devices SET acked_seq = $1, last_seen_ms = $2, stored_bytes = stored_bytes + $4 WHERE id = $3",
             &[&(plan.new_acked as i64), &now, &device.id, &added],
         )
         .await?;
-        let mut rejected = match plan.duplicate_range {
+        let earlier = match plan.duplicate_range {
             Some((lo, hi)) => read_rejections(&tx, device.id, lo, hi).await?,
             None => Vec::new(),
         };
         tx.commit().await?;
-        rejected.extend(plan.rejected);
-        Ok(PushResponse {
-            acked_seq: plan.new_acked,
-            accepted: plan.accepted.len() as u64,
-            duplicates: plan.duplicates,
-            rejected,
-        })
+        Ok(plan.into_response(earlier))
     }
 
     async fn push_state(&self, device: Uuid, since: u64) -> Result<PushState, StoreError> {
@@ -1086,8 +1044,8 @@ impl Store for PgStore {
         max_bytes: usize,
     ) -> Result<PullResponse, StoreError> {
         let c = self.pool.get().await.map_err(pool_err)?;
-        let cursor_i = cursor.min(i64::MAX as u64) as i64;
-        let take = i64::from(limit) + 1;
+        let cursor_i = PullPage::cursor_param(cursor);
+        let take = PullPage::rows_to_read(limit);
         let params: [&(dyn tokio_postgres::types::ToSql + Sync); 5] =
             [&facility, &cursor_i, &device, &take, &include_own];
         // Streamed, so a page stops at its byte cap without holding the rows after it.
@@ -1100,35 +1058,28 @@ impl Store for PgStore {
             )
             .await?;
         let mut rows = std::pin::pin!(rows);
-        let mut records = Vec::new();
-        let mut next = cursor;
-        let mut more = false;
-        let mut bytes = 0usize;
+        let mut page = PullPage::new(cursor, limit, max_bytes);
         while let Some(r) = rows.try_next().await? {
             let payload: String = r.get(7);
-            bytes += payload.len();
-            if records.len() as u32 == limit || (!records.is_empty() && bytes > max_bytes) {
-                more = true;
+            if !page.admits(payload.len()) {
                 break;
             }
-            next = r.get::<_, i64>(0) as u64;
-            records.push(Envelope {
-                id: r.get(1),
-                kind: r.get(2),
-                facility,
-                device: r.get(3),
-                seq: r.get::<_, i64>(4) as u64,
-                hlc: Hlc::from_u64(r.get::<_, i64>(5) as u64),
-                schema: r.get::<_, i32>(6) as u32,
-                payload: RawValue::from_string(payload)
-                    .map_err(|_| StoreError::Corrupt("stored payload is not JSON".into()))?,
-            });
+            page.push(
+                r.get::<_, i64>(0) as u64,
+                Envelope {
+                    id: r.get(1),
+                    kind: r.get(2),
+                    facility,
+                    device: r.get(3),
+                    seq: r.get::<_, i64>(4) as u64,
+                    hlc: Hlc::from_u64(r.get::<_, i64>(5) as u64),
+                    schema: r.get::<_, i32>(6) as u32,
+                    payload: RawValue::from_string(payload)
+                        .map_err(|_| StoreError::Corrupt("stored payload is not JSON".into()))?,
+                },
+            );
         }
-        Ok(PullResponse {
-            records,
-            cursor: next,
-            more,
-        })
+        Ok(page.finish())
     }
 
     async fn add_portal(
@@ -1209,41 +1160,35 @@ impl Store for PgStore {
             &[&portal_lock_key(portal.id)],
         )
         .await?;
-        if let Some(row) = find_request(
+        let existing = find_request(
             &tx,
             "r.portal_id = $1 AND r.reference = $2",
             &portal.id,
             &req.reference,
         )
-        .await?
-        {
-            return if row.body_hash == req.body_hash {
-                Ok((row, false))
-            } else {
-                Err(StoreError::ReferenceConflict)
-            };
-        }
+        .await?;
+        let new = match decide_submit(existing, &portal, &req, now_ms())? {
+            SubmitDecision::Replay(row) => return Ok((row, false)),
+            SubmitDecision::Create(new) => new,
+        };
         let f = facility_by_code(&tx, &req.facility)
             .await?
             .ok_or(StoreError::UnknownFacility)?;
-        let id = Uuid::now_v7();
-        let now = now_ms();
-        let payload = crate::portal::published_payload(id, &portal.name, &req, now);
         publish_tx(
             &tx,
             &f,
             crate::portal::REQUEST_KIND,
-            Some(id),
-            &payload.to_string(),
+            Some(new.id),
+            &new.payload,
         )
         .await?;
         tx.execute(
             "INSERT INTO dialysis_requests (id, portal_id, reference, facility_id, body, body_hash, received_at_ms)
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            &[&id, &portal.id, &req.reference, &f.id, &req.body.to_string(), &req.body_hash, &now],
+            &[&new.id, &portal.id, &req.reference, &f.id, &req.body.to_string(), &req.body_hash, &new.received_at_ms],
         )
         .await?;
-        let row = find_request(&tx, "r.id = $1 AND r.portal_id = $2", &id, &portal.id)
+        let row = find_request(&tx, "r.id = $1 AND r.portal_id = $2", &new.id, &portal.id)
             .await?
             .ok_or_else(|| StoreError::Corrupt("request vanished".into()))?;
         tx.commit().await?;

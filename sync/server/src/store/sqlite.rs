@@ -5,6 +5,10 @@
 //! (which is what makes the pull cursor safe). WAL with `synchronous=FULL`, because an
 //! acknowledged batch must survive a power cut: the kiosk will never send it again.
 
+use super::script::{
+    decide_submit, duplicate_span, may_publish, new_record_ids, plan_facility, PublishedVersion,
+    PullPage, SubmitDecision,
+};
 use super::{
     key_id, latest_per_record, new_key, parse_code, plan_ingest, request_results, slip_key_name,
     stats_map, Device, DeviceInfo, EnrollKeys, EnrollParams, Enrolled, Facility, IngestFacts,
@@ -512,25 +516,22 @@ pub(crate) fn publish_tx(
             |r| r.get(0),
         )
         .optional()?;
-    if owner.is_some_and(|o| o != fid) {
-        return Err(StoreError::NotOwner);
-    }
+    may_publish(owner.as_deref().map(parse_uuid).transpose()?, f.id)?;
     let seq: i64 = tx.query_row(
         "UPDATE facilities SET config_seq = config_seq + 1 WHERE id = ?1 RETURNING config_seq",
         [&fid],
         |r| r.get(0),
     )?;
     let now = now_ms();
-    let hlc = Hlc::ZERO.tick(now as u64).to_u64() as i64;
+    let v = PublishedVersion::new(record_id, kind, payload, now);
     tx.execute(
         "INSERT INTO change_log (record_id, kind, facility_id, device_id, device_seq, hlc, schema_version, payload, received_at_ms)
          VALUES (?1, ?2, ?3, ?3, ?4, ?5, 1, ?6, ?7)",
-        params![record_id.to_string(), kind, fid, seq, hlc, payload, now],
+        params![record_id.to_string(), kind, fid, seq, v.hlc, payload, now],
     )?;
-    let hash = content_hash(record_id, kind, Hlc::from_u64(hlc as u64), 1, payload);
     tx.execute(
         "UPDATE change_log SET content_hash = ?1 WHERE device_id = ?2 AND device_seq = ?3",
-        params![hash, fid, seq],
+        params![v.content_hash, fid, seq],
     )?;
     tx.execute(
         "INSERT INTO records (record_id, facility_id, kind, owner_device, writer_device, device_seq, hlc, schema_version, payload, updated_at_ms)
@@ -538,7 +539,7 @@ pub(crate) fn publish_tx(
          ON CONFLICT (record_id) DO UPDATE SET kind = excluded.kind, device_seq = excluded.device_seq,
             writer_device = excluded.writer_device,
             hlc = excluded.hlc, payload = excluded.payload, updated_at_ms = excluded.updated_at_ms",
-        params![record_id.to_string(), fid, kind, seq, hlc, payload, now],
+        params![record_id.to_string(), fid, kind, seq, v.hlc, payload, now],
     )?;
     Ok(record_id)
 }
@@ -594,43 +595,23 @@ impl Store for SqliteStore {
     ) -> Result<Facility, StoreError> {
         self.with(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            if facility_by_code(&tx, &f.code)?.is_some() {
-                return Err(StoreError::FacilityExists);
-            }
-            let id = Uuid::now_v7();
+            let plan = plan_facility(facility_by_code(&tx, &f.code)?.is_some(), &f)?;
+            let id = plan.facility.id.to_string();
             let now = now_ms();
+            // config_seq starts at 0: publishing the configuration makes it 1.
             tx.execute(
                 "INSERT INTO facilities (id, code, name, hfr_id, state_lgd, district_lgd, config_seq, created_at_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7)",
-                params![id.to_string(), f.code, f.name, f.hfr_id, f.state_lgd, f.district_lgd, now],
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7)",
+                params![id, f.code, f.name, f.hfr_id, f.state_lgd, f.district_lgd, now],
             )?;
             tx.execute(
                 "INSERT INTO enrollment_codes (code_hash, facility_id, created_at_ms, expires_at_ms) VALUES (?1, ?2, ?3, ?4)",
-                params![code_hash, id.to_string(), now, expires_at_ms],
+                params![code_hash, id, now, expires_at_ms],
             )?;
             // The facility configuration is a server-authored record every kiosk pulls.
-            let payload = serde_json::to_string(&f).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            let record_id = Uuid::now_v7();
-            let hlc = Hlc::ZERO.tick(now as u64).to_u64() as i64;
-            tx.execute(
-                "INSERT INTO change_log (record_id, kind, facility_id, device_id, device_seq, hlc, schema_version, payload, received_at_ms)
-                 VALUES (?1, ?2, ?3, ?3, 1, ?4, 1, ?5, ?6)",
-                params![record_id.to_string(), FACILITY_CONFIG_KIND, id.to_string(), hlc, payload, now],
-            )?;
-            tx.execute(
-                "INSERT INTO records (record_id, facility_id, kind, owner_device, writer_device, device_seq, hlc, schema_version, payload, updated_at_ms)
-                 VALUES (?1, ?2, ?3, ?2, ?2, 1, ?4, 1, ?5, ?6)",
-                params![record_id.to_string(), id.to_string(), FACILITY_CONFIG_KIND, hlc, payload, now],
-            )?;
-            tx.execute(
-                "UPDATE change_log SET content_hash = ?1 WHERE device_id = ?2 AND device_seq = 1",
-                params![
-                    content_hash(record_id, FACILITY_CONFIG_KIND, Hlc::from_u64(hlc as u64), 1, &payload),
-                    id.to_string()
-                ],
-            )?;
+            publish_tx(&tx, &plan.facility, FACILITY_CONFIG_KIND, None, &plan.config)?;
             tx.commit()?;
-            Ok(Facility { id, code: f.code, name: f.name })
+            Ok(plan.facility)
         })
         .await
     }
@@ -917,17 +898,16 @@ impl Store for SqliteStore {
             let mut facts = IngestFacts { acked_seq: acked as u64, ..Default::default() };
             {
                 let mut st = tx.prepare_cached("SELECT facility_id, owner_device FROM records WHERE record_id = ?1")?;
-                for e in envelopes.iter().filter(|e| e.seq > facts.acked_seq) {
+                for id in new_record_ids(&envelopes, facts.acked_seq) {
                     if let Some((f, owner)) = st
-                        .query_row([e.id.to_string()], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+                        .query_row([id.to_string()], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
                         .optional()?
                     {
-                        facts.records.insert(e.id, RecordFacts { facility: parse_uuid(&f)?, owner: parse_uuid(&owner)? });
+                        facts.records.insert(id, RecordFacts { facility: parse_uuid(&f)?, owner: parse_uuid(&owner)? });
                     }
                 }
             }
-            let dups = envelopes.iter().map(|e| e.seq).filter(|s| *s <= facts.acked_seq);
-            if let (Some(lo), Some(hi)) = (dups.clone().min(), dups.max()) {
+            if let Some((lo, hi)) = duplicate_span(&envelopes, facts.acked_seq) {
                 for d in digests_tx(&tx, device.id, lo, hi)? {
                     facts.hashes.insert(d.seq, d.hash);
                 }
@@ -1000,25 +980,19 @@ impl Store for SqliteStore {
                 )?
                 .execute(params![visit.to_string(), now, share.to_string(), device.facility_id.to_string()])?;
             }
-            let added: i64 = plan.accepted.iter().map(|e| e.payload.get().len() as i64).sum();
+            let added = plan.stored_bytes();
             // Issue 12: typed projections, in the ingest transaction.
             super::projections_sqlite::apply(&tx, &plan.accepted)?;
             tx.execute(
                 "UPDATE devices SET acked_seq = ?1, last_seen_ms = ?2, stored_bytes = stored_bytes + ?4 WHERE id = ?3",
                 params![plan.new_acked as i64, now, dev, added],
             )?;
-            let mut rejected = match plan.duplicate_range {
+            let earlier = match plan.duplicate_range {
                 Some((lo, hi)) => read_rejections(&tx, device.id, lo, hi)?,
                 None => Vec::new(),
             };
             tx.commit()?;
-            rejected.extend(plan.rejected);
-            Ok(PushResponse {
-                acked_seq: plan.new_acked,
-                accepted: plan.accepted.len() as u64,
-                duplicates: plan.duplicates,
-                rejected,
-            })
+            Ok(plan.into_response(earlier))
         })
         .await
     }
@@ -1057,9 +1031,9 @@ impl Store for SqliteStore {
             let rows = st.query_map(
                 params![
                     facility.to_string(),
-                    cursor.min(i64::MAX as u64) as i64,
+                    PullPage::cursor_param(cursor),
                     device.to_string(),
-                    limit + 1,
+                    PullPage::rows_to_read(limit),
                     include_own
                 ],
                 |r| {
@@ -1075,35 +1049,29 @@ impl Store for SqliteStore {
                     ))
                 },
             )?;
-            let mut records = Vec::new();
-            let mut next = cursor;
-            let mut more = false;
-            let mut bytes = 0usize;
+            let mut page = PullPage::new(cursor, limit, max_bytes);
             for row in rows {
                 let (id, rid, kind, dev, seq, hlc, schema, payload) = row?;
-                bytes += payload.len();
-                if records.len() as u32 == limit || (!records.is_empty() && bytes > max_bytes) {
-                    more = true;
+                if !page.admits(payload.len()) {
                     break;
                 }
-                next = id as u64;
-                records.push(Envelope {
-                    id: parse_uuid(&rid)?,
-                    kind,
-                    facility,
-                    device: parse_uuid(&dev)?,
-                    seq: seq as u64,
-                    hlc: Hlc::from_u64(hlc as u64),
-                    schema,
-                    payload: RawValue::from_string(payload)
-                        .map_err(|_| StoreError::Corrupt("stored payload is not JSON".into()))?,
-                });
+                page.push(
+                    id as u64,
+                    Envelope {
+                        id: parse_uuid(&rid)?,
+                        kind,
+                        facility,
+                        device: parse_uuid(&dev)?,
+                        seq: seq as u64,
+                        hlc: Hlc::from_u64(hlc as u64),
+                        schema,
+                        payload: RawValue::from_string(payload).map_err(|_| {
+                            StoreError::Corrupt("stored payload is not JSON".into())
+                        })?,
+                    },
+                );
             }
-            Ok(PullResponse {
-                records,
-                cursor: next,
-                more,
-            })
+            Ok(page.finish())
         })
         .await
     }
@@ -1193,24 +1161,19 @@ impl Store for SqliteStore {
         self.with(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let pid = portal.id.to_string();
-            if let Some(row) = find_request(&tx, "r.portal_id = ?1 AND r.reference = ?2", [pid.clone(), req.reference.clone()])? {
-                return if row.body_hash == req.body_hash {
-                    Ok((row, false))
-                } else {
-                    Err(StoreError::ReferenceConflict)
-                };
-            }
+            let existing = find_request(&tx, "r.portal_id = ?1 AND r.reference = ?2", [pid.clone(), req.reference.clone()])?;
+            let new = match decide_submit(existing, &portal, &req, now_ms())? {
+                SubmitDecision::Replay(row) => return Ok((row, false)),
+                SubmitDecision::Create(new) => new,
+            };
             let f = facility_by_code(&tx, &req.facility)?.ok_or(StoreError::UnknownFacility)?;
-            let id = Uuid::now_v7();
-            let now = now_ms();
-            let payload = crate::portal::published_payload(id, &portal.name, &req, now);
-            publish_tx(&tx, &f, crate::portal::REQUEST_KIND, Some(id), &payload.to_string())?;
+            publish_tx(&tx, &f, crate::portal::REQUEST_KIND, Some(new.id), &new.payload)?;
             tx.execute(
                 "INSERT INTO dialysis_requests (id, portal_id, reference, facility_id, body, body_hash, received_at_ms)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![id.to_string(), pid, req.reference, f.id.to_string(), req.body.to_string(), req.body_hash, now],
+                params![new.id.to_string(), pid, req.reference, f.id.to_string(), req.body.to_string(), req.body_hash, new.received_at_ms],
             )?;
-            let row = find_request(&tx, "r.id = ?1 AND r.portal_id = ?2", [id.to_string(), pid])?
+            let row = find_request(&tx, "r.id = ?1 AND r.portal_id = ?2", [new.id.to_string(), pid])?
                 .ok_or_else(|| StoreError::Corrupt("request vanished".into()))?;
             tx.commit()?;
             Ok((row, true))
