@@ -1,4 +1,5 @@
-//! Rendering speed of the example slip: A6 PDF, 80 mm PDF, thermal raster (+ ESC/POS).
+//! Rendering speed of the example slip: A6 PDF, 80 mm PDF, thermal raster (+ ESC/POS, + PNG as
+//! the token screen's preview).
 //! Run: `cargo bench -p swagat-slip --bench render`; sizes are printed once at the start.
 #![allow(clippy::unwrap_used)]
 
@@ -30,6 +31,10 @@ fn bench(c: &mut Criterion) {
     });
     c.bench_function("raster_80mm_escpos", |b| {
         b.iter(|| render_raster(black_box(&data)).unwrap().to_escpos())
+    });
+    // The token screen's preview.
+    c.bench_function("raster_80mm_png", |b| {
+        b.iter(|| render_raster(black_box(&data)).unwrap().to_png().unwrap())
     });
 }
 

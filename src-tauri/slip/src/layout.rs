@@ -93,7 +93,7 @@ const MIN_SCALE: f32 = 0.6;
 /// and the content would not fit.
 pub(crate) fn layout(data: &SlipData, params: &Params) -> Result<Layout, SlipError> {
     let fonts = Fonts::get()?;
-    let qr = qr::encode(&data.qr_url)?;
+    let qr = qr::encode_cached(&data.qr_url)?;
     let mut scale: f32 = 1.0;
     loop {
         let out = build(fonts, data, params, scale, &qr);

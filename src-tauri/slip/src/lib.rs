@@ -12,6 +12,7 @@
 mod error;
 mod escpos;
 mod fonts;
+mod glyph_masks;
 mod layout;
 mod pdf;
 mod pdf_font;

@@ -1,16 +1,15 @@
 //! Thermal-printer backend: the layout as a 1-bit image 576 dots wide (72 mm at 8 dots/mm,
-//! i.e. an 80 mm roll at 203 dpi).
+//! i.e. an 80 mm roll at 203 dpi). The token screen's slip preview is the same picture.
 //!
 //! ESC/POS code pages cannot show Devanagari, so thermal slips are printed as pictures. Glyph
 //! outlines are taken from the same fonts and the same shaping as the PDF (ttf-parser outlines
-//! filled by tiny-skia), then thresholded to black and white. Rules and QR modules are snapped
+//! filled by tiny-skia, each glyph once: see [`crate::glyph_masks`]), then thresholded to black
+//! and white. Rules and QR modules are snapped
 //! to whole dots so the code stays sharp and scannable.
-
-use rustybuzz::ttf_parser;
-use tiny_skia::{FillRule, Paint, PathBuilder, Pixmap, Transform};
 
 use crate::error::SlipError;
 use crate::fonts::Fonts;
+use crate::glyph_masks::{Coverage, GlyphMasks};
 use crate::layout::{Item, Layout, PT_PER_MM};
 
 /// Printable width of an 80 mm roll at 203 dpi, in dots.
@@ -99,12 +98,13 @@ pub(crate) fn render(layout: &Layout) -> Result<Raster, SlipError> {
     let ox = SIDE_MARGIN_MM * DOTS_PER_MM;
     let oy = TOP_MARGIN_MM * DOTS_PER_MM;
     let height = (oy + layout.height * k + BOTTOM_MARGIN_MM * DOTS_PER_MM).ceil() as u32;
-    let mut pixmap = Pixmap::new(RASTER_WIDTH, height)
-        .ok_or_else(|| SlipError::Raster(format!("invalid size {RASTER_WIDTH}x{height}")))?;
-    let mut paint = Paint::default();
-    paint.set_color_rgba8(0, 0, 0, 255);
-    paint.anti_alias = true;
-
+    if height == 0 || height > MAX_HEIGHT {
+        return Err(SlipError::Raster(format!(
+            "invalid size {RASTER_WIDTH}x{height}"
+        )));
+    }
+    let mut coverage = Coverage::new(RASTER_WIDTH as usize, height as usize);
+    let mut masks = GlyphMasks::lock();
     let mut rects = Vec::new();
     for item in &layout.items {
         match item {
@@ -115,47 +115,50 @@ pub(crate) fn render(layout: &Layout) -> Result<Raster, SlipError> {
                 run,
             } => {
                 let face = fonts.face(run.font);
-                let mut pen = OutlinePen {
-                    pb: PathBuilder::new(),
-                    x: 0.0,
-                    y: oy + baseline * k,
-                    scale: size * k / face.units_per_em,
-                };
+                let scale = size * k / face.units_per_em;
+                let y = oy + baseline * k;
                 let mut gx = ox + x * k;
                 for g in &run.glyphs {
-                    pen.x = gx + g.x_offset * size * k;
-                    let y0 = pen.y;
-                    pen.y = y0 - g.y_offset * size * k;
-                    face.rb.outline_glyph(ttf_parser::GlyphId(g.id), &mut pen);
-                    pen.y = y0;
-                    gx += g.x_advance * size * k;
-                }
-                if let Some(path) = pen.pb.finish() {
-                    pixmap.fill_path(
-                        &path,
-                        &paint,
-                        FillRule::Winding,
-                        Transform::identity(),
-                        None,
+                    masks.draw(
+                        &mut coverage,
+                        run.font,
+                        face,
+                        g.id,
+                        scale,
+                        gx + g.x_offset * size * k,
+                        y - g.y_offset * size * k,
                     );
+                    gx += g.x_advance * size * k;
                 }
             }
             Item::Rects(rs) => rects.extend_from_slice(rs),
         }
     }
+    drop(masks);
+    Ok(finish(&coverage, &rects, ox, oy, k))
+}
 
+/// Tallest raster made (25 m of roll, 115 MB of coverage): a bound on memory, far above any slip
+/// or report.
+const MAX_HEIGHT: u32 = 200_000;
+
+/// Thresholds the coverage into dots, 8 to a byte, then adds the rectangles snapped to whole
+/// dots, so every QR module edge lands on the same grid.
+fn finish(coverage: &Coverage, rects: &[crate::layout::Rect], ox: f32, oy: f32, k: f32) -> Raster {
+    let width = coverage.width as u32;
     let mut raster = Raster {
-        width: RASTER_WIDTH,
-        height,
-        bits: vec![0; RASTER_WIDTH.div_ceil(8) as usize * height as usize],
+        width,
+        height: coverage.height as u32,
+        bits: Vec::with_capacity(width.div_ceil(8) as usize * coverage.height),
     };
-    for (i, px) in pixmap.pixels().iter().enumerate() {
-        if px.alpha() >= THRESHOLD {
-            let i = i as u32;
-            raster.set_black(i % RASTER_WIDTH, i / RASTER_WIDTH);
-        }
+    for row in coverage.data.chunks_exact(coverage.width) {
+        raster.bits.extend(row.chunks(8).map(|dots| {
+            dots.iter()
+                .enumerate()
+                .filter(|(_, &c)| c >= THRESHOLD)
+                .fold(0u8, |byte, (i, _)| byte | (0x80 >> i))
+        }));
     }
-    // Rectangles snapped to whole dots: every QR module edge lands on the same grid.
     let snap = |v: f32| v.round().max(0.0) as u32;
     for r in rects {
         let (x0, x1) = (snap(ox + r.x * k), snap(ox + (r.x + r.w) * k));
@@ -166,48 +169,113 @@ pub(crate) fn render(layout: &Layout) -> Result<Raster, SlipError> {
             }
         }
     }
-    Ok(raster)
+    raster
 }
 
-/// Receives a glyph outline in font units and appends it, placed and scaled, to a path.
-struct OutlinePen {
-    pb: PathBuilder,
-    x: f32,
-    y: f32,
-    scale: f32,
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::glyph_masks::OutlinePen;
+    use rustybuzz::ttf_parser;
+    use tiny_skia::{FillRule, Paint, PathBuilder, Pixmap, Transform};
 
-impl OutlinePen {
-    fn p(&self, x: f32, y: f32) -> (f32, f32) {
-        (self.x + x * self.scale, self.y - y * self.scale)
+    /// The slip drawn the direct way: each run's outlines filled as one path over the whole
+    /// page. The masks must give the same picture.
+    fn render_by_paths(layout: &Layout) -> Raster {
+        let fonts = Fonts::get().unwrap();
+        let k = DOTS_PER_MM / PT_PER_MM;
+        let ox = SIDE_MARGIN_MM * DOTS_PER_MM;
+        let oy = TOP_MARGIN_MM * DOTS_PER_MM;
+        let height = (oy + layout.height * k + BOTTOM_MARGIN_MM * DOTS_PER_MM).ceil() as u32;
+        let mut pixmap = Pixmap::new(RASTER_WIDTH, height).unwrap();
+        let mut paint = Paint::default();
+        paint.set_color_rgba8(0, 0, 0, 255);
+        paint.anti_alias = true;
+        let mut rects = Vec::new();
+        for item in &layout.items {
+            match item {
+                Item::Text {
+                    x,
+                    baseline,
+                    size,
+                    run,
+                } => {
+                    let face = fonts.face(run.font);
+                    let mut pen = OutlinePen {
+                        pb: PathBuilder::new(),
+                        x: 0.0,
+                        y: oy + baseline * k,
+                        scale: size * k / face.units_per_em,
+                    };
+                    let mut gx = ox + x * k;
+                    for g in &run.glyphs {
+                        pen.x = gx + g.x_offset * size * k;
+                        let y0 = pen.y;
+                        pen.y = y0 - g.y_offset * size * k;
+                        face.rb.outline_glyph(ttf_parser::GlyphId(g.id), &mut pen);
+                        pen.y = y0;
+                        gx += g.x_advance * size * k;
+                    }
+                    if let Some(path) = pen.pb.finish() {
+                        pixmap.fill_path(
+                            &path,
+                            &paint,
+                            FillRule::Winding,
+                            Transform::identity(),
+                            None,
+                        );
+                    }
+                }
+                Item::Rects(rs) => rects.extend_from_slice(rs),
+            }
+        }
+        let coverage = Coverage {
+            width: RASTER_WIDTH as usize,
+            height: height as usize,
+            data: pixmap.pixels().iter().map(|p| p.alpha()).collect(),
+        };
+        finish(&coverage, &rects, ox, oy, k)
     }
-}
 
-impl ttf_parser::OutlineBuilder for OutlinePen {
-    fn move_to(&mut self, x: f32, y: f32) {
-        let (x, y) = self.p(x, y);
-        self.pb.move_to(x, y);
-    }
-
-    fn line_to(&mut self, x: f32, y: f32) {
-        let (x, y) = self.p(x, y);
-        self.pb.line_to(x, y);
-    }
-
-    fn quad_to(&mut self, x1: f32, y1: f32, x: f32, y: f32) {
-        let (x1, y1) = self.p(x1, y1);
-        let (x, y) = self.p(x, y);
-        self.pb.quad_to(x1, y1, x, y);
-    }
-
-    fn curve_to(&mut self, x1: f32, y1: f32, x2: f32, y2: f32, x: f32, y: f32) {
-        let (x1, y1) = self.p(x1, y1);
-        let (x2, y2) = self.p(x2, y2);
-        let (x, y) = self.p(x, y);
-        self.pb.cubic_to(x1, y1, x2, y2, x, y);
-    }
-
-    fn close(&mut self) {
-        self.pb.close();
+    #[test]
+    fn glyph_masks_draw_what_filling_the_outlines_draws() {
+        for data in [crate::SlipData::example(), {
+            let mut d = crate::SlipData::example();
+            d.patient_name_en = "Lakshmi Kumari Paswan".into();
+            d.patient_name_hi = Some("लक्ष्मी कुमारी पासवान".into());
+            d.reprint = Some("REPRINT 3 / पुनर्मुद्रण 3".into());
+            d
+        }] {
+            let layout =
+                crate::layout::layout(&data, &crate::params(crate::SlipSize::Roll80)).unwrap();
+            // Twice: the second from masks already made.
+            for _ in 0..2 {
+                let fast = render(&layout).unwrap();
+                let reference = render_by_paths(&layout);
+                assert_eq!(
+                    (fast.width, fast.height),
+                    (reference.width, reference.height)
+                );
+                let black: u32 = reference.bits.iter().map(|b| b.count_ones()).sum();
+                let differ: u32 = fast
+                    .bits
+                    .iter()
+                    .zip(&reference.bits)
+                    .map(|(a, b)| (a ^ b).count_ones())
+                    .sum();
+                assert!(black > 10_000, "{black} black dots");
+                // Eighth-of-a-dot placement moves a few edge dots, no more, and neither
+                // thickens nor thins the strokes.
+                assert!(
+                    differ * 100 < black * 2,
+                    "{differ} of {black} black dots differ"
+                );
+                let fast_black: u32 = fast.bits.iter().map(|b| b.count_ones()).sum();
+                assert!(
+                    fast_black.abs_diff(black) * 100 < black,
+                    "{fast_black} black dots, {black} filling the outlines"
+                );
+            }
+        }
     }
 }

@@ -4,7 +4,7 @@
 //! where Devanagari becomes correct: conjuncts (क्ष, त्र), the reph (र्), and the ि matra that is
 //! drawn before its consonant although it is typed after it. Each glyph keeps the byte range of
 //! the text it came from, so the PDF can map glyphs back to text in logical order (copy/paste,
-//! `pdftotext`, screen readers).
+//! `pdftotext`, screen readers). Shaped runs are kept for reuse (see [`MAX_SHAPED`]).
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -40,8 +40,31 @@ pub(crate) struct ShapedRun {
 pub(crate) fn shape_line(fonts: &Fonts, text: &str, weight: Weight) -> Vec<ShapedRun> {
     script_runs::split(text)
         .into_iter()
-        .map(|(script, range)| shape_run(fonts, FontId::of(script, weight), &text[range]))
+        .map(|(script, range)| shaped(fonts, FontId::of(script, weight), &text[range]))
         .collect()
+}
+
+/// Most shaped runs kept. A slip's labels, the facility's name and the departments are the same
+/// on every slip, the token screen's preview and the print of one visit share their patient's
+/// lines, and line breaking measures the same words again: shaping each once saves most of the
+/// shaping time. Emptied when full (a slip's runs are shaped again in about a millisecond).
+const MAX_SHAPED: usize = 4096;
+
+/// `text` shaped in `font`, from the process's runs already shaped when it is there.
+fn shaped(fonts: &Fonts, font: FontId, text: &str) -> ShapedRun {
+    static SHAPED: OnceLock<Mutex<HashMap<(FontId, String), ShapedRun>>> = OnceLock::new();
+    let runs = SHAPED.get_or_init(Default::default);
+    let key = (font, text.to_owned());
+    if let Some(r) = runs.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+        return r.clone();
+    }
+    let run = shape_run(fonts, font, text);
+    let mut runs = runs.lock().unwrap_or_else(|e| e.into_inner());
+    if runs.len() >= MAX_SHAPED {
+        runs.clear();
+    }
+    runs.insert(key, run.clone());
+    run
 }
 
 /// Width of already shaped runs, in em.
@@ -167,6 +190,28 @@ mod tests {
         let ids = glyph_names("र्म");
         assert_eq!(ids.len(), 2);
         assert_eq!(ids[0], cmap('म'));
+    }
+
+    #[test]
+    fn a_run_shaped_again_is_the_same() {
+        let fonts = Fonts::get().unwrap();
+        let font = FontId::of(Script::Devanagari, Weight::Bold);
+        let first = shaped(fonts, font, "लक्ष्मी कुमारी");
+        let again = shaped(fonts, font, "लक्ष्मी कुमारी");
+        let direct = shape_run(fonts, font, "लक्ष्मी कुमारी");
+        for r in [&first, &again] {
+            assert_eq!(r.text, direct.text);
+            assert_eq!(r.advance, direct.advance);
+            let ids = |r: &ShapedRun| r.glyphs.iter().map(|g| g.id).collect::<Vec<_>>();
+            assert_eq!(ids(r), ids(&direct));
+        }
+        // Same text in another font: shaped in that font, not taken from the first.
+        let regular = shaped(
+            fonts,
+            FontId::of(Script::Devanagari, Weight::Regular),
+            "लक्ष्मी कुमारी",
+        );
+        assert_ne!(regular.font, first.font);
     }
 
     #[test]

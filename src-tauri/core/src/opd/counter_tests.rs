@@ -98,6 +98,41 @@ fn a_hindi_name_beside_a_latin_one_is_searchable_in_both_scripts_and_by_prefix()
 }
 
 #[test]
+fn a_name_search_gives_the_newest_matches_up_to_its_limit_and_checks_long_words() {
+    let k = kiosk();
+    let mut ids = Vec::new();
+    for i in 0..30 {
+        let r = register(
+            &k,
+            "GEN",
+            json!({"name": format!("Lakshmi Devi {}", ["A", "B", "C"][i % 3]),
+            "gender": "F", "age_years": 20 + i}),
+        );
+        ids.push(r.patient_id);
+    }
+    // Same first five letters, another name: the index matches "laksh", the check refuses it.
+    register(
+        &k,
+        "GEN",
+        json!({"name": "Lakshman Devi", "gender": "F", "age_years": 40}),
+    );
+    // Newest first, at most the limit.
+    let (_, found) = k.search_patients("lakshmi dev", 20).unwrap();
+    let got: Vec<&str> = found.iter().map(|p| p.id.as_str()).collect();
+    let newest: Vec<&str> = ids.iter().rev().take(20).map(String::as_str).collect();
+    assert_eq!(got, newest);
+    assert_eq!(k.search_patients("lakshmi", 5).unwrap().1.len(), 5);
+    assert!(names_found(&k, "lakshmibai").is_empty());
+    assert_eq!(names_found(&k, "lakshman"), ["Lakshman Devi"]);
+    // A merged-away record is not offered; its kept record is.
+    k.merge_patients(&Actor::Cli, &ids[0], &ids[29]).unwrap();
+    let (_, found) = k.search_patients("lakshmi dev", 40).unwrap();
+    assert_eq!(found.len(), 29);
+    assert!(found.iter().all(|p| p.id != ids[29]));
+    assert!(found.iter().any(|p| p.id == ids[0]));
+}
+
+#[test]
 fn a_hindi_only_name_is_accepted_and_found_by_its_latin_spelling() {
     let k = kiosk();
     let r = register(

@@ -228,30 +228,39 @@ fn search_names(conn: &Connection, q: &str, limit: u32) -> Result<Vec<Patient>> 
         .any(|w| w.len() > FTS_PREFIX_MAX);
     // Newest matches first, without ranking every match: a common first name matches tens of
     // thousands of a million patients, and bm25 over all of them costs far more than the counter
-    // can wait.
+    // can wait. FTS5 walks its doclists lazily in rowid order, so the rowids are taken one at a
+    // time and stop as soon as `limit` patients are found: a two-word query costs half what
+    // collecting a fixed number of candidates first did. At most `candidates` are looked at
+    // (a truncated word that matches no full word would otherwise walk the whole index).
     let candidates = if truncated { limit * 8 } else { limit * 4 };
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {cols}, search_key FROM patients WHERE rowid IN \
-         (SELECT rowid FROM patients_fts WHERE patients_fts MATCH ?1 ORDER BY rowid DESC LIMIT ?2) \
-         AND merged_into IS NULL ORDER BY rowid DESC",
-        cols = COLUMNS
+    let mut matches = conn.prepare_cached(
+        "SELECT rowid FROM patients_fts WHERE patients_fts MATCH ?1 ORDER BY rowid DESC LIMIT ?2",
+    )?;
+    let mut patient = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS}, search_key FROM patients WHERE rowid = ?1 AND merged_into IS NULL"
     ))?;
     let latin_words: Vec<String> = latin
         .split_whitespace()
         .map(str::to_ascii_lowercase)
         .collect();
     let key_words: Vec<&str> = key.split_whitespace().collect();
-    let mut rows = stmt.query(params![fts, candidates])?;
-    while let Some(row) = rows.next()? {
+    let mut rowids = matches.query(params![fts, candidates])?;
+    while let Some(m) = rowids.next()? {
         if out.len() >= limit as usize {
             break;
         }
+        let rowid: i64 = m.get(0)?;
+        let mut rows = patient.query([rowid])?;
+        let Some(row) = rows.next()? else {
+            continue; // merged away
+        };
         let p = from_row(row)?;
         if out.iter().any(|o| o.id == p.id) {
             continue;
         }
         if truncated {
-            let stored_key: String = row.get(31)?;
+            // `search_key` is selected right after the patient's columns.
+            let stored_key: String = row.get(*SEARCH_KEY_AT)?;
             let name = p.name.to_lowercase();
             let spelled_ok = !latin_words.is_empty() && words_prefixed(&name, &latin_words);
             if !(spelled_ok || words_prefixed(&stored_key, &key_words)) {
@@ -262,6 +271,10 @@ fn search_names(conn: &Connection, q: &str, limit: u32) -> Result<Vec<Patient>> 
     }
     Ok(out)
 }
+
+/// Where the name search's extra `search_key` column is: after every one of [`COLUMNS`].
+static SEARCH_KEY_AT: std::sync::LazyLock<usize> =
+    std::sync::LazyLock::new(|| crate::store::column_positions(COLUMNS).len());
 
 /// Longest prefix FTS5 has an index for (`prefix = '2 3 4 5'` in migration 0007).
 const FTS_PREFIX_MAX: usize = 5;
