@@ -79,6 +79,28 @@ pub async fn wait_text(c: &Client, id: &str, ok: impl Fn(&str) -> bool) -> Strin
     panic!("{id} never showed the expected text; last: {last:?}");
 }
 
+/// Waits (up to 5 s) until the focused element is the one with `data-testid` = `id`; fails with
+/// what has the focus instead.
+pub async fn wait_focused(c: &Client, id: &str) {
+    let mut last = String::new();
+    for _ in 0..50 {
+        let v = c
+            .execute(
+                "const e = document.activeElement; \
+                 return e ? (e.dataset.testid || e.tagName) : '';",
+                vec![],
+            )
+            .await
+            .unwrap();
+        last = v.as_str().unwrap_or_default().to_owned();
+        if last == id {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{id} never had the focus; {last:?} has it");
+}
+
 /// The element with `data-testid` = `id`, waiting up to 30 s for it to appear.
 pub async fn by_id(c: &Client, id: &str) -> fantoccini::elements::Element {
     match c
