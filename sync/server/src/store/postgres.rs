@@ -9,8 +9,8 @@
 
 use super::projections_pg::{exec, query};
 use super::script::{
-    decide_submit, duplicate_span, may_publish, new_record_ids, plan_facility, PublishedVersion,
-    PullPage, SubmitDecision,
+    confirm_retry, decide_enroll, decide_submit, duplicate_span, may_publish, new_record_ids,
+    plan_facility, plan_succession, EnrollStep, PublishedVersion, PullPage, SubmitDecision,
 };
 use super::{
     key_id, latest_per_record, new_key, parse_code, plan_ingest, request_results, slip_key_name,
@@ -665,11 +665,8 @@ impl Store for PgStore {
         let used_by: Option<Uuid> = row.get(4);
         let expires: Option<i64> = row.get(5);
         let now = now_ms();
-        if used.is_some() {
+        if let EnrollStep::Retry(dev) = decide_enroll(used, used_by, expires, now)? {
             // A v2 retry: the same kiosk (same secret) gets the same device back.
-            let Some(dev) = used_by else {
-                return Err(StoreError::InvalidEnrollmentCode);
-            };
             let same: Option<bool> = tx
                 .query_opt(
                     "SELECT secret_hash = $2 FROM devices WHERE id = $1",
@@ -677,9 +674,7 @@ impl Store for PgStore {
                 )
                 .await?
                 .map(|r| r.get(0));
-            if same != Some(true) {
-                return Err(StoreError::InvalidEnrollmentCode);
-            }
+            confirm_retry(same)?;
             let keys = enroll_keys(&tx, facility.id).await?;
             tx.commit().await?;
             let device = Device {
@@ -695,36 +690,33 @@ impl Store for PgStore {
                 retried: true,
             });
         }
-        if expires.is_some_and(|t| t <= now) {
-            return Err(StoreError::EnrollmentCodeExpired);
-        }
-        let mut start_seq: i64 = 0;
-        let mut revoke_old = true;
+        let mut succession = None;
         if let Some(prev) = p.previous_device {
-            let r = tx
+            let old: Option<(Uuid, i64)> = tx
                 .query_opt(
                     "SELECT facility_id, acked_seq FROM devices WHERE id = $1 FOR UPDATE",
                     &[&prev],
                 )
                 .await?
-                .ok_or(StoreError::InvalidEnrollmentCode)?;
-            let pf: Uuid = r.get(0);
-            if pf != facility.id {
-                return Err(StoreError::PreviousDeviceElsewhere);
-            }
-            let acked: i64 = r.get(1);
-            start_seq = super::continuation_seq(acked.max(0) as u64, p.previous_acked) as i64;
-            if let Some(install) = p.previous_install {
-                let superseded: Option<bool> = tx
+                .map(|r| (r.get(0), r.get(1)));
+            let superseded: Option<bool> = match p.previous_install {
+                Some(install) => tx
                     .query_opt(
                         "SELECT superseded_at_ms IS NOT NULL FROM device_installs WHERE device_id = $1 AND install_id = $2",
                         &[&prev, &install],
                     )
                     .await?
-                    .map(|r| r.get(0));
-                revoke_old = superseded != Some(true);
-            }
+                    .map(|r| r.get(0)),
+                None => None,
+            };
+            succession = Some(plan_succession(
+                old,
+                facility.id,
+                p.previous_acked,
+                superseded,
+            )?);
         }
+        let start_seq = succession.map_or(0, |s| s.start_seq);
         let device = Device {
             id: Uuid::now_v7(),
             facility_id: facility.id,
@@ -743,13 +735,13 @@ impl Store for PgStore {
             )
             .await?;
         }
-        if let Some(prev) = p.previous_device {
+        if let (Some(prev), Some(s)) = (p.previous_device, succession) {
             tx.execute(
                 "INSERT INTO device_successions (new_device_id, old_device_id, facility_id, start_seq, old_revoked, at_ms) VALUES ($1, $2, $3, $4, $5, $6)",
-                &[&device.id, &prev, &facility.id, &start_seq, &revoke_old, &now],
+                &[&device.id, &prev, &facility.id, &s.start_seq, &s.revoke_old, &now],
             )
             .await?;
-            if revoke_old {
+            if s.revoke_old {
                 tx.execute(
                     "UPDATE devices SET revoked_at_ms = $1 WHERE id = $2 AND revoked_at_ms IS NULL",
                     &[&now, &prev],

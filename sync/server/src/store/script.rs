@@ -9,7 +9,9 @@
 //! ([`may_publish`], [`PublishedVersion`]) and a new facility ([`plan_facility`], whose
 //! configuration record each backend then publishes with its own `publish_tx`); and around
 //! ingest, which facts to read ([`new_record_ids`], [`duplicate_span`]) and the answer
-//! ([`IngestPlan::stored_bytes`], [`IngestPlan::into_response`]).
+//! ([`IngestPlan::stored_bytes`], [`IngestPlan::into_response`]); an enrollment's code
+//! ([`decide_enroll`], [`confirm_retry`]) and a re-enrolled device's succession
+//! ([`plan_succession`]).
 
 use super::{Facility, IngestPlan, NewFacility, Portal, RequestRow, StoreError, ValidRequest};
 use swagat_sync_protocol::{content_hash, Envelope, Hlc, PullResponse, PushResponse, Rejection};
@@ -221,6 +223,75 @@ impl IngestPlan {
             rejected: earlier,
         }
     }
+}
+
+/// What an enrollment does with its code, from the code's row (see [`decide_enroll`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EnrollStep {
+    /// The code was already used by this device: a v2 kiosk retrying after a lost answer gets the
+    /// same device back, once [`confirm_retry`] has seen the same secret.
+    Retry(Uuid),
+    /// An unused code within its time: a new device.
+    New,
+}
+
+/// An enrollment code's fate: used (by `used_by`) means a retry, or an invalid code if no device
+/// is recorded; otherwise it must not have expired by `now_ms`. A used code is a retry even
+/// past its expiry: the kiosk enrolled in time and only lost the answer.
+pub fn decide_enroll(
+    used_at_ms: Option<i64>,
+    used_by: Option<Uuid>,
+    expires_at_ms: Option<i64>,
+    now_ms: i64,
+) -> Result<EnrollStep, StoreError> {
+    match (used_at_ms, used_by) {
+        (Some(_), Some(device)) => Ok(EnrollStep::Retry(device)),
+        (Some(_), None) => Err(StoreError::InvalidEnrollmentCode),
+        (None, _) if expires_at_ms.is_some_and(|t| t <= now_ms) => {
+            Err(StoreError::EnrollmentCodeExpired)
+        }
+        (None, _) => Ok(EnrollStep::New),
+    }
+}
+
+/// A retry is answered only for the kiosk that used the code: `same_secret` is whether the
+/// device's stored secret hash is the one presented (`None`: the device is gone).
+pub fn confirm_retry(same_secret: Option<bool>) -> Result<(), StoreError> {
+    if same_secret == Some(true) {
+        Ok(())
+    } else {
+        Err(StoreError::InvalidEnrollmentCode)
+    }
+}
+
+/// How a re-enrolled device continues its predecessor (see [`plan_succession`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Succession {
+    /// The sequence the new device starts after.
+    pub start_seq: i64,
+    /// Whether the old device is revoked (not when the kiosk re-enrolling is an install the
+    /// old device has already moved on from: a restored copy must not cut off the live one).
+    pub revoke_old: bool,
+}
+
+/// A re-enrollment's succession. `previous` is the old device's facility and acknowledged
+/// sequence (`None`: no such device), `facility` the code's facility, `kiosk_acked` the last
+/// acknowledgement the kiosk recorded, `install_superseded` whether the install it presented is
+/// recorded as superseded on the old device (`None`: none presented, or not recorded).
+pub fn plan_succession(
+    previous: Option<(Uuid, i64)>,
+    facility: Uuid,
+    kiosk_acked: Option<u64>,
+    install_superseded: Option<bool>,
+) -> Result<Succession, StoreError> {
+    let (old_facility, acked) = previous.ok_or(StoreError::InvalidEnrollmentCode)?;
+    if old_facility != facility {
+        return Err(StoreError::PreviousDeviceElsewhere);
+    }
+    Ok(Succession {
+        start_seq: super::continuation_seq(acked.max(0) as u64, kiosk_acked) as i64,
+        revoke_old: install_superseded != Some(true),
+    })
 }
 
 #[cfg(test)]
@@ -468,5 +539,82 @@ mod tests {
         assert_eq!((r.acked_seq, r.accepted, r.duplicates), (7, 2, 2));
         let seqs: Vec<u64> = r.rejected.iter().map(|x| x.seq).collect();
         assert_eq!(seqs, vec![3, 7]);
+    }
+
+    #[test]
+    fn an_enrollment_code_is_used_once_retried_by_its_device_and_expires() {
+        let dev = Uuid::now_v7();
+        assert!(matches!(
+            decide_enroll(None, None, None, 10),
+            Ok(EnrollStep::New)
+        ));
+        assert!(matches!(
+            decide_enroll(None, None, Some(11), 10),
+            Ok(EnrollStep::New)
+        ));
+        assert!(matches!(
+            decide_enroll(None, None, Some(10), 10),
+            Err(StoreError::EnrollmentCodeExpired)
+        ));
+        // Used in time, retried after its expiry: still the same device.
+        assert!(matches!(
+            decide_enroll(Some(5), Some(dev), Some(8), 10),
+            Ok(EnrollStep::Retry(d)) if d == dev
+        ));
+        assert!(matches!(
+            decide_enroll(Some(5), None, None, 10),
+            Err(StoreError::InvalidEnrollmentCode)
+        ));
+        assert!(confirm_retry(Some(true)).is_ok());
+        for other in [Some(false), None] {
+            assert!(matches!(
+                confirm_retry(other),
+                Err(StoreError::InvalidEnrollmentCode)
+            ));
+        }
+    }
+
+    #[test]
+    fn a_succession_continues_its_device_in_the_same_facility_only() {
+        let (f, g) = (Uuid::now_v7(), Uuid::now_v7());
+        assert!(matches!(
+            plan_succession(None, f, None, None),
+            Err(StoreError::InvalidEnrollmentCode)
+        ));
+        assert!(matches!(
+            plan_succession(Some((g, 7)), f, None, None),
+            Err(StoreError::PreviousDeviceElsewhere)
+        ));
+        let s = plan_succession(Some((f, 7)), f, None, None).unwrap();
+        assert_eq!(
+            s,
+            Succession {
+                start_seq: 7,
+                revoke_old: true
+            }
+        );
+        // A copied disk that recorded less starts there; a superseded install revokes nothing.
+        let s = plan_succession(Some((f, 7)), f, Some(4), Some(true)).unwrap();
+        assert_eq!(
+            s,
+            Succession {
+                start_seq: 4,
+                revoke_old: false
+            }
+        );
+        let s = plan_succession(Some((f, 7)), f, Some(9), Some(false)).unwrap();
+        assert_eq!(
+            s,
+            Succession {
+                start_seq: 7,
+                revoke_old: true
+            }
+        );
+        assert_eq!(
+            plan_succession(Some((f, -1)), f, None, None)
+                .unwrap()
+                .start_seq,
+            0
+        );
     }
 }

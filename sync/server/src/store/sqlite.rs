@@ -6,8 +6,8 @@
 //! acknowledged batch must survive a power cut: the kiosk will never send it again.
 
 use super::script::{
-    decide_submit, duplicate_span, may_publish, new_record_ids, plan_facility, PublishedVersion,
-    PullPage, SubmitDecision,
+    confirm_retry, decide_enroll, decide_submit, duplicate_span, may_publish, new_record_ids,
+    plan_facility, plan_succession, EnrollStep, PublishedVersion, PullPage, SubmitDecision,
 };
 use super::{
     key_id, latest_per_record, new_key, parse_code, plan_ingest, request_results, slip_key_name,
@@ -659,60 +659,52 @@ impl Store for SqliteStore {
                 row.ok_or(StoreError::InvalidEnrollmentCode)?;
             let facility = Facility { id: parse_uuid(&fid)?, code, name };
             let now = now_ms();
-            if used.is_some() {
+            let used_by = used_by.as_deref().map(parse_uuid).transpose()?;
+            if let EnrollStep::Retry(dev) = decide_enroll(used, used_by, expires, now)? {
                 // A v2 retry: the same kiosk (same secret) gets the same device back.
-                let Some(dev) = used_by else {
-                    return Err(StoreError::InvalidEnrollmentCode);
-                };
                 let same: Option<bool> = tx
                     .query_row(
                         "SELECT secret_hash = ?2 FROM devices WHERE id = ?1",
-                        params![dev, p.secret_hash],
+                        params![dev.to_string(), p.secret_hash],
                         |r| r.get(0),
                     )
                     .optional()?;
-                if same != Some(true) {
-                    return Err(StoreError::InvalidEnrollmentCode);
-                }
+                confirm_retry(same)?;
                 let keys = enroll_keys(&tx, facility.id)?;
                 tx.commit()?;
                 let device = Device {
-                    id: parse_uuid(&dev)?,
+                    id: dev,
                     facility_id: facility.id,
                     secret_hash: p.secret_hash,
                     revoked: false,
                 };
                 return Ok(Enrolled { device, facility, keys, retried: true });
             }
-            if expires.is_some_and(|t| t <= now) {
-                return Err(StoreError::EnrollmentCodeExpired);
-            }
-            let mut start_seq: i64 = 0;
-            let mut revoke_old = true;
+            let mut succession = None;
             if let Some(prev) = p.previous_device {
-                let row = tx
+                let old = tx
                     .query_row(
                         "SELECT facility_id, acked_seq FROM devices WHERE id = ?1",
                         [prev.to_string()],
                         |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)),
                     )
-                    .optional()?;
-                let (pf, acked) = row.ok_or(StoreError::InvalidEnrollmentCode)?;
-                if pf != fid {
-                    return Err(StoreError::PreviousDeviceElsewhere);
-                }
-                start_seq = super::continuation_seq(acked.max(0) as u64, p.previous_acked) as i64;
-                if let Some(install) = p.previous_install {
-                    let superseded: Option<bool> = tx
+                    .optional()?
+                    .map(|(f, acked)| parse_uuid(&f).map(|f| (f, acked)))
+                    .transpose()?;
+                let superseded: Option<bool> = match p.previous_install {
+                    Some(install) => tx
                         .query_row(
                             "SELECT superseded_at_ms IS NOT NULL FROM device_installs WHERE device_id = ?1 AND install_id = ?2",
                             params![prev.to_string(), install.to_string()],
                             |r| r.get(0),
                         )
-                        .optional()?;
-                    revoke_old = superseded != Some(true);
-                }
+                        .optional()?,
+                    None => None,
+                };
+                succession =
+                    Some(plan_succession(old, facility.id, p.previous_acked, superseded)?);
             }
+            let start_seq = succession.map_or(0, |s| s.start_seq);
             let device = Device {
                 id: Uuid::now_v7(),
                 facility_id: facility.id,
@@ -730,12 +722,12 @@ impl Store for SqliteStore {
                     params![did, install.to_string(), now],
                 )?;
             }
-            if let Some(prev) = p.previous_device {
+            if let (Some(prev), Some(s)) = (p.previous_device, succession) {
                 tx.execute(
                     "INSERT INTO device_successions (new_device_id, old_device_id, facility_id, start_seq, old_revoked, at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                    params![did, prev.to_string(), fid, start_seq, revoke_old, now],
+                    params![did, prev.to_string(), fid, s.start_seq, s.revoke_old, now],
                 )?;
-                if revoke_old {
+                if s.revoke_old {
                     tx.execute(
                         "UPDATE devices SET revoked_at_ms = ?1 WHERE id = ?2 AND revoked_at_ms IS NULL",
                         params![now, prev.to_string()],
