@@ -155,7 +155,7 @@ fn main() {
         let pdf = swagat_core::slip::render(&data, SlipFormat::PdfA6).unwrap();
         kiosk
             .store()
-            .write(|tx| swagat_core::slip::record_print(tx, &Actor::Cli, &r.visit_id))
+            .write(|tx| swagat_core::slip::count_print(tx, &Actor::Cli, &r.visit_id))
             .unwrap();
         e2e.push(t.elapsed());
         reg_only.push(t_reg);

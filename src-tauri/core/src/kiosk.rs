@@ -878,11 +878,13 @@ impl Kiosk {
             .write(|tx| opd::register::cancel(tx, actor, visit_id, reason))
     }
 
-    /// A slip for on-screen preview: not counted, not audited.
+    /// A slip for on-screen preview: not counted, not audited. Only read, with no transaction of
+    /// its own to commit: the slip-link key is the facility's, or made once on first use, as for
+    /// a print.
     pub fn slip_preview(&self, visit_id: &str, format: crate::slip::SlipFormat) -> Result<Vec<u8>> {
-        let data = self.store.write(|tx| {
-            let visit = opd::visits::get(tx, visit_id)?;
-            crate::slip::slip_data(tx, &visit, None)
+        let data = self.store.read(|c| {
+            let visit = opd::visits::get(c, visit_id)?;
+            crate::slip::slip_data(c, &visit, None)
         })?;
         crate::slip::render(&data, format)
     }
@@ -949,7 +951,7 @@ impl Kiosk {
         match send_to_printer(&printer, format, &bytes) {
             Ok(job) => {
                 self.store
-                    .write(|tx| crate::slip::record_print(tx, actor, visit_id).map(|_| ()))?;
+                    .write(|tx| crate::slip::count_print(tx, actor, visit_id).map(|_| ()))?;
                 Ok(job)
             }
             Err(e) => {

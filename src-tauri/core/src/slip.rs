@@ -296,11 +296,21 @@ pub fn address_lines(a: &crate::opd::PatientAddress) -> Vec<String> {
 /// returns the slip content, marked as a reprint from the second print on.
 pub fn record_print(conn: &Connection, actor: &Actor, visit_id: &str) -> Result<SlipData> {
     let visit = visits::get(conn, visit_id)?;
-    let n: u32 = conn.query_row(
+    let n = count_print(conn, actor, visit_id)?;
+    slip_data(conn, &visit, (n > 1).then_some(n))
+}
+
+/// Counts a print of `visit_id` and audits it, as [`record_print`] does, without making the
+/// slip again (the printer already has it); returns the print's number.
+pub fn count_print(conn: &Connection, actor: &Actor, visit_id: &str) -> Result<u32> {
+    let n: u32 = rusqlite::OptionalExtension::optional(conn.query_row(
         "UPDATE visits SET prints = prints + 1 WHERE id = ?1 RETURNING prints",
         [visit_id],
         |r| r.get(0),
-    )?;
+    ))?
+    .ok_or_else(|| CoreError::NotFound {
+        what: format!("visit {visit_id}"),
+    })?;
     let action = if n > 1 { "slip.reprint" } else { "slip.print" };
     audit::record(
         conn,
@@ -310,7 +320,7 @@ pub fn record_print(conn: &Connection, actor: &Actor, visit_id: &str) -> Result<
         Some(visit_id),
         serde_json::json!({ "print": n }),
     )?;
-    slip_data(conn, &visit, (n > 1).then_some(n))
+    Ok(n)
 }
 
 #[cfg(test)]
