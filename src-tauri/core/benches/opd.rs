@@ -131,6 +131,8 @@ fn main() {
     // once the printer has accepted it (here: rendered, then counted; no printer in a bench).
     let (mut e2e, mut reg_only, mut preview, mut print) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    // Where the print's time goes: reading the slip's data, rendering the PDF, counting it.
+    let (mut p_data, mut p_render, mut p_count) = (Vec::new(), Vec::new(), Vec::new());
     let mut slip_bytes = 0;
     for (i, (id, ..)) in sample.iter().take(400).enumerate() {
         let t = Instant::now();
@@ -152,12 +154,17 @@ fn main() {
             .store()
             .read(|c| swagat_core::slip::next_print_data(c, &r.visit_id))
             .unwrap();
+        let t_data = t.elapsed();
         let pdf = swagat_core::slip::render(&data, SlipFormat::PdfA6).unwrap();
+        let t_render = t.elapsed();
         kiosk
             .store()
             .write(|tx| swagat_core::slip::count_print(tx, &Actor::Cli, &r.visit_id))
             .unwrap();
         e2e.push(t.elapsed());
+        p_data.push(t_data - t_preview);
+        p_render.push(t_render - t_data);
+        p_count.push(t.elapsed() - t_render);
         reg_only.push(t_reg);
         preview.push(t_preview - t_reg);
         print.push(t.elapsed() - t_preview);
@@ -218,6 +225,11 @@ fn main() {
             "preview_png_p95": pct(&mut preview, 0.95),
             "print_pdf_and_count_p50": pct(&mut print.clone(), 0.5),
             "print_pdf_and_count_p95": pct(&mut print, 0.95),
+            "print_data_p50": pct(&mut p_data.clone(), 0.5),
+            "print_render_pdf_p50": pct(&mut p_render.clone(), 0.5),
+            "print_render_pdf_p95": pct(&mut p_render, 0.95),
+            "print_count_p50": pct(&mut p_count.clone(), 0.5),
+            "print_count_p95": pct(&mut p_count, 0.95),
         },
         "search_ms": {
             "mobile": {"p50": mobile.0, "p95": mobile.1},

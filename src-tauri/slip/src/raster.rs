@@ -264,10 +264,10 @@ mod tests {
                     .map(|(a, b)| (a ^ b).count_ones())
                     .sum();
                 assert!(black > 10_000, "{black} black dots");
-                // Eighth-of-a-dot placement moves a few edge dots, no more, and neither
-                // thickens nor thins the strokes.
+                // Placement to an eighth of a dot across and a quarter down moves a few edge
+                // dots, no more, and neither thickens nor thins the strokes.
                 assert!(
-                    differ * 100 < black * 2,
+                    differ * 100 < black * 3,
                     "{differ} of {black} black dots differ"
                 );
                 let fast_black: u32 = fast.bits.iter().map(|b| b.count_ones()).sum();
