@@ -94,10 +94,7 @@ impl Raster {
 /// Renders `layout` (laid out for the 80 mm roll) to a 576-dot-wide raster.
 pub(crate) fn render(layout: &Layout) -> Result<Raster, SlipError> {
     let fonts = Fonts::get()?;
-    let k = DOTS_PER_MM / PT_PER_MM; // dots per point
-    let ox = SIDE_MARGIN_MM * DOTS_PER_MM;
-    let oy = TOP_MARGIN_MM * DOTS_PER_MM;
-    let height = (oy + layout.height * k + BOTTOM_MARGIN_MM * DOTS_PER_MM).ceil() as u32;
+    let Geometry { k, ox, oy, height } = Geometry::of(layout);
     if height == 0 || height > MAX_HEIGHT {
         return Err(SlipError::Raster(format!(
             "invalid size {RASTER_WIDTH}x{height}"
@@ -136,6 +133,28 @@ pub(crate) fn render(layout: &Layout) -> Result<Raster, SlipError> {
     }
     drop(masks);
     Ok(finish(&coverage, &rects, ox, oy, k))
+}
+
+/// Where a layout lands on the roll: dots per point, the content's offset in dots, and the
+/// raster's height.
+struct Geometry {
+    k: f32,
+    ox: f32,
+    oy: f32,
+    height: u32,
+}
+
+impl Geometry {
+    fn of(layout: &Layout) -> Geometry {
+        let k = DOTS_PER_MM / PT_PER_MM;
+        let oy = TOP_MARGIN_MM * DOTS_PER_MM;
+        Geometry {
+            k,
+            ox: SIDE_MARGIN_MM * DOTS_PER_MM,
+            oy,
+            height: (oy + layout.height * k + BOTTOM_MARGIN_MM * DOTS_PER_MM).ceil() as u32,
+        }
+    }
 }
 
 /// Tallest raster made (25 m of roll, 115 MB of coverage): a bound on memory, far above any slip
@@ -183,10 +202,7 @@ mod tests {
     /// page. The masks must give the same picture.
     fn render_by_paths(layout: &Layout) -> Raster {
         let fonts = Fonts::get().unwrap();
-        let k = DOTS_PER_MM / PT_PER_MM;
-        let ox = SIDE_MARGIN_MM * DOTS_PER_MM;
-        let oy = TOP_MARGIN_MM * DOTS_PER_MM;
-        let height = (oy + layout.height * k + BOTTOM_MARGIN_MM * DOTS_PER_MM).ceil() as u32;
+        let Geometry { k, ox, oy, height } = Geometry::of(layout);
         let mut pixmap = Pixmap::new(RASTER_WIDTH, height).unwrap();
         let mut paint = Paint::default();
         paint.set_color_rgba8(0, 0, 0, 255);
