@@ -1,5 +1,7 @@
 //! Rendering speed of the example slip: A6 PDF, 80 mm PDF, thermal raster (+ ESC/POS, + PNG as
-//! the token screen's preview).
+//! the token screen's preview); then the token screen's preview and the A6 print of a new visit
+//! each time (`*_new_visit`: another QR URL, patient name, UHID and token per slip, so no QR
+//! symbol or shaped name is reused, as at the counter).
 //! Run: `cargo bench -p swagat-slip --bench render`; sizes are printed once at the start.
 #![allow(clippy::unwrap_used)]
 
@@ -35,6 +37,36 @@ fn bench(c: &mut Criterion) {
     // The token screen's preview.
     c.bench_function("raster_80mm_png", |b| {
         b.iter(|| render_raster(black_box(&data)).unwrap().to_png().unwrap())
+    });
+    let names = ["Sunita Devi", "Ramesh Kumar", "Pooja Yadav", "Lakshmi Prasad", "Vikas Singh"];
+    let visit = |i: usize| {
+        let mut d = data.clone();
+        d.qr_url = format!("https://swagat.example.in/s/01J9ZK8M4V{i:08}?k=Ab3xY9q");
+        d.patient_name_en = format!("{} {}", names[i % 5], names[(i / 5) % 5]);
+        d.uhid = format!("BR-PAT-{i:08}");
+        d.token = format!("A-{:03}", i % 1000);
+        d
+    };
+    let mut i = 0;
+    c.bench_function("raster_80mm_png_new_visit", |b| {
+        b.iter_batched(
+            || {
+                i += 1;
+                visit(i)
+            },
+            |d| render_raster(&d).unwrap().to_png().unwrap(),
+            criterion::BatchSize::SmallInput,
+        )
+    });
+    c.bench_function("pdf_a6_new_visit", |b| {
+        b.iter_batched(
+            || {
+                i += 1;
+                visit(i)
+            },
+            |d| render_pdf(&d, SlipSize::A6).unwrap(),
+            criterion::BatchSize::SmallInput,
+        )
     });
 }
 

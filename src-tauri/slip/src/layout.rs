@@ -40,8 +40,34 @@ pub(crate) enum Item {
         size: f32,
         run: ShapedRun,
     },
-    /// Filled black rectangles (rules, frames, QR modules).
+    /// Filled black rectangles (rules, frames).
     Rects(Vec<Rect>),
+    /// Filled black cells of a grid (the QR symbol) whose origin is (`x`, `y`) and whose unit is
+    /// `unit` points: the cells are in units, so a PDF writes them as small whole numbers under
+    /// one scaling (a third of the slip's content stream was the QR's coordinates).
+    Grid {
+        x: f32,
+        y: f32,
+        unit: f32,
+        cells: Vec<Rect>,
+    },
+}
+
+impl Item {
+    /// A grid's cells in points, as the other rectangles are.
+    pub(crate) fn grid_in_points(
+        x: f32,
+        y: f32,
+        unit: f32,
+        cells: &[Rect],
+    ) -> impl Iterator<Item = Rect> + '_ {
+        cells.iter().map(move |c| Rect {
+            x: x + c.x * unit,
+            y: y + c.y * unit,
+            w: c.w * unit,
+            h: c.h * unit,
+        })
+    }
 }
 
 /// A laid-out slip: content `width`×`height` points and what to draw in it.
@@ -514,17 +540,22 @@ impl Builder<'_> {
     fn qr(&mut self, qr: &qr::QrMatrix, x: f32, y: f32, size: f32) {
         let quiet = 2.0;
         let module = size / (qr.size as f32 + 2.0 * quiet);
-        let rects = qr
+        let cells = qr
             .runs
             .iter()
-            .map(|&(row, col, len)| Rect {
-                x: x + (col as f32 + quiet) * module,
-                y: y + (row as f32 + quiet) * module,
-                w: len as f32 * module,
-                h: module,
+            .map(|&(row, col, w, h)| Rect {
+                x: col as f32,
+                y: row as f32,
+                w: w as f32,
+                h: h as f32,
             })
             .collect();
-        self.items.push(Item::Rects(rects));
+        self.items.push(Item::Grid {
+            x: x + quiet * module,
+            y: y + quiet * module,
+            unit: module,
+            cells,
+        });
     }
 }
 

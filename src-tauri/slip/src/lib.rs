@@ -216,7 +216,7 @@ pub fn render_poster_pdf(data: &PosterData) -> Result<Vec<u8>, SlipError> {
     pdf::write(&layout, w, h, (w - layout.width) / 2.0, 8.0 * PT_PER_MM)
 }
 
-/// `text` as a QR code in SVG (a two-module quiet zone, one rectangle per dark run): what a
+/// `text` as a QR code in SVG (a two-module quiet zone, one rectangle per dark block): what a
 /// screen shows, e.g. the counter's scan-and-share QR in Settings.
 pub fn qr_svg(text: &str) -> Result<String, SlipError> {
     let m = qr::encode(text)?;
@@ -224,8 +224,8 @@ pub fn qr_svg(text: &str) -> Result<String, SlipError> {
     let mut svg = format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {n} {n}\" shape-rendering=\"crispEdges\"><rect width=\"{n}\" height=\"{n}\" fill=\"#fff\"/><path fill=\"#000\" d=\""
     );
-    for (row, col, len) in &m.runs {
-        svg.push_str(&format!("M{} {}h{len}v1h-{len}z", col + 2, row + 2));
+    for (row, col, w, h) in &m.runs {
+        svg.push_str(&format!("M{} {}h{w}v{h}h-{w}z", col + 2, row + 2));
     }
     svg.push_str("\"/></svg>");
     Ok(svg)

@@ -4,9 +4,10 @@
 //! whatever its own text engine), and each glyph carries the byte range of its source text, so
 //! krilla can emit the ToUnicode / ActualText mapping that makes the Hindi copyable and
 //! searchable in logical order ("जिला", not "जलि"). krilla subsets the embedded fonts, which
-//! keeps a slip a few tens of kilobytes. QR modules and rules are one vector path each.
+//! keeps a slip a few tens of kilobytes. Rules are one vector path; the QR is another, in whole
+//! module units under one scaling.
 
-use krilla::geom::{PathBuilder, Point, Rect as KRect, Size};
+use krilla::geom::{PathBuilder, Point, Rect as KRect, Size, Transform};
 use krilla::metadata::Metadata;
 use krilla::page::PageSettings;
 use krilla::surface::Surface;
@@ -85,6 +86,18 @@ pub(crate) fn write_pages(
                     );
                 }
                 Item::Rects(rects) => fill_rects(&mut surface, rects, margin_x, margin_y),
+                Item::Grid { x, y, unit, cells } => {
+                    surface.push_transform(&Transform::from_row(
+                        *unit,
+                        0.0,
+                        0.0,
+                        *unit,
+                        margin_x + x,
+                        margin_y + y,
+                    ));
+                    fill_rects(&mut surface, cells, 0.0, 0.0);
+                    surface.pop();
+                }
             }
         }
         surface.finish();

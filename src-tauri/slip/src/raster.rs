@@ -129,6 +129,9 @@ pub(crate) fn render(layout: &Layout) -> Result<Raster, SlipError> {
                 }
             }
             Item::Rects(rs) => rects.extend_from_slice(rs),
+            Item::Grid { x, y, unit, cells } => {
+                rects.extend(Item::grid_in_points(*x, *y, *unit, cells))
+            }
         }
     }
     drop(masks);
@@ -243,6 +246,9 @@ mod tests {
                     }
                 }
                 Item::Rects(rs) => rects.extend_from_slice(rs),
+                Item::Grid { x, y, unit, cells } => {
+                    rects.extend(Item::grid_in_points(*x, *y, *unit, cells))
+                }
             }
         }
         let coverage = Coverage {
