@@ -643,7 +643,13 @@ async fn enter_to_token_and_preview_over_20_registrations() {
     let (c, _xvfb, _driver) = start(&db, data.path()).await;
     login(&c, true, &mut 0, &mut 0).await;
     tap(&c, "home-register", &mut 0).await;
+    // Where the time goes: every command's round trip (the UI's `ipc <command>` measures), so a
+    // slow screen can be told from a slow core.
+    c.execute("performance.clearMeasures();", vec![])
+        .await
+        .unwrap();
     let (mut scan, mut submit, mut total) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut before_scan_call, mut after_scan_answer) = (Vec::new(), Vec::new());
     for card in &cards {
         by_id(&c, "register").await;
         let v = c
@@ -663,12 +669,14 @@ async fn enter_to_token_and_preview_over_20_registrations() {
                 }
                 const t0 = performance.now();
                 until("[data-testid='returning-patient']", t0, (scanMs) => {
+                  const m = performance.getEntriesByName('ipc scan_qr').pop();
+                  const scanIpc = m ? [m.startTime - t0, m.startTime + m.duration - t0] : [-1, -1];
                   document.querySelector("[data-testid='dept-GEN']").click();
                   setTimeout(() => {
                     const t1 = performance.now();
                     document.querySelector("[data-testid='register-submit']").click();
                     until("[data-testid='issued-token']", t1, () =>
-                      until("[data-testid='slip-preview'] img", t1, (submitMs) => done([scanMs, submitMs])));
+                      until("[data-testid='slip-preview'] img", t1, (submitMs) => done([scanMs, submitMs, ...scanIpc])));
                   }, 50);
                 });"#,
                 vec![json!(card)],
@@ -684,6 +692,9 @@ async fn enter_to_token_and_preview_over_20_registrations() {
         scan.push(ms[0]);
         submit.push(ms[1]);
         total.push(ms[0] + ms[1]);
+        // Enter to the scan command's call, and its answer to the patient drawn.
+        before_scan_call.push(ms[2]);
+        after_scan_answer.push(ms[0] - ms[3]);
         tap(&c, "next-patient", &mut 0).await;
     }
     let pct = |v: &mut Vec<f64>, p: f64| {
@@ -694,6 +705,11 @@ async fn enter_to_token_and_preview_over_20_registrations() {
         ("Enter → returning patient", &mut scan),
         ("submit → token + preview drawn", &mut submit),
         ("machine time per registration", &mut total),
+        ("Enter → scan command called", &mut before_scan_call),
+        (
+            "scan answered → returning patient drawn",
+            &mut after_scan_answer,
+        ),
     ] {
         println!(
             "TIME {label}: p50 {:.0} ms, p95 {:.0} ms over {} registrations",
@@ -702,7 +718,51 @@ async fn enter_to_token_and_preview_over_20_registrations() {
             v.len()
         );
     }
+    let ipc = c
+        .execute(
+            "return performance.getEntriesByType('measure')
+               .filter((m) => m.name.startsWith('ipc ')).map((m) => [m.name.slice(4), m.duration]);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let mut by_cmd: std::collections::BTreeMap<String, Vec<f64>> = Default::default();
+    for e in ipc.as_array().into_iter().flatten() {
+        if let (Some(cmd), Some(ms)) = (e[0].as_str(), e[1].as_f64()) {
+            by_cmd.entry(cmd.to_owned()).or_default().push(ms);
+        }
+    }
+    // The webview's frame interval: every figure above is counted in frames of it.
+    let frames = c
+        .execute_async(
+            "const done = arguments[0]; const t = [];
+             (function f(now) { t.push(now); if (t.length < 31) requestAnimationFrame(f);
+               else done((t[30] - t[0]) / 30); })(performance.now());",
+            vec![],
+        )
+        .await
+        .unwrap();
+    println!(
+        "TIME frame interval: {:.1} ms",
+        frames.as_f64().unwrap_or(-1.0)
+    );
+    let mut commands = serde_json::Map::new();
+    for (cmd, v) in &mut by_cmd {
+        println!(
+            "TIME command {cmd}: p50 {:.1} ms, p95 {:.1} ms over {} calls",
+            pct(v, 0.5),
+            pct(v, 0.95),
+            v.len()
+        );
+        commands.insert(
+            cmd.clone(),
+            json!({"calls": v.len(), "p50": pct(v, 0.5), "p95": pct(v, 0.95)}),
+        );
+    }
     let figures = json!({
+        "app": swagat_tests::app_binary().map(|p| p.display().to_string()).unwrap_or_default(),
+        "command_round_trip_ms": commands,
+        "frame_interval_ms": frames,
         "registrations": total.len(),
         "enter_to_returning_ms": {"p50": pct(&mut scan, 0.5), "p95": pct(&mut scan, 0.95)},
         "submit_to_token_and_preview_ms": {"p50": pct(&mut submit, 0.5), "p95": pct(&mut submit, 0.95)},

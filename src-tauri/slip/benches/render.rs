@@ -38,7 +38,13 @@ fn bench(c: &mut Criterion) {
     c.bench_function("raster_80mm_png", |b| {
         b.iter(|| render_raster(black_box(&data)).unwrap().to_png().unwrap())
     });
-    let names = ["Sunita Devi", "Ramesh Kumar", "Pooja Yadav", "Lakshmi Prasad", "Vikas Singh"];
+    let names = [
+        "Sunita Devi",
+        "Ramesh Kumar",
+        "Pooja Yadav",
+        "Lakshmi Prasad",
+        "Vikas Singh",
+    ];
     let visit = |i: usize| {
         let mut d = data.clone();
         d.qr_url = format!("https://swagat.example.in/s/01J9ZK8M4V{i:08}?k=Ab3xY9q");
