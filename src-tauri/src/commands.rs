@@ -1,9 +1,8 @@
 //! Tauri commands: each checks the session where needed and makes one core call.
 
-use serde::Serialize;
 use swagat_core::config::{ConfigPatch, FacilityConfig};
 use swagat_core::{
-    Actor, ErrorReport, FirstRunSetup, HomeSummary, KioskStatus, NewStaff, Role, StaffMember,
+    Actor, AppStatus, ErrorReport, FirstRunSetup, HomeSummary, NewStaff, Role, StaffMember,
 };
 use tauri::State;
 
@@ -13,15 +12,6 @@ type CmdResult<T> = Result<T, ErrorReport>;
 
 fn report(e: swagat_core::CoreError) -> ErrorReport {
     ErrorReport::from(&e)
-}
-
-/// What the UI needs at start and on every screen change.
-#[derive(Serialize)]
-pub struct AppStatus {
-    #[serde(flatten)]
-    kiosk: KioskStatus,
-    /// The logged-in member, if any (and not idled out).
-    staff: Option<StaffMember>,
 }
 
 #[tauri::command(async)]

@@ -243,6 +243,8 @@ pub fn dialysis_remove_holiday(state: State<'_, AppState>, day: String) -> CmdRe
 /// Online booking requests pulled from the state portal, newest first, with the unit's answers
 /// and whether the server has them yet (no patient details).
 #[tauri::command(async)]
-pub fn dialysis_online_requests(state: State<'_, AppState>) -> CmdResult<Vec<serde_json::Value>> {
+pub fn dialysis_online_requests(
+    state: State<'_, AppState>,
+) -> CmdResult<Vec<swagat_core::inbox::DialysisRequest>> {
     as_nurse(&state, |u, a| u.online_requests(a, 100))
 }

@@ -1,7 +1,7 @@
 //! Tauri commands for sync: the status strip's view, "sync now", enrollment and the dead-letter
 //! list. Each is a few lines over `swagat_core::sync_service`.
 
-use swagat_core::sync_service::{self, Credentials, DeadLetter, EngineConfig, SyncView};
+use swagat_core::sync_service::{self, DeadLetter, EngineConfig, Enrolled, SyncView};
 use swagat_core::{Actor, ErrorReport, Role};
 use tauri::State;
 
@@ -25,24 +25,6 @@ pub fn sync_now(state: State<'_, AppState>) -> CmdResult<SyncView> {
     state.require(&[])?;
     state.sync_now();
     state.sync_view()
-}
-
-/// What the settings screen shows after enrolling (never the device secret).
-#[derive(serde::Serialize)]
-pub struct Enrolled {
-    server: String,
-    facility_code: String,
-    facility_name: String,
-}
-
-impl From<Credentials> for Enrolled {
-    fn from(c: Credentials) -> Self {
-        Self {
-            server: c.server_url,
-            facility_code: c.facility_code,
-            facility_name: c.facility_name,
-        }
-    }
 }
 
 // Async so the network round trip does not block the window.

@@ -566,7 +566,11 @@ impl DialysisUnit<'_> {
 
     /// Online requests pulled from the state portal, newest first, with the unit's answers and
     /// whether the server has them (no patient details).
-    pub fn online_requests(&self, actor: &Actor, limit: u32) -> Result<Vec<serde_json::Value>> {
+    pub fn online_requests(
+        &self,
+        actor: &Actor,
+        limit: u32,
+    ) -> Result<Vec<crate::inbox::DialysisRequest>> {
         self.read(actor, |c| {
             crate::inbox::dialysis_requests(c, limit.clamp(1, 10_000))
         })

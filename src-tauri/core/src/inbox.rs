@@ -35,7 +35,7 @@
 //! sync. Nothing here logs personal data.
 
 use rusqlite::{params, Connection, OptionalExtension};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use swagat_dialysis::{self as dialysis, PatientUpdate, Refusal, Serology};
 
 use crate::audit::{self, Actor};
@@ -691,12 +691,87 @@ fn ensure_dialysis_record(
     Ok(())
 }
 
-/// Online dialysis requests on this kiosk, newest first, for `swagat-admin dialysis requests`:
-/// each pulled request with the portal's reference, its fold state (`folded`, `deferred`,
-/// `failed`, or `new` before the first fold) and, once answered, the answer as the portal sees
-/// it and whether the server has acknowledged that answer (`answer_synced`). Requests answered
-/// through `dialysis online ingest` (not pulled) are listed too. No patient details.
-pub fn dialysis_requests(conn: &Connection, limit: u32) -> Result<Vec<serde_json::Value>> {
+/// An online dialysis request on this kiosk and the unit's answer, as [`dialysis_requests`]
+/// lists it. No patient details.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DialysisRequest {
+    /// The request's record id.
+    pub id: String,
+    /// The portal's reference for the request.
+    pub reference: Option<String>,
+    /// The portal it came from.
+    pub portal: Option<String>,
+    /// The slot asked for.
+    pub requested: RequestedSlot,
+    /// `new` (not folded yet), `folded`, `failed` or `deferred`.
+    pub fold: String,
+    /// Why a fold failed or was deferred (none once folded).
+    pub fold_detail: Option<String>,
+    /// When the unit answered it (UTC), if it has.
+    pub received_at: Option<String>,
+    /// The answer as the portal sees it (`confirmed`, `waitlisted`, `refused`, `cancelled`), or
+    /// `pending` before there is one.
+    pub status: String,
+    /// The server has acknowledged the answer.
+    pub answer_synced: bool,
+    /// The booked date, once answered (the answer's fields are absent before).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub date: Option<Option<String>>,
+    /// The booked shift, once answered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub shift: Option<Option<u32>>,
+    /// The machine, once confirmed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub machine: Option<Option<String>>,
+    /// Why it was refused, once answered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub reason: Option<Option<dialysis::online::OnlineRefusal>>,
+    /// The booking made, once answered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub booking_id: Option<Option<String>>,
+    /// That booking's status, once answered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub booking_status: Option<Option<String>>,
+}
+
+/// The slot a portal request asked for (as the request says; a malformed field is `null`).
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RequestedSlot {
+    /// `YYYY-MM-DD`.
+    pub date: Option<String>,
+    /// Shift number.
+    pub shift: Option<u32>,
+    /// Waitlist priority (higher is served first).
+    pub priority: Option<i64>,
+}
+
+/// The answer to a request as queued for the portal ([`crate::outbox`]'s `request_result_json`).
+#[derive(Deserialize)]
+struct Answer {
+    status: Option<String>,
+    date: Option<String>,
+    shift: Option<u32>,
+    machine: Option<String>,
+    reason: Option<dialysis::online::OnlineRefusal>,
+    booking_id: Option<String>,
+    booking_status: Option<String>,
+}
+
+/// Online dialysis requests on this kiosk, newest first, for `swagat-admin dialysis requests`
+/// and the dialysis screen: each pulled request with the portal's reference, its fold state
+/// (`folded`, `deferred`, `failed`, or `new` before the first fold) and, once answered, the
+/// answer as the portal sees it and whether the server has acknowledged that answer
+/// (`answer_synced`). Requests answered through `dialysis online ingest` (not pulled) are listed
+/// too. No patient details.
+pub fn dialysis_requests(conn: &Connection, limit: u32) -> Result<Vec<DialysisRequest>> {
     type Row = (
         String,
         Option<String>,
@@ -732,7 +807,8 @@ pub fn dialysis_requests(conn: &Connection, limit: u32) -> Result<Vec<serde_json
             .as_deref()
             .and_then(|p| serde_json::from_str(p).ok())
             .unwrap_or(serde_json::Value::Null);
-        let answer: Option<serde_json::Value> = crate::outbox::request_result_json(conn, &id)?
+        let text = |k: &str| p.get(k).and_then(|v| v.as_str()).map(str::to_owned);
+        let answer: Option<Answer> = crate::outbox::request_result_json(conn, &id)?
             .and_then(|a| serde_json::from_str(&a).ok());
         let last_seq: Option<i64> = conn
             .prepare_cached(
@@ -740,32 +816,41 @@ pub fn dialysis_requests(conn: &Connection, limit: u32) -> Result<Vec<serde_json
                  WHERE m.kind = 'dialysis_request_result' AND m.local_id = ?1",
             )?
             .query_row([&id], |r| r.get(0))?;
-        let status = answer
-            .as_ref()
-            .and_then(|a| a.get("status").cloned())
-            .unwrap_or_else(|| serde_json::json!("pending"));
-        let mut v = serde_json::json!({
-            "id": id,
-            "reference": p.get("reference"),
-            "portal": p.get("portal"),
-            "requested": { "date": p.get("date"), "shift": p.get("shift"), "priority": p.get("priority") },
-            "fold": fold,
-            "fold_detail": if fold == Some("folded".to_owned()) { None } else { detail },
-            "received_at": received_at,
-            "status": status,
-            "answer_synced": answer.is_some() && last_seq.is_some_and(|s| s <= acked),
-        });
+        let folded = fold.as_deref() == Some("folded");
+        let mut v = DialysisRequest {
+            reference: text("reference"),
+            portal: text("portal"),
+            requested: RequestedSlot {
+                date: text("date"),
+                shift: p
+                    .get("shift")
+                    .and_then(|v| v.as_u64())
+                    .and_then(|s| u32::try_from(s).ok()),
+                priority: p.get("priority").and_then(|v| v.as_i64()),
+            },
+            fold: fold.unwrap_or_else(|| "new".to_owned()),
+            fold_detail: if folded { None } else { detail },
+            received_at,
+            status: "pending".to_owned(),
+            answer_synced: answer.is_some() && last_seq.is_some_and(|s| s <= acked),
+            id,
+            date: None,
+            shift: None,
+            machine: None,
+            reason: None,
+            booking_id: None,
+            booking_status: None,
+        };
         if let Some(a) = answer {
-            for k in [
-                "date",
-                "shift",
-                "machine",
-                "reason",
-                "booking_id",
-                "booking_status",
-            ] {
-                v[k] = a.get(k).cloned().unwrap_or(serde_json::Value::Null);
+            if let Some(status) = a.status {
+                v.status = status;
             }
+            v.date = Some(a.date);
+            v.shift = Some(a.shift);
+            v.machine = Some(a.machine);
+            v.reason = Some(a.reason);
+            v.booking_id = Some(a.booking_id);
+            v.booking_status = Some(a.booking_status);
         }
         out.push(v);
     }
@@ -901,8 +986,8 @@ mod tests {
             1
         );
         let listed = k.store().read(|c| dialysis_requests(c, 10)).unwrap();
-        assert_eq!(listed[0]["status"], "confirmed");
-        assert_eq!(listed[0]["machine"], "HD-1");
+        assert_eq!(listed[0].status, "confirmed");
+        assert_eq!(listed[0].machine, Some(Some("HD-1".to_owned())));
 
         // The same person asking again is the same patient; a bad mobile is refused clearly.
         pull(

@@ -37,6 +37,18 @@ pub struct KioskStatus {
     pub locked: bool,
 }
 
+/// What the UI needs at start and on every screen change: the kiosk's status and the logged-in
+/// member, if any (the shell's `app_status` command).
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, Serialize)]
+pub struct AppStatus {
+    /// Which screen to show.
+    #[serde(flatten)]
+    pub kiosk: KioskStatus,
+    /// The logged-in member, if any (and not idled out).
+    pub staff: Option<StaffMember>,
+}
+
 /// The first-run form: the facility and its first administrator.
 #[derive(Debug, Clone, Deserialize)]
 pub struct FirstRunSetup {

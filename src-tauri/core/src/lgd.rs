@@ -22,7 +22,7 @@ pub struct District {
 }
 
 /// A state with its districts.
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "LgdState"))]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct State {
     /// LGD state code.

@@ -32,5 +32,5 @@ pub mod sync_service;
 
 pub use audit::Actor;
 pub use error::{CoreError, ErrorKind, ErrorReport, Lang, Msg, Result, StorageProblem};
-pub use kiosk::{FirstRunSetup, HomeSummary, Kiosk, KioskStatus};
+pub use kiosk::{AppStatus, FirstRunSetup, HomeSummary, Kiosk, KioskStatus};
 pub use staff::{NewStaff, Role, StaffMember};

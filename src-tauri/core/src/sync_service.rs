@@ -23,6 +23,28 @@ use crate::Kiosk;
 
 pub use swagat_sync_client::{Credentials, DeadLetter, EngineConfig};
 
+/// What the settings screen shows after enrolling (never the device secret).
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Enrolled {
+    /// Base URL of the state server.
+    pub server: String,
+    /// Facility code.
+    pub facility_code: String,
+    /// Facility name.
+    pub facility_name: String,
+}
+
+impl From<Credentials> for Enrolled {
+    fn from(c: Credentials) -> Self {
+        Self {
+            server: c.server_url,
+            facility_code: c.facility_code,
+            facility_name: c.facility_name,
+        }
+    }
+}
+
 /// What went wrong in the last sync attempt, as a stable code for the UI's catalogs.
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

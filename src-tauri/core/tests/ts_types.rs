@@ -10,8 +10,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use swagat_core::{backup, config, dialysis, disk, error, kiosk, opd, reports, shares, staff};
-use swagat_core::{scan, sync_service};
+use swagat_core::{backup, config, dialysis, disk, error, inbox, kiosk, lgd, opd, reports};
+use swagat_core::{scan, shares, staff, sync_service};
 use ts_rs::{Config, TS};
 
 /// Every type a Tauri command hands to the UI (their dependencies come along).
@@ -20,19 +20,24 @@ fn export_all(cfg: &Config) -> Result<(), ts_rs::ExportError> {
     staff::StaffMember::export_all(cfg)?;
     staff::StaffAccount::export_all(cfg)?;
     config::FacilityConfig::export_all(cfg)?;
+    kiosk::AppStatus::export_all(cfg)?;
     kiosk::HomeSummary::export_all(cfg)?;
     kiosk::PatientRecord::export_all(cfg)?;
+    kiosk::CounterSearch::export_all(cfg)?;
+    lgd::State::export_all(cfg)?;
     scan::Scanned::export_all(cfg)?;
     opd::patients::PatientInput::export_all(cfg)?;
     opd::register::Registration::export_all(cfg)?;
     opd::register::RegistrationCheck::export_all(cfg)?;
     opd::merge::MergeOutcome::export_all(cfg)?;
+    opd::EditedPatient::export_all(cfg)?;
     reports::Register::export_all(cfg)?;
     reports::CashSheet::export_all(cfg)?;
     reports::Summary::export_all(cfg)?;
     reports::Monthly::export_all(cfg)?;
     sync_service::SyncView::export_all(cfg)?;
     sync_service::DeadLetter::export_all(cfg)?;
+    sync_service::Enrolled::export_all(cfg)?;
     shares::SharedProfile::export_all(cfg)?;
     shares::SharePrefill::export_all(cfg)?;
     backup::BackupStatus::export_all(cfg)?;
@@ -47,6 +52,7 @@ fn export_all(cfg: &Config) -> Result<(), ts_rs::ExportError> {
     dialysis::MachineOutcome::export_all(cfg)?;
     dialysis::UnitSettings::export_all(cfg)?;
     dialysis::Holiday::export_all(cfg)?;
+    inbox::DialysisRequest::export_all(cfg)?;
     Ok(())
 }
 
