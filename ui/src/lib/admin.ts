@@ -1,34 +1,15 @@
 // The administrator's staff list, backups, free disk space and the recovery screen: typed
 // wrappers over the Rust core's commands (src-tauri/src/admin_commands.rs).
-import { invoke } from '@tauri-apps/api/core';
-import { asReport, type StaffMember } from './api';
+import { call } from './api';
 import type { BackupFile } from './gen/BackupFile';
 import type { BackupRun } from './gen/BackupRun';
 import type { BackupStatus } from './gen/BackupStatus';
 import type { DiskSpace } from './gen/DiskSpace';
+import type { StaffAccount } from './gen/StaffAccount';
 import type { StartupCheck } from './gen/StartupCheck';
 import type { StorageProblem } from './gen/StorageProblem';
-export type { BackupFile, BackupRun, BackupStatus, DiskSpace, StartupCheck, StorageProblem };
+export type { BackupFile, BackupRun, BackupStatus, DiskSpace, StaffAccount, StartupCheck, StorageProblem };
 
-export type StaffAccount = StaffMember & {
-  failed_attempts: number;
-  locked_until: string | null;
-  last_login_at: string | null;
-};
-
-
-
-
-
-
-
-async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
-  try {
-    return await invoke<T>(cmd, args);
-  } catch (e) {
-    throw asReport(e);
-  }
-}
 
 export const staffAdmin = {
   list: () => call<StaffAccount[]>('staff_accounts'),

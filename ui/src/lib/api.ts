@@ -1,20 +1,26 @@
 // Typed wrappers over the app's Tauri commands. Every error arrives as an ErrorReport
 // (kind + English + Hindi message) from the Rust core.
 import { invoke } from '@tauri-apps/api/core';
+import type { AppStatus } from './gen/AppStatus';
 import type { Candidate } from './gen/Candidate';
 import type { CashSheet } from './gen/CashSheet';
 import type { DayRegister } from './gen/DayRegister';
 import type { Department } from './gen/Department';
+import type { CounterSearch } from './gen/CounterSearch';
 import type { DeptTotal } from './gen/DeptTotal';
+import type { District } from './gen/District';
+import type { EditedPatient } from './gen/EditedPatient';
 import type { ErrorReport } from './gen/ErrorReport';
 import type { FacilityConfig } from './gen/FacilityConfig';
 import type { FeeWaiver } from './gen/FeeWaiver';
 import type { FieldProblem } from './gen/FieldProblem';
 import type { HomeSummary } from './gen/HomeSummary';
+import type { LgdState } from './gen/LgdState';
 import type { MatchReason } from './gen/MatchReason';
 import type { MergeOutcome } from './gen/MergeOutcome';
 import type { MonthlyFigures } from './gen/MonthlyFigures';
 import type { Patient } from './gen/Patient';
+import type { QueryKind } from './gen/QueryKind';
 import type { PatientAddress } from './gen/PatientAddress';
 import type { PatientInput } from './gen/PatientInput';
 import type { PatientRecord } from './gen/PatientRecord';
@@ -26,37 +32,13 @@ import type { Role } from './gen/Role';
 import type { Scanned } from './gen/Scanned';
 import type { StaffMember } from './gen/StaffMember';
 import type { Visit } from './gen/Visit';
-export type { Candidate, CashSheet, DayRegister, Department, DeptTotal, ErrorReport, FacilityConfig, FeeWaiver, FieldProblem, HomeSummary, MatchReason, MergeOutcome, MonthlyFigures, Patient, PatientAddress, PatientInput, PatientRecord, RegisterRow, Registration, RegistrationCheck, ReportSummary, Role, Scanned, StaffMember, Visit };
-
-
-
-
-export interface AppStatus {
-  first_run: boolean;
-  configured: boolean;
-  facility_name_en: string;
-  facility_name_hi: string;
-  idle_lock_minutes: number;
-  pending_sync: number;
-  /** The database is encrypted and not unlocked yet: the first staff login unlocks it. */
-  locked: boolean;
-  staff: StaffMember | null;
-}
-
-
+export type { AppStatus, Candidate, CashSheet, CounterSearch, DayRegister, Department, DeptTotal, District, EditedPatient, ErrorReport, FacilityConfig, FeeWaiver, FieldProblem, HomeSummary, LgdState, MatchReason, MergeOutcome, MonthlyFigures, Patient, PatientAddress, PatientInput, PatientRecord, QueryKind, RegisterRow, Registration, RegistrationCheck, ReportSummary, Role, Scanned, StaffMember, Visit };
 
 
 export type ConfigPatch = Partial<
   Omit<FacilityConfig, 'configured' | 'state_name' | 'district_name' | 'hfr_id' | 'public_base_url' | 'kiosk_letter' | 'facility_code' | 'printer' | 'printer_format'>
 > & { hfr_id?: string; public_base_url?: string; kiosk_letter?: string; facility_code?: string; printer?: string; printer_format?: string; counter_id?: string; share_base_url?: string };
 
-
-export interface LgdState {
-  state_code: number;
-  state_name: string;
-  state_name_hi?: string | null;
-  districts: { district_code: number; district_name: string; district_name_hi?: string | null }[];
-}
 
 /** "PASHCHIM CHAMPARAN" → "Pashchim Champaran" (LGD writes names in capitals). */
 export function titleCase(s: string): string {
@@ -69,7 +51,10 @@ export function asReport(e: unknown): ErrorReport {
   return { kind: 'other', en: text, hi: text };
 }
 
-async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
+/** Invokes a Tauri command: every error arrives as an ErrorReport, and each round trip is timed
+ * (see `timed`). Every typed wrapper (here, `admin.ts`, `dialysis.ts`, `sync.ts`, `shares.ts`)
+ * goes through it. */
+export async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
   const start = performance.now();
   try {
     return await invoke<T>(cmd, args);
@@ -112,32 +97,16 @@ export const api = {
   loginNames: () => call<{ name: string; role: Role }[]>('login_names'),
   listPrinters: () => call<{ name: string; is_default: boolean }[]>('list_printers'),
   testPrint: (printer: string, format: string) => call<string | null>('test_print', { printer, format }),
+  /** Enters or leaves fullscreen; answers whether the window is fullscreen now. */
+  setFullscreen: (fullscreen: boolean) => call<boolean>('set_fullscreen', { fullscreen }),
 };
-
-
-
-
-
-
-
-
-
-
-export interface SearchResult {
-  kind: string;
-  patients: Patient[];
-  /** More patients match than are shown. */
-  more: boolean;
-  /** Last visit date by patient id. */
-  last_visits: Record<string, string>;
-}
 
 
 export const opd = {
   scan: (raw: string) => call<Scanned>('scan_qr', { raw }),
   register: (request: { department: string; patient?: PatientInput; patient_id?: string; waiver?: string }) =>
     call<Registration>('register', { request }),
-  search: (query: string) => call<SearchResult>('search_patients', { query }),
+  search: (query: string) => call<CounterSearch>('search_patients', { query }),
   check: (request: { department: string; patient?: PatientInput; patient_id?: string }) =>
     call<RegistrationCheck>('check_registration', { request }),
   slipPreview: (visitId: string) => call<string>('slip_preview', { visitId }),
@@ -149,8 +118,6 @@ export const opd = {
 
 export type PatientPatch = Partial<Omit<PatientInput, 'address'>> & { address?: PatientAddress };
 
-export type EditedPatient = Patient & { changed_fields: string[]; warnings: { en: string; hi: string }[] };
-
 
 export const patients = {
   record: (patientId: string) => call<PatientRecord>('patient_record', { patientId }),
@@ -161,10 +128,6 @@ export const patients = {
 
 // The counter's books (Reports screen): register, summary, cash by staff, monthly figures,
 // export to a file the operator chose, print.
-
-
-
-
 
 
 export type ReportKind = 'register' | 'cash' | 'day_sheet' | 'summary';

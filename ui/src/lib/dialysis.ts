@@ -1,8 +1,7 @@
 // Dialysis unit: typed wrappers over the dialysis_* Tauri commands, and helpers for the screen.
 // Its strings live in the shared catalogs under `dialysis.*`.
 import { facilityToday } from './dates';
-import { invoke } from '@tauri-apps/api/core';
-import { asReport } from './api';
+import { call } from './api';
 import { t, ui } from './i18n.svelte';
 import type { AffectedBooking } from './gen/AffectedBooking';
 import type { BookOutcome } from './gen/BookOutcome';
@@ -10,21 +9,24 @@ import type { BookedSlot } from './gen/BookedSlot';
 import type { BookingView } from './gen/BookingView';
 import type { ChangeOutcome } from './gen/ChangeOutcome';
 import type { DaySchedule } from './gen/DaySchedule';
+import type { DialysisRequest } from './gen/DialysisRequest';
 import type { DialysisPatient } from './gen/DialysisPatient';
 import type { Holiday } from './gen/Holiday';
 import type { Machine } from './gen/Machine';
 import type { MachineDay } from './gen/MachineDay';
 import type { MachineOutcome } from './gen/MachineOutcome';
 import type { Move } from './gen/Move';
+import type { OnlineRefusal } from './gen/OnlineRefusal';
 import type { Pool } from './gen/Pool';
 import type { PoolCount } from './gen/PoolCount';
+import type { RequestedSlot } from './gen/RequestedSlot';
 import type { Serology } from './gen/Serology';
 import type { Shift } from './gen/Shift';
 import type { SlotState } from './gen/SlotState';
 import type { UnitSettings } from './gen/UnitSettings';
 import type { Warning } from './gen/Warning';
 import type { WeekView } from './gen/WeekView';
-export type { AffectedBooking, BookOutcome, BookedSlot, BookingView, ChangeOutcome, DaySchedule, DialysisPatient, Holiday, Machine, MachineDay, MachineOutcome, Move, Pool, PoolCount, Serology, Shift, SlotState, UnitSettings, Warning, WeekView };
+export type { AffectedBooking, BookOutcome, BookedSlot, BookingView, ChangeOutcome, DaySchedule, DialysisPatient, DialysisRequest, Holiday, Machine, MachineDay, MachineOutcome, Move, OnlineRefusal, Pool, PoolCount, RequestedSlot, Serology, Shift, SlotState, UnitSettings, Warning, WeekView };
 
 export type BookingStatus = 'confirmed' | 'waitlisted' | 'checked_in' | 'no_show' | 'completed' | 'cancelled';
 
@@ -35,13 +37,6 @@ export const ACCESS = ['avf', 'avg', 'catheter', 'other'] as const;
 export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
 
 
-
-
-
-
-
-
-
 export interface BookForm {
   patient_id: string; date: string; shift: number; repeat?: string | null; weeks?: number | null; priority?: number | null;
 }
@@ -50,33 +45,9 @@ export interface PatientForm {
   vascular_access?: string | null; dry_weight_kg?: number | null; eligibility?: string | null; eligible?: boolean | null;
 }
 
-async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
-  try {
-    return await invoke<T>(cmd, args);
-  } catch (e) {
-    throw asReport(e);
-  }
-}
-
-
-/** An online request from the state portal and the unit's answer (see `swagat_core::inbox`). */
-export interface OnlineRequest {
-  id: string;
-  reference: string | null;
-  requested: { date: string | null; shift: number | null; priority: number | null };
-  fold: 'new' | 'folded' | 'failed' | 'deferred' | string;
-  fold_detail: string | null;
-  received_at: string | null;
-  status: 'pending' | 'confirmed' | 'waitlisted' | 'refused' | 'cancelled' | string;
-  answer_synced: boolean;
-  machine?: string | null;
-  date?: string | null;
-  shift?: number | null;
-  reason?: { code: string; en: string; hi: string } | null;
-}
 
 export const dialysisApi = {
-  onlineRequests: () => call<OnlineRequest[]>('dialysis_online_requests'),
+  onlineRequests: () => call<DialysisRequest[]>('dialysis_online_requests'),
   unit: (from?: string) => call<{ settings: UnitSettings; holidays: Holiday[] }>('dialysis_unit', { from: from ?? null }),
   setUnit: (workingDays: string | null, staleDays: number | null) =>
     call<UnitSettings>('dialysis_set_unit', { workingDays, staleDays }),
@@ -132,7 +103,6 @@ export function addDays(date: string, days: number): string {
   d.setUTCDate(d.getUTCDate() + days);
   return d.toISOString().slice(0, 10);
 }
-
 
 
 /** The catalog key of a pool, a booking status, a serology result, a vascular access, a weekday. */

@@ -1,7 +1,6 @@
 // ABHA scan-and-share: the shared-profiles queue and the counter's QR (Tauri commands in
 // src-tauri/src/share_commands.rs).
-import { invoke } from '@tauri-apps/api/core';
-import { asReport, type Patient, type PatientInput, type Registration } from './api';
+import { call, type Patient, type PatientInput, type Registration } from './api';
 import type { SharePrefill } from './gen/SharePrefill';
 import type { SharedProfile } from './gen/SharedProfile';
 export type { SharePrefill, SharedProfile };
@@ -11,13 +10,6 @@ export type { SharePrefill, SharedProfile };
 /** The registration of a share, with the share's ABHA address (for the token screen). */
 export type ShareRegistration = Registration & { abha_address: string | null };
 
-async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
-  try {
-    return await invoke<T>(cmd, args);
-  } catch (e) {
-    throw asReport(e);
-  }
-}
 
 export const shares = {
   list: () => call<SharedProfile[]>('shares_list'),

@@ -1,29 +1,13 @@
 // Sync with the state server: the status strip's view, "sync now", enrollment and the list of
 // records the server refused. Typed wrappers over the Rust core's sync commands.
 import { dmy, facilityTime, facilityToday } from './dates';
-import { invoke } from '@tauri-apps/api/core';
-import { asReport } from './api';
+import { call } from './api';
 import type { DeadLetter } from './gen/DeadLetter';
+import type { Enrolled } from './gen/Enrolled';
 import type { SyncProblem } from './gen/SyncProblem';
 import type { SyncView } from './gen/SyncView';
-export type { DeadLetter, SyncProblem, SyncView };
+export type { DeadLetter, Enrolled, SyncProblem, SyncView };
 
-
-
-
-export interface Enrolled {
-  server: string;
-  facility_code: string;
-  facility_name: string;
-}
-
-async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
-  try {
-    return await invoke<T>(cmd, args);
-  } catch (e) {
-    throw asReport(e);
-  }
-}
 
 export const sync = {
   status: () => call<SyncView>('sync_status'),
