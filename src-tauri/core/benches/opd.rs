@@ -70,6 +70,20 @@ fn encrypted_copy(target: &std::path::Path, plain: &std::path::Path, n: u32) -> 
     db
 }
 
+/// A returning patient's registration at the counter (one of four departments, by `i`).
+fn register_returning(kiosk: &Kiosk, i: usize, patient_id: &str) -> swagat_core::opd::Registration {
+    kiosk
+        .register(
+            &Actor::Cli,
+            &RegisterRequest {
+                department: ["GEN", "EYE", "PED", "ENT"][i % 4].into(),
+                patient_id: Some(patient_id.to_owned()),
+                ..Default::default()
+            },
+        )
+        .unwrap()
+}
+
 fn main() {
     let n: u32 = std::env::var("SWAGAT_BENCH_PATIENTS")
         .ok()
@@ -138,16 +152,7 @@ fn main() {
     let mut slip_bytes = 0;
     for (i, (id, ..)) in sample.iter().take(400).enumerate() {
         let t = Instant::now();
-        let r = kiosk
-            .register(
-                &Actor::Cli,
-                &RegisterRequest {
-                    department: ["GEN", "EYE", "PED", "ENT"][i % 4].into(),
-                    patient_id: Some(id.clone()),
-                    ..Default::default()
-                },
-            )
-            .unwrap();
+        let r = register_returning(&kiosk, i, id);
         let t_reg = t.elapsed();
         let png = kiosk.slip_preview(&r.visit_id, SlipFormat::Png).unwrap();
         assert!(!png.is_empty());
@@ -186,16 +191,7 @@ fn main() {
     let mut auto_print = Vec::new();
     for (i, id) in others.iter().enumerate() {
         let t = Instant::now();
-        let r = kiosk
-            .register(
-                &Actor::Cli,
-                &RegisterRequest {
-                    department: ["GEN", "EYE", "PED", "ENT"][i % 4].into(),
-                    patient_id: Some(id.clone()),
-                    ..Default::default()
-                },
-            )
-            .unwrap();
+        let r = register_returning(&kiosk, i, id);
         std::thread::scope(|s| {
             let preview = s.spawn(|| kiosk.slip_preview(&r.visit_id, SlipFormat::Png).unwrap());
             let data = kiosk
