@@ -21,13 +21,7 @@ use crate::layout::{Item, Layout};
 use crate::shaping::ShapedRun;
 
 /// Writes `layout` as a one-page PDF of `page_w`×`page_h` points, content offset by
-/// (`margin_x`, `margin_y`): a slip, going straight to the counter's printer.
-///
-/// Its content stream is left uncompressed. Deflating it was a fifth of a slip's PDF time
-/// (`cargo bench -p swagat-slip --bench render -- pdf_a6`: 1.73 → 1.40 ms a new visit's slip),
-/// and the ~26 KB it saves mean nothing to a local print queue or a printer on the LAN. The
-/// embedded font subsets are still compressed (krilla always does), so a slip stays under
-/// 64 KB. Reports, which are kept and shared as files, are compressed ([`write_pages`]).
+/// (`margin_x`, `margin_y`).
 pub(crate) fn write(
     layout: &Layout,
     page_w: f32,
@@ -35,12 +29,13 @@ pub(crate) fn write(
     margin_x: f32,
     margin_y: f32,
 ) -> Result<Vec<u8>, SlipError> {
-    write_document(
+    write_pages(
         "OPD slip",
         std::slice::from_ref(layout),
-        (page_w, page_h),
-        (margin_x, margin_y),
-        false,
+        page_w,
+        page_h,
+        margin_x,
+        margin_y,
     )
 }
 
@@ -55,22 +50,10 @@ pub(crate) fn write_pages(
     margin_x: f32,
     margin_y: f32,
 ) -> Result<Vec<u8>, SlipError> {
-    write_document(title, pages, (page_w, page_h), (margin_x, margin_y), true)
-}
-
-/// One page per layout; `compress` deflates the content streams.
-fn write_document(
-    title: &str,
-    pages: &[Layout],
-    (page_w, page_h): (f32, f32),
-    (margin_x, margin_y): (f32, f32),
-    compress: bool,
-) -> Result<Vec<u8>, SlipError> {
     let fonts = Fonts::get()?;
     let settings = SerializeSettings {
         xmp_metadata: false,
         enable_tagging: false,
-        compress_content_streams: compress,
         ..SerializeSettings::default()
     };
     let mut doc = Document::new_with(settings);
