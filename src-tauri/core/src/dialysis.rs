@@ -167,7 +167,9 @@ fn weekdays(field: &str, s: Option<&str>) -> Result<Option<Vec<time::Weekday>>> 
         .map_err(CoreError::from)
 }
 
-fn record_all(conn: &Connection, actor: &Actor, events: &[AuditEvent]) -> Result<()> {
+/// Writes the audit entries a dialysis use case returned, in its transaction (the use cases
+/// here and the online requests folded by the inbox).
+pub(crate) fn record_all(conn: &Connection, actor: &Actor, events: &[AuditEvent]) -> Result<()> {
     for e in events {
         audit::record(
             conn,

@@ -533,16 +533,7 @@ fn fold_request(tx: &Connection, record_id: &str, payload: &str) -> Result<Folde
         ));
     }
     let record = |out: dialysis::OnlineOutcome| -> Result<Folded> {
-        for e in &out.audit {
-            audit::record(
-                tx,
-                &Actor::System,
-                e.action,
-                e.entity,
-                Some(&e.entity_id),
-                e.details.clone(),
-            )?;
-        }
+        crate::dialysis::record_all(tx, &Actor::System, &out.audit)?;
         let result = serde_json::to_value(out.result)
             .ok()
             .and_then(|v| v.as_str().map(str::to_owned))
@@ -678,17 +669,7 @@ fn ensure_dialysis_record(
         eligible: None,
     };
     let out = dialysis::patients::set(tx, &update).map_err(CoreError::from)?;
-    for e in &out.audit {
-        audit::record(
-            tx,
-            &Actor::System,
-            e.action,
-            e.entity,
-            Some(&e.entity_id),
-            e.details.clone(),
-        )?;
-    }
-    Ok(())
+    crate::dialysis::record_all(tx, &Actor::System, &out.audit)
 }
 
 /// An online dialysis request on this kiosk and the unit's answer, as [`dialysis_requests`]
