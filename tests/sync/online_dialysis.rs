@@ -309,6 +309,18 @@ fn portal_request_to_confirmed_booking(backend: Backend) {
         )
         .unwrap();
     assert_eq!(bookings, 1);
+    // The kiosk audited its answer once, as the system, naming the booking it made.
+    let audited: Vec<(String, String)> = sqlite(&s.kiosk)
+        .prepare(
+            "SELECT actor, json_extract(details, '$.result') FROM audit_log \
+             WHERE action = 'dialysis.online_request' AND entity_id = ?1",
+        )
+        .unwrap()
+        .query_map([&id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(audited, vec![("system".to_owned(), "confirmed".to_owned())]);
     assert_eq!(s.get(&id)["status"], "confirmed");
     assert_eq!(s.get(&id)["shift"], 1, "the first answer stands");
 
