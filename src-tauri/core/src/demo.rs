@@ -201,15 +201,17 @@ fn patient(rng: &mut Rng, i: u32) -> PatientInput {
         category: Some((*rng.pick(CATEGORIES)).to_owned()),
         aadhaar_consent: Some(true),
         address: PatientAddress {
-            house: Some(format!("{}", 1 + rng.below(400))),
-            locality: Some((*rng.pick(localities)).to_owned()),
-            vtc: Some(district.to_owned()),
-            district: Some(district.to_owned()),
-            state: Some(state.to_owned()),
+            postal: swagat_identity::Address {
+                house: Some(format!("{}", 1 + rng.below(400))),
+                locality: Some((*rng.pick(localities)).to_owned()),
+                vtc: Some(district.to_owned()),
+                district: Some(district.to_owned()),
+                state: Some(state.to_owned()),
+                pincode: Some(format!("{pin}{:02}", 1 + rng.below(40))),
+                ..Default::default()
+            },
             state_lgd: Some(state_lgd),
             district_lgd: Some(district_lgd),
-            pincode: Some(format!("{pin}{:02}", 1 + rng.below(40))),
-            ..Default::default()
         },
         ..Default::default()
     }

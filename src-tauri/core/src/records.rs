@@ -331,7 +331,7 @@ fn project_patient(tx: &Connection, id: &str, f: &Value, by: &Stamp) -> Result<S
     } else {
         None
     };
-    let a = &p.address;
+    let a = &p.address.postal;
     // A hash is kept only with the id of the key that made it (like is compared with like).
     let hash = p.aadhaar_key_id.as_ref().and(p.aadhaar_hash.as_ref());
     let values = params![
@@ -356,8 +356,8 @@ fn project_patient(tx: &Connection, id: &str, f: &Value, by: &Stamp) -> Result<S
         a.sub_district,
         a.district,
         a.state,
-        a.state_lgd,
-        a.district_lgd,
+        p.address.state_lgd,
+        p.address.district_lgd,
         a.pincode,
         p.aadhaar_last4,
         hash,

@@ -119,19 +119,10 @@ fn to_scanned(s: QrSummary, aadhaar_hash: Option<String>, photo: Vec<u8>) -> Sca
         .signature
         .and_then(|v| serde_json::to_value(v).ok())
         .and_then(|v| v.as_str().map(str::to_owned));
-    let address = s.address.map(|a| PatientAddress {
-        house: a.house,
-        street: a.street,
-        landmark: a.landmark,
-        locality: a.locality,
-        vtc: a.vtc,
-        post_office: a.post_office,
-        sub_district: a.sub_district,
-        district: a.district,
-        state: a.state,
+    let address = s.address.map(|postal| PatientAddress {
+        postal,
         state_lgd: s.state_lgd.as_deref().and_then(|v| v.parse().ok()),
         district_lgd: s.district_lgd.as_deref().and_then(|v| v.parse().ok()),
-        pincode: a.pincode,
     });
     // Split here, once: a relation the card names comes as parts, a bare name as text (the
     // screen then picks the relation from gender and age).

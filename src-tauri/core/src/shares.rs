@@ -238,10 +238,13 @@ fn patient_input(p: &SharePayload) -> PatientInput {
         abha_number: p.abha_number.clone(),
         abha_address: Some(p.abha_address.clone()),
         address: PatientAddress {
-            street: addr.line,
-            district: addr.district,
-            state: addr.state,
-            pincode,
+            postal: swagat_identity::Address {
+                street: addr.line,
+                district: addr.district,
+                state: addr.state,
+                pincode,
+                ..Default::default()
+            },
             ..Default::default()
         },
         ..Default::default()
@@ -582,7 +585,7 @@ mod tests {
         let p = k.patient(r1["patient_id"].as_str().unwrap()).unwrap();
         assert_eq!(p.abha_address.as_deref(), Some("sunita.devi85@sbx"));
         assert_eq!(p.mobile, None, "a masked mobile is left out");
-        assert_eq!(p.address.pincode.as_deref(), Some("800020"));
+        assert_eq!(p.address.postal.pincode.as_deref(), Some("800020"));
         let q = k.shared_profiles().unwrap();
         assert_eq!(q[0].status, "registered");
         assert_eq!(q[0].visit_id.as_deref(), r1["visit_id"].as_str());
@@ -657,9 +660,9 @@ mod tests {
         assert_eq!(p.input.dob.as_deref(), Some("1985-08-15"));
         assert_eq!(p.input.abha_number.as_deref(), Some("91-2345-6789-0129"));
         assert_eq!(p.input.abha_address.as_deref(), Some("sunita.devi85@sbx"));
-        assert_eq!(p.input.address.district.as_deref(), Some("PATNA"));
+        assert_eq!(p.input.address.postal.district.as_deref(), Some("PATNA"));
         assert_eq!(
-            p.input.address.street.as_deref(),
+            p.input.address.postal.street.as_deref(),
             Some("Road No 5, Kankarbagh")
         );
         assert_eq!(p.input.mobile, None, "a masked mobile is left out");

@@ -255,7 +255,8 @@ pub fn next_print_data(conn: &Connection, visit_id: &str) -> Result<SlipData> {
 /// state and PIN on the second, each part once. Aadhaar addresses often repeat a name in several
 /// fields (VTC, post office, sub-district and district all "Jagdalpur"): a part already printed
 /// (compared without case or spacing) is left out.
-pub fn address_lines(a: &crate::opd::PatientAddress) -> Vec<String> {
+pub fn address_lines(address: &crate::opd::PatientAddress) -> Vec<String> {
+    let a = &address.postal;
     let mut seen: Vec<String> = Vec::new();
     let mut line = |parts: [&Option<String>; 5]| -> Vec<String> {
         let mut out = Vec::new();

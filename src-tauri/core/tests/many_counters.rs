@@ -221,7 +221,7 @@ fn a_peer_patient_is_found_edited_and_never_requeued() {
     for c in [&a, &b] {
         let p = c.k.patient(&reg.patient_id).unwrap();
         assert_eq!(p.mobile.as_deref(), Some("9123456789"));
-        assert_eq!(p.address.pincode.as_deref(), Some("800020"));
+        assert_eq!(p.address.postal.pincode.as_deref(), Some("800020"));
         assert_eq!(c.k.patient_visits(&reg.patient_id, 10).unwrap().len(), 2);
         assert!(
             c.k.patient_history(&reg.patient_id).unwrap().len() >= 2,

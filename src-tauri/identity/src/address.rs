@@ -7,7 +7,9 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 /// An address as printed on an Aadhaar card or an ABHA profile. Every part is optional. It is
-/// also the address object of [`crate::QrSummary`], in the same shape.
+/// also the address object of [`crate::QrSummary`], in the same shape, and the postal part of
+/// the kiosk's stored patient address.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(optional_fields = nullable))]
 #[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Address {

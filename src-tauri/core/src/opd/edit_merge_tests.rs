@@ -86,9 +86,9 @@ fn edit_updates_the_row_keeps_history_audits_field_names_and_queues_the_patient(
     assert_eq!(fields, ["address.pincode", "mobile", "name"]);
     let now = k.patient(&r.patient_id).unwrap();
     assert_eq!(now.mobile.as_deref(), Some("9123456780"));
-    assert_eq!(now.address.pincode.as_deref(), Some("800001"));
+    assert_eq!(now.address.postal.pincode.as_deref(), Some("800001"));
     assert_eq!(
-        now.address.locality.as_deref(),
+        now.address.postal.locality.as_deref(),
         Some("Kankarbagh"),
         "untouched address parts stay"
     );

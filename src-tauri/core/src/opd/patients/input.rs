@@ -3,37 +3,23 @@
 //! Plain data: the checks are in `validate`, the rows in `store`.
 
 use serde::{Deserialize, Serialize};
+use swagat_identity::address::Address;
 
-/// A patient's postal address (any part may be missing).
+/// A patient's address: the postal parts (any may be missing), as an Aadhaar card or an ABHA
+/// profile gives them, and the LGD codes the kiosk adds. In JSON the parts stand beside the codes
+/// (`{"vtc": …, "pincode": …, "state_lgd": …}`), not nested.
 /// Every part is optional in TypeScript too: the form sends only what it has.
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(optional_fields = nullable))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct PatientAddress {
-    /// House number / name.
-    pub house: Option<String>,
-    /// Street.
-    pub street: Option<String>,
-    /// Landmark.
-    pub landmark: Option<String>,
-    /// Locality / mohalla.
-    pub locality: Option<String>,
-    /// Village, town or city.
-    pub vtc: Option<String>,
-    /// Post office.
-    pub post_office: Option<String>,
-    /// Sub-district / block.
-    pub sub_district: Option<String>,
-    /// District name.
-    pub district: Option<String>,
-    /// State name.
-    pub state: Option<String>,
+    /// House, street, …, district, state, PIN code (its Debug names only which are present).
+    #[serde(flatten)]
+    pub postal: Address,
     /// LGD state code.
     pub state_lgd: Option<u32>,
     /// LGD district code.
     pub district_lgd: Option<u32>,
-    /// 6-digit PIN code.
-    pub pincode: Option<String>,
 }
 
 /// Guardian as typed: `"W/O Ramesh Kumar"`, or an object.
@@ -183,3 +169,32 @@ pub const CATEGORIES: &[&str] = &[
 
 /// Version of the Aadhaar consent notice the UI shows (recorded with each consent).
 pub const CONSENT_NOTICE_VERSION: &str = "aadhaar-notice-v1";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The postal parts are the identity crate's, but the JSON the UI, the CLI and sync records
+    /// carry is the flat object it always was; and Debug (which can reach logs) names only which
+    /// parts are there.
+    #[test]
+    fn an_address_is_one_flat_object_and_its_debug_shows_no_place() {
+        let json = serde_json::json!({
+            "house": "12", "vtc": "Jagdalpur", "district": "Bastar", "pincode": "494001",
+            "state_lgd": 22, "district_lgd": 380,
+        });
+        let a: PatientAddress = serde_json::from_value(json.clone()).expect("an address");
+        assert_eq!(a.postal.vtc.as_deref(), Some("Jagdalpur"));
+        assert_eq!(a.postal.pincode.as_deref(), Some("494001"));
+        assert_eq!((a.state_lgd, a.district_lgd), (Some(22), Some(380)));
+        let back = serde_json::to_value(&a).expect("json");
+        assert!(back.get("postal").is_none(), "{back}");
+        for (k, v) in json.as_object().expect("object") {
+            assert_eq!(&back[k], v, "{k}");
+        }
+        let debug = format!("{a:?}");
+        for place in ["Jagdalpur", "Bastar", "494001", "12"] {
+            assert!(!debug.contains(place), "{debug}");
+        }
+    }
+}

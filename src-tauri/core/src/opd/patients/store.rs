@@ -2,6 +2,7 @@
 //! the stored Aadhaar hash and its key id, and loading one patient (following merges).
 
 use rusqlite::{Connection, OptionalExtension, Row, ToSql};
+use swagat_identity::Address;
 
 use super::*;
 use crate::error::{CoreError, Result};
@@ -39,18 +40,20 @@ pub(super) fn from_row(r: &Row<'_>) -> rusqlite::Result<Patient> {
         guardian_name: r.get(col("guardian_name"))?,
         mobile: r.get(col("mobile"))?,
         address: PatientAddress {
-            house: r.get(col("house"))?,
-            street: r.get(col("street"))?,
-            landmark: r.get(col("landmark"))?,
-            locality: r.get(col("locality"))?,
-            vtc: r.get(col("vtc"))?,
-            post_office: r.get(col("post_office"))?,
-            sub_district: r.get(col("sub_district"))?,
-            district: r.get(col("district"))?,
-            state: r.get(col("state"))?,
+            postal: Address {
+                house: r.get(col("house"))?,
+                street: r.get(col("street"))?,
+                landmark: r.get(col("landmark"))?,
+                locality: r.get(col("locality"))?,
+                vtc: r.get(col("vtc"))?,
+                post_office: r.get(col("post_office"))?,
+                sub_district: r.get(col("sub_district"))?,
+                district: r.get(col("district"))?,
+                state: r.get(col("state"))?,
+                pincode: r.get(col("pincode"))?,
+            },
             state_lgd: r.get(col("state_lgd"))?,
             district_lgd: r.get(col("district_lgd"))?,
-            pincode: r.get(col("pincode"))?,
         },
         aadhaar_last4: r.get(col("aadhaar_last4"))?,
         abha_number: r.get(col("abha_number"))?,
@@ -144,7 +147,7 @@ impl<'a> Derived<'a> {
 /// name: one list, so the two
 /// writes cannot disagree on what a column holds.
 fn written<'a>(p: &'a ValidPatient, d: &'a Derived<'a>) -> [(&'static str, &'a dyn ToSql); 31] {
-    let a = &p.address;
+    let a = &p.address.postal;
     [
         (":name", &p.name),
         (":name_hi", &p.name_hi),
@@ -165,8 +168,8 @@ fn written<'a>(p: &'a ValidPatient, d: &'a Derived<'a>) -> [(&'static str, &'a d
         (":sub_district", &a.sub_district),
         (":district", &a.district),
         (":state", &a.state),
-        (":state_lgd", &a.state_lgd),
-        (":district_lgd", &a.district_lgd),
+        (":state_lgd", &p.address.state_lgd),
+        (":district_lgd", &p.address.district_lgd),
         (":pincode", &a.pincode),
         (":aadhaar_last4", &d.aadhaar_last4),
         (":aadhaar_hash", &d.aadhaar_hash),

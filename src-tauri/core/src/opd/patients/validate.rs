@@ -2,7 +2,9 @@
 //! `swagat-validate`'s number types; a full Aadhaar number is reduced here to its last four
 //! digits and a keyed hash, the only forms ever stored.
 
-use swagat_identity::{AadhaarNumber, AbhaAddress, AbhaNumber, BirthDate, Gender, IndianMobile};
+use swagat_identity::{
+    AadhaarNumber, AbhaAddress, AbhaNumber, Address, BirthDate, Gender, IndianMobile,
+};
 
 use super::*;
 use crate::error::{CoreError, Result};
@@ -284,16 +286,16 @@ fn set_aside(p: &mut PatientInput, field: &str) -> bool {
         "abha_number" => p.abha_number = None,
         "abha_address" => p.abha_address = None,
         "category" => p.category = None,
-        "address.pincode" => a.pincode = None,
-        "address.house" => a.house = None,
-        "address.street" => a.street = None,
-        "address.landmark" => a.landmark = None,
-        "address.locality" => a.locality = None,
-        "address.vtc" => a.vtc = None,
-        "address.post_office" => a.post_office = None,
-        "address.sub_district" => a.sub_district = None,
-        "address.district" => a.district = None,
-        "address.state" => a.state = None,
+        "address.pincode" => a.postal.pincode = None,
+        "address.house" => a.postal.house = None,
+        "address.street" => a.postal.street = None,
+        "address.landmark" => a.postal.landmark = None,
+        "address.locality" => a.postal.locality = None,
+        "address.vtc" => a.postal.vtc = None,
+        "address.post_office" => a.postal.post_office = None,
+        "address.sub_district" => a.postal.sub_district = None,
+        "address.district" => a.postal.district = None,
+        "address.state" => a.postal.state = None,
         f if f.starts_with("address.") => {
             a.state_lgd = None;
             a.district_lgd = None;
@@ -304,7 +306,8 @@ fn set_aside(p: &mut PatientInput, field: &str) -> bool {
 }
 
 fn validate_address(a: &PatientAddress) -> Result<PatientAddress> {
-    let pincode = match a.pincode.as_deref().filter(|p| !p.trim().is_empty()) {
+    let p = &a.postal;
+    let pincode = match p.pincode.as_deref().filter(|p| !p.trim().is_empty()) {
         Some(p) => Some(
             swagat_identity::numbers::parse_pincode(p)
                 .map_err(|e| number_error("address.pincode", &e))?,
@@ -321,17 +324,19 @@ fn validate_address(a: &PatientAddress) -> Result<PatientAddress> {
         }
     }
     Ok(PatientAddress {
-        house: text("address.house", a.house.as_deref(), 120)?,
-        street: text("address.street", a.street.as_deref(), 120)?,
-        landmark: text("address.landmark", a.landmark.as_deref(), 120)?,
-        locality: text("address.locality", a.locality.as_deref(), 120)?,
-        vtc: text("address.vtc", a.vtc.as_deref(), 80)?,
-        post_office: text("address.post_office", a.post_office.as_deref(), 80)?,
-        sub_district: text("address.sub_district", a.sub_district.as_deref(), 80)?,
-        district: text("address.district", a.district.as_deref(), 80)?,
-        state: text("address.state", a.state.as_deref(), 80)?,
+        postal: Address {
+            house: text("address.house", p.house.as_deref(), 120)?,
+            street: text("address.street", p.street.as_deref(), 120)?,
+            landmark: text("address.landmark", p.landmark.as_deref(), 120)?,
+            locality: text("address.locality", p.locality.as_deref(), 120)?,
+            vtc: text("address.vtc", p.vtc.as_deref(), 80)?,
+            post_office: text("address.post_office", p.post_office.as_deref(), 80)?,
+            sub_district: text("address.sub_district", p.sub_district.as_deref(), 80)?,
+            district: text("address.district", p.district.as_deref(), 80)?,
+            state: text("address.state", p.state.as_deref(), 80)?,
+            pincode,
+        },
         state_lgd: a.state_lgd,
         district_lgd: a.district_lgd,
-        pincode,
     })
 }
