@@ -89,12 +89,8 @@ pub fn possible_duplicates(conn: &Connection, p: &ValidPatient) -> Result<Vec<Pa
     let Some(y) = p.year_of_birth else {
         return Ok(Vec::new());
     };
-    let place = p
-        .address
-        .postal
-        .locality
-        .as_ref()
-        .or(p.address.postal.vtc.as_ref());
+    let postal = &p.address.postal;
+    let place = postal.locality.as_ref().or(postal.vtc.as_ref());
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {COLUMNS} FROM patients WHERE name_key = ?1 AND year_of_birth BETWEEN ?2 - 1 AND ?2 + 1 \
          AND merged_into IS NULL AND (?3 IS NULL OR lower(coalesce(locality, vtc, '')) = lower(?3)) LIMIT 5"
