@@ -9,7 +9,9 @@
 
 use std::path::PathBuf;
 
-use swagat_core::reports::{CashSheet, ExportFormat, Monthly, Register, ReportKind, Summary};
+use swagat_core::reports::{
+    CashSheet, ExportFormat, Exported, Monthly, Register, ReportKind, Summary,
+};
 use swagat_core::{Actor, CoreError, ErrorReport, Role};
 use tauri::State;
 
@@ -54,15 +56,6 @@ pub fn report_monthly(state: State<'_, AppState>, month: String) -> CmdResult<Mo
     state.kiosk()?.report_monthly(&month).map_err(report)
 }
 
-/// What an export wrote.
-#[derive(serde::Serialize)]
-pub struct Exported {
-    /// The file.
-    path: PathBuf,
-    /// Its size.
-    bytes: usize,
-}
-
 /// Writes a report to `path` (chosen by the operator in the save dialog); audited.
 #[tauri::command(async)]
 pub fn report_export(
@@ -74,15 +67,10 @@ pub fn report_export(
     path: PathBuf,
 ) -> CmdResult<Exported> {
     let actor = reader(&state)?;
-    let bytes = state
+    state
         .kiosk()?
-        .report_export(&actor, kind, format, &from, &to)
-        .map_err(report)?;
-    std::fs::write(&path, &bytes).map_err(|e| report(CoreError::from(e)))?;
-    Ok(Exported {
-        path,
-        bytes: bytes.len(),
-    })
+        .report_export_to(&actor, kind, format, &from, &to, &path)
+        .map_err(report)
 }
 
 /// Prints a day's register or cash sheet (A4, CUPS) or the end-of-day sheet (slip printer);

@@ -2,9 +2,8 @@
 //! registering a share with one tap, and the counter's QR (shown in Settings, printed as a
 //! poster), opening one pre-filled in the registration form. Each is a few lines over one `swagat_core::Kiosk` call, off the main thread.
 
-use serde::Serialize;
 use swagat_core::opd::RegisterRequest;
-use swagat_core::shares::{SharePrefill, SharedProfile};
+use swagat_core::shares::{CounterQr, SharePrefill, ShareRegistration, SharedProfile};
 use swagat_core::{Actor, ErrorReport, Role};
 use tauri::State;
 
@@ -40,33 +39,22 @@ pub fn shares_register(
     share_id: String,
     department: Option<String>,
     request: Option<RegisterRequest>,
-) -> CmdResult<serde_json::Value> {
+) -> CmdResult<ShareRegistration> {
     let me = state.require(&[Role::Reception])?;
     let kiosk = state.kiosk()?;
     let actor = Actor::Staff(me.id);
-    let mut reg = match (request, department) {
+    match (request, department) {
         (Some(req), _) => kiosk.register_share_with(&actor, &share_id, &req),
-        (None, Some(d)) => kiosk.register_share(&actor, &share_id, &d),
-        (None, None) => kiosk.register_share(&actor, &share_id, ""),
+        (None, d) => kiosk.register_share(&actor, &share_id, d.as_deref().unwrap_or_default()),
     }
-    .map_err(report)?;
-    let prefill = kiosk.share_prefill(&share_id).map_err(report)?;
-    reg["abha_address"] = prefill.input.abha_address.into();
-    Ok(reg)
+    .map_err(report)
 }
 
 /// The counter's scan-and-share QR: its URL and an SVG image of it.
-#[derive(Serialize)]
-pub struct CounterQr {
-    url: String,
-    svg: String,
-}
-
 #[tauri::command(async)]
 pub fn shares_counter_qr(state: State<'_, AppState>) -> CmdResult<CounterQr> {
     state.require(&[Role::Admin])?;
-    let (url, svg) = state.kiosk()?.counter_qr().map_err(report)?;
-    Ok(CounterQr { url, svg })
+    state.kiosk()?.counter_qr().map_err(report)
 }
 
 /// Prints the counter's poster on the configured printer; the CUPS job id.

@@ -455,7 +455,7 @@ pub fn run(cli: Cli, db: &Path) -> Result<Value, CliError> {
         } => Ok(json!({ "shares": kiosk.shared_profiles()? })),
         Command::Shares {
             action: SharesCmd::Register { share, department },
-        } => Ok(kiosk.register_share(&Actor::Cli, &share, &department)?),
+        } => to_json(&kiosk.register_share(&Actor::Cli, &share, &department)?),
         Command::Shares {
             action: SharesCmd::Poster { out, print },
         } => {

@@ -123,11 +123,11 @@ pub fn run(cmd: ReportCmd, kiosk: &Kiosk) -> Result<Value, CliError> {
             } else {
                 ExportFormat::Pdf
             };
-            let bytes = kiosk.report_export(&actor, ReportKind::Register, fmt, &date, &date)?;
-            write(&path, &bytes)?;
+            let written =
+                kiosk.report_export_to(&actor, ReportKind::Register, fmt, &date, &date, &path)?;
             let rows = kiosk.report_register(&date)?.rows.len();
             Ok(
-                json!({ "date": date, "format": format, "out": path, "bytes": bytes.len(), "rows": rows }),
+                json!({ "date": date, "format": format, "out": path, "bytes": written.bytes, "rows": rows }),
             )
         }
         ReportCmd::Summary { from, to } => to_json(&kiosk.report_summary(&from, &to)?),
@@ -140,10 +140,10 @@ pub fn run(cmd: ReportCmd, kiosk: &Kiosk) -> Result<Value, CliError> {
                     "80mm" => ExportFormat::Pdf80mm,
                     _ => ExportFormat::Pdf,
                 };
-                let bytes = kiosk.report_export(&actor, ReportKind::Cash, fmt, &date, &date)?;
-                write(&path, &bytes)?;
+                let written =
+                    kiosk.report_export_to(&actor, ReportKind::Cash, fmt, &date, &date, &path)?;
                 v["out"] = json!(path);
-                v["bytes"] = json!(bytes.len());
+                v["bytes"] = json!(written.bytes);
             }
             Ok(v)
         }

@@ -141,6 +141,7 @@ pub struct FacilityConfig {
 
 /// A change to the configuration: only the keys present change. Unknown keys are refused.
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", ts(optional_fields = nullable))]
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConfigPatch {

@@ -33,6 +33,8 @@ pub use swagat_dialysis::{
 
 /// The booking form: one date, or a weekday pattern (`mon,wed,fri`, `mwf`, `tts`) for a number
 /// of weeks.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", ts(optional_fields = nullable))]
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct BookForm {
     /// The core's patient id.
@@ -54,6 +56,8 @@ pub struct BookForm {
 
 /// The dialysis record form (serology, access, dry weight, eligibility); absent fields are left
 /// as they are.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", ts(optional_fields = nullable))]
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct PatientForm {
     /// The core's patient id.

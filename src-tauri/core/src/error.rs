@@ -20,7 +20,7 @@ pub enum Lang {
 
 /// A message in both languages.
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Msg {
     /// English text.
     pub en: String,

@@ -50,6 +50,7 @@ pub struct AppStatus {
 }
 
 /// The first-run form: the facility and its first administrator.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Deserialize)]
 pub struct FirstRunSetup {
     /// Facility settings (name, codes, kiosk letter, ...).
@@ -701,7 +702,7 @@ impl Kiosk {
         actor: &Actor,
         share_id: &str,
         department: &str,
-    ) -> Result<serde_json::Value> {
+    ) -> Result<crate::shares::ShareRegistration> {
         self.store
             .write(|tx| crate::shares::register(tx, actor, share_id, department))
     }
@@ -721,7 +722,7 @@ impl Kiosk {
         actor: &Actor,
         share_id: &str,
         req: &RegisterRequest,
-    ) -> Result<serde_json::Value> {
+    ) -> Result<crate::shares::ShareRegistration> {
         self.store
             .write(|tx| crate::shares::register_with(tx, actor, share_id, req))
     }
@@ -732,11 +733,11 @@ impl Kiosk {
     }
 
     /// The counter's scan-and-share QR: its URL and an SVG image of it (for Settings).
-    pub fn counter_qr(&self) -> Result<(String, String)> {
+    pub fn counter_qr(&self) -> Result<crate::shares::CounterQr> {
         let url = self.counter_qr_url()?;
         let svg = swagat_slip::qr_svg(&url)
             .map_err(|e| CoreError::Corrupt(format!("QR rendering failed: {e}")))?;
-        Ok((url, svg))
+        Ok(crate::shares::CounterQr { url, svg })
     }
 
     /// The counter's scan-and-share poster (A6 PDF, Hindi and English).

@@ -24,7 +24,7 @@ use crate::clock;
 use crate::config;
 use crate::error::{CoreError, Result};
 use crate::opd::patients::{PatientAddress, PatientInput};
-use crate::opd::{self, RegisterRequest};
+use crate::opd::{self, RegisterRequest, Registration};
 
 /// Default scan-and-share page (the ABDM sandbox's); production is configured.
 pub const DEFAULT_SHARE_BASE: &str = "https://phrsbx.abdm.gov.in/share-profile";
@@ -269,7 +269,25 @@ pub struct SharePrefill {
     /// `waiting`, `registered`, `registered_elsewhere` or `expired` (as in the queue).
     pub status: String,
     /// The registration made for it at this kiosk, when it was registered here.
-    pub registration: Option<serde_json::Value>,
+    pub registration: Option<Registration>,
+}
+
+/// A share's registration: the registration as `register` returns it, with the share's ABHA
+/// address for the token screen (what `shares_register` and `swagat-admin shares register`
+/// answer).
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ShareRegistration {
+    /// The registration (its fields, flattened).
+    #[serde(flatten)]
+    pub registration: Registration,
+    /// The ABHA address the patient shared.
+    pub abha_address: String,
+}
+
+/// The registration stored for a share registered here, read back.
+fn stored_registration(json: &str) -> Result<Registration> {
+    serde_json::from_str(json).map_err(|e| CoreError::Corrupt(e.to_string()))
 }
 
 fn refuse_elsewhere(conn: &Connection, share_id: &str) -> Result<()> {
@@ -296,12 +314,9 @@ pub fn prefill(conn: &Connection, hash_key: &[u8], share_id: &str) -> Result<Sha
     let here = registered_here(conn, share_id)?;
     let registration = here
         .as_ref()
-        .and_then(|(_, json)| serde_json::from_str::<serde_json::Value>(json).ok());
-    let existing = match registration
-        .as_ref()
-        .and_then(|r| r["patient_id"].as_str().map(str::to_owned))
-    {
-        Some(id) => Some(opd::patients::get(conn, &id)?),
+        .and_then(|(_, json)| stored_registration(json).ok());
+    let existing = match registration.as_ref().map(|r| r.patient_id.as_str()) {
+        Some(id) => Some(opd::patients::get(conn, id)?),
         None => match opd::patients::validate(&input, hash_key, today) {
             Ok(v) => opd::patients::find_same_person(conn, &v)?,
             Err(_) => None,
@@ -336,9 +351,9 @@ pub fn register(
     actor: &Actor,
     share_id: &str,
     department: &str,
-) -> Result<serde_json::Value> {
+) -> Result<ShareRegistration> {
     if let Some((_, json)) = registered_here(tx, share_id)? {
-        return serde_json::from_str(&json).map_err(|e| CoreError::Corrupt(e.to_string()));
+        return again(tx, share_id, &json);
     }
     let key = opd::secrets::aadhaar_hash_key(tx)?;
     let p = prefill(tx, &key, share_id)?;
@@ -369,11 +384,11 @@ pub fn register_with(
     actor: &Actor,
     share_id: &str,
     req: &RegisterRequest,
-) -> Result<serde_json::Value> {
+) -> Result<ShareRegistration> {
     if let Some((_, json)) = registered_here(tx, share_id)? {
-        return serde_json::from_str(&json).map_err(|e| CoreError::Corrupt(e.to_string()));
+        return again(tx, share_id, &json);
     }
-    one_share(tx, share_id)?;
+    let share = one_share(tx, share_id)?;
     refuse_elsewhere(tx, share_id)?;
     let reg = opd::register::register(tx, actor, req)?;
     let now = clock::to_db(clock::now_utc());
@@ -410,7 +425,18 @@ pub fn register_with(
         Some(&reg.visit_id),
         serde_json::json!({ "share_id": share_id, "returning": reg.returning }),
     )?;
-    Ok(json)
+    Ok(ShareRegistration {
+        registration: reg,
+        abha_address: share.abha_address,
+    })
+}
+
+/// A share registered here before: its first registration, unchanged.
+fn again(conn: &Connection, share_id: &str, json: &str) -> Result<ShareRegistration> {
+    Ok(ShareRegistration {
+        registration: stored_registration(json)?,
+        abha_address: one_share(conn, share_id)?.abha_address,
+    })
 }
 
 /// The share a visit was registered from at this kiosk, if any (the visit's scan-and-share
@@ -439,6 +465,16 @@ pub fn registered_between(conn: &Connection, from: &str, to: &str) -> Result<i64
 /// Today's visits that came by scan and share (still active), at any counter of the facility.
 pub fn registered_today(conn: &Connection, date: &str) -> Result<i64> {
     registered_between(conn, date, date)
+}
+
+/// The counter's scan-and-share QR ([`Kiosk::counter_qr`](crate::Kiosk::counter_qr)).
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, Serialize)]
+pub struct CounterQr {
+    /// The QR's text ([`counter_qr_url`]).
+    pub url: String,
+    /// The QR as an SVG image.
+    pub svg: String,
 }
 
 /// The counter's scan-and-share QR text: `<share base>?hip-id=<HFR id>&counter-id=<counter>`.
@@ -579,16 +615,19 @@ mod tests {
         assert!(k.register_share(&Actor::Cli, &forged, "GEN").is_err());
 
         let r1 = k.register_share(&Actor::Cli, &first, "GEN").unwrap();
-        assert_eq!(r1["returning"], false);
+        assert!(!r1.registration.returning);
         let again = k.register_share(&Actor::Cli, &first, "GEN").unwrap();
         assert_eq!(again, r1, "registering twice gives the same registration");
-        let p = k.patient(r1["patient_id"].as_str().unwrap()).unwrap();
+        let p = k.patient(&r1.registration.patient_id).unwrap();
         assert_eq!(p.abha_address.as_deref(), Some("sunita.devi85@sbx"));
         assert_eq!(p.mobile, None, "a masked mobile is left out");
         assert_eq!(p.address.postal.pincode.as_deref(), Some("800020"));
         let q = k.shared_profiles().unwrap();
         assert_eq!(q[0].status, "registered");
-        assert_eq!(q[0].visit_id.as_deref(), r1["visit_id"].as_str());
+        assert_eq!(
+            q[0].visit_id.as_deref(),
+            Some(r1.registration.visit_id.as_str())
+        );
         // The result is queued for the server.
         let queued: i64 = k
             .store()
@@ -605,8 +644,9 @@ mod tests {
         // She shares again later (ABHA address only): the same patient, a new visit.
         let second = share(&k, "2", "sunita.devi85@sbx", None, 0);
         let r2 = k.register_share(&Actor::Cli, &second, "GEN").unwrap();
-        assert_eq!(r2["returning"], true);
-        assert_eq!(r2["patient_id"], r1["patient_id"]);
+        assert!(r2.registration.returning);
+        assert_eq!(r2.registration.patient_id, r1.registration.patient_id);
+        assert_eq!(r2.abha_address, "sunita.devi85@sbx");
 
         // Another kiosk answered this one; this one is past its window.
         let elsewhere = share(&k, "3", "ram.kumar@sbx", None, 2);
@@ -677,30 +717,30 @@ mod tests {
             ..Default::default()
         };
         let r = k.register_share_with(&Actor::Cli, &s1, &req).unwrap();
-        assert_eq!(r["returning"], false);
+        assert!(!r.registration.returning);
         let again = k.register_share(&Actor::Cli, &s1, "GEN").unwrap();
         assert_eq!(again, r, "a second registration of the share is the first");
-        let patient = k.patient(r["patient_id"].as_str().unwrap()).unwrap();
+        let patient = k.patient(&r.registration.patient_id).unwrap();
         assert_eq!(
             (patient.name.as_str(), patient.mobile.as_deref()),
             ("Sunita Devi Sharma", Some("9801234567"))
         );
         // The visit goes to the state with its scan-and-share marker.
-        let visit = queued(&k, "visit", r["visit_id"].as_str().unwrap());
+        let visit = queued(&k, "visit", &r.registration.visit_id);
         assert_eq!(
             (visit["share_id"].as_str(), visit["via"].as_str()),
             (Some(s1.as_str()), Some("scan_share"))
         );
         let p = k.share_prefill(&s1).unwrap();
         assert_eq!(p.status, "registered");
-        assert_eq!(p.registration.unwrap()["visit_id"], r["visit_id"]);
+        assert_eq!(p.registration.as_ref(), Some(&r.registration));
 
         // Her next share (ABHA number only this time): the form opens on the returning patient.
         let s2 = share(&k, "6", "other.address@sbx", Some("91-2345-6789-0129"), 0);
         let p2 = k.share_prefill(&s2).unwrap();
         assert_eq!(
             p2.existing.as_ref().map(|e| e.id.as_str()),
-            r["patient_id"].as_str(),
+            Some(r.registration.patient_id.as_str()),
             "matched by ABHA number first"
         );
         // And by ABHA address when the number is not shared.
@@ -719,8 +759,11 @@ mod tests {
             )
             .unwrap();
         assert_eq!(
-            (r3["returning"].as_bool(), r3["patient_id"].as_str()),
-            (Some(true), Some(patient.id.as_str()))
+            (
+                r3.registration.returning,
+                r3.registration.patient_id.as_str()
+            ),
+            (true, patient.id.as_str())
         );
 
         // An ordinary registration carries no marker.
@@ -770,7 +813,7 @@ mod tests {
             .starts_with("https://phr.abdm.gov.in/share-profile?hip-id="));
         let pdf = k.counter_poster_pdf().unwrap();
         assert!(pdf.starts_with(b"%PDF"));
-        let (_, svg) = k.counter_qr().unwrap();
+        let svg = k.counter_qr().unwrap().svg;
         assert!(svg.starts_with("<svg") && svg.contains("<path"));
     }
 }

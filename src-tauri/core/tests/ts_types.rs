@@ -53,6 +53,22 @@ fn export_all(cfg: &Config) -> Result<(), ts_rs::ExportError> {
     dialysis::UnitSettings::export_all(cfg)?;
     dialysis::Holiday::export_all(cfg)?;
     inbox::DialysisRequest::export_all(cfg)?;
+    dialysis::UnitSetup::export_all(cfg)?;
+    dialysis::PatientSchedule::export_all(cfg)?;
+    dialysis::PatientOutcome::export_all(cfg)?;
+    dialysis::BookForm::export_all(cfg)?;
+    dialysis::PatientForm::export_all(cfg)?;
+    kiosk::LoginName::export_all(cfg)?;
+    kiosk::VisitDetail::export_all(cfg)?;
+    kiosk::PrinterChoice::export_all(cfg)?;
+    kiosk::FirstRunSetup::export_all(cfg)?;
+    config::ConfigPatch::export_all(cfg)?;
+    opd::RegisterRequest::export_all(cfg)?;
+    backup::Created::export_all(cfg)?;
+    backup::Restored::export_all(cfg)?;
+    reports::Exported::export_all(cfg)?;
+    shares::CounterQr::export_all(cfg)?;
+    shares::ShareRegistration::export_all(cfg)?;
     Ok(())
 }
 

@@ -1,14 +1,16 @@
 // The administrator's staff list, backups, free disk space and the recovery screen: typed
 // wrappers over the Rust core's commands (src-tauri/src/admin_commands.rs).
-import { call } from './api';
+import { call, type FacilityConfig } from './api';
 import type { BackupFile } from './gen/BackupFile';
 import type { BackupRun } from './gen/BackupRun';
 import type { BackupStatus } from './gen/BackupStatus';
+import type { Created } from './gen/Created';
 import type { DiskSpace } from './gen/DiskSpace';
+import type { Restored } from './gen/Restored';
 import type { StaffAccount } from './gen/StaffAccount';
 import type { StartupCheck } from './gen/StartupCheck';
 import type { StorageProblem } from './gen/StorageProblem';
-export type { BackupFile, BackupRun, BackupStatus, DiskSpace, StaffAccount, StartupCheck, StorageProblem };
+export type { BackupFile, BackupRun, BackupStatus, Created, DiskSpace, Restored, StaffAccount, StartupCheck, StorageProblem };
 
 
 export const staffAdmin = {
@@ -20,9 +22,9 @@ export const staffAdmin = {
 
 export const backups = {
   status: () => call<BackupStatus>('backup_status'),
-  now: () => call<BackupFile & { created_at: string }>('backup_now'),
+  now: () => call<Created>('backup_now'),
   /** An absolute folder (a USB stick's), or '' for the default beside the database. */
-  setDir: (dir: string) => call<unknown>('update_config', { patch: { backup_dir: dir } }),
+  setDir: (dir: string) => call<FacilityConfig>('update_config', { patch: { backup_dir: dir } }),
 };
 
 export const disk = {
@@ -31,7 +33,7 @@ export const disk = {
 
 export const recovery = {
   status: () => call<StartupCheck>('recovery_status'),
-  restore: () => call<{ restored_from: string; replaced_kept_at: string | null }>('recovery_restore'),
+  restore: () => call<Restored>('recovery_restore'),
   restart: () => call<void>('restart_app'),
 };
 

@@ -6,16 +6,20 @@ import type { Candidate } from './gen/Candidate';
 import type { CashSheet } from './gen/CashSheet';
 import type { DayRegister } from './gen/DayRegister';
 import type { Department } from './gen/Department';
+import type { ConfigPatch } from './gen/ConfigPatch';
 import type { CounterSearch } from './gen/CounterSearch';
 import type { DeptTotal } from './gen/DeptTotal';
 import type { District } from './gen/District';
 import type { EditedPatient } from './gen/EditedPatient';
+import type { Exported } from './gen/Exported';
 import type { ErrorReport } from './gen/ErrorReport';
 import type { FacilityConfig } from './gen/FacilityConfig';
 import type { FeeWaiver } from './gen/FeeWaiver';
 import type { FieldProblem } from './gen/FieldProblem';
+import type { FirstRunSetup } from './gen/FirstRunSetup';
 import type { HomeSummary } from './gen/HomeSummary';
 import type { LgdState } from './gen/LgdState';
+import type { LoginName } from './gen/LoginName';
 import type { MatchReason } from './gen/MatchReason';
 import type { MergeOutcome } from './gen/MergeOutcome';
 import type { MonthlyFigures } from './gen/MonthlyFigures';
@@ -24,6 +28,8 @@ import type { QueryKind } from './gen/QueryKind';
 import type { PatientAddress } from './gen/PatientAddress';
 import type { PatientInput } from './gen/PatientInput';
 import type { PatientRecord } from './gen/PatientRecord';
+import type { PrinterChoice } from './gen/PrinterChoice';
+import type { RegisterRequest } from './gen/RegisterRequest';
 import type { RegisterRow } from './gen/RegisterRow';
 import type { Registration } from './gen/Registration';
 import type { RegistrationCheck } from './gen/RegistrationCheck';
@@ -32,12 +38,10 @@ import type { Role } from './gen/Role';
 import type { Scanned } from './gen/Scanned';
 import type { StaffMember } from './gen/StaffMember';
 import type { Visit } from './gen/Visit';
-export type { AppStatus, Candidate, CashSheet, CounterSearch, DayRegister, Department, DeptTotal, District, EditedPatient, ErrorReport, FacilityConfig, FeeWaiver, FieldProblem, HomeSummary, LgdState, MatchReason, MergeOutcome, MonthlyFigures, Patient, PatientAddress, PatientInput, PatientRecord, QueryKind, RegisterRow, Registration, RegistrationCheck, ReportSummary, Role, Scanned, StaffMember, Visit };
+import type { VisitDetail } from './gen/VisitDetail';
+export type { AppStatus, Candidate, CashSheet, ConfigPatch, CounterSearch, DayRegister, Department, DeptTotal, District, EditedPatient, ErrorReport, Exported, FacilityConfig, FeeWaiver, FieldProblem, FirstRunSetup, HomeSummary, LgdState, LoginName, MatchReason, MergeOutcome, MonthlyFigures, Patient, PatientAddress, PatientInput, PatientRecord, PrinterChoice, QueryKind, RegisterRequest, RegisterRow, Registration, RegistrationCheck, ReportSummary, Role, Scanned, StaffMember, Visit, VisitDetail };
 
 
-export type ConfigPatch = Partial<
-  Omit<FacilityConfig, 'configured' | 'state_name' | 'district_name' | 'hfr_id' | 'public_base_url' | 'kiosk_letter' | 'facility_code' | 'printer' | 'printer_format'>
-> & { hfr_id?: string; public_base_url?: string; kiosk_letter?: string; facility_code?: string; printer?: string; printer_format?: string; counter_id?: string; share_base_url?: string };
 
 
 /** "PASHCHIM CHAMPARAN" → "Pashchim Champaran" (LGD writes names in capitals). */
@@ -83,7 +87,7 @@ function timed(cmd: string, start: number) {
 
 export const api = {
   appStatus: () => call<AppStatus>('app_status'),
-  firstRunSetup: (setup: { facility: ConfigPatch; admin_name: string; admin_secret: string }) =>
+  firstRunSetup: (setup: FirstRunSetup) =>
     call<StaffMember>('first_run_setup', { setup }),
   login: (name: string, secret: string) => call<StaffMember>('login', { name, secret }),
   logout: () => call<void>('logout'),
@@ -94,8 +98,8 @@ export const api = {
   addStaff: (staff: { name: string; role: Role; secret: string }) =>
     call<StaffMember>('add_staff', { staff }),
   lgdStates: () => call<LgdState[]>('lgd_states'),
-  loginNames: () => call<{ name: string; role: Role }[]>('login_names'),
-  listPrinters: () => call<{ name: string; is_default: boolean }[]>('list_printers'),
+  loginNames: () => call<LoginName[]>('login_names'),
+  listPrinters: () => call<PrinterChoice[]>('list_printers'),
   testPrint: (printer: string, format: string) => call<string | null>('test_print', { printer, format }),
   /** Enters or leaves fullscreen; answers whether the window is fullscreen now. */
   setFullscreen: (fullscreen: boolean) => call<boolean>('set_fullscreen', { fullscreen }),
@@ -104,14 +108,14 @@ export const api = {
 
 export const opd = {
   scan: (raw: string) => call<Scanned>('scan_qr', { raw }),
-  register: (request: { department: string; patient?: PatientInput; patient_id?: string; waiver?: string }) =>
+  register: (request: RegisterRequest) =>
     call<Registration>('register', { request }),
   search: (query: string) => call<CounterSearch>('search_patients', { query }),
-  check: (request: { department: string; patient?: PatientInput; patient_id?: string }) =>
+  check: (request: RegisterRequest) =>
     call<RegistrationCheck>('check_registration', { request }),
   slipPreview: (visitId: string) => call<string>('slip_preview', { visitId }),
   printSlip: (visitId: string) => call<string | null>('print_slip', { visitId }),
-  visitDetail: (visitId: string) => call<{ visit: Visit; patient: Patient }>('visit_detail', { visitId }),
+  visitDetail: (visitId: string) => call<VisitDetail>('visit_detail', { visitId }),
 };
 
 // Patient records: open (following merges), edit (audited), merge duplicates (administrators).
@@ -140,7 +144,7 @@ export const reports = {
   monthly: (month: string) => call<MonthlyFigures>('report_monthly', { month }),
   /** Writes the report to `path` (from the save dialog, or a test's explicit path). */
   export: (kind: ReportKind, format: ExportFormat, from: string, to: string, path: string) =>
-    call<{ path: string; bytes: number }>('report_export', { kind, format, from, to, path }),
+    call<Exported>('report_export', { kind, format, from, to, path }),
   print: (kind: ReportKind, date: string, printer?: string) =>
     call<string | null>('report_print', { kind, date, printer: printer ?? null }),
 };

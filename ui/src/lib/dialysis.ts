@@ -4,6 +4,7 @@ import { facilityToday } from './dates';
 import { call } from './api';
 import { t, ui } from './i18n.svelte';
 import type { AffectedBooking } from './gen/AffectedBooking';
+import type { BookForm } from './gen/BookForm';
 import type { BookOutcome } from './gen/BookOutcome';
 import type { BookedSlot } from './gen/BookedSlot';
 import type { BookingView } from './gen/BookingView';
@@ -17,6 +18,9 @@ import type { MachineDay } from './gen/MachineDay';
 import type { MachineOutcome } from './gen/MachineOutcome';
 import type { Move } from './gen/Move';
 import type { OnlineRefusal } from './gen/OnlineRefusal';
+import type { PatientForm } from './gen/PatientForm';
+import type { PatientOutcome } from './gen/PatientOutcome';
+import type { PatientSchedule } from './gen/PatientSchedule';
 import type { Pool } from './gen/Pool';
 import type { PoolCount } from './gen/PoolCount';
 import type { RequestedSlot } from './gen/RequestedSlot';
@@ -24,31 +28,24 @@ import type { Serology } from './gen/Serology';
 import type { Shift } from './gen/Shift';
 import type { SlotState } from './gen/SlotState';
 import type { UnitSettings } from './gen/UnitSettings';
+import type { UnitSetup } from './gen/UnitSetup';
+import type { VascularAccess } from './gen/VascularAccess';
 import type { Warning } from './gen/Warning';
 import type { WeekView } from './gen/WeekView';
-export type { AffectedBooking, BookOutcome, BookedSlot, BookingView, ChangeOutcome, DaySchedule, DialysisPatient, DialysisRequest, Holiday, Machine, MachineDay, MachineOutcome, Move, OnlineRefusal, Pool, PoolCount, RequestedSlot, Serology, Shift, SlotState, UnitSettings, Warning, WeekView };
+export type { AffectedBooking, BookForm, BookOutcome, BookedSlot, BookingView, ChangeOutcome, DaySchedule, DialysisPatient, DialysisRequest, Holiday, Machine, MachineDay, MachineOutcome, Move, OnlineRefusal, PatientForm, PatientOutcome, PatientSchedule, Pool, PoolCount, RequestedSlot, Serology, Shift, SlotState, UnitSettings, UnitSetup, VascularAccess, Warning, WeekView };
 
 export type BookingStatus = 'confirmed' | 'waitlisted' | 'checked_in' | 'no_show' | 'completed' | 'cancelled';
 
 export const POOLS: Pool[] = ['negative', 'hbv', 'hcv', 'hiv', 'unknown'];
 export const SEROLOGY: Serology[] = ['neg', 'pos', 'unknown'];
-export const ACCESS = ['avf', 'avg', 'catheter', 'other'] as const;
+export const ACCESS: VascularAccess[] = ['avf', 'avg', 'catheter', 'other'];
 /** Weekday codes as the core stores them (labels: `dialysis.day_<code>`). */
 export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
 
 
-export interface BookForm {
-  patient_id: string; date: string; shift: number; repeat?: string | null; weeks?: number | null; priority?: number | null;
-}
-export interface PatientForm {
-  patient_id: string; hbsag?: Serology | null; hcv?: Serology | null; hiv?: Serology | null; tested_on?: string | null;
-  vascular_access?: string | null; dry_weight_kg?: number | null; eligibility?: string | null; eligible?: boolean | null;
-}
-
-
 export const dialysisApi = {
   onlineRequests: () => call<DialysisRequest[]>('dialysis_online_requests'),
-  unit: (from?: string) => call<{ settings: UnitSettings; holidays: Holiday[] }>('dialysis_unit', { from: from ?? null }),
+  unit: (from?: string) => call<UnitSetup>('dialysis_unit', { from: from ?? null }),
   setUnit: (workingDays: string | null, staleDays: number | null) =>
     call<UnitSettings>('dialysis_set_unit', { workingDays, staleDays }),
   addHoliday: (day: string, name: string) => call<Holiday>('dialysis_add_holiday', { day, name }),
@@ -57,7 +54,7 @@ export const dialysisApi = {
   week: (from: string) => call<WeekView>('dialysis_week', { from }),
   waitlist: (from?: string) => call<BookingView[]>('dialysis_waitlist', { from: from ?? null }),
   patientSchedule: (patientId: string, from?: string) =>
-    call<{ patient: DialysisPatient; bookings: BookingView[] }>('dialysis_patient_schedule', { patientId, from: from ?? null }),
+    call<PatientSchedule>('dialysis_patient_schedule', { patientId, from: from ?? null }),
   machines: () => call<Machine[]>('dialysis_machines'),
   addMachine: (name: string, pool: Pool) => call<MachineOutcome>('dialysis_add_machine', { name, pool }),
   setMaintenance: (machine: string, from: string | null, to: string | null, reason: string) =>
@@ -68,7 +65,7 @@ export const dialysisApi = {
   retireMachine: (machine: string) => call<MachineOutcome>('dialysis_retire_machine', { machine }),
   shifts: () => call<Shift[]>('dialysis_shifts'),
   setShifts: (times: string, durationMin?: number) => call<Shift[]>('dialysis_set_shifts', { times, durationMin: durationMin ?? null }),
-  setPatient: (form: PatientForm) => call<{ patient: DialysisPatient; created: boolean; moves: Move[] }>('dialysis_set_patient', { form }),
+  setPatient: (form: PatientForm) => call<PatientOutcome>('dialysis_set_patient', { form }),
   book: (form: BookForm) => call<BookOutcome>('dialysis_book', { form }),
   cancel: (bookingId: string, reason?: string) => call<ChangeOutcome>('dialysis_cancel', { bookingId, reason: reason ?? null }),
   noShow: (bookingId: string) => call<ChangeOutcome>('dialysis_no_show', { bookingId }),

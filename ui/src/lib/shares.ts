@@ -1,23 +1,21 @@
 // ABHA scan-and-share: the shared-profiles queue and the counter's QR (Tauri commands in
 // src-tauri/src/share_commands.rs).
-import { call, type Patient, type PatientInput, type Registration } from './api';
+import { call, type RegisterRequest } from './api';
+import type { CounterQr } from './gen/CounterQr';
 import type { SharePrefill } from './gen/SharePrefill';
+import type { ShareRegistration } from './gen/ShareRegistration';
 import type { SharedProfile } from './gen/SharedProfile';
-export type { SharePrefill, SharedProfile };
+export type { CounterQr, SharePrefill, ShareRegistration, SharedProfile };
 
-
-
-/** The registration of a share, with the share's ABHA address (for the token screen). */
-export type ShareRegistration = Registration & { abha_address: string | null };
 
 
 export const shares = {
   list: () => call<SharedProfile[]>('shares_list'),
   prefill: (shareId: string) => call<SharePrefill>('shares_prefill', { shareId }),
   /** Registers a share as the operator confirmed it (`department` and `patient` or `patient_id`). */
-  register: (shareId: string, request: { department: string; patient?: PatientInput; patient_id?: string }) =>
+  register: (shareId: string, request: RegisterRequest) =>
     call<ShareRegistration>('shares_register', { shareId, request }),
-  counterQr: () => call<{ url: string; svg: string }>('shares_counter_qr'),
+  counterQr: () => call<CounterQr>('shares_counter_qr'),
   printPoster: () => call<string>('shares_print_poster'),
 };
 

@@ -16,6 +16,8 @@ pub const DEFAULT_FACILITY_CODE: &str = "SWG";
 pub const DEFAULT_KIOSK_LETTER: &str = "A";
 
 /// A registration request from the counter.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", ts(optional_fields = nullable))]
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct RegisterRequest {
     /// The department code (e.g. `GEN`).
@@ -36,7 +38,7 @@ pub struct RegisterRequest {
 
 /// A possible duplicate shown to the operator.
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DuplicateHint {
     /// Patient id.
     pub patient_id: String,
@@ -50,7 +52,7 @@ pub struct DuplicateHint {
 
 /// What a registration produced.
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Registration {
     /// The patient (new or returning).
     pub patient_id: String,
@@ -82,7 +84,7 @@ pub struct Registration {
 
 /// Where a token sends the patient.
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DepartmentBrief {
     /// Code, e.g. `GEN`.
     pub code: String,

@@ -43,6 +43,34 @@ use crate::config;
 use crate::error::{CoreError, Result};
 use crate::kiosk::Kiosk;
 
+/// What [`Kiosk::report_export_to`] wrote.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, Serialize)]
+pub struct Exported {
+    /// The file.
+    pub path: String,
+    /// Its size in bytes.
+    pub bytes: usize,
+}
+
+/// Writes `bytes` to `path` whole: a temporary file beside it, synced, renamed over it.
+fn write_whole(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(".part");
+    let tmp = path.with_file_name(name);
+    let written = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
+}
+
 pub use cash::{CashSheet, CashShift, CashStaff, CashTotals, Refund};
 pub use hmis::{HmisItem, Monthly};
 pub use register::{DeptTotal, Register, RegisterRow};
@@ -345,6 +373,28 @@ impl Kiosk {
                 swagat_slip::report::render_roll_pdf(&sheet).map_err(render_err)
             }
         }
+    }
+
+    /// Writes a report to `path` (the file the operator chose), as [`Kiosk::report_export`]
+    /// makes it and audits it. The bytes go to a temporary file beside `path`, synced, then
+    /// renamed over it: a power cut or a full disk leaves the old file or the whole new one,
+    /// never half a report. The export is audited when it is made, so a file that could not be
+    /// written still shows as an attempt in the audit log.
+    pub fn report_export_to(
+        &self,
+        actor: &Actor,
+        kind: ReportKind,
+        format: ExportFormat,
+        from: &str,
+        to: &str,
+        path: &std::path::Path,
+    ) -> Result<Exported> {
+        let bytes = self.report_export(actor, kind, format, from, to)?;
+        write_whole(path, &bytes).map_err(|e| CoreError::from(e).classify())?;
+        Ok(Exported {
+            path: path.display().to_string(),
+            bytes: bytes.len(),
+        })
     }
 
     /// Prints a report on paper, audited as `report.print`: the register or the cash sheet as A4

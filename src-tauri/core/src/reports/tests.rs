@@ -428,6 +428,71 @@ fn csv_starts_with_the_bom_and_quotes_what_it_must() {
 }
 
 #[test]
+fn an_export_to_a_file_replaces_it_whole_or_leaves_it_alone() {
+    let (k, admin) = kiosk();
+    register(
+        &k,
+        &admin,
+        "GEN",
+        json!({"name": "Sita Devi", "gender": "F", "age_years": 30}),
+        None,
+    );
+    let today = k.home_summary().unwrap().date;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("register.csv");
+    std::fs::write(&path, b"an older export").unwrap();
+    let out = k
+        .report_export_to(
+            &admin,
+            ReportKind::Register,
+            ExportFormat::Csv,
+            &today,
+            &today,
+            &path,
+        )
+        .unwrap();
+    let written = std::fs::read(&path).unwrap();
+    assert_eq!(out.bytes, written.len());
+    assert_eq!(out.path, path.display().to_string());
+    assert!(String::from_utf8_lossy(&written).contains("Sita Devi"));
+
+    // A folder that is not there: a clear error, nothing left behind, the audit unchanged.
+    let exports = |k: &Kiosk| {
+        let log = k.audit_log(50).unwrap();
+        log.iter().filter(|e| e.action == "report.export").count()
+    };
+    let before = exports(&k);
+    let missing = dir.path().join("no-such-folder").join("register.csv");
+    let err = k
+        .report_export_to(
+            &admin,
+            ReportKind::Register,
+            ExportFormat::Csv,
+            &today,
+            &today,
+            &missing,
+        )
+        .unwrap_err();
+    assert!(!crate::ErrorReport::from(&err).en.is_empty());
+    assert!(!missing.exists());
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(
+        names,
+        vec![std::ffi::OsString::from("register.csv")],
+        "no .part file left"
+    );
+    assert_eq!(
+        exports(&k),
+        before + 1,
+        "the attempt is audited once, as the export was made"
+    );
+}
+
+#[test]
 fn a_spreadsheet_formula_is_not_a_formula() {
     let mut c = Csv::new();
     c.record(&["=HYPERLINK(1)", "-5", "-", "ok"]);
