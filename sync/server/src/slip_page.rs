@@ -14,11 +14,11 @@
 //! constant time and an unknown visit is checked against a dummy key, so neither the answer nor
 //! its timing tells which. Requests are rate-limited per client address.
 
-use crate::dashboard::{client_addr, i18n, RateLimiter, Web};
+use crate::dashboard::{client_addr, html_page, i18n, RateLimiter, Web};
 use crate::store::{Sql, Store};
 use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::Extension;
 use hmac::{KeyInit, Mac};
 use minijinja::context;
@@ -181,6 +181,9 @@ async fn lookup<S: Store>(
     }))
 }
 
+/// The slip page needs nothing but its own inline styles.
+const SLIP_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'";
+
 fn respond<S>(web: &Web<S>, status: StatusCode, v: Option<SlipView>) -> Response {
     let ctx = context! {
         h => i18n::strings(i18n::Lang::Hi),
@@ -192,25 +195,8 @@ fn respond<S>(web: &Web<S>, status: StatusCode, v: Option<SlipView>) -> Response
         .get_template("slip.html")
         .and_then(|t| t.render(ctx))
         .unwrap_or_else(|_| i18n::t(i18n::Lang::Hi, "slip_unknown").to_string());
-    let mut r = (status, html).into_response();
-    let h = r.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=utf-8"),
-    );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
-    h.insert(
-        "x-content-type-options",
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(
-        "content-security-policy",
-        HeaderValue::from_static(
-            "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
-        ),
-    );
-    r
+    // No referrer: a slip link carries its key.
+    html_page(status, html, SLIP_CSP, "no-referrer")
 }
 
 /// `GET /s/{visit}?k=…`.

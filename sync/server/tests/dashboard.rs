@@ -794,6 +794,37 @@ async fn slip_page_is_rate_limited_per_address() {
     srv.stop().await;
 }
 
+/// Every HTML page is never cached, framed or type-sniffed; a slip page (its link carries its
+/// key) sends no referrer, while the dashboard sends one to itself only, so its login form's
+/// post carries the `Origin` the CSRF check needs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_carry_their_security_headers() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = TestServer::start(&db_url(Backend::Sqlite, dir.path()).unwrap()).await;
+    let slip = get(&srv, None, &format!("/s/{}?k=00", Uuid::now_v7())).await;
+    let login = get(&srv, None, "/login").await;
+    for (r, referrer, csp_part) in [
+        (&slip, "no-referrer", "default-src 'none'"),
+        (&login, "same-origin", "form-action 'self'"),
+    ] {
+        let h = |n: &str| {
+            r.headers()
+                .get(n)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_string()
+        };
+        assert_eq!(h("referrer-policy"), referrer, "{}", r.url());
+        assert_eq!(h("cache-control"), "no-store");
+        assert_eq!(h("x-frame-options"), "DENY");
+        assert_eq!(h("x-content-type-options"), "nosniff");
+        assert!(h("content-security-policy").contains(csp_part));
+        assert!(h("content-security-policy").contains("frame-ancestors 'none'"));
+        assert!(h("content-type").starts_with("text/html"));
+    }
+    srv.stop().await;
+}
+
 async fn heartbeat(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
     let Some(url) = db_url(backend, dir.path()) else {

@@ -381,6 +381,43 @@ pub struct PairRow {
     pub count: i64,
 }
 
+impl CountRow {
+    /// A `label, COUNT(*)[, SUM(…)]` row (no sum: `amount` 0).
+    fn of(r: &[Sql]) -> CountRow {
+        CountRow {
+            label: r[0].str(),
+            count: r[1].int(),
+            amount: r.get(2).map_or(0, Sql::int),
+        }
+    }
+}
+
+impl PairRow {
+    /// A `label, label, COUNT(*)` row.
+    fn of(r: &[Sql]) -> PairRow {
+        PairRow {
+            a: r[0].str(),
+            b: r[1].str(),
+            count: r[2].int(),
+        }
+    }
+}
+
+/// The rows of one `GROUP BY` query, each read by `row` (e.g. [`CountRow::of`]).
+async fn grouped<S: Store, T>(
+    store: &S,
+    sql: &str,
+    params: Vec<Sql>,
+    row: fn(&[Sql]) -> T,
+) -> Result<Vec<T>, StoreError> {
+    Ok(store
+        .sql_query(sql.into(), params)
+        .await?
+        .iter()
+        .map(|r| row(r))
+        .collect())
+}
+
 /// Everything of a facility page.
 #[derive(Debug, Clone, Serialize)]
 pub struct FacilityPage {
@@ -490,54 +527,33 @@ pub async fn facility_page<S: Store>(
     }
     page.abha_pct = pct(page.abha_linked, page.registrations);
     let range = || vec![id(), Sql::Text(from.clone()), Sql::Text(to.clone())];
-    page.departments = store
-        .sql_query(
-            "SELECT department, COUNT(*), CAST(SUM(fee_rupees) AS BIGINT) FROM proj_visits
-             WHERE facility_id = ?1 AND visit_date >= ?2 AND visit_date <= ?3 AND cancelled = 0
-             GROUP BY department ORDER BY department"
-                .into(),
-            range(),
-        )
-        .await?
-        .iter()
-        .map(|r| CountRow {
-            label: r[0].str(),
-            count: r[1].int(),
-            amount: r[2].int(),
-        })
-        .collect();
-    page.demographics = store
-        .sql_query(
-            "SELECT gender, age_band, COUNT(*) FROM proj_visits
-             WHERE facility_id = ?1 AND visit_date >= ?2 AND visit_date <= ?3 AND cancelled = 0
-             GROUP BY gender, age_band ORDER BY gender, age_band"
-                .into(),
-            range(),
-        )
-        .await?
-        .iter()
-        .map(|r| PairRow {
-            a: r[0].str(),
-            b: r[1].str(),
-            count: r[2].int(),
-        })
-        .collect();
-    page.waivers = store
-        .sql_query(
-            "SELECT waiver_code, COUNT(*), CAST(SUM(fee_rupees) AS BIGINT) FROM proj_visits
-             WHERE facility_id = ?1 AND visit_date >= ?2 AND visit_date <= ?3 AND cancelled = 0
-             GROUP BY waiver_code ORDER BY waiver_code"
-                .into(),
-            range(),
-        )
-        .await?
-        .iter()
-        .map(|r| CountRow {
-            label: r[0].str(),
-            count: r[1].int(),
-            amount: r[2].int(),
-        })
-        .collect();
+    page.departments = grouped(
+        store,
+        "SELECT department, COUNT(*), CAST(SUM(fee_rupees) AS BIGINT) FROM proj_visits
+         WHERE facility_id = ?1 AND visit_date >= ?2 AND visit_date <= ?3 AND cancelled = 0
+         GROUP BY department ORDER BY department",
+        range(),
+        CountRow::of,
+    )
+    .await?;
+    page.demographics = grouped(
+        store,
+        "SELECT gender, age_band, COUNT(*) FROM proj_visits
+         WHERE facility_id = ?1 AND visit_date >= ?2 AND visit_date <= ?3 AND cancelled = 0
+         GROUP BY gender, age_band ORDER BY gender, age_band",
+        range(),
+        PairRow::of,
+    )
+    .await?;
+    page.waivers = grouped(
+        store,
+        "SELECT waiver_code, COUNT(*), CAST(SUM(fee_rupees) AS BIGINT) FROM proj_visits
+         WHERE facility_id = ?1 AND visit_date >= ?2 AND visit_date <= ?3 AND cancelled = 0
+         GROUP BY waiver_code ORDER BY waiver_code",
+        range(),
+        CountRow::of,
+    )
+    .await?;
     page.kiosks = kiosks(
         store,
         &Filter {
@@ -547,37 +563,23 @@ pub async fn facility_page<S: Store>(
         },
     )
     .await?;
-    page.machines_by_pool = store
-        .sql_query(
-            "SELECT COALESCE(pool, ''), COUNT(*) FROM proj_dialysis_machines
-             WHERE facility_id = ?1 AND active = 1 GROUP BY COALESCE(pool, '') ORDER BY 1"
-                .into(),
-            vec![id()],
-        )
-        .await?
-        .iter()
-        .map(|r| CountRow {
-            label: r[0].str(),
-            count: r[1].int(),
-            amount: 0,
-        })
-        .collect();
-    page.sessions_per_shift = store
-        .sql_query(
-            "SELECT shift, status, COUNT(*) FROM proj_dialysis_bookings
-             WHERE facility_id = ?1 AND booking_date >= ?2 AND booking_date <= ?3
-             GROUP BY shift, status ORDER BY shift, status"
-                .into(),
-            range(),
-        )
-        .await?
-        .iter()
-        .map(|r| PairRow {
-            a: r[0].str(),
-            b: r[1].str(),
-            count: r[2].int(),
-        })
-        .collect();
+    page.machines_by_pool = grouped(
+        store,
+        "SELECT COALESCE(pool, ''), COUNT(*) FROM proj_dialysis_machines
+         WHERE facility_id = ?1 AND active = 1 GROUP BY COALESCE(pool, '') ORDER BY 1",
+        vec![id()],
+        CountRow::of,
+    )
+    .await?;
+    page.sessions_per_shift = grouped(
+        store,
+        "SELECT shift, status, COUNT(*) FROM proj_dialysis_bookings
+         WHERE facility_id = ?1 AND booking_date >= ?2 AND booking_date <= ?3
+         GROUP BY shift, status ORDER BY shift, status",
+        range(),
+        PairRow::of,
+    )
+    .await?;
     for s in &page.sessions_per_shift {
         match s.b.as_str() {
             "completed" => page.dialysis_completed += s.count,

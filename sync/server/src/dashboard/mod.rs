@@ -204,7 +204,24 @@ fn render(env: &Environment<'static>, name: &str, ctx: minijinja::Value) -> Resp
     }
 }
 
+/// The dashboard pages' content security policy: inline styles, images from here or inline
+/// charts, forms posting only here, never framed.
+const DASHBOARD_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'";
+
 fn html_response(status: StatusCode, html: String) -> Response {
+    // `same-origin`: the login form's post must carry this host's `Origin` (the CSRF check).
+    html_page(status, html, DASHBOARD_CSP, "same-origin")
+}
+
+/// An HTML answer with the headers every page of this server carries (the dashboard's and
+/// the patient's slip page): never cached, never framed, no type sniffing, and the page's
+/// content security policy `csp` and referrer policy `referrer`.
+pub(crate) fn html_page(
+    status: StatusCode,
+    html: String,
+    csp: &'static str,
+    referrer: &'static str,
+) -> Response {
     let mut r = (status, html).into_response();
     let h = r.headers_mut();
     h.insert(
@@ -217,10 +234,8 @@ fn html_response(status: StatusCode, html: String) -> Response {
         "x-content-type-options",
         HeaderValue::from_static("nosniff"),
     );
-    h.insert(
-        "content-security-policy",
-        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'"),
-    );
+    h.insert("referrer-policy", HeaderValue::from_static(referrer));
+    h.insert("content-security-policy", HeaderValue::from_static(csp));
     r
 }
 
@@ -254,21 +269,66 @@ fn fail_response<S>(web: &Web<S>, f: Fail) -> Response {
     html_response(f.status, html)
 }
 
-/// Checks the session: the official, or the refusal (redirect to `/login`, or 401).
-async fn gate<S: Store>(
-    web: &Web<S>,
-    headers: &HeaderMap,
-    kind: Kind,
+/// Who is asking, in which language, and whether they get a page or JSON: every dashboard
+/// handler starts with [`Session::check`], then asks it for the request's [`Filter`] or a
+/// facility within the official's scope. Each refusal is already the response to send, so a
+/// handler is its `?`s and then its figures.
+struct Session {
+    /// The official.
+    user: User,
+    /// Their language (`?lang=`, else the cookie, else English).
     lang: Lang,
-) -> Result<User, Response> {
-    match auth::current(web, headers).await {
-        Ok(Some(u)) => Ok(u),
-        Ok(None) if kind == Kind::Page => Err(Redirect::to("/login").into_response()),
-        Ok(None) => Err(fail_response(
-            web,
-            Fail::new(StatusCode::UNAUTHORIZED, kind, lang),
-        )),
-        Err(e) => Err(fail_response(web, store_fail(e, kind, lang))),
+    /// A page (refusals as pages, no session: redirect to `/login`) or the API (JSON, `401`).
+    kind: Kind,
+}
+
+impl Session {
+    /// The official of this request, or the refusal: a redirect to `/login` (pages) or `401`
+    /// (API) without a session, `503` when the store fails.
+    async fn check<S: Store>(
+        web: &Web<S>,
+        headers: &HeaderMap,
+        q: &Q,
+        kind: Kind,
+    ) -> Result<Session, Response> {
+        let lang = lang_of(headers, q);
+        match auth::current(web, headers).await {
+            Ok(Some(user)) => Ok(Session { user, lang, kind }),
+            Ok(None) if kind == Kind::Page => Err(Redirect::to("/login").into_response()),
+            Ok(None) => Err(fail_response(
+                web,
+                Fail::new(StatusCode::UNAUTHORIZED, kind, lang),
+            )),
+            Err(e) => Err(fail_response(web, store_fail(e, kind, lang))),
+        }
+    }
+
+    /// The request's dates, district and facility within the official's scope ([`filter`]).
+    async fn filter<S: Store>(&self, web: &Web<S>, q: &Q) -> Result<Filter, Response> {
+        filter(web, &self.user, q, self.kind, self.lang)
+            .await
+            .map_err(|f| fail_response(web, f))
+    }
+
+    /// The facility `code` if the official may see it ([`facility_in_scope`]).
+    async fn facility_in_scope<S: Store>(
+        &self,
+        web: &Web<S>,
+        code: &str,
+    ) -> Result<data::FacilityInfo, Response> {
+        facility_in_scope(web, &self.user, code, self.kind, self.lang)
+            .await
+            .map_err(|f| fail_response(web, f))
+    }
+
+    /// A storage error as this request's refusal (`503`, logged).
+    fn store_failed<S>(&self, web: &Web<S>, e: StoreError) -> Response {
+        fail_response(web, store_fail(e, self.kind, self.lang))
+    }
+
+    /// A refusal with `status` in this request's language and form.
+    fn refuse<S>(&self, web: &Web<S>, status: StatusCode) -> Response {
+        fail_response(web, Fail::new(status, self.kind, self.lang))
     }
 }
 
@@ -475,20 +535,18 @@ async fn overview<S: Store>(
     State(web): State<Web<S>>,
     headers: HeaderMap,
     Query(q): Query<Q>,
-) -> Response {
-    let lang = lang_of(&headers, &q);
-    let user = match gate(&web, &headers, Kind::Page, lang).await {
-        Ok(u) => u,
-        Err(r) => return r,
-    };
-    let f = match filter(&web, &user, &q, Kind::Page, lang).await {
-        Ok(f) => f,
-        Err(e) => return fail_response(&web, e),
-    };
+) -> Result<Response, Response> {
+    let session = Session::check(&web, &headers, &q, Kind::Page).await?;
+    let f = session.filter(&web, &q).await?;
+    let (user, lang) = (&session.user, session.lang);
     // A facility user's overview is their facility.
     if let Scope::Facility(code) = &user.scope {
         let target = format!("/dashboard/facility/{}", urlencode(code));
-        return with_lang_cookie(Redirect::to(&target).into_response(), &headers, &q);
+        return Ok(with_lang_cookie(
+            Redirect::to(&target).into_response(),
+            &headers,
+            &q,
+        ));
     }
     let rows = data::overview(&*web.store, &f).await;
     let districts = data::districts(
@@ -505,7 +563,7 @@ async fn overview<S: Store>(
     .await;
     let (mut rows, districts) = match (rows, districts) {
         (Ok(r), Ok(d)) => (r, d),
-        (Err(e), _) | (_, Err(e)) => return fail_response(&web, store_fail(e, Kind::Page, lang)),
+        (Err(e), _) | (_, Err(e)) => return Err(session.store_failed(&web, e)),
     };
     let sort = q.sort.clone().unwrap_or_else(|| "code".into());
     let desc = q.dir.as_deref() == Some("desc");
@@ -516,14 +574,14 @@ async fn overview<S: Store>(
         &web.env,
         "overview.html",
         context! {
-            t => i18n::strings(lang), lang => lang.code(), user => user_ctx(&user),
+            t => i18n::strings(lang), lang => lang.code(), user => user_ctx(user),
             rows => rows, totals => totals, from => day(f.from), to => day(f.to),
             district => f.district, districts => districts,
             can_pick_district => user.scope == Scope::State,
             sort => sort, desc => desc, keep => keep,
         },
     );
-    with_lang_cookie(r, &headers, &q)
+    Ok(with_lang_cookie(r, &headers, &q))
 }
 
 fn urlencode(s: &str) -> String {
@@ -581,21 +639,13 @@ async fn overview_csv<S: Store>(
     State(web): State<Web<S>>,
     headers: HeaderMap,
     Query(q): Query<Q>,
-) -> Response {
-    let lang = lang_of(&headers, &q);
-    let user = match gate(&web, &headers, Kind::Page, lang).await {
-        Ok(u) => u,
-        Err(r) => return r,
-    };
-    let f = match filter(&web, &user, &q, Kind::Page, lang).await {
-        Ok(f) => f,
-        Err(e) => return fail_response(&web, e),
-    };
-    let rows = match data::overview(&*web.store, &f).await {
-        Ok(r) => r,
-        Err(e) => return fail_response(&web, store_fail(e, Kind::Page, lang)),
-    };
-    info!(user = %user.id, table = "overview", rows = rows.len(), "dashboard export");
+) -> Result<Response, Response> {
+    let session = Session::check(&web, &headers, &q, Kind::Page).await?;
+    let f = session.filter(&web, &q).await?;
+    let rows = data::overview(&*web.store, &f)
+        .await
+        .map_err(|e| session.store_failed(&web, e))?;
+    info!(user = %session.user.id, table = "overview", rows = rows.len(), "dashboard export");
     let body = csv(
         &[
             "code",
@@ -639,33 +689,33 @@ async fn overview_csv<S: Store>(
             })
             .collect::<Vec<_>>(),
     );
-    csv_response(&format!("overview_{}_{}.csv", day(f.from), day(f.to)), body)
+    Ok(csv_response(
+        &format!("overview_{}_{}.csv", day(f.from), day(f.to)),
+        body,
+    ))
 }
 
+/// A facility page's figures for the official who asked: the session, then the facility
+/// within their scope, then the dates (only `from` and `to` apply on a facility page).
 async fn facility_data<S: Store>(
     web: &Web<S>,
     headers: &HeaderMap,
     code: &str,
     q: &Q,
     kind: Kind,
-) -> Result<(User, data::FacilityPage, Lang), Response> {
-    let lang = lang_of(headers, q);
-    let user = gate(web, headers, kind, lang).await?;
-    let fac = facility_in_scope(web, &user, code, kind, lang)
-        .await
-        .map_err(|e| fail_response(web, e))?;
-    let q2 = Q {
+) -> Result<(Session, data::FacilityPage), Response> {
+    let session = Session::check(web, headers, q, kind).await?;
+    let fac = session.facility_in_scope(web, code).await?;
+    let dates = Q {
         from: q.from.clone(),
         to: q.to.clone(),
         ..Q::default()
     };
-    let f = filter(web, &user, &q2, kind, lang)
-        .await
-        .map_err(|e| fail_response(web, e))?;
+    let f = session.filter(web, &dates).await?;
     let page = data::facility_page(&*web.store, &fac, &f)
         .await
-        .map_err(|e| fail_response(web, store_fail(e, kind, lang)))?;
-    Ok((user, page, lang))
+        .map_err(|e| session.store_failed(web, e))?;
+    Ok((session, page))
 }
 
 async fn facility<S: Store>(
@@ -673,11 +723,9 @@ async fn facility<S: Store>(
     headers: HeaderMap,
     Path(code): Path<String>,
     Query(q): Query<Q>,
-) -> Response {
-    let (user, page, lang) = match facility_data(&web, &headers, &code, &q, Kind::Page).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+) -> Result<Response, Response> {
+    let (session, page) = facility_data(&web, &headers, &code, &q, Kind::Page).await?;
+    let (user, lang) = (&session.user, session.lang);
     let labels: Vec<String> = page.daily.iter().map(|d| d.date.clone()).collect();
     let per_day = charts::bars(
         &labels,
@@ -696,7 +744,7 @@ async fn facility<S: Store>(
         &web.env,
         "facility.html",
         context! {
-            t => i18n::strings(lang), lang => lang.code(), user => user_ctx(&user),
+            t => i18n::strings(lang), lang => lang.code(), user => user_ctx(user),
             p => page.clone(), chart_per_day => minijinja::Value::from_safe_string(per_day),
             chart_abha => minijinja::Value::from_safe_string(abha), csv_q => csv_q,
             code_url => urlencode(&page.code),
@@ -704,7 +752,7 @@ async fn facility<S: Store>(
             age_bands => crate::projections::AGE_BANDS,
         },
     );
-    with_lang_cookie(r, &headers, &q)
+    Ok(with_lang_cookie(r, &headers, &q))
 }
 
 async fn facility_json<S: Store>(
@@ -712,11 +760,9 @@ async fn facility_json<S: Store>(
     headers: HeaderMap,
     Path(code): Path<String>,
     Query(q): Query<Q>,
-) -> Response {
-    match facility_data(&web, &headers, &code, &q, Kind::Api).await {
-        Ok((_, page, _)) => Json(page).into_response(),
-        Err(r) => r,
-    }
+) -> Result<Response, Response> {
+    let (_, page) = facility_data(&web, &headers, &code, &q, Kind::Api).await?;
+    Ok(Json(page).into_response())
 }
 
 /// The tables of a facility page that can be downloaded, by file name.
@@ -736,11 +782,8 @@ async fn facility_csv<S: Store>(
     headers: HeaderMap,
     Path((code, table)): Path<(String, String)>,
     Query(q): Query<Q>,
-) -> Response {
-    let (user, p, lang) = match facility_data(&web, &headers, &code, &q, Kind::Page).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+) -> Result<Response, Response> {
+    let (session, p) = facility_data(&web, &headers, &code, &q, Kind::Page).await?;
     let s = |v: i64| v.to_string();
     let (head, rows): (Vec<&str>, Vec<Vec<String>>) = match table.as_str() {
         "daily.csv" => (
@@ -847,38 +890,30 @@ async fn facility_csv<S: Store>(
                 .map(|(k, v)| vec![k.clone(), s(*v)])
                 .collect(),
         ),
-        _ => return fail_response(&web, Fail::new(StatusCode::NOT_FOUND, Kind::Page, lang)),
+        _ => return Err(session.refuse(&web, StatusCode::NOT_FOUND)),
     };
-    info!(user = %user.id, table = %table, rows = rows.len(), "dashboard export");
-    csv_response(
+    info!(user = %session.user.id, table = %table, rows = rows.len(), "dashboard export");
+    Ok(csv_response(
         &format!(
             "{}_{}",
             p.code.replace(|c: char| !c.is_ascii_alphanumeric(), "_"),
             table
         ),
         csv(&head, &rows),
-    )
+    ))
 }
 
 async fn summary<S: Store>(
     State(web): State<Web<S>>,
     headers: HeaderMap,
     Query(q): Query<Q>,
-) -> Response {
-    let lang = lang_of(&headers, &q);
-    let user = match gate(&web, &headers, Kind::Api, lang).await {
-        Ok(u) => u,
-        Err(r) => return r,
-    };
-    let f = match filter(&web, &user, &q, Kind::Api, lang).await {
-        Ok(f) => f,
-        Err(e) => return fail_response(&web, e),
-    };
-    let rows = match data::overview(&*web.store, &f).await {
-        Ok(r) => r,
-        Err(e) => return fail_response(&web, store_fail(e, Kind::Api, lang)),
-    };
-    Json(summary_json(&f, &rows)).into_response()
+) -> Result<Response, Response> {
+    let session = Session::check(&web, &headers, &q, Kind::Api).await?;
+    let f = session.filter(&web, &q).await?;
+    let rows = data::overview(&*web.store, &f)
+        .await
+        .map_err(|e| session.store_failed(&web, e))?;
+    Ok(Json(summary_json(&f, &rows)).into_response())
 }
 
 /// The summary API's body (the contract of issue 12).
