@@ -786,77 +786,95 @@ fn clash_rank<'a>(status: &str, id: &'a str) -> (u8, &'a str) {
 /// booking that kept the place. Changes `b` when the pulled booking loses; returns the losers.
 fn settle_booking_clashes(tx: &Connection, b: &mut SharedBooking) -> Result<Vec<Clash>> {
     let mut out = Vec::new();
-    let shift = u32::try_from(b.shift).unwrap_or(0);
-    let reason = |winner: &str| format!("{}:{winner}", swagat_dialysis::SYNC_CLASH_REASON);
-    let active = ["confirmed", "waitlisted", "checked_in", "completed"];
-    let occupying = ["confirmed", "checked_in", "completed"];
-    if active.contains(&b.status.as_str()) {
-        let other: Option<(String, String)> = tx
-            .prepare_cached(
-                "SELECT id, status FROM dialysis_bookings WHERE patient_id = ?1 AND date = ?2 \
-                 AND id <> ?3 AND status IN ('confirmed', 'waitlisted', 'checked_in', 'completed') \
-                 LIMIT 1",
-            )?
-            .query_row(params![b.patient_id, b.date, b.id], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
-            .optional()?;
-        if let Some((id, status)) = other {
-            let (winner, loser) = if clash_rank(&b.status, &b.id) < clash_rank(&status, &id) {
-                tx.execute(
-                    "UPDATE dialysis_bookings SET status = 'cancelled', status_reason = ?2 WHERE id = ?1",
-                    params![id, reason(&b.id)],
-                )?;
-                (b.id.clone(), id)
-            } else {
-                b.status = "cancelled".to_owned();
-                b.status_reason = Some(reason(&id));
-                (id, b.id.clone())
-            };
-            out.push(Clash {
-                what: "day",
-                winner,
-                loser,
-                date: b.date.clone(),
-                shift,
-            });
-        }
-    }
-    if let (true, Some(machine)) = (occupying.contains(&b.status.as_str()), b.machine_id.clone()) {
-        let other: Option<(String, String)> = tx
-            .prepare_cached(
-                "SELECT id, status FROM dialysis_bookings WHERE machine_id = ?1 AND date = ?2 \
-                 AND shift = ?3 AND id <> ?4 AND status IN ('confirmed', 'checked_in', 'completed') \
-                 LIMIT 1",
-            )?
-            .query_row(params![machine, b.date, b.shift, b.id], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
-            .optional()?;
-        if let Some((id, status)) = other {
-            let (winner, loser) = if clash_rank(&b.status, &b.id) < clash_rank(&status, &id) {
-                tx.execute(
-                    "UPDATE dialysis_bookings SET status = 'waitlisted', machine_id = NULL, \
-                     status_reason = ?2 WHERE id = ?1",
-                    params![id, reason(&b.id)],
-                )?;
-                (b.id.clone(), id)
-            } else {
-                b.status = "waitlisted".to_owned();
-                b.machine_id = None;
-                b.status_reason = Some(reason(&id));
-                (id, b.id.clone())
-            };
-            out.push(Clash {
-                what: "slot",
-                winner,
-                loser,
-                date: b.date.clone(),
-                shift,
-            });
-        }
-    }
+    // The day first: a booking cancelled there no longer holds a machine.
+    let patient = Some(b.patient_id.clone());
+    out.extend(settle_clash(tx, b, &PATIENT_DAY, patient)?);
+    let machine = b.machine_id.clone();
+    out.extend(settle_clash(tx, b, &MACHINE_SHIFT, machine)?);
     Ok(out)
+}
+
+/// One kind of booking clash: the place two bookings cannot share, and what the loser becomes.
+struct ClashRule {
+    /// `day` or `slot`, as [`Clash::what`] names it.
+    what: &'static str,
+    /// The statuses of a booking that holds the place.
+    holding: &'static [&'static str],
+    /// The other booking holding it: `?1` the place's key (patient or machine), `?2` the date,
+    /// `?3` the shift (unused by a rule without one), `?4` the pulled booking's id; answers
+    /// `id, status`.
+    find: &'static str,
+    /// The loser's status.
+    loser_status: &'static str,
+    /// The loser gives its machine up.
+    frees_machine: bool,
+}
+
+/// One patient, one session a day: the loser is cancelled.
+const PATIENT_DAY: ClashRule = ClashRule {
+    what: "day",
+    holding: &["confirmed", "waitlisted", "checked_in", "completed"],
+    find: "SELECT id, status FROM dialysis_bookings WHERE patient_id = ?1 AND date = ?2 \
+           AND id <> ?4 AND status IN ('confirmed', 'waitlisted', 'checked_in', 'completed') \
+           LIMIT 1",
+    loser_status: "cancelled",
+    frees_machine: false,
+};
+
+/// One machine, one patient a shift: the loser goes back onto the waitlist.
+const MACHINE_SHIFT: ClashRule = ClashRule {
+    what: "slot",
+    holding: &["confirmed", "checked_in", "completed"],
+    find: "SELECT id, status FROM dialysis_bookings WHERE machine_id = ?1 AND date = ?2 \
+           AND shift = ?3 AND id <> ?4 AND status IN ('confirmed', 'checked_in', 'completed') \
+           LIMIT 1",
+    loser_status: "waitlisted",
+    frees_machine: true,
+};
+
+/// Settles the pulled booking `b` against the one other booking holding `rule`'s place
+/// (`key`: its patient or machine; none: nothing to settle), if there is one.
+fn settle_clash(
+    tx: &Connection,
+    b: &mut SharedBooking,
+    rule: &ClashRule,
+    key: Option<String>,
+) -> Result<Option<Clash>> {
+    let Some(key) = key.filter(|_| rule.holding.contains(&b.status.as_str())) else {
+        return Ok(None);
+    };
+    let other: Option<(String, String)> = tx
+        .prepare_cached(rule.find)?
+        .query_row(params![key, b.date, b.shift, b.id], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()?;
+    let Some((id, status)) = other else {
+        return Ok(None);
+    };
+    let reason = |winner: &str| format!("{}:{winner}", swagat_dialysis::SYNC_CLASH_REASON);
+    let (winner, loser) = if clash_rank(&b.status, &b.id) < clash_rank(&status, &id) {
+        tx.execute(
+            "UPDATE dialysis_bookings SET status = ?3, status_reason = ?2, \
+             machine_id = CASE WHEN ?4 THEN NULL ELSE machine_id END WHERE id = ?1",
+            params![id, reason(&b.id), rule.loser_status, rule.frees_machine],
+        )?;
+        (b.id.clone(), id)
+    } else {
+        b.status = rule.loser_status.to_owned();
+        if rule.frees_machine {
+            b.machine_id = None;
+        }
+        b.status_reason = Some(reason(&id));
+        (id, b.id.clone())
+    };
+    Ok(Some(Clash {
+        what: rule.what,
+        winner,
+        loser,
+        date: b.date.clone(),
+        shift: u32::try_from(b.shift).unwrap_or(0),
+    }))
 }
 
 /// Machine names are unique (any letter case), but two counters may name two machines alike (one
