@@ -178,17 +178,7 @@ pub(crate) fn request_result_json(conn: &Connection, id: &str) -> Result<Option<
              LEFT JOIN dialysis_bookings b ON b.id = r.booking_id \
              LEFT JOIN dialysis_machines m ON m.id = b.machine_id WHERE r.id = ?1",
         )?
-        .query_row([id], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-                r.get(6)?,
-            ))
-        })
+        .query_row([id], |r| r.try_into())
         .optional()?;
     let Some((result, reason, booking_id, date, shift, booking_status, machine)) = row else {
         return Ok(None);

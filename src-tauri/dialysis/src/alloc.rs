@@ -188,17 +188,7 @@ pub(crate) fn load_patient(conn: &Connection, patient_id: &str) -> Result<Option
             "SELECT hbsag, hbsag_tested_on, hcv, hcv_tested_on, hiv, hiv_tested_on, eligible \
              FROM dialysis_patients WHERE patient_id = ?1",
         )?
-        .query_row([patient_id], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-                r.get(6)?,
-            ))
-        })
+        .query_row([patient_id], |r| r.try_into())
         .optional()?;
     let Some((hb, hbd, hc, hcd, hi, hid, eligible)) = raw else {
         return Ok(None);

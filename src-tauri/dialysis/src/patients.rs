@@ -281,23 +281,7 @@ pub fn get(conn: &Connection, patient_id: &str) -> Result<DialysisPatient> {
              FROM dialysis_patients d JOIN patients p ON p.id = d.patient_id \
              WHERE d.patient_id = ?1",
         )?
-        .query_row([id], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-                r.get(6)?,
-                r.get(7)?,
-                r.get(8)?,
-                r.get(9)?,
-                r.get(10)?,
-                r.get(11)?,
-                r.get(12)?,
-            ))
-        })
+        .query_row([id], |r| r.try_into())
         .optional()?;
     let Some((pid, name, hb, hbd, hc, hcd, hi, hid, va, dw, el, eligible, updated_at)) = raw else {
         return Err(DialysisError::not_found(format!(

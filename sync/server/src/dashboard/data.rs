@@ -527,33 +527,25 @@ pub async fn facility_page<S: Store>(
     }
     page.abha_pct = pct(page.abha_linked, page.registrations);
     let range = || vec![id(), Sql::Text(from.clone()), Sql::Text(to.clone())];
-    page.departments = grouped(
-        store,
-        "SELECT department, COUNT(*), CAST(SUM(fee_rupees) AS BIGINT) FROM proj_visits
-         WHERE facility_id = ?1 AND visit_date >= ?2 AND visit_date <= ?3 AND cancelled = 0
-         GROUP BY department ORDER BY department",
-        range(),
-        CountRow::of,
-    )
-    .await?;
-    page.demographics = grouped(
-        store,
-        "SELECT gender, age_band, COUNT(*) FROM proj_visits
-         WHERE facility_id = ?1 AND visit_date >= ?2 AND visit_date <= ?3 AND cancelled = 0
-         GROUP BY gender, age_band ORDER BY gender, age_band",
-        range(),
-        PairRow::of,
-    )
-    .await?;
-    page.waivers = grouped(
-        store,
-        "SELECT waiver_code, COUNT(*), CAST(SUM(fee_rupees) AS BIGINT) FROM proj_visits
-         WHERE facility_id = ?1 AND visit_date >= ?2 AND visit_date <= ?3 AND cancelled = 0
-         GROUP BY waiver_code ORDER BY waiver_code",
-        range(),
-        CountRow::of,
-    )
-    .await?;
+    // The range's visits (not cancelled) counted by one column or two.
+    let visits_by = |columns: &str, sum: bool| {
+        let sum = if sum {
+            ", CAST(SUM(fee_rupees) AS BIGINT)"
+        } else {
+            ""
+        };
+        format!(
+            "SELECT {columns}, COUNT(*){sum} FROM proj_visits
+             WHERE facility_id = ?1 AND visit_date >= ?2 AND visit_date <= ?3 AND cancelled = 0
+             GROUP BY {columns} ORDER BY {columns}"
+        )
+    };
+    let by_department = visits_by("department", true);
+    page.departments = grouped(store, &by_department, range(), CountRow::of).await?;
+    let by_person = visits_by("gender, age_band", false);
+    page.demographics = grouped(store, &by_person, range(), PairRow::of).await?;
+    let by_waiver = visits_by("waiver_code", true);
+    page.waivers = grouped(store, &by_waiver, range(), CountRow::of).await?;
     page.kiosks = kiosks(
         store,
         &Filter {

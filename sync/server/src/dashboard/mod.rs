@@ -635,16 +635,27 @@ fn csv_response(name: &str, body: String) -> Response {
     r
 }
 
+/// The overview's rows for the official who asked (the CSV and the summary API).
+async fn overview_rows<S: Store>(
+    web: &Web<S>,
+    headers: &HeaderMap,
+    q: &Q,
+    kind: Kind,
+) -> Result<(Session, Filter, Vec<data::OverviewRow>), Response> {
+    let session = Session::check(web, headers, q, kind).await?;
+    let f = session.filter(web, q).await?;
+    let rows = data::overview(&*web.store, &f)
+        .await
+        .map_err(|e| session.store_failed(web, e))?;
+    Ok((session, f, rows))
+}
+
 async fn overview_csv<S: Store>(
     State(web): State<Web<S>>,
     headers: HeaderMap,
     Query(q): Query<Q>,
 ) -> Result<Response, Response> {
-    let session = Session::check(&web, &headers, &q, Kind::Page).await?;
-    let f = session.filter(&web, &q).await?;
-    let rows = data::overview(&*web.store, &f)
-        .await
-        .map_err(|e| session.store_failed(&web, e))?;
+    let (session, f, rows) = overview_rows(&web, &headers, &q, Kind::Page).await?;
     info!(user = %session.user.id, table = "overview", rows = rows.len(), "dashboard export");
     let body = csv(
         &[
@@ -908,11 +919,7 @@ async fn summary<S: Store>(
     headers: HeaderMap,
     Query(q): Query<Q>,
 ) -> Result<Response, Response> {
-    let session = Session::check(&web, &headers, &q, Kind::Api).await?;
-    let f = session.filter(&web, &q).await?;
-    let rows = data::overview(&*web.store, &f)
-        .await
-        .map_err(|e| session.store_failed(&web, e))?;
+    let (_, f, rows) = overview_rows(&web, &headers, &q, Kind::Api).await?;
     Ok(Json(summary_json(&f, &rows)).into_response())
 }
 
