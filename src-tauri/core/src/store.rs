@@ -3,7 +3,10 @@
 //! Every connection gets the same pragmas, chosen for a reception PC whose power goes without
 //! warning: WAL journal with `synchronous=FULL` (a registration whose slip was printed has reached
 //! the disk), foreign keys on, a busy timeout so the app and the admin CLI can share the file, and a
-//! larger prepared-statement cache. Migrations are numbered SQL files embedded in the binary and
+//! larger prepared-statement cache. The WAL is copied into the database file by a background
+//! checkpointer every [`CHECKPOINT_EVERY`], not by whichever commit crosses SQLite's 1000-page
+//! mark: that commit (a registration at the counter) would otherwise also write and sync the
+//! database file, the worst tail of the counter's wait. Migrations are numbered SQL files embedded in the binary and
 //! applied in one transaction, tracked by `PRAGMA user_version`; a file written by a newer Swagat is
 //! refused rather than misread. The store never touches the network.
 //!
@@ -13,7 +16,7 @@
 //! 0600, a new data folder 0700.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, Transaction};
@@ -122,6 +125,14 @@ fn set_mode(path: &Path, mode: u32) {
     }
 }
 
+/// How often the background checkpointer copies the WAL into the database file.
+pub const CHECKPOINT_EVERY: Duration = Duration::from_secs(2);
+
+/// WAL pages (4 KiB) past which a commit checkpoints by itself, as SQLite does at 1000 by
+/// default: reached only when the background checkpointer cannot run (another process holds
+/// the file, or the store was opened without one), so the WAL stays bounded (about 80 MB).
+pub const WAL_AUTOCHECKPOINT_PAGES: i64 = 20_000;
+
 fn configure(conn: &Connection) -> Result<()> {
     conn.busy_timeout(Duration::from_secs(5))?;
     // journal_mode returns a row; pragma_update_and_check reads it.
@@ -139,6 +150,7 @@ fn configure(conn: &Connection) -> Result<()> {
     // bench: see ARCHITECTURE.md, "Encryption at rest").
     conn.pragma_update(None, "cache_size", -32_768)?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.pragma_update(None, "wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES)?;
     conn.set_prepared_statement_cache_capacity(256);
     register_functions(conn)?;
     Ok(())
@@ -188,9 +200,33 @@ pub fn migrate(conn: &mut Connection) -> Result<()> {
 /// The kiosk's database: one connection, shared behind a mutex (a reception kiosk does one thing at
 /// a time; the sync engine opens its own connection to the same file).
 pub struct Store {
-    /// None while an encrypted file is locked.
-    conn: Mutex<Option<Connection>>,
+    /// None while an encrypted file is locked. Shared with the background checkpointer, which
+    /// holds it weakly and ends when the store is dropped.
+    conn: Arc<Mutex<Option<Connection>>>,
     path: Option<PathBuf>,
+}
+
+fn lock(conn: &Mutex<Option<Connection>>) -> MutexGuard<'_, Option<Connection>> {
+    // A panic while holding the lock leaves SQLite consistent (an open transaction is rolled
+    // back when dropped), so a poisoned mutex is safe to reuse.
+    conn.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The background checkpointer's loop: every [`CHECKPOINT_EVERY`], a `PASSIVE` checkpoint
+/// through the store's connection (skipped while it is locked); ends once the store is gone.
+fn checkpoint_until_dropped(conn: &Weak<Mutex<Option<Connection>>>) {
+    loop {
+        std::thread::sleep(CHECKPOINT_EVERY);
+        let Some(conn) = conn.upgrade() else {
+            return;
+        };
+        let slot = lock(&conn);
+        if let Some(c) = slot.as_ref() {
+            // A failure (a disk problem) shows on the next commit, where it is reported.
+            let _ = c.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+        }
+        drop(slot);
+    }
 }
 
 impl std::fmt::Debug for Store {
@@ -208,18 +244,31 @@ impl Store {
             && crate::crypt::registered(path).is_none()
             && crate::crypt::keyfile_path(path).exists()
         {
-            return Ok(Self {
-                conn: Mutex::new(None),
-                path: Some(path.to_path_buf()),
-            });
+            return Ok(Self::with_checkpointer(None, path));
         }
         let conn = Self::open_migrated(path)?;
         // Patient data: readable by the kiosk's user only (also a file made by an older build).
         set_mode(path, 0o600);
-        Ok(Self {
-            conn: Mutex::new(Some(conn)),
+        Ok(Self::with_checkpointer(Some(conn), path))
+    }
+
+    /// A file store whose WAL a background thread checkpoints every [`CHECKPOINT_EVERY`]
+    /// (through the store's own connection, so never while a transaction is open; `PASSIVE`,
+    /// so it never waits for another process's readers).
+    fn with_checkpointer(conn: Option<Connection>, path: &Path) -> Self {
+        let conn = Arc::new(Mutex::new(conn));
+        let weak = Arc::downgrade(&conn);
+        let spawned = std::thread::Builder::new()
+            .name("swagat-checkpoint".into())
+            .spawn(move || checkpoint_until_dropped(&weak));
+        if let Err(e) = spawned {
+            // Then commits checkpoint by themselves past WAL_AUTOCHECKPOINT_PAGES.
+            tracing::warn!(error = %e, "no background checkpointer");
+        }
+        Self {
+            conn,
             path: Some(path.to_path_buf()),
-        })
+        }
     }
 
     fn open_migrated(path: &Path) -> Result<Connection> {
@@ -302,7 +351,7 @@ impl Store {
         configure(&conn)?;
         migrate(&mut conn)?;
         Ok(Self {
-            conn: Mutex::new(Some(conn)),
+            conn: Arc::new(Mutex::new(Some(conn))),
             path: None,
         })
     }
@@ -313,9 +362,7 @@ impl Store {
     }
 
     fn slot(&self) -> MutexGuard<'_, Option<Connection>> {
-        // A panic while holding the lock leaves SQLite consistent (an open transaction is rolled
-        // back when dropped), so a poisoned mutex is safe to reuse.
-        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+        lock(&self.conn)
     }
 
     /// Runs `f` with the connection (reads, or single-statement writes).
@@ -411,6 +458,53 @@ mod tests {
             )
             .unwrap();
         assert_eq!(hits, 1, "the Devanagari query's key finds the Latin name");
+    }
+
+    /// Commits leave the WAL alone up to [`WAL_AUTOCHECKPOINT_PAGES`]; the background
+    /// checkpointer copies it into the database file (which then grows), within a few of its
+    /// rounds; and it ends with the store.
+    #[test]
+    fn the_background_checkpointer_copies_the_wal_and_commits_do_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("k.db");
+        let store = Store::open(&db).unwrap();
+        let pages: i64 = store
+            .read(|c| Ok(c.pragma_query_value(None, "wal_autocheckpoint", |r| r.get(0))?))
+            .unwrap();
+        assert_eq!(pages, WAL_AUTOCHECKPOINT_PAGES);
+        // Under the store's lock (the checkpointer held off), 2,000 pages of WAL, then more
+        // commits: past SQLite's default of 1000 pages a commit would checkpoint by itself.
+        let before = std::fs::metadata(&db).unwrap().len();
+        store
+            .read(|c| {
+                c.execute_batch("BEGIN IMMEDIATE; CREATE TABLE filler (b BLOB);")?;
+                for _ in 0..2_000 {
+                    c.execute("INSERT INTO filler VALUES (zeroblob(4000))", [])?;
+                }
+                c.execute_batch("COMMIT")?;
+                for _ in 0..20 {
+                    c.execute("UPDATE filler SET b = b WHERE rowid = 1", [])?;
+                }
+                let now = std::fs::metadata(&db).map_err(CoreError::from)?.len();
+                assert_eq!(now, before, "no commit copied the WAL into the file");
+                Ok(())
+            })
+            .unwrap();
+        let deadline = std::time::Instant::now() + CHECKPOINT_EVERY * 10;
+        while std::fs::metadata(&db).unwrap().len() < before + 2_000 * 4000 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no background checkpoint within 10 rounds"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let weak = Arc::downgrade(&store.conn);
+        drop(store);
+        std::thread::sleep(CHECKPOINT_EVERY * 2);
+        assert!(
+            weak.upgrade().is_none(),
+            "the connection closes with the store"
+        );
     }
 
     #[test]
