@@ -41,15 +41,18 @@ run() {
     --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
     --phases examples,coverage,fuzzing \
     --max-examples "${SCHEMATHESIS_MAX_EXAMPLES:-40}" \
-    --workers 2 \
+    --workers 1 \
     --seed 1 \
     --header "Authorization: Bearer $token" \
     --no-color 2>&1 | tee "$work/schemathesis.out"
   return "${PIPESTATUS[0]}"
 }
+# One worker: with two threads, CPython 3.11's `ast` module shares its recursion counter between
+# them, and hypothesis parsing lambdas' sources on both at once failed twice in a row under load
+# ("SystemError: AST constructor recursion depth mismatch", a CPython bug, not the server's).
 # A failed check (a 5xx, a schema violation) fails at once. An error inside schemathesis itself
-# ("Runtime Error" with no failed check: seen once, a CPython AST recursion error while it built
-# a test case) is not about the server: the run is repeated once, and must then pass.
+# ("Runtime Error" with no failed check) is not about the server: the run is repeated once, and
+# must then pass.
 if ! run; then
   if grep -q "Runtime Error" "$work/schemathesis.out" && ! grep -q "❌" "$work/schemathesis.out"; then
     echo "schemathesis failed inside itself, not on a check: running it once more" >&2
