@@ -89,22 +89,14 @@ pub fn recovery_status(state: State<'_, AppState>) -> CmdResult<StartupCheck> {
 /// app must restart afterwards ([`restart_app`]) to open the restored file.
 #[tauri::command(async)]
 pub fn recovery_restore(state: State<'_, AppState>) -> CmdResult<Restored> {
-    let refused = |en: &str, hi: &str| report(CoreError::invalid("backup", en, hi));
-    let startup = state.startup();
-    if startup.ok {
-        return Err(refused(
-            "the database is healthy: nothing to restore here",
-            "डेटाबेस ठीक है: यहाँ कुछ वापस लाने की ज़रूरत नहीं",
-        ));
-    }
-    let (Some(db), Some(latest)) = (state.db_path(), startup.latest_backup.as_ref()) else {
-        return Err(refused(
-            "no verified backup was found",
-            "कोई जाँचा हुआ बैकअप नहीं मिला",
-        ));
+    let Some(db) = state.db_path() else {
+        return Err(report(CoreError::invalid(
+            "backup",
+            "an in-memory kiosk has no file",
+            "मेमोरी वाले कियोस्क की कोई फ़ाइल नहीं है",
+        )));
     };
-    swagat_core::backup::restore(db, std::path::Path::new(&latest.file), &Actor::System)
-        .map_err(report)
+    swagat_core::backup::restore_offered(db, &state.startup()).map_err(report)
 }
 
 /// Restarts the app (after a restore from the recovery screen).

@@ -1,7 +1,7 @@
 //! Tauri commands for sync: the status strip's view, "sync now", enrollment and the dead-letter
 //! list. Each is a few lines over `swagat_core::sync_service`.
 
-use swagat_core::sync_service::{self, DeadLetter, EngineConfig, Enrolled, SyncView};
+use swagat_core::sync_service::{self, DeadLetter, Enrolled, SyncView};
 use swagat_core::{Actor, ErrorReport, Role};
 use tauri::State;
 
@@ -35,13 +35,15 @@ pub async fn sync_enroll(
     code: String,
 ) -> CmdResult<Enrolled> {
     let me = state.require(&[Role::Admin])?;
-    let config = EngineConfig {
-        device_name: sync_service::device_name(),
-        ..EngineConfig::default()
-    };
-    let creds =
-        sync_service::enroll_kiosk(state.kiosk()?, &Actor::Staff(me.id), &server, &code, config)
-            .map_err(report)?;
+    let creds = sync_service::enroll_at(
+        state.kiosk()?,
+        &Actor::Staff(me.id),
+        &server,
+        &code,
+        None,
+        false,
+    )
+    .map_err(report)?;
     state.sync_now();
     Ok(creds.into())
 }

@@ -518,7 +518,11 @@ fn the_counter_commands_check_the_session_and_answer() {
             json!({"printer": format!("{printer}Stopped"), "format": "pdf_a6"}),
         )
         .unwrap_err();
-        assert_eq!(err["problem"], "print.stopped", "{err}");
+        assert_eq!(
+            err["problem"],
+            json!({"area": "print", "code": "stopped"}),
+            "{err}"
+        );
         let job = invoke(
             &win,
             "test_print",

@@ -200,7 +200,11 @@ fn backups_from_settings_disk_space_and_the_recovery_screen() {
         // The login that unlocks it runs the check first: the damage is found, the file stays
         // locked (nothing writes to it), and the login says why.
         let err = login(&win, "Admin", "135790").unwrap_err();
-        assert_eq!(err["problem"], "storage.corrupt", "{err}");
+        assert_eq!(
+            err["problem"],
+            json!({"area": "storage", "code": "corrupt"}),
+            "{err}"
+        );
         let check = invoke(&win, "recovery_status", json!({})).unwrap();
         assert_eq!(check["ok"], false, "{check}");
         assert_eq!(check["problem"], "corrupt");

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
-use serde_json::{json, Value};
+use serde_json::Value;
 use swagat_core::{backup, Actor, Kiosk};
 
 use crate::output::CliError;
@@ -52,25 +52,12 @@ pub fn run(action: BackupCmd, db: &Path) -> Result<Value, CliError> {
             to_json(&kiosk.backup_now(&Actor::Cli, dir.as_deref())?)
         }
         BackupCmd::List { dir } => {
-            let (dirs, status) = match (&dir, Kiosk::open(db)) {
-                (Some(d), _) => (vec![d.clone()], None),
-                (None, Ok(k)) if !k.is_locked() => {
-                    let st = k.backup_status()?;
-                    (vec![PathBuf::from(&st.dir)], Some(st))
-                }
-                (None, _) => (backup::known_dirs(db), None),
+            // The configured folder and the last good backup when the database can be read.
+            let status = match (&dir, Kiosk::open(db)) {
+                (None, Ok(k)) if !k.is_locked() => Some(k.backup_status()?),
+                _ => None,
             };
-            let mut backups = Vec::new();
-            for d in &dirs {
-                backups.extend(backup::list(d)?);
-            }
-            backups.sort_by(|a, b| b.local_time.cmp(&a.local_time).then(b.name.cmp(&a.name)));
-            Ok(json!({
-                "dir": dirs.first().map(|d| d.to_string_lossy().into_owned()),
-                "backups": backups,
-                "last_good": status.as_ref().and_then(|s| s.last_good.clone()),
-                "stale": status.as_ref().map(|s| s.stale),
-            }))
+            to_json(&backup::listing(db, dir.as_deref(), status)?)
         }
         BackupCmd::Verify { file } => {
             let v = backup::verify(&file)?;
@@ -90,16 +77,11 @@ pub fn run(action: BackupCmd, db: &Path) -> Result<Value, CliError> {
                     "the Swagat app has this database open: close it first, then restore".into(),
                 ));
             }
-            let file = match (file, latest) {
-                (Some(f), _) => f,
-                (None, true) => backup::latest_verified(db)
-                    .map(|b| PathBuf::from(b.file))
-                    .ok_or_else(|| CliError::Other("no verified backup was found".into()))?,
-                (None, false) => {
-                    return Err(CliError::Input("give the backup FILE or --latest".into()))
-                }
-            };
-            to_json(&backup::restore(db, &file, &Actor::Cli)?)
+            match (file, latest) {
+                (Some(f), _) => to_json(&backup::restore(db, &f, &Actor::Cli)?),
+                (None, true) => to_json(&backup::restore_latest(db, &Actor::Cli)?),
+                (None, false) => Err(CliError::Input("give the backup FILE or --latest".into())),
+            }
         }
     }
 }

@@ -91,19 +91,7 @@ pub fn decode_qr(file: Option<&Path>, certs: Option<&Path>) -> Result<Value, Cli
             .map_err(|e| CliError::Input(format!("cannot read {}: {e}", p.display())))?,
         None => read_input(Path::new("-"))?,
     };
-    let trust = match certs {
-        Some(dir) => {
-            let (trust, skipped) = swagat_identity::TrustStore::load_dir(dir)
-                .map_err(|e| CliError::Input(e.to_string()))?;
-            for s in &skipped {
-                tracing::warn!("skipped {}: {}", s.path.display(), s.reason);
-            }
-            trust
-        }
-        None => swagat_identity::TrustStore::with_builtin(),
-    };
-    let summary = swagat_identity::decode_and_summarize(&raw, &trust)
-        .map_err(|e| CliError::Input(e.to_string()))?;
+    let summary = swagat_core::scan::summary(&raw, certs)?;
     serde_json::to_value(summary).map_err(|e| CliError::Other(e.to_string()))
 }
 

@@ -629,7 +629,7 @@ pub fn create(
             audit::record(
                 &tx,
                 actor,
-                "backup.create",
+                crate::audit::actions::BACKUP_CREATE,
                 "backup",
                 Some(&backup.name),
                 serde_json::json!({ "reason": reason, "bytes": backup.bytes, "removed": removed.len() }),
@@ -803,6 +803,74 @@ pub fn startup_check(db: &Path) -> StartupCheck {
     }
 }
 
+/// Restores the backup a failed start-up `check` offered (the recovery screen's one button), by
+/// the app itself. Refused while the database is healthy (a healthy kiosk restores through
+/// `swagat-admin backup restore`) and when no verified backup was found.
+pub fn restore_offered(db: &Path, check: &StartupCheck) -> Result<Restored> {
+    if check.ok {
+        return Err(CoreError::invalid(
+            "backup",
+            "the database is healthy: nothing to restore here",
+            "डेटाबेस ठीक है: यहाँ कुछ वापस लाने की ज़रूरत नहीं",
+        ));
+    }
+    let latest = check
+        .latest_backup
+        .as_ref()
+        .ok_or_else(no_verified_backup)?;
+    restore(db, Path::new(&latest.file), &Actor::System)
+}
+
+/// Restores the newest backup of `db` that passes its check, from any known folder.
+pub fn restore_latest(db: &Path, actor: &Actor) -> Result<Restored> {
+    let latest = latest_verified(db).ok_or_else(no_verified_backup)?;
+    restore(db, Path::new(&latest.file), actor)
+}
+
+fn no_verified_backup() -> CoreError {
+    CoreError::invalid(
+        "backup",
+        "no verified backup was found",
+        "कोई जाँचा हुआ बैकअप नहीं मिला",
+    )
+}
+
+/// The backups `swagat-admin backup list` shows: those in `dir` if given, else in the
+/// configured folder (with the last good backup and whether it is stale) when the database can
+/// be read, else in every known folder; newest first.
+#[derive(Debug, Clone, Serialize)]
+pub struct Listing {
+    /// The folder listed first.
+    pub dir: Option<String>,
+    /// The backups, newest first.
+    pub backups: Vec<BackupFile>,
+    /// The last backup that was verified (when the database could be read).
+    pub last_good: Option<BackupRun>,
+    /// The last good backup is older than the schedule allows (when the database could be read).
+    pub stale: Option<bool>,
+}
+
+/// See [`Listing`]; `status` is the kiosk's backup status when its database could be read.
+pub fn listing(db: &Path, dir: Option<&Path>, status: Option<BackupStatus>) -> Result<Listing> {
+    let dirs = match (dir, &status) {
+        (Some(d), _) => vec![d.to_path_buf()],
+        (None, Some(st)) => vec![PathBuf::from(&st.dir)],
+        (None, None) => known_dirs(db),
+    };
+    let mut backups = Vec::new();
+    for d in &dirs {
+        backups.extend(list(d)?);
+    }
+    backups.sort_by(|a, b| b.local_time.cmp(&a.local_time).then(b.name.cmp(&a.name)));
+    let status = status.filter(|_| dir.is_none());
+    Ok(Listing {
+        dir: dirs.first().map(|d| d.to_string_lossy().into_owned()),
+        backups,
+        last_good: status.as_ref().and_then(|s| s.last_good.clone()),
+        stale: status.as_ref().map(|s| s.stale),
+    })
+}
+
 fn side_path(db: &Path, suffix: &str) -> PathBuf {
     let mut name = db.file_name().unwrap_or_default().to_os_string();
     name.push(suffix);
@@ -869,7 +937,7 @@ pub fn restore(db: &Path, file: &Path, actor: &Actor) -> Result<Restored> {
         audit::record(
             tx,
             actor,
-            "backup.restore",
+            crate::audit::actions::BACKUP_RESTORE,
             "backup",
             file.file_name()
                 .map(|n| n.to_string_lossy().into_owned())

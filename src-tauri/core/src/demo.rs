@@ -274,7 +274,7 @@ pub fn seed(kiosk: &Kiosk, n: u32, seed: u64) -> Result<(u64, u64)> {
                     v += 1;
                 }
             }
-            audit::record(tx, &Actor::Cli, "demo.seed", "patient", None, serde_json::json!({ "patients": p, "visits": v }))?;
+            audit::record(tx, &Actor::Cli, crate::audit::actions::DEMO_SEED, "patient", None, serde_json::json!({ "patients": p, "visits": v }))?;
             Ok((p, v))
         })?;
         added += p;

@@ -119,6 +119,8 @@ pub enum CoreError {
     Sync {
         /// What went wrong, in both languages.
         msg: Msg,
+        /// Its kind, as the status strip names it.
+        problem: crate::sync_service::SyncProblem,
     },
     /// The database is encrypted and not unlocked yet (no staff login since start, or the CLI was
     /// given no unlock secret): nothing can be read or written until it is.
@@ -136,6 +138,20 @@ pub enum CoreError {
         /// What happened and what to do, in both languages.
         msg: Msg,
     },
+}
+
+/// A printing, disk or sync failure, typed: the UI branches on it (a damaged database at login
+/// opens the recovery screen) and the audit log records it for failed prints.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "area", content = "code", rename_all = "snake_case")]
+pub enum Problem {
+    /// The printer did not take the job.
+    Print(swagat_slip::PrintProblem),
+    /// The disk or the database file failed.
+    Storage(StorageProblem),
+    /// Enrollment or a sync with the state server failed.
+    Sync(crate::sync_service::SyncProblem),
 }
 
 /// What is wrong with the disk or the database file ([`CoreError::Storage`]).
@@ -276,11 +292,12 @@ impl CoreError {
         }
     }
 
-    /// The stable code of a printing or disk failure (see [`ErrorReport::problem`]).
-    pub fn problem_code(&self) -> Option<String> {
+    /// What printing or disk failure this is, where it is one (see [`ErrorReport::problem`]).
+    pub fn problem(&self) -> Option<Problem> {
         match self {
-            Self::Print(e) => Some(format!("print.{}", serde_name(&e.problem()))),
-            Self::Storage { problem, .. } => Some(format!("storage.{}", serde_name(problem))),
+            Self::Print(e) => Some(Problem::Print(e.problem())),
+            Self::Storage { problem, .. } => Some(Problem::Storage(*problem)),
+            Self::Sync { problem, .. } => Some(Problem::Sync(*problem)),
             _ => None,
         }
     }
@@ -303,7 +320,7 @@ impl CoreError {
             (
                 Self::Auth { msg }
                 | Self::Device { msg }
-                | Self::Sync { msg }
+                | Self::Sync { msg, .. }
                 | Self::Locked { msg }
                 | Self::Storage { msg, .. },
                 l,
@@ -325,13 +342,6 @@ impl CoreError {
 }
 
 /// A unit enum variant's serde name (`snake_case`), for problem codes.
-fn serde_name<T: Serialize>(v: &T) -> String {
-    match serde_json::to_value(v) {
-        Ok(serde_json::Value::String(s)) => s,
-        _ => String::new(),
-    }
-}
-
 fn is_disk_full(e: &rusqlite::Error) -> bool {
     matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::DiskFull)
 }
@@ -350,11 +360,12 @@ pub struct ErrorReport {
     pub en: String,
     /// Hindi message.
     pub hi: String,
-    /// A stable code for the failure where there is one (`print.printer_not_found`,
-    /// `storage.disk_full`): the UI and tests branch on it, never on the message.
+    /// The failure's kind where it has one (`{"area": "print", "code": "printer_not_found"}`,
+    /// `{"area": "storage", "code": "disk_full"}`): the UI and tests branch on it, never on the
+    /// message.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "ts", ts(optional))]
-    pub problem: Option<String>,
+    pub problem: Option<Problem>,
 }
 
 impl From<&CoreError> for ErrorReport {
@@ -367,7 +378,7 @@ impl From<&CoreError> for ErrorReport {
             },
             en: e.message(Lang::En),
             hi: e.message(Lang::Hi),
-            problem: e.problem_code(),
+            problem: e.problem(),
         }
     }
 }

@@ -117,7 +117,7 @@ pub fn install_credential_keys(tx: &Connection) -> Result<bool> {
         audit::record(
             tx,
             &Actor::System,
-            "sync.keys",
+            crate::audit::actions::SYNC_KEYS,
             "facility",
             None,
             serde_json::json!({ "aadhaar_key_id": opd::secrets::stored_key_id(tx)? }),
@@ -458,7 +458,7 @@ fn fold_config(tx: &Connection, payload: &str) -> Result<Folded> {
         audit::record(
             tx,
             &Actor::System,
-            "config.sync",
+            crate::audit::actions::CONFIG_SYNC,
             "facility",
             None,
             serde_json::json!({ "fields": changed, "skipped": skipped }),
@@ -794,9 +794,9 @@ pub fn dialysis_requests(conn: &Connection, limit: u32) -> Result<Vec<DialysisRe
         let last_seq: Option<i64> = conn
             .prepare_cached(
                 "SELECT max(o.seq) FROM sync_outbox o JOIN sync_record_ids m ON m.record_id = o.record_id \
-                 WHERE m.kind = 'dialysis_request_result' AND m.local_id = ?1",
+                 WHERE m.kind = ?2 AND m.local_id = ?1",
             )?
-            .query_row([&id], |r| r.get(0))?;
+            .query_row([id.as_str(), kinds::DIALYSIS_REQUEST_RESULT], |r| r.get(0))?;
         let folded = fold.as_deref() == Some("folded");
         let mut v = DialysisRequest {
             reference: text("reference"),

@@ -394,7 +394,7 @@ impl Kiosk {
             crate::audit::record(
                 tx,
                 &crate::audit::Actor::System,
-                "sync.restore_detected",
+                crate::audit::actions::SYNC_RESTORE_DETECTED,
                 "sync",
                 None,
                 serde_json::json!(event),
@@ -483,7 +483,7 @@ impl Kiosk {
             audit::record(
                 tx,
                 &Actor::Staff(admin.id.clone()),
-                "config.first_run",
+                crate::audit::actions::CONFIG_FIRST_RUN,
                 "facility",
                 None,
                 serde_json::json!({ "fields": changed_fields(&setup.facility) }),
@@ -500,11 +500,12 @@ impl Kiosk {
     /// Changes the configuration (audited with the names of the changed fields).
     pub fn update_config(&self, actor: &Actor, patch: &ConfigPatch) -> Result<FacilityConfig> {
         self.store.write(|tx| {
+            staff::ADMIN.check(tx, actor)?;
             let cfg = config::apply(tx, patch)?;
             audit::record(
                 tx,
                 actor,
-                "config.update",
+                crate::audit::actions::CONFIG_UPDATE,
                 "facility",
                 None,
                 serde_json::json!({ "fields": changed_fields(patch) }),
@@ -647,6 +648,7 @@ impl Kiosk {
     /// the folder; audited as `backup.create`.
     pub fn backup_now(&self, actor: &Actor, dir: Option<&Path>) -> Result<crate::backup::Created> {
         let db = self.file()?;
+        self.store.read(|c| staff::ADMIN.check(c, actor))?;
         crate::backup::create(db, actor, crate::backup::BackupReason::Manual, dir)
     }
 
@@ -678,8 +680,10 @@ impl Kiosk {
 
     /// Registers a patient visit (new or returning patient) and issues its token.
     pub fn register(&self, actor: &Actor, req: &RegisterRequest) -> Result<Registration> {
-        self.store
-            .write(|tx| opd::register::register(tx, actor, req))
+        self.store.write(|tx| {
+            staff::COUNTER.check(tx, actor)?;
+            opd::register::register(tx, actor, req)
+        })
     }
 
     /// Checks a registration before it is made (every field problem, possible duplicates, a
@@ -703,8 +707,10 @@ impl Kiosk {
         share_id: &str,
         department: &str,
     ) -> Result<crate::shares::ShareRegistration> {
-        self.store
-            .write(|tx| crate::shares::register(tx, actor, share_id, department))
+        self.store.write(|tx| {
+            staff::COUNTER.check(tx, actor)?;
+            crate::shares::register(tx, actor, share_id, department)
+        })
     }
 
     /// Opens a shared profile for registration: the form's fields and the returning patient
@@ -723,8 +729,10 @@ impl Kiosk {
         share_id: &str,
         req: &RegisterRequest,
     ) -> Result<crate::shares::ShareRegistration> {
-        self.store
-            .write(|tx| crate::shares::register_with(tx, actor, share_id, req))
+        self.store.write(|tx| {
+            staff::COUNTER.check(tx, actor)?;
+            crate::shares::register_with(tx, actor, share_id, req)
+        })
     }
 
     /// The counter's scan-and-share QR text.
@@ -757,6 +765,7 @@ impl Kiosk {
     /// Prints the counter's poster on the configured printer (a PDF printer; audited).
     /// Returns the CUPS job id.
     pub fn print_counter_poster(&self, actor: &Actor) -> Result<String> {
+        self.store.read(|c| staff::ADMIN.check(c, actor))?;
         let pdf = self.counter_poster_pdf()?;
         let s = self.store.read(config::load_settings)?;
         let printer = s
@@ -774,7 +783,7 @@ impl Kiosk {
             audit::record(
                 tx,
                 actor,
-                "shares.poster_print",
+                crate::audit::actions::SHARES_POSTER_PRINT,
                 "facility",
                 None,
                 serde_json::json!({}),
@@ -853,8 +862,10 @@ impl Kiosk {
         patient_id: &str,
         patch: &opd::PatientPatch,
     ) -> Result<opd::EditedPatient> {
-        self.store
-            .write(|tx| opd::edit::edit(tx, actor, patient_id, patch))
+        self.store.write(|tx| {
+            staff::COUNTER.check(tx, actor)?;
+            opd::edit::edit(tx, actor, patient_id, patch)
+        })
     }
 
     /// Merges the duplicate record into the kept one (administrators only): visits and dialysis
@@ -887,8 +898,10 @@ impl Kiosk {
 
     /// Cancels a visit (audited).
     pub fn cancel_visit(&self, actor: &Actor, visit_id: &str, reason: &str) -> Result<()> {
-        self.store
-            .write(|tx| opd::register::cancel(tx, actor, visit_id, reason))
+        self.store.write(|tx| {
+            staff::COUNTER.check(tx, actor)?;
+            opd::register::cancel(tx, actor, visit_id, reason)
+        })
     }
 
     /// A slip for on-screen preview: not counted, not audited. Only read, with no transaction of
@@ -910,11 +923,12 @@ impl Kiosk {
         format: crate::slip::SlipFormat,
     ) -> Result<Vec<u8>> {
         let data = self.store.write(|tx| {
+            staff::COUNTER.check(tx, actor)?;
             let visit = opd::visits::get(tx, visit_id)?;
             audit::record(
                 tx,
                 actor,
-                "slip.export",
+                crate::audit::actions::SLIP_EXPORT,
                 "visit",
                 Some(visit_id),
                 serde_json::json!({ "format": format }),
@@ -924,24 +938,14 @@ impl Kiosk {
         crate::slip::render(&data, format)
     }
 
-    /// A slip to print: counted and audited (reprints are marked on the slip).
-    pub fn slip_for_print(
-        &self,
-        actor: &Actor,
-        visit_id: &str,
-        format: crate::slip::SlipFormat,
-    ) -> Result<Vec<u8>> {
-        let data = self
-            .store
-            .write(|tx| crate::slip::record_print(tx, actor, visit_id))?;
-        crate::slip::render(&data, format)
-    }
-
     /// Prints a visit's slip on the configured printer (counted and audited; reprints marked).
     /// Returns the CUPS job id when there is one.
     pub fn print_slip(&self, actor: &Actor, visit_id: &str) -> Result<Option<String>> {
         use crate::slip::SlipFormat;
-        let s = self.store.read(config::load_settings)?;
+        let s = self.store.read(|c| {
+            staff::COUNTER.check(c, actor)?;
+            config::load_settings(c)
+        })?;
         let Some(printer) = s.printer.clone() else {
             return Err(CoreError::invalid(
                 "printer",
@@ -970,12 +974,12 @@ impl Kiosk {
             Err(e) => {
                 // Audited (the in-charge sees failed prints); nothing counted. The print error
                 // is what the operator needs to see, so an audit failure does not replace it.
-                let problem = e.problem_code();
+                let problem = e.problem();
                 let _ = self.store.write(|tx| {
                     audit::record(
                         tx,
                         actor,
-                        "slip.print_failed",
+                        crate::audit::actions::SLIP_PRINT_FAILED,
                         "visit",
                         Some(visit_id),
                         serde_json::json!({ "problem": problem }),
@@ -1031,6 +1035,7 @@ impl Kiosk {
     /// `pdf_80mm`, `escpos`), so Settings can check a printer before saving it. Audited.
     pub fn test_print(&self, actor: &Actor, printer: &str, format: &str) -> Result<Option<String>> {
         use crate::slip::SlipFormat;
+        self.store.read(|c| staff::ADMIN.check(c, actor))?;
         let format = match format {
             "escpos" => SlipFormat::EscPos,
             "pdf_80mm" => SlipFormat::Pdf80mm,
@@ -1056,7 +1061,7 @@ impl Kiosk {
             audit::record(
                 tx,
                 actor,
-                "slip.test_print",
+                crate::audit::actions::SLIP_TEST_PRINT,
                 "printer",
                 None,
                 serde_json::json!({ "printer": printer.trim() }),

@@ -31,6 +31,6 @@ pub mod store;
 pub mod sync_service;
 
 pub use audit::Actor;
-pub use error::{CoreError, ErrorKind, ErrorReport, Lang, Msg, Result, StorageProblem};
+pub use error::{CoreError, ErrorKind, ErrorReport, Lang, Msg, Problem, Result, StorageProblem};
 pub use kiosk::{AppStatus, FirstRunSetup, HomeSummary, Kiosk, KioskStatus};
 pub use staff::{NewStaff, Role, StaffMember};

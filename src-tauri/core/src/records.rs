@@ -107,9 +107,9 @@ fn raw_merged_into(conn: &Connection, id: &str) -> Option<String> {
     let held: rusqlite::Result<Option<Option<String>>> = conn
         .prepare_cached(
             "SELECT json_extract(state, '$.merged_into') FROM sync_record_state \
-             WHERE kind = 'patient' AND key = ?1",
+             WHERE kind = ?2 AND key = ?1",
         )
-        .and_then(|mut s| s.query_row([id], |r| r.get(0)).optional());
+        .and_then(|mut s| s.query_row([id, kinds::PATIENT], |r| r.get(0)).optional());
     match held {
         Ok(Some(v)) => v,
         // A record from before shared states: its row says.
@@ -430,9 +430,9 @@ fn resolve_merges(tx: &Connection, id: &str) -> Result<()> {
         }
         let pointing: Vec<String> = tx
             .prepare_cached(
-                "SELECT key FROM sync_record_state WHERE kind = 'patient' AND merged_into = ?1",
+                "SELECT key FROM sync_record_state WHERE kind = ?2 AND merged_into = ?1",
             )?
-            .query_map([&r], |row| row.get(0))?
+            .query_map([r.as_str(), kinds::PATIENT], |row| row.get(0))?
             .collect::<rusqlite::Result<_>>()?;
         todo.extend(pointing);
         if let Some(next) = raw_merged_into(tx, &r) {
@@ -453,9 +453,9 @@ fn resolve_merges(tx: &Connection, id: &str) -> Result<()> {
         let home = target.as_deref().unwrap_or(r.as_str());
         tx.prepare_cached(
             "UPDATE visits SET patient_id = ?2 WHERE patient_id <> ?2 AND id IN \
-             (SELECT key FROM sync_record_state WHERE kind = 'visit' AND merged_into = ?1)",
+             (SELECT key FROM sync_record_state WHERE kind = ?3 AND merged_into = ?1)",
         )?
-        .execute(params![r, home])?;
+        .execute(params![r, home, kinds::VISIT])?;
     }
     Ok(())
 }
@@ -913,10 +913,10 @@ pub type SharedRecord = (String, String, Map<String, Value>);
 pub fn shared_snapshot(conn: &Connection) -> Result<Vec<SharedRecord>> {
     let rows: Vec<(String, String, String)> = conn
         .prepare_cached(
-            "SELECT kind, key, state FROM sync_record_state WHERE kind IN ('patient', 'visit') \
+            "SELECT kind, key, state FROM sync_record_state WHERE kind IN (?1, ?2) \
              ORDER BY kind, key",
         )?
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .query_map([kinds::PATIENT, kinds::VISIT], |r| r.try_into())?
         .collect::<rusqlite::Result<_>>()?;
     rows.into_iter()
         .map(|(k, id, s)| {

@@ -110,6 +110,30 @@ pub fn from_qr(raw: &str, trust: &TrustStore) -> Result<Scanned> {
     from_qr_with_key(raw, trust, &[])
 }
 
+/// `swagat-admin decode-qr`: the identity crate's summary of a scanned code, its signature
+/// checked against the built-in UIDAI certificates and those in `certs` (files there that are
+/// not certificates are skipped, with a warning naming the file). Nothing is hashed or kept.
+pub fn summary(raw: &str, certs: Option<&std::path::Path>) -> Result<QrSummary> {
+    let trust = match certs {
+        Some(dir) => {
+            let (trust, skipped) = TrustStore::load_dir(dir).map_err(|e| {
+                CoreError::invalid(
+                    "uidai_certs",
+                    e.to_string(),
+                    format!("UIDAI प्रमाणपत्र नहीं पढ़ पाए: {e}"),
+                )
+            })?;
+            for s in &skipped {
+                tracing::warn!("skipped {}: {}", s.path.display(), s.reason);
+            }
+            trust
+        }
+        None => TrustStore::with_builtin(),
+    };
+    swagat_identity::decode_and_summarize(raw, &trust)
+        .map_err(|e| CoreError::invalid("qr", e.to_string(), e.message_hi()))
+}
+
 fn to_scanned(s: QrSummary, aadhaar_hash: Option<String>, photo: Vec<u8>) -> Scanned {
     let kind = serde_json::to_value(s.kind)
         .ok()

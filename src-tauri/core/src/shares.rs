@@ -226,9 +226,10 @@ fn patient_input(p: &SharePayload) -> PatientInput {
         .filter(|m| swagat_identity::IndianMobile::parse(m).is_ok())
         .map(str::to_owned);
     let addr = p.address.clone().unwrap_or_default();
+    // The same PIN rule as the form's (a shared "800 020" is kept, a "012345" dropped).
     let pincode = addr
         .pincode
-        .filter(|pc| pc.len() == 6 && pc.bytes().all(|b| b.is_ascii_digit()));
+        .and_then(|pc| swagat_identity::numbers::parse_pincode(&pc).ok());
     PatientInput {
         name: p.name.clone(),
         gender: p.gender.clone().unwrap_or_else(|| "O".into()),
@@ -420,7 +421,7 @@ pub fn register_with(
     audit::record(
         tx,
         actor,
-        "abha_share.register",
+        crate::audit::actions::ABHA_SHARE_REGISTER,
         "visit",
         Some(&reg.visit_id),
         serde_json::json!({ "share_id": share_id, "returning": reg.returning }),
@@ -531,6 +532,27 @@ mod tests {
             })
             .unwrap();
         k
+    }
+
+    #[test]
+    fn a_shared_pin_code_meets_the_forms_rule() {
+        let pin = |pc: &str| {
+            let p: SharePayload = serde_json::from_value(serde_json::json!({
+                "name": "Sunita Devi",
+                "abha_address": "sunita@abdm",
+                "address": { "pincode": pc },
+            }))
+            .unwrap();
+            patient_input(&p).address.postal.pincode
+        };
+        assert_eq!(pin("800020").as_deref(), Some("800020"));
+        assert_eq!(
+            pin("800 020").as_deref(),
+            Some("800020"),
+            "one inner space, as typed"
+        );
+        assert_eq!(pin("012345"), None, "no postal region starts with 0");
+        assert_eq!(pin("80002"), None);
     }
 
     fn rfc(t: OffsetDateTime) -> String {

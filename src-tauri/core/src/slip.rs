@@ -9,6 +9,7 @@
 use hmac::{Hmac, KeyInit, Mac};
 use rusqlite::Connection;
 use sha2::Sha256;
+pub use swagat_slip::PrintProblem;
 use swagat_slip::{SlipData, SlipSize};
 
 use crate::audit::{self, Actor};
@@ -244,7 +245,7 @@ pub fn render(data: &SlipData, format: SlipFormat) -> Result<Vec<u8>> {
 }
 
 /// The slip the next print of `visit_id` will be (marked as a reprint from the second print on),
-/// without counting it: see [`record_print`], called once the printer has accepted it.
+/// without counting it: see [`count_print`], called once the printer has accepted it.
 pub fn next_print_data(conn: &Connection, visit_id: &str) -> Result<SlipData> {
     let visit = visits::get(conn, visit_id)?;
     let n = visit.prints + 1;
@@ -293,16 +294,8 @@ pub fn address_lines(address: &crate::opd::PatientAddress) -> Vec<String> {
         .collect()
 }
 
-/// Counts a print of `visit_id` and audits it (`slip.print` the first time, `slip.reprint` after);
-/// returns the slip content, marked as a reprint from the second print on.
-pub fn record_print(conn: &Connection, actor: &Actor, visit_id: &str) -> Result<SlipData> {
-    let visit = visits::get(conn, visit_id)?;
-    let n = count_print(conn, actor, visit_id)?;
-    slip_data(conn, &visit, (n > 1).then_some(n))
-}
-
-/// Counts a print of `visit_id` and audits it, as [`record_print`] does, without making the
-/// slip again (the printer already has it); returns the print's number.
+/// Counts a print of `visit_id` once the printer has accepted it, and audits it (`slip.print`
+/// the first time, `slip.reprint` after); returns the print's number.
 pub fn count_print(conn: &Connection, actor: &Actor, visit_id: &str) -> Result<u32> {
     let n: u32 = rusqlite::OptionalExtension::optional(conn.query_row(
         "UPDATE visits SET prints = prints + 1 WHERE id = ?1 RETURNING prints",
@@ -312,7 +305,11 @@ pub fn count_print(conn: &Connection, actor: &Actor, visit_id: &str) -> Result<u
     .ok_or_else(|| CoreError::NotFound {
         what: format!("visit {visit_id}"),
     })?;
-    let action = if n > 1 { "slip.reprint" } else { "slip.print" };
+    let action = if n > 1 {
+        crate::audit::actions::SLIP_REPRINT
+    } else {
+        crate::audit::actions::SLIP_PRINT
+    };
     audit::record(
         conn,
         actor,

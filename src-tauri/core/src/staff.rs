@@ -193,7 +193,7 @@ pub fn create(conn: &Connection, actor: &Actor, new: &NewStaff) -> Result<StaffM
     audit::record(
         conn,
         actor,
-        "staff.create",
+        crate::audit::actions::STAFF_CREATE,
         "staff",
         Some(&id),
         serde_json::json!({ "role": new.role }),
@@ -311,17 +311,7 @@ pub fn authenticate(
             "SELECT id, name, role, active, secret_hash, failed_attempts, locked_until \
              FROM staff WHERE name = ?1",
             [name.trim()],
-            |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, bool>(3)?,
-                    r.get::<_, String>(4)?,
-                    r.get::<_, i64>(5)?,
-                    r.get::<_, Option<String>>(6)?,
-                ))
-            },
+            |r| <(String, String, String, bool, String, i64, Option<String>)>::try_from(r),
         )
         .optional()?;
     let Some((id, name, role, active, hash, failed, locked_until)) = row else {
@@ -349,7 +339,7 @@ pub fn authenticate(
         audit::record(
             conn,
             &Actor::Staff(id.clone()),
-            "staff.login_failed",
+            crate::audit::actions::STAFF_LOGIN_FAILED,
             "staff",
             Some(&id),
             serde_json::json!({ "locked": lock.is_some(), "failed_attempts": failed }),
@@ -373,7 +363,7 @@ pub fn authenticate(
     audit::record(
         conn,
         &actor,
-        "staff.login",
+        crate::audit::actions::STAFF_LOGIN,
         "staff",
         Some(&id),
         serde_json::json!({}),
@@ -419,6 +409,43 @@ pub fn find_id(conn: &Connection, name_or_id: &str) -> Result<String> {
             what: "staff member".into(),
         })
 }
+
+/// Who may do a kiosk use case: an active account of one of `roles`, or `swagat-admin` at the
+/// machine; anyone else (another role, a disabled account, the app acting on its own) is told
+/// `refused`. Each use case checks one of these in its own transaction, so the app's session
+/// check is not the only guard: a command, the CLI and a test meet the same rule.
+#[derive(Debug, Clone, Copy)]
+pub struct Allowed {
+    /// The roles allowed.
+    pub roles: &'static [Role],
+    /// What a refused caller is told (English, Hindi).
+    pub refused: (&'static str, &'static str),
+}
+
+impl Allowed {
+    /// Refuses `actor` unless allowed.
+    pub fn check(&self, conn: &Connection, actor: &Actor) -> Result<()> {
+        require_role(conn, actor, self.roles, self.refused)
+    }
+}
+
+/// The counter's work: registering, editing, printing and reading the books.
+pub const COUNTER: Allowed = Allowed {
+    roles: &[Role::Reception, Role::Admin],
+    refused: (
+        "only reception staff or an administrator may do this",
+        "यह केवल रिसेप्शन कर्मचारी या व्यवस्थापक कर सकते हैं",
+    ),
+};
+
+/// Settings, backups, enrollment, printers and the counter's poster.
+pub const ADMIN: Allowed = Allowed {
+    roles: &[Role::Admin],
+    refused: (
+        "only an administrator may do this",
+        "यह केवल व्यवस्थापक कर सकते हैं",
+    ),
+};
 
 /// Checks that `actor` may do something only `roles` may: the CLI always may (whoever runs
 /// `swagat-admin` on the kiosk has the machine), the system never may, a staff member when their
@@ -508,9 +535,9 @@ pub fn set_active(
         conn,
         actor,
         if active {
-            "staff.enable"
+            crate::audit::actions::STAFF_ENABLE
         } else {
-            "staff.disable"
+            crate::audit::actions::STAFF_DISABLE
         },
         "staff",
         Some(id),
@@ -537,7 +564,7 @@ pub fn reset_secret(
     audit::record(
         conn,
         actor,
-        "staff.reset_pin",
+        crate::audit::actions::STAFF_RESET_PIN,
         "staff",
         Some(id),
         serde_json::json!({}),
@@ -556,7 +583,7 @@ pub fn unlock(conn: &Connection, actor: &Actor, id: &str) -> Result<StaffAccount
     audit::record(
         conn,
         actor,
-        "staff.unlock",
+        crate::audit::actions::STAFF_UNLOCK,
         "staff",
         Some(id),
         serde_json::json!({ "was_locked": before.locked_until.is_some(), "failed_attempts": before.failed_attempts }),

@@ -6,9 +6,10 @@
 //! larger prepared-statement cache. The WAL is copied into the database file by a background
 //! checkpointer every [`CHECKPOINT_EVERY`], not by whichever commit crosses SQLite's 1000-page
 //! mark: that commit (a registration at the counter) would otherwise also write and sync the
-//! database file, the worst tail of the counter's wait. Migrations are numbered SQL files embedded in the binary and
-//! applied in one transaction, tracked by `PRAGMA user_version`; a file written by a newer Swagat is
-//! refused rather than misread. The store never touches the network.
+//! database file, the worst tail of the counter's wait. Migrations are numbered SQL files
+//! embedded in the binary and applied in one transaction, tracked by `PRAGMA user_version`; a
+//! file written by a newer Swagat is refused rather than misread. The store never touches the
+//! network.
 //!
 //! The file is encrypted (SQLCipher) once the kiosk is set up ([`crate::crypt`]): a connection
 //! to an encrypted file is keyed first, with the key this process unlocked; a store opened before

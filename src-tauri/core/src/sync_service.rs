@@ -21,7 +21,7 @@ use tokio::sync::{oneshot, watch};
 use crate::error::{CoreError, Result};
 use crate::Kiosk;
 
-pub use swagat_sync_client::{Credentials, DeadLetter, EngineConfig};
+pub use swagat_sync_client::{Credentials, DeadLetter, EngineConfig, StoreCounts, SyncReport};
 
 /// What the settings screen shows after enrolling (never the device secret).
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -306,10 +306,11 @@ pub fn enroll<S: KioskStore>(
     .unwrap_or_else(|_| Err(SyncError::Config("enrollment thread panicked".into())))
 }
 
-/// Enrolls `kiosk` (see [`enroll`]), installs the keys enrollment delivered (the state's Aadhaar
-/// hashing key, the facility's slip-link key) and, if the facility code is not set yet, takes the
-/// server's: UHIDs start with the facility's state-wide code from then on. Audited as a
-/// configuration change by `actor`.
+/// Enrolls `kiosk` (see [`enroll`]) for an administrator (or `swagat-admin`), then, in one
+/// transaction: installs the keys enrollment delivered (the state's Aadhaar hashing key, the
+/// facility's slip-link key), takes the server's facility code if none is set yet (UHIDs start
+/// with the facility's state-wide code from then on), and audits the enrollment as `sync.enroll`
+/// by `actor`.
 pub fn enroll_kiosk(
     kiosk: &Kiosk,
     actor: &crate::Actor,
@@ -317,6 +318,9 @@ pub fn enroll_kiosk(
     code: &str,
     config: EngineConfig,
 ) -> Result<swagat_sync_client::Credentials> {
+    kiosk
+        .store()
+        .read(|c| crate::staff::ADMIN.check(c, actor))?;
     if server.trim().is_empty() || code.trim().is_empty() {
         return Err(CoreError::invalid(
             "server",
@@ -326,18 +330,153 @@ pub fn enroll_kiosk(
     }
     let creds = enroll(Arc::new(kiosk.sync_store()?), server, code, config)
         .map_err(|e| error_message(&e))?;
-    // The state's Aadhaar key and the facility's slip-link key, from the credential just saved.
-    kiosk
-        .store()
-        .write(|tx| crate::inbox::install_credential_keys(tx))?;
-    if kiosk.config()?.settings.facility_code.is_none() {
-        let patch = crate::config::ConfigPatch {
-            facility_code: Some(creds.facility_code.clone()),
-            ..Default::default()
-        };
-        kiosk.update_config(actor, &patch)?;
-    }
+    kiosk.store().write(|tx| {
+        // The state's Aadhaar key and the facility's slip-link key, from the credential just saved.
+        crate::inbox::install_credential_keys(tx)?;
+        let takes_code = crate::config::load_settings(tx)?.facility_code.is_none();
+        if takes_code {
+            crate::config::apply(
+                tx,
+                &crate::config::ConfigPatch {
+                    facility_code: Some(creds.facility_code.clone()),
+                    ..Default::default()
+                },
+            )?;
+        }
+        crate::audit::record(
+            tx,
+            actor,
+            crate::audit::actions::SYNC_ENROLL,
+            "facility",
+            None,
+            serde_json::json!({
+                "device": creds.device_id,
+                "facility": creds.facility_id,
+                "facility_code_taken": takes_code,
+            }),
+        )
+    })?;
     Ok(creds)
+}
+
+/// Enrolls `kiosk` from Settings or `swagat-admin enroll`: the server address's scheme is
+/// checked before anything is read or sent (an `http://` server on another machine only with
+/// `insecure_http`), `ca_cert_pem` is trusted besides the public web roots, then
+/// [`enroll_kiosk`].
+pub fn enroll_at(
+    kiosk: &Kiosk,
+    actor: &crate::Actor,
+    server: &str,
+    code: &str,
+    ca_cert_pem: Option<Vec<u8>>,
+    insecure_http: bool,
+) -> Result<swagat_sync_client::Credentials> {
+    // A wrong address is the operator's input to correct, like any other field.
+    swagat_sync_client::http::check_url(server, insecure_http).map_err(
+        |e| match error_message(&e) {
+            CoreError::Sync { msg, .. } => CoreError::invalid("server", msg.en, msg.hi),
+            other => other,
+        },
+    )?;
+    let config = EngineConfig {
+        allow_insecure_http: insecure_http,
+        extra_root_certs_pem: ca_cert_pem.into_iter().collect(),
+        device_name: device_name(),
+        ..EngineConfig::default()
+    };
+    enroll_kiosk(kiosk, actor, server, code, config)
+}
+
+/// One sync of `kiosk` (or syncs until nothing waits), on a short-lived runtime of its own, for
+/// `swagat-admin sync`; the heartbeat after it reports `app_version`. The engine's error is
+/// returned as it is: the caller says it whole.
+pub fn sync_once(
+    kiosk: &Kiosk,
+    until_idle: bool,
+    app_version: &str,
+) -> std::result::Result<SyncReport, SyncError> {
+    let store = Arc::new(
+        kiosk
+            .sync_store()
+            .map_err(|e| SyncError::Config(format!("cannot open the sync state: {e}")))?,
+    );
+    let engine = SyncEngine::new(store, engine_config(kiosk, app_version));
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| SyncError::Config(format!("cannot start the sync runtime: {e}")))?;
+    rt.block_on(async {
+        if until_idle {
+            engine.until_idle().await
+        } else {
+            engine.sync_once().await
+        }
+    })
+}
+
+/// What `swagat-admin status` prints: the kiosk's status, the sync counts, the enrollment (never
+/// the secret), today's registrations and the recovery key's escrow.
+#[derive(Debug, Clone, Serialize)]
+pub struct AdminStatus {
+    /// The kiosk's own status.
+    #[serde(flatten)]
+    pub kiosk: crate::KioskStatus,
+    /// Records waiting, dead letters, the last sync.
+    #[serde(flatten)]
+    pub counts: StoreCounts,
+    /// The state server this kiosk is enrolled with (`null` when local only).
+    pub enrolled: Option<EnrolledBrief>,
+    /// Registrations today.
+    pub registrations_today: i64,
+    /// Of those, the ABHA-linked ones.
+    pub abha_linked_today: i64,
+    /// Of those, the ones that came by scan and share.
+    pub scan_share_today: i64,
+    /// The recovery key's escrow with the state (absent if it cannot be read).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recovery_escrow: Option<EscrowState>,
+}
+
+/// The enrollment as `swagat-admin status` shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct EnrolledBrief {
+    /// Base URL of the state server.
+    pub server: String,
+    /// Server-issued device id.
+    pub device_id: uuid::Uuid,
+    /// The facility's code.
+    pub facility_code: String,
+    /// Enrolled over plain `http://` on purpose.
+    pub insecure_http: bool,
+}
+
+/// See [`AdminStatus`].
+pub fn admin_status(kiosk: &Kiosk) -> Result<AdminStatus> {
+    let unreadable = |e: swagat_sync_client::StoreError| {
+        CoreError::Corrupt(format!("cannot read the sync state: {e}"))
+    };
+    let store = kiosk.sync_store()?;
+    let counts = store.counts().map_err(unreadable)?;
+    let enrolled = store
+        .load_credentials()
+        .map_err(unreadable)?
+        .map(|c| EnrolledBrief {
+            server: c.server_url,
+            device_id: c.device_id,
+            facility_code: c.facility_code,
+            insecure_http: c.insecure_http,
+        });
+    let h = kiosk.home_summary()?;
+    Ok(AdminStatus {
+        kiosk: kiosk.status()?,
+        counts,
+        enrolled,
+        registrations_today: h.registrations_today,
+        abha_linked_today: h.abha_linked_today,
+        scan_share_today: h.scan_share_today,
+        recovery_escrow: view(&store, None).ok().map(|v| v.recovery_escrow),
+    })
 }
 
 /// The dead-letter list: records the server refused, with its reason, newest first.
@@ -400,6 +539,7 @@ pub fn error_message(e: &SyncError) -> CoreError {
     };
     CoreError::Sync {
         msg: crate::error::Msg::new(en, hi),
+        problem: SyncProblem::from(e.kind()),
     }
 }
 
@@ -435,6 +575,20 @@ pub const APP_POLL_INTERVAL: Duration = Duration::from_secs(30);
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_failed_enrollment_reaches_the_ui_with_its_problem_typed() {
+        let report = crate::ErrorReport::from(&error_message(&SyncError::Revoked));
+        assert_eq!(
+            report.problem,
+            Some(crate::Problem::Sync(SyncProblem::Revoked))
+        );
+        assert_eq!(
+            serde_json::to_value(&report).unwrap()["problem"],
+            serde_json::json!({"area": "sync", "code": "revoked"})
+        );
+        assert!(report.hi.contains("हटा"), "{}", report.hi);
+    }
 
     #[test]
     fn every_engine_error_carries_its_problem_typed() {

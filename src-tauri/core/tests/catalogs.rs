@@ -134,3 +134,24 @@ fn every_document_kind_and_signature_result_is_translated() {
     }
     assert_translated("reg.sig", &sigs);
 }
+
+/// A disk problem reaches the operator as the core's own two texts (no catalog key): each
+/// variant has both, and the Hindi one is Hindi.
+#[test]
+fn every_storage_problem_says_what_happened_in_both_languages() {
+    use swagat_core::StorageProblem as S;
+    let all = [S::DiskFull, S::ReadOnly, S::Io, S::Corrupt];
+    for p in all {
+        match p {
+            S::DiskFull | S::ReadOnly | S::Io | S::Corrupt => {}
+        }
+        let m = p.msg();
+        assert!(!m.en.trim().is_empty(), "{p:?} has no English text");
+        assert!(
+            m.hi.chars().any(|c| ('\u{0900}'..='\u{097F}').contains(&c)),
+            "{p:?}'s Hindi text is not Hindi: {}",
+            m.hi
+        );
+        assert_ne!(m.en, m.hi, "{p:?}");
+    }
+}

@@ -69,8 +69,10 @@ fn a_slip_sent_to_a_stopped_printer_is_not_counted_and_the_next_one_is_the_first
     let err = k.print_slip(&Actor::Cli, &r.visit_id).unwrap_err();
     let report = ErrorReport::from(&err);
     assert_eq!(
-        report.problem.as_deref(),
-        Some("print.stopped"),
+        report.problem,
+        Some(swagat_core::error::Problem::Print(
+            swagat_core::slip::PrintProblem::Stopped
+        )),
         "{report:?}"
     );
     assert!(report.en.contains("stopped"), "{}", report.en);

@@ -69,6 +69,8 @@ fn export_all(cfg: &Config) -> Result<(), ts_rs::ExportError> {
     reports::Exported::export_all(cfg)?;
     shares::CounterQr::export_all(cfg)?;
     shares::ShareRegistration::export_all(cfg)?;
+    reports::ReportKind::export_all(cfg)?;
+    reports::ExportFormat::export_all(cfg)?;
     Ok(())
 }
 

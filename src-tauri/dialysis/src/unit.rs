@@ -267,13 +267,7 @@ pub fn shifts(conn: &Connection) -> Result<Vec<Shift>> {
     let mut stmt = conn.prepare_cached(
         "SELECT number, start, duration_min FROM dialysis_shifts ORDER BY number",
     )?;
-    let rows = stmt.query_map([], |r| {
-        Ok((
-            r.get::<_, u32>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, u32>(2)?,
-        ))
-    })?;
+    let rows = stmt.query_map([], |r| <(u32, String, u32)>::try_from(r))?;
     let mut out = Vec::new();
     for row in rows {
         let (number, start, duration_min) = row?;

@@ -58,10 +58,10 @@ pub struct BookingView {
     pub status_reason: Option<String>,
 }
 
-pub(crate) const SELECT_BOOKING: &str = "SELECT b.id, b.patient_id, p.name, b.date, b.shift, \
-    b.machine_id, m.name, m.pool, b.status, b.priority, b.requested_at, b.series_id, b.source, \
-    b.online_request_id, b.pre_weight_kg, b.post_weight_kg, b.warnings, b.status_reason, \
-    dp.hbsag, dp.hcv, dp.hiv \
+pub(crate) const SELECT_BOOKING: &str = "SELECT b.id, b.patient_id, p.name AS patient_name, \
+    b.date, b.shift, b.machine_id, m.name AS machine, m.pool AS machine_pool, b.status, \
+    b.priority, b.requested_at, b.series_id, b.source, b.online_request_id, b.pre_weight_kg, \
+    b.post_weight_kg, b.warnings, b.status_reason, dp.hbsag, dp.hcv, dp.hiv \
     FROM dialysis_bookings b JOIN patients p ON p.id = b.patient_id \
     JOIN dialysis_patients dp ON dp.patient_id = b.patient_id \
     LEFT JOIN dialysis_machines m ON m.id = b.machine_id";
@@ -88,27 +88,28 @@ struct Raw {
     serology: [String; 3],
 }
 
+/// One row of [`SELECT_BOOKING`], read by column name.
 fn raw(r: &Row<'_>) -> rusqlite::Result<Raw> {
     Ok(Raw {
-        id: r.get(0)?,
-        patient_id: r.get(1)?,
-        patient_name: r.get(2)?,
-        date: r.get(3)?,
-        shift: r.get(4)?,
-        machine_id: r.get(5)?,
-        machine: r.get(6)?,
-        machine_pool: r.get(7)?,
-        status: r.get(8)?,
-        priority: r.get(9)?,
-        requested_at: r.get(10)?,
-        series_id: r.get(11)?,
-        source: r.get(12)?,
-        online_request_id: r.get(13)?,
-        pre: r.get(14)?,
-        post: r.get(15)?,
-        warnings: r.get(16)?,
-        status_reason: r.get(17)?,
-        serology: [r.get(18)?, r.get(19)?, r.get(20)?],
+        id: r.get("id")?,
+        patient_id: r.get("patient_id")?,
+        patient_name: r.get("patient_name")?,
+        date: r.get("date")?,
+        shift: r.get("shift")?,
+        machine_id: r.get("machine_id")?,
+        machine: r.get("machine")?,
+        machine_pool: r.get("machine_pool")?,
+        status: r.get("status")?,
+        priority: r.get("priority")?,
+        requested_at: r.get("requested_at")?,
+        series_id: r.get("series_id")?,
+        source: r.get("source")?,
+        online_request_id: r.get("online_request_id")?,
+        pre: r.get("pre_weight_kg")?,
+        post: r.get("post_weight_kg")?,
+        warnings: r.get("warnings")?,
+        status_reason: r.get("status_reason")?,
+        serology: [r.get("hbsag")?, r.get("hcv")?, r.get("hiv")?],
     })
 }
 

@@ -75,6 +75,7 @@ pub enum PrintError {
 }
 
 /// What kind of printing failure a [`PrintError`] is: a stable code for the UI and the audit log.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PrintProblem {

@@ -325,14 +325,7 @@ impl SqliteKioskStore {
                 "SELECT seq, record_id, code, reason FROM sync_dead_letters ORDER BY seq",
             )?;
             let v = st
-                .query_map([], |r| {
-                    Ok((
-                        r.get::<_, i64>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, String>(2)?,
-                        r.get::<_, String>(3)?,
-                    ))
-                })?
+                .query_map([], |r| <(i64, String, String, String)>::try_from(r))?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             Ok(v)
         })?;
@@ -502,14 +495,7 @@ impl KioskStore for SqliteKioskStore {
             )?;
             let v = st
                 .query_map(params![after_seq as i64, limit as i64], |r| {
-                    Ok((
-                        r.get::<_, i64>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, String>(2)?,
-                        r.get::<_, i64>(3)?,
-                        r.get::<_, u32>(4)?,
-                        r.get::<_, String>(5)?,
-                    ))
+                    <(i64, String, String, i64, u32, String)>::try_from(r)
                 })?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             Ok(v)

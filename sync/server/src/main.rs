@@ -373,6 +373,15 @@ fn print(v: serde_json::Value) {
     println!("{v}");
 }
 
+/// The answer of `facility add` and `facility code`: the one-time code, shown once.
+fn print_enrollment_code(facility_id: Uuid, code: &str, expires_at_ms: i64) {
+    print(serde_json::json!({
+        "facility_id": facility_id,
+        "enrollment_code": code,
+        "expires_at_ms": expires_at_ms,
+    }));
+}
+
 async fn shutdown_signal() {
     let ctrl_c = async {
         if tokio::signal::ctrl_c().await.is_err() {
@@ -528,11 +537,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                     expires_at_ms,
                 )
                 .await?;
-            print(serde_json::json!({
-                "facility_id": f.id,
-                "enrollment_code": enrollment_code,
-                "expires_at_ms": expires_at_ms,
-            }));
+            print_enrollment_code(f.id, &enrollment_code, expires_at_ms);
         }
         Cmd::Facility {
             cmd:
@@ -600,11 +605,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                     expires_at_ms,
                 )
                 .await?;
-            print(serde_json::json!({
-                "facility_id": f.id,
-                "enrollment_code": enrollment_code,
-                "expires_at_ms": expires_at_ms,
-            }));
+            print_enrollment_code(f.id, &enrollment_code, expires_at_ms);
         }
         Cmd::Device {
             cmd: DeviceCmd::List { db, facility },

@@ -335,18 +335,19 @@ fn date(f: &Option<Scalar<'_>>) -> Option<String> {
     text(f).filter(|s| is_date(s))
 }
 
+/// The record kinds the dashboard's tables project (the backfill reads these from the log).
+pub const PROJECTED_KINDS: [&str; 4] = [
+    kinds::PATIENT,
+    kinds::VISIT,
+    kinds::DIALYSIS_MACHINE,
+    kinds::DIALYSIS_BOOKING,
+];
+
 /// Projects one envelope; `None` for kinds that are not projected or unusable payloads (the
 /// change log keeps them; a later valid version projects).
 pub fn project(e: &Envelope) -> Option<Row> {
     let kind = e.kind.as_str();
-    if ![
-        kinds::PATIENT,
-        kinds::VISIT,
-        kinds::DIALYSIS_MACHINE,
-        kinds::DIALYSIS_BOOKING,
-    ]
-    .contains(&kind)
-    {
+    if !PROJECTED_KINDS.contains(&kind) {
         return None;
     }
     let v = Fields::read(e.payload.get())?;

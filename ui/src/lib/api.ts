@@ -1,6 +1,8 @@
 // Typed wrappers over the app's Tauri commands. Every error arrives as an ErrorReport
 // (kind + English + Hindi message) from the Rust core.
 import { invoke } from '@tauri-apps/api/core';
+import type { ExportFormat } from './gen/ExportFormat';
+import type { ReportKind } from './gen/ReportKind';
 import type { AppStatus } from './gen/AppStatus';
 import type { Candidate } from './gen/Candidate';
 import type { CashSheet } from './gen/CashSheet';
@@ -134,8 +136,7 @@ export const patients = {
 // export to a file the operator chose, print.
 
 
-export type ReportKind = 'register' | 'cash' | 'day_sheet' | 'summary';
-export type ExportFormat = 'csv' | 'pdf' | 'json' | 'pdf80mm';
+export type { ReportKind, ExportFormat };
 
 export const reports = {
   register: (date: string) => call<DayRegister>('report_register', { date }),

@@ -3,6 +3,7 @@
 import { facilityToday } from './dates';
 import { call } from './api';
 import { t, ui } from './i18n.svelte';
+import type { Status } from './gen/Status';
 import type { AffectedBooking } from './gen/AffectedBooking';
 import type { BookForm } from './gen/BookForm';
 import type { BookOutcome } from './gen/BookOutcome';
@@ -34,7 +35,8 @@ import type { Warning } from './gen/Warning';
 import type { WeekView } from './gen/WeekView';
 export type { AffectedBooking, BookForm, BookOutcome, BookedSlot, BookingView, ChangeOutcome, DaySchedule, DialysisPatient, DialysisRequest, Holiday, Machine, MachineDay, MachineOutcome, Move, OnlineRefusal, PatientForm, PatientOutcome, PatientSchedule, Pool, PoolCount, RequestedSlot, Serology, Shift, SlotState, UnitSettings, UnitSetup, VascularAccess, Warning, WeekView };
 
-export type BookingStatus = 'confirmed' | 'waitlisted' | 'checked_in' | 'no_show' | 'completed' | 'cancelled';
+/** Where a booking stands (the generated `Status`, under the name the screens use). */
+export type BookingStatus = Status;
 
 export const POOLS: Pool[] = ['negative', 'hbv', 'hcv', 'hiv', 'unknown'];
 export const SEROLOGY: Serology[] = ['neg', 'pos', 'unknown'];

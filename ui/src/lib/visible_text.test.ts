@@ -64,6 +64,17 @@ describe('visible text', () => {
     expect(literals('<span>नाम</span>')).toEqual(['नाम']);
   });
 
+  it('has no Hindi text in a component script either (a message is a catalog key)', () => {
+    const hindiInScripts = (source: string) =>
+      [...source.matchAll(/<script[^>]*>([\s\S]*?)<\/script>/g)]
+        .map((m) => m[1].replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, ''))
+        .flatMap((code) => [...code.matchAll(/(['"`])([^'"`\n]*[\u0900-\u097F][^'"`\n]*)\1/g)].map((m) => m[2]));
+    expect(hindiInScripts("<script>showToast('info', { hi: 'नाम' });</script>")).toEqual(['नाम']);
+    expect(hindiInScripts("<script>// नाम\nshowToast('info', t('a.b'));</script>")).toEqual([]);
+    const found = Object.keys(SOURCES).flatMap((f) => hindiInScripts(SOURCES[f]).map((t) => `${f}: ${t}`));
+    expect(found).toEqual([]);
+  });
+
   it('comes from the catalogs in every component', () => {
     const files = Object.keys(SOURCES);
     expect(files.length).toBeGreaterThan(20);

@@ -296,7 +296,7 @@ pub fn edit(
     audit::record(
         conn,
         actor,
-        "patient.edit",
+        crate::audit::actions::PATIENT_EDIT,
         "patient",
         Some(id),
         serde_json::json!({ "fields": changed }),

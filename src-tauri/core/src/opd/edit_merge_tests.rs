@@ -483,10 +483,12 @@ fn a_slip_is_counted_once_printed_and_reprints_are_marked() {
         .unwrap();
     assert_eq!(next.reprint, None, "the first print is not a reprint");
     assert_eq!(k.visit(&r.visit_id).unwrap().prints, 0);
-    let pdf = k
-        .slip_for_print(&rec, &r.visit_id, crate::slip::SlipFormat::PdfA6)
-        .unwrap();
-    assert!(pdf.starts_with(b"%PDF"));
+    let count = |k: &Kiosk| {
+        k.store()
+            .write(|tx| crate::slip::count_print(tx, &rec, &r.visit_id))
+            .unwrap()
+    };
+    assert_eq!(count(&k), 1);
     assert_eq!(k.visit(&r.visit_id).unwrap().prints, 1);
     assert_eq!(k.audit_log(1).unwrap()[0].action, "slip.print");
     let next = k
@@ -494,8 +496,7 @@ fn a_slip_is_counted_once_printed_and_reprints_are_marked() {
         .read(|c| crate::slip::next_print_data(c, &r.visit_id))
         .unwrap();
     assert!(next.reprint.is_some(), "the second print is marked");
-    k.slip_for_print(&rec, &r.visit_id, crate::slip::SlipFormat::PdfA6)
-        .unwrap();
+    assert_eq!(count(&k), 2);
     assert_eq!(k.audit_log(1).unwrap()[0].action, "slip.reprint");
 }
 
@@ -529,9 +530,16 @@ fn a_print_the_printer_refuses_is_not_counted_and_says_why() {
     let err = k.print_slip(&rec, &r.visit_id).unwrap_err();
     let report = crate::ErrorReport::from(&err);
     assert_eq!(
-        report.problem.as_deref(),
-        Some("print.network"),
+        report.problem,
+        Some(crate::error::Problem::Print(
+            swagat_slip::PrintProblem::Network
+        )),
         "{report:?}"
+    );
+    assert_eq!(
+        serde_json::to_value(&report).unwrap()["problem"],
+        json!({"area": "print", "code": "network"}),
+        "the UI's shape"
     );
     assert!(report.hi.contains("नेटवर्क प्रिंटर"), "{}", report.hi);
     assert!(
@@ -541,4 +549,81 @@ fn a_print_the_printer_refuses_is_not_counted_and_says_why() {
     );
     assert_eq!(k.visit(&r.visit_id).unwrap().prints, 0, "nothing counted");
     assert_eq!(k.audit_log(1).unwrap()[0].action, "slip.print_failed");
+}
+
+/// Each use case checks the caller's role itself, in its own transaction: the app's session
+/// check is not the only guard, so a nurse's or a receptionist's actor that reaches the core
+/// another way is refused and nothing is written.
+#[test]
+fn the_core_refuses_a_role_its_use_case_does_not_allow() {
+    let (k, admin, rec) = kiosk();
+    let nurse = k
+        .add_staff(
+            &admin,
+            &NewStaff {
+                name: "Meena".into(),
+                role: Role::DialysisNurse,
+                secret: "246802".into(),
+            },
+        )
+        .unwrap();
+    let nurse = Actor::Staff(nurse.id);
+    let req = RegisterRequest {
+        department: "GEN".into(),
+        patient: Some(serde_json::from_value(sunita()).unwrap()),
+        ..Default::default()
+    };
+    let refused = |r: crate::Result<()>, what: &str| {
+        let e = r.expect_err(what);
+        assert_eq!(e.kind(), ErrorKind::Auth, "{what}: {e}");
+    };
+    let audit_before = k.audit_log(1000).unwrap().len();
+    // The counter's work: reception and administrators, not the dialysis nurse.
+    refused(k.register(&nurse, &req).map(|_| ()), "a nurse registers");
+    assert_eq!(
+        k.audit_log(1000).unwrap().len(),
+        audit_before,
+        "nothing written"
+    );
+    let r = k.register(&rec, &req).unwrap();
+    refused(
+        k.edit_patient(
+            &nurse,
+            &r.patient_id,
+            &serde_json::from_value(json!({"mobile": "9876543210"})).unwrap(),
+        )
+        .map(|_| ()),
+        "a nurse edits a patient",
+    );
+    refused(
+        k.print_slip(&nurse, &r.visit_id).map(|_| ()),
+        "a nurse prints",
+    );
+    refused(
+        k.cancel_visit(&nurse, &r.visit_id, "mistake"),
+        "a nurse cancels a visit",
+    );
+    // An administrator's work: not reception.
+    let patch: crate::config::ConfigPatch =
+        serde_json::from_value(json!({"address": "Kankarbagh"})).unwrap();
+    refused(
+        k.update_config(&rec, &patch).map(|_| ()),
+        "reception changes settings",
+    );
+    refused(
+        k.test_print(&rec, "SwagatPDF", "pdf_a6").map(|_| ()),
+        "reception test-prints",
+    );
+    refused(
+        k.print_counter_poster(&rec).map(|_| ()),
+        "reception prints the poster",
+    );
+    k.update_config(&admin, &patch).unwrap();
+    // The app acting on its own is no one's role.
+    refused(
+        k.register(&Actor::System, &req).map(|_| ()),
+        "the system registers",
+    );
+    // `swagat-admin` at the machine may.
+    k.update_config(&Actor::Cli, &patch).unwrap();
 }

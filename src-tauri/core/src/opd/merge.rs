@@ -193,7 +193,7 @@ pub fn merge(
     audit::record(
         conn,
         actor,
-        "patient.merge",
+        crate::audit::actions::PATIENT_MERGE,
         "patient",
         Some(keep_id),
         serde_json::json!({

@@ -260,7 +260,7 @@ pub fn register(conn: &Connection, actor: &Actor, req: &RegisterRequest) -> Resu
     audit::record(
         conn,
         actor,
-        "visit.create",
+        crate::audit::actions::VISIT_CREATE,
         "visit",
         Some(&visit_id),
         serde_json::json!({ "patient_id": patient.id, "department": dept.code, "returning": returning, "repeat_today": repeat_today }),
@@ -441,7 +441,7 @@ pub fn cancel(conn: &Connection, actor: &Actor, visit_id: &str, reason: &str) ->
     audit::record(
         conn,
         actor,
-        "visit.cancel",
+        crate::audit::actions::VISIT_CANCEL,
         "visit",
         Some(visit_id),
         serde_json::json!({}),

@@ -230,26 +230,6 @@ pub(crate) fn facility_heading(conn: &Connection) -> Result<Vec<String>> {
     Ok(out)
 }
 
-/// Refuses a staff member whose role may not see the books (reception and administrators may;
-/// `swagat-admin` at the machine may). The app's commands check the session too.
-pub fn require_report_role(conn: &Connection, actor: &Actor) -> Result<()> {
-    let Actor::Staff(id) = actor else {
-        return Ok(());
-    };
-    let role: Option<String> = rusqlite::OptionalExtension::optional(conn.query_row(
-        "SELECT role FROM staff WHERE id = ?1 AND active = 1",
-        [id],
-        |r| r.get(0),
-    ))?;
-    match role.as_deref() {
-        Some("admin" | "reception") => Ok(()),
-        _ => Err(CoreError::auth(
-            "your role does not allow reports",
-            "आपकी भूमिका में रिपोर्ट देखने की अनुमति नहीं है",
-        )),
-    }
-}
-
 fn render_err(e: swagat_slip::SlipError) -> CoreError {
     CoreError::Corrupt(format!("report rendering failed: {e}"))
 }
@@ -329,8 +309,16 @@ impl Kiosk {
         // Audited and read in one transaction; PDFs are rendered after the store is released, so
         // the counter is never kept waiting by an export.
         let payload = self.store().write(|tx| {
-            require_report_role(tx, actor)?;
-            audit_report(tx, actor, "report.export", kind, format, f, t)?;
+            crate::staff::COUNTER.check(tx, actor)?;
+            audit_report(
+                tx,
+                actor,
+                crate::audit::actions::REPORT_EXPORT,
+                kind,
+                format,
+                f,
+                t,
+            )?;
             Ok(match (kind, format) {
                 (ReportKind::Register, ExportFormat::Csv) => {
                     Payload::Bytes(register::load(tx, f, t)?.to_csv())
@@ -411,7 +399,7 @@ impl Kiosk {
         let d = parse_date("date", date)?;
         let settings = self.store().read(config::load_settings)?;
         let (format, job) = self.store().read(|tx| {
-            require_report_role(tx, actor)?;
+            crate::staff::COUNTER.check(tx, actor)?;
             Ok(match kind {
                 ReportKind::Register => (
                     ExportFormat::Pdf,
@@ -436,8 +424,17 @@ impl Kiosk {
         })?;
         // Printed first, audited once the printer took it (the store is not held while printing).
         let job_id = self.print_job(job, &settings, printer)?;
-        self.store()
-            .write(|tx| audit_report(tx, actor, "report.print", kind, format, d, d))?;
+        self.store().write(|tx| {
+            audit_report(
+                tx,
+                actor,
+                crate::audit::actions::REPORT_PRINT,
+                kind,
+                format,
+                d,
+                d,
+            )
+        })?;
         Ok(job_id)
     }
 

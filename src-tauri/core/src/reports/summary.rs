@@ -188,11 +188,7 @@ fn dialysis(conn: &Connection, from: Date, to: Date) -> Result<Dialysis> {
          GROUP BY 1, 2",
     )?;
     let rows = stmt.query_map(rusqlite::params![from.to_string(), to.to_string()], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, i64>(2)?,
-        ))
+        <(String, String, i64)>::try_from(r)
     })?;
     let mut out = Dialysis::default();
     for row in rows {

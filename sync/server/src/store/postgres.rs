@@ -10,7 +10,8 @@
 use super::projections_pg::{exec, query};
 use super::script::{
     confirm_retry, decide_enroll, decide_submit, duplicate_span, may_publish, new_record_ids,
-    plan_facility, plan_succession, EnrollStep, PublishedVersion, PullPage, SubmitDecision,
+    plan_facility, plan_succession, sql_u64, EnrollStep, PublishedVersion, PullPage,
+    SubmitDecision,
 };
 use super::{
     key_id, latest_per_record, new_key, parse_code, plan_ingest, request_results, slip_key_name,
@@ -329,8 +330,8 @@ async fn digests_tx(
             ),
             &[
                 &device,
-                &(lo.min(i64::MAX as u64) as i64),
-                &(hi.min(i64::MAX as u64) as i64),
+                &sql_u64(lo),
+                &sql_u64(hi),
             ],
         )
         .await?;
@@ -474,11 +475,7 @@ async fn read_rejections(
         .query(
             "SELECT device_seq, record_id, code, reason FROM rejections
              WHERE device_id = $1 AND device_seq >= $2 AND device_seq <= $3 ORDER BY device_seq",
-            &[
-                &device,
-                &(lo.min(i64::MAX as u64) as i64),
-                &(hi.min(i64::MAX as u64) as i64),
-            ],
+            &[&device, &sql_u64(lo), &sql_u64(hi)],
         )
         .await?;
     Ok(rows

@@ -88,28 +88,28 @@ pub async fn apply(tx: &impl GenericClient, accepted: &[Envelope]) -> Result<(),
         for r in query(
             tx,
             "SELECT record_id, facility_id, visit_date, hlc, device_id, cancelled, visit_type,
-                    abha_linked, scan_share, fee_rupees, waiver_code IS NOT NULL
+                    abha_linked, scan_share, fee_rupees, waiver_code IS NOT NULL AS waived
                  FROM proj_visits WHERE record_id = ANY($1)",
             &[&ids],
         )
         .await?
         {
             stored.insert(
-                r.get(0),
+                r.get("record_id"),
                 StoredVisit {
-                    facility_id: r.get(1),
-                    visit_date: r.get(2),
+                    facility_id: r.get("facility_id"),
+                    visit_date: r.get("visit_date"),
                     version: Version {
-                        hlc: r.get(3),
-                        device: r.get(4),
+                        hlc: r.get("hlc"),
+                        device: r.get("device_id"),
                     },
                     counts: Daily::of_parts(
-                        r.get::<_, i32>(5) != 0,
-                        r.get::<_, &str>(6) == "follow_up",
-                        r.get::<_, i32>(7) != 0,
-                        r.get::<_, i32>(8) != 0,
-                        r.get(9),
-                        r.get(10),
+                        r.get::<_, i32>("cancelled") != 0,
+                        r.get::<_, &str>("visit_type") == "follow_up",
+                        r.get::<_, i32>("abha_linked") != 0,
+                        r.get::<_, i32>("scan_share") != 0,
+                        r.get("fee_rupees"),
+                        r.get("waived"),
                     ),
                 },
             );
@@ -280,9 +280,9 @@ pub async fn backfill(tx: &impl GenericClient) -> Result<(), StoreError> {
         let rows = tx
             .query(
                 "SELECT id, record_id, kind, facility_id, device_id, device_seq, hlc, schema_version, payload
-                 FROM change_log WHERE id > $1 AND kind IN ('patient', 'visit', 'dialysis_machine', 'dialysis_booking')
+                 FROM change_log WHERE id > $1 AND kind = ANY($2)
                  ORDER BY id LIMIT 5000",
-                &[&last],
+                &[&last, &&projections::PROJECTED_KINDS[..]],
             )
             .await?;
         if rows.is_empty() {

@@ -210,22 +210,22 @@ fn stored_visit(tx: &Connection, id: &str) -> Result<Option<StoredVisit>, StoreE
     let row = tx
         .prepare_cached(
             "SELECT facility_id, visit_date, hlc, device_id, cancelled, visit_type, abha_linked,
-                scan_share, fee_rupees, waiver_code IS NOT NULL
+                scan_share, fee_rupees, waiver_code IS NOT NULL AS waived
              FROM proj_visits WHERE record_id = ?1",
         )?
         .query_row([id], |r| {
             Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, i64>(2)?,
-                r.get::<_, String>(3)?,
+                r.get::<_, String>("facility_id")?,
+                r.get::<_, String>("visit_date")?,
+                r.get::<_, i64>("hlc")?,
+                r.get::<_, String>("device_id")?,
                 Daily::of_parts(
-                    r.get::<_, i64>(4)? != 0,
-                    r.get::<_, String>(5)? == "follow_up",
-                    r.get::<_, i64>(6)? != 0,
-                    r.get::<_, i64>(7)? != 0,
-                    r.get(8)?,
-                    r.get(9)?,
+                    r.get::<_, i64>("cancelled")? != 0,
+                    r.get::<_, String>("visit_type")? == "follow_up",
+                    r.get::<_, i64>("abha_linked")? != 0,
+                    r.get::<_, i64>("scan_share")? != 0,
+                    r.get("fee_rupees")?,
+                    r.get("waived")?,
                 ),
             ))
         })
@@ -254,21 +254,12 @@ pub fn backfill(tx: &Connection) -> Result<(), StoreError> {
         let batch: Vec<(i64, Envelope)> = {
             let mut st = tx.prepare(
                 "SELECT id, record_id, kind, facility_id, device_id, device_seq, hlc, schema_version, payload
-                 FROM change_log WHERE id > ?1 AND kind IN ('patient', 'visit', 'dialysis_machine', 'dialysis_booking')
+                 FROM change_log WHERE id > ?1 AND kind IN (?2, ?3, ?4, ?5)
                  ORDER BY id LIMIT 5000",
             )?;
-            let rows = st.query_map([last], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, String>(4)?,
-                    r.get::<_, i64>(5)?,
-                    r.get::<_, i64>(6)?,
-                    r.get::<_, i64>(7)?,
-                    r.get::<_, String>(8)?,
-                ))
+            let [k1, k2, k3, k4] = projections::PROJECTED_KINDS;
+            let rows = st.query_map(params![last, k1, k2, k3, k4], |r| {
+                <(i64, String, String, String, String, i64, i64, i64, String)>::try_from(r)
             })?;
             let mut out = Vec::new();
             for row in rows {

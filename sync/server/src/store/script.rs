@@ -76,6 +76,12 @@ pub struct PullPage {
     more: bool,
 }
 
+/// A sequence number or cursor as an SQL parameter: both backends store them as signed 64-bit
+/// integers, so a value past `i64::MAX` (never issued) is clamped rather than wrapped negative.
+pub fn sql_u64(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
 impl PullPage {
     /// An empty page after `cursor`.
     pub fn new(cursor: u64, limit: u32, max_bytes: usize) -> PullPage {
@@ -91,7 +97,7 @@ impl PullPage {
 
     /// The cursor as an SQL parameter (change-log ids are signed 64-bit).
     pub fn cursor_param(cursor: u64) -> i64 {
-        cursor.min(i64::MAX as u64) as i64
+        sql_u64(cursor)
     }
 
     /// How many rows the backend reads: one more than `limit`.

@@ -7,7 +7,8 @@
 
 use super::script::{
     confirm_retry, decide_enroll, decide_submit, duplicate_span, may_publish, new_record_ids,
-    plan_facility, plan_succession, EnrollStep, PublishedVersion, PullPage, SubmitDecision,
+    plan_facility, plan_succession, sql_u64, EnrollStep, PublishedVersion, PullPage,
+    SubmitDecision,
 };
 use super::{
     key_id, latest_per_record, new_key, parse_code, plan_ingest, request_results, slip_key_name,
@@ -286,14 +287,7 @@ fn backfill_hashes(tx: &Connection) -> Result<(), StoreError> {
         )?;
         let v = st
             .query_map([], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, i64>(3)?,
-                    r.get::<_, u32>(4)?,
-                    r.get::<_, String>(5)?,
-                ))
+                <(i64, String, String, i64, u32, String)>::try_from(r)
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         v
@@ -330,19 +324,12 @@ fn digests_tx(
          ORDER BY 1"
     ))?;
     let v = st
-        .query_map(
-            params![
-                device.to_string(),
-                lo.min(i64::MAX as u64) as i64,
-                hi.min(i64::MAX as u64) as i64
-            ],
-            |r| {
-                Ok(SeqDigest {
-                    seq: r.get::<_, i64>(0)? as u64,
-                    hash: r.get(1)?,
-                })
-            },
-        )?
+        .query_map(params![device.to_string(), sql_u64(lo), sql_u64(hi)], |r| {
+            Ok(SeqDigest {
+                seq: r.get::<_, i64>(0)? as u64,
+                hash: r.get(1)?,
+            })
+        })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(v)
 }
@@ -441,13 +428,7 @@ pub(crate) fn facility_by_code(c: &Connection, code: &str) -> Result<Option<Faci
         .query_row(
             "SELECT id, code, name FROM facilities WHERE code = ?1",
             [code],
-            |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                ))
-            },
+            |r| <(String, String, String)>::try_from(r),
         )
         .optional()?;
     row.map(|(id, code, name)| {
@@ -470,21 +451,9 @@ fn read_rejections(
         "SELECT device_seq, record_id, code, reason FROM rejections
          WHERE device_id = ?1 AND device_seq >= ?2 AND device_seq <= ?3 ORDER BY device_seq",
     )?;
-    let rows = st.query_map(
-        params![
-            device.to_string(),
-            lo as i64,
-            hi.min(i64::MAX as u64) as i64
-        ],
-        |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-            ))
-        },
-    )?;
+    let rows = st.query_map(params![device.to_string(), sql_u64(lo), sql_u64(hi)], |r| {
+        <(i64, String, String, String)>::try_from(r)
+    })?;
     let mut out = Vec::new();
     for row in rows {
         let (seq, id, code, reason) = row?;
@@ -643,16 +612,7 @@ impl Store for SqliteStore {
                     "SELECT f.id, f.code, f.name, e.used_at_ms, e.device_id, e.expires_at_ms
                      FROM enrollment_codes e JOIN facilities f ON f.id = e.facility_id WHERE e.code_hash = ?1",
                     [&p.code_hash],
-                    |r| {
-                        Ok((
-                            r.get::<_, String>(0)?,
-                            r.get::<_, String>(1)?,
-                            r.get::<_, String>(2)?,
-                            r.get::<_, Option<i64>>(3)?,
-                            r.get::<_, Option<String>>(4)?,
-                            r.get::<_, Option<i64>>(5)?,
-                        ))
-                    },
+                    |r| <(String, String, String, Option<i64>, Option<String>, Option<i64>)>::try_from(r),
                 )
                 .optional()?;
             let (fid, code, name, used, used_by, expires) =
@@ -794,17 +754,7 @@ impl Store for SqliteStore {
                  WHERE ?1 IS NULL OR f.code = ?1 ORDER BY d.created_at_ms, d.id",
             )?;
             let rows = st
-                .query_map([facility_code], |r| {
-                    Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, String>(2)?,
-                        r.get::<_, i64>(3)?,
-                        r.get::<_, bool>(4)?,
-                        r.get::<_, i64>(5)?,
-                        r.get::<_, Option<String>>(6)?,
-                    ))
-                })?
+                .query_map([facility_code], |r| <(String, String, String, i64, bool, i64, Option<String>)>::try_from(r))?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             rows.into_iter()
                 .map(|(id, code, name, acked, revoked, created, prev)| {
@@ -1028,18 +978,7 @@ impl Store for SqliteStore {
                     PullPage::rows_to_read(limit),
                     include_own
                 ],
-                |r| {
-                    Ok((
-                        r.get::<_, i64>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, String>(2)?,
-                        r.get::<_, String>(3)?,
-                        r.get::<_, i64>(4)?,
-                        r.get::<_, i64>(5)?,
-                        r.get::<_, u32>(6)?,
-                        r.get::<_, String>(7)?,
-                    ))
-                },
+                |r| <(i64, String, String, String, i64, i64, u32, String)>::try_from(r),
             )?;
             let mut page = PullPage::new(cursor, limit, max_bytes);
             for row in rows {
@@ -1190,13 +1129,7 @@ impl Store for SqliteStore {
                 .query_row(
                     "SELECT writer_device, hlc, payload FROM records WHERE record_id = ?1",
                     [id.to_string()],
-                    |r| {
-                        Ok((
-                            r.get::<_, String>(0)?,
-                            r.get::<_, i64>(1)?,
-                            r.get::<_, String>(2)?,
-                        ))
-                    },
+                    |r| <(String, i64, String)>::try_from(r),
                 )
                 .optional()?;
             row.map(|(d, h, p)| Ok((parse_uuid(&d)?, Hlc::from_u64(h as u64), p)))

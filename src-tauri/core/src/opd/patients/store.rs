@@ -82,7 +82,14 @@ pub fn create(
     let seq = crate::opd::visits::next_counter(conn, "uhid")?;
     let uhid = crate::opd::uhid::format(facility_code, letter, seq);
     insert(conn, &id, &uhid, p, &actor.as_db(), now_db)?;
-    crate::audit::record(conn, actor, "patient.create", "patient", Some(&id), detail)?;
+    crate::audit::record(
+        conn,
+        actor,
+        crate::audit::actions::PATIENT_CREATE,
+        "patient",
+        Some(&id),
+        detail,
+    )?;
     crate::outbox::queue_patient(conn, &id)?;
     get(conn, &id)
 }

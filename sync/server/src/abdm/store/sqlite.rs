@@ -173,19 +173,7 @@ impl ShareStore for SqliteStore {
                 "SELECT id, request_id, abha_address, abha_number, name, counter, token, visit_id, expires_at_ms
                  FROM abha_shares WHERE facility_id = ?1 AND day = ?2 ORDER BY counter, token",
             )?;
-            let rows = st.query_map(params![f.id.to_string(), day], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, Option<String>>(3)?,
-                    r.get::<_, String>(4)?,
-                    r.get::<_, String>(5)?,
-                    r.get::<_, i64>(6)?,
-                    r.get::<_, Option<String>>(7)?,
-                    r.get::<_, i64>(8)?,
-                ))
-            })?;
+            let rows = st.query_map(params![f.id.to_string(), day], |r| <(String, String, String, Option<String>, String, String, i64, Option<String>, i64)>::try_from(r))?;
             let mut out = Vec::new();
             for row in rows {
                 let (id, request_id, abha_address, abha_number, name, context, token, visit, expires) = row?;
