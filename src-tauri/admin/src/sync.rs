@@ -38,7 +38,16 @@ pub fn enroll(
         code,
         pem,
         insecure_http,
-    )?;
+    )
+    .map_err(|e| match e.kind() {
+        // A wrong address is said in both languages, as on the Settings screen.
+        swagat_core::ErrorKind::Invalid => CliError::Input(format!(
+            "{} / {}",
+            e.message(swagat_core::Lang::En),
+            e.message(swagat_core::Lang::Hi)
+        )),
+        _ => e.into(),
+    })?;
     Ok(json!({
         "enrolled": true,
         "server": creds.server_url,
