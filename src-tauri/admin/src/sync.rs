@@ -1,9 +1,10 @@
-//! `swagat-admin enroll | sync | status`: the kiosk's side of sync, over the sync client engine.
+//! `swagat-admin enroll | sync | status`: the kiosk's side of sync, a few lines each over
+//! `swagat_core::sync_service` (the same enrollment as the app's Settings screen).
 //!
-//! The engine reads the outbox the core writes in every registration's transaction; it runs here
-//! on a small tokio runtime for one command. Final failures (not enrolled, revoked, refused) exit
-//! 3 with the reason; an unreachable server is reported as such, and nothing is lost: the records
-//! stay queued for the next sync.
+//! The engine reads the outbox the core writes in every registration's transaction; the core runs
+//! it on a small tokio runtime for one command. Final failures (not enrolled, revoked, refused)
+//! exit 3 with the reason; an unreachable server is reported as such, and nothing is lost: the
+//! records stay queued for the next sync.
 
 use serde_json::{json, Value};
 use swagat_core::sync_service;
